@@ -1,0 +1,194 @@
+//! The batch applier: the only code that writes to a [`State`].
+//!
+//! A batch first sets `batch_number += 1`, then applies its transactions in order.
+//! A rejected transaction gets a receipt with its code and changes nothing; an
+//! applied one is written account by account (each with its own Merkle update),
+//! then market, then globals. For every applied transaction the output records
+//! what a circuit witness needs: each touched account's value before and after,
+//! its Merkle path under the running accounts root, and the market and global
+//! values around it.
+
+use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
+use serde::{Deserialize, Serialize};
+
+use crate::params::MARKETS;
+use crate::state::{leaf_of, Account, Globals, MarketState, State};
+use crate::tree::MerklePath;
+use crate::tx::{Effect, Transaction, TxError, Withdrawal};
+use crate::types::AccountId;
+
+/// What happened to one transaction of a batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Receipt {
+    /// Applied; its witness is `witnesses[index]` of the batch output.
+    Applied {
+        /// Position among the batch's applied transactions.
+        index: usize,
+    },
+    /// Rejected with a stable code; the state was not touched.
+    Rejected {
+        /// Stable error code.
+        code: String,
+        /// Human-readable reason.
+        message: String,
+    },
+}
+
+/// One account's Merkle update inside a transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountUpdate {
+    /// Leaf index.
+    pub id: AccountId,
+    /// Value before (None: empty leaf).
+    pub before: Option<Account>,
+    /// Value after.
+    pub after: Account,
+    /// Siblings under `root_before` (the same path gives `root_after`).
+    pub path: MerklePath,
+    /// Accounts root before this update.
+    #[serde(with = "crate::serde_fr")]
+    pub root_before: Fr,
+    /// Accounts root after this update.
+    #[serde(with = "crate::serde_fr")]
+    pub root_after: Fr,
+}
+
+/// Everything about one applied transaction that a circuit witness needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxWitness {
+    /// The transaction.
+    pub tx: Transaction,
+    /// Touched accounts in update order.
+    pub accounts: Vec<AccountUpdate>,
+    /// Market states before the transaction.
+    pub markets_before: [MarketState; MARKETS],
+    /// Market states after.
+    pub markets_after: [MarketState; MARKETS],
+    /// Globals before.
+    pub globals_before: Globals,
+    /// Globals after.
+    pub globals_after: Globals,
+    /// State root before.
+    #[serde(with = "crate::serde_fr")]
+    pub state_root_before: Fr,
+    /// State root after.
+    #[serde(with = "crate::serde_fr")]
+    pub state_root_after: Fr,
+}
+
+/// The result of applying a batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchOutput {
+    /// The batch's number (previous + 1).
+    pub batch_number: u64,
+    /// State root before the batch.
+    #[serde(with = "crate::serde_fr")]
+    pub prev_state_root: Fr,
+    /// Globals before the batch-number increment.
+    pub globals_before: Globals,
+    /// State root after the batch-number increment, before the first transaction.
+    #[serde(with = "crate::serde_fr")]
+    pub header_state_root: Fr,
+    /// State root after the batch.
+    #[serde(with = "crate::serde_fr")]
+    pub next_state_root: Fr,
+    /// One receipt per submitted transaction, in order.
+    pub receipts: Vec<Receipt>,
+    /// One witness per applied transaction, in order.
+    pub witnesses: Vec<TxWitness>,
+    /// Withdrawals to release once the batch is accepted.
+    pub withdrawals: Vec<Withdrawal>,
+}
+
+impl BatchOutput {
+    /// The applied transactions, in order: the batch's public data.
+    pub fn applied(&self) -> impl Iterator<Item = &Transaction> {
+        self.witnesses.iter().map(|w| &w.tx)
+    }
+}
+
+fn market_states(state: &State) -> [MarketState; MARKETS] {
+    std::array::from_fn(|m| state.markets()[m].state)
+}
+
+impl State {
+    /// Applies one transaction, or returns why not (leaving the state untouched).
+    pub fn apply(&mut self, tx: &Transaction) -> Result<TxWitness, TxError> {
+        let effect = tx.apply(self)?;
+        Ok(self.commit(tx.clone(), effect))
+    }
+
+    fn commit(&mut self, tx: Transaction, effect: Effect) -> TxWitness {
+        let state_root_before = self.root();
+        let markets_before = market_states(self);
+        let globals_before = *self.globals();
+        let mut accounts = Vec::with_capacity(effect.accounts.len());
+        for (id, after) in effect.accounts {
+            let before = self.account(id).copied();
+            let path = self.tree().path(id.index());
+            let root_before = self.accounts_root();
+            debug_assert_eq!(path.root(id.index(), leaf_of(before.as_ref())), root_before);
+            self.set_account(id, after);
+            accounts.push(AccountUpdate {
+                id,
+                before,
+                after,
+                path,
+                root_before,
+                root_after: self.accounts_root(),
+            });
+        }
+        if let Some((id, market)) = effect.market {
+            self.set_market_state(id, market);
+        }
+        if let Some(globals) = effect.globals {
+            self.set_globals(globals);
+        }
+        TxWitness {
+            tx,
+            accounts,
+            markets_before,
+            markets_after: market_states(self),
+            globals_before,
+            globals_after: *self.globals(),
+            state_root_before,
+            state_root_after: self.root(),
+        }
+    }
+
+    /// Applies a batch: increments the batch number, then every transaction in order.
+    pub fn apply_batch(&mut self, txs: &[Transaction]) -> BatchOutput {
+        let prev_state_root = self.root();
+        let globals_before = *self.globals();
+        let mut globals = globals_before;
+        globals.batch_number += 1;
+        self.set_globals(globals);
+        let header_state_root = self.root();
+
+        let mut receipts = Vec::with_capacity(txs.len());
+        let mut witnesses = Vec::new();
+        let mut withdrawals = Vec::new();
+        for tx in txs {
+            match tx.apply(self) {
+                Ok(effect) => {
+                    withdrawals.extend(effect.withdrawal);
+                    receipts.push(Receipt::Applied { index: witnesses.len() });
+                    witnesses.push(self.commit(tx.clone(), effect));
+                }
+                Err(e) => receipts
+                    .push(Receipt::Rejected { code: e.code().to_string(), message: e.to_string() }),
+            }
+        }
+        BatchOutput {
+            batch_number: globals.batch_number,
+            prev_state_root,
+            globals_before,
+            header_state_root,
+            next_state_root: self.root(),
+            receipts,
+            witnesses,
+            withdrawals,
+        }
+    }
+}

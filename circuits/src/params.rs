@@ -1,0 +1,26 @@
+//! Protocol constants, in one place (PROTOCOL §2–§3).
+//!
+//! Tests that need a small tree pass a smaller depth to [`crate::state::State::genesis`]
+//! through the same code path; nothing else in the crate hard-codes a depth.
+
+/// Number of perpetual markets, fixed at genesis (ids `0..MARKETS`).
+pub const MARKETS: usize = 4;
+
+/// Depth of the sparse Merkle tree of accounts; account ids are `< 2^ACCOUNT_TREE_DEPTH`.
+pub const ACCOUNT_TREE_DEPTH: usize = 24;
+
+/// Rates are in basis points: `10_000` is 100 %.
+pub const BPS_DENOMINATOR: u64 = 10_000;
+
+/// Prices and funding indices are fixed point with this many fractional bits.
+pub const FIXED_POINT_BITS: u32 = 32;
+
+/// `2^FIXED_POINT_BITS`, the fixed-point unit.
+pub const FIXED_POINT_ONE: i128 = 1 << FIXED_POINT_BITS;
+
+/// Timestamps are seconds `< 2^TIMESTAMP_BITS`.
+pub const TIMESTAMP_BITS: u32 = 40;
+
+/// Field elements in the encoding of one transaction (PROTOCOL §6): a type tag and
+/// up to seven fields, zero-padded. Signed messages and public data use it.
+pub const TX_ENCODING_LEN: usize = 8;

@@ -1,0 +1,80 @@
+//! `CoverDeficit{account}` — anyone may submit it.
+//!
+//! Preconditions: all positions are 0 and `collateral < 0`; the insurance fund
+//! holds at least `−collateral`.
+//! Effect: `insurance_fund += collateral` (it shrinks by the deficit); `collateral = 0`.
+
+use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
+use serde::{Deserialize, Serialize};
+
+use super::{settled_account, tag, CommonError, Effect};
+use crate::state::State;
+use crate::types::{AccountId, Collateral};
+
+/// Cover a flat account's deficit from the insurance fund.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CoverDeficit {
+    /// The flat account with negative collateral.
+    pub account: AccountId,
+}
+
+/// Why a cover was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CoverDeficitError {
+    /// Shared rule.
+    #[error(transparent)]
+    Common(#[from] CommonError),
+    /// The account still has open positions (liquidate or deleverage first).
+    #[error("account has open positions")]
+    OpenPositions,
+    /// Collateral is not negative.
+    #[error("account has no deficit")]
+    NoDeficit,
+    /// The fund is smaller than the deficit (deleverage instead).
+    #[error("insurance fund cannot cover the deficit")]
+    InsuranceInsufficient,
+}
+
+impl CoverDeficitError {
+    /// Stable error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CoverDeficitError::Common(e) => e.code(),
+            CoverDeficitError::OpenPositions => "COVER_OPEN_POSITIONS",
+            CoverDeficitError::NoDeficit => "COVER_NO_DEFICIT",
+            CoverDeficitError::InsuranceInsufficient => "COVER_INSURANCE_INSUFFICIENT",
+        }
+    }
+}
+
+impl CoverDeficit {
+    /// Checks and computes the effect.
+    pub fn apply(&self, state: &State) -> Result<Effect, CoverDeficitError> {
+        let mut account = settled_account(state, self.account)?;
+        if !account.is_flat() {
+            return Err(CoverDeficitError::OpenPositions);
+        }
+        let deficit = account.collateral.get();
+        if deficit >= 0 {
+            return Err(CoverDeficitError::NoDeficit);
+        }
+        let mut globals = *state.globals();
+        if (globals.insurance_fund.get() as i128) < -(deficit as i128) {
+            return Err(CoverDeficitError::InsuranceInsufficient);
+        }
+        globals.insurance_fund =
+            globals.insurance_fund.checked_add(deficit as i128).map_err(CommonError::from)?;
+        account.collateral = Collateral::ZERO;
+        Ok(Effect {
+            accounts: vec![(self.account, account)],
+            globals: Some(globals),
+            ..Effect::default()
+        })
+    }
+
+    /// `[COVER_DEFICIT, account]`.
+    pub fn encode(&self) -> Vec<Fr> {
+        vec![Fr::from(tag::COVER_DEFICIT), self.account.to_field()]
+    }
+}

@@ -1,0 +1,88 @@
+//! `FundingTick{market, index, timestamp}` — signed by the market's oracle.
+//!
+//! Preconditions: `timestamp > funding_ts`;
+//! `|index − funding_index|·2^32 ≤ max_funding_rate·price·(timestamp − funding_ts)`.
+//! Effect: sets `funding_index` and `funding_ts`. Accounts settle lazily (§5).
+
+use ethnum::I256;
+use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
+use serde::{Deserialize, Serialize};
+
+use super::{tag, Effect};
+use crate::params::FIXED_POINT_BITS;
+use crate::state::State;
+use crate::types::{FundingIndex, MarketId, Timestamp};
+
+/// A new cumulative funding index.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FundingTick {
+    /// Market.
+    pub market: MarketId,
+    /// New cumulative index (fixed point, 32 fractional bits).
+    pub index: FundingIndex,
+    /// Seconds; must increase.
+    pub timestamp: Timestamp,
+}
+
+/// Why a funding tick was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FundingTickError {
+    /// Not newer than the current index.
+    #[error("timestamp {got} is not after the current funding timestamp {current}")]
+    StaleTimestamp {
+        /// Current `funding_ts`.
+        current: u64,
+        /// The tick's timestamp.
+        got: u64,
+    },
+    /// The index moved faster than `max_funding_rate` allows.
+    #[error("funding index change exceeds the market's rate bound")]
+    RateExceeded,
+}
+
+impl FundingTickError {
+    /// Stable error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            FundingTickError::StaleTimestamp { .. } => "FUNDING_STALE_TIMESTAMP",
+            FundingTickError::RateExceeded => "FUNDING_RATE_EXCEEDED",
+        }
+    }
+}
+
+impl FundingTick {
+    /// Checks and computes the effect.
+    pub fn apply(&self, state: &State) -> Result<Effect, FundingTickError> {
+        let market = state.market(self.market);
+        let mut next = market.state;
+        if self.timestamp <= next.funding_ts {
+            return Err(FundingTickError::StaleTimestamp {
+                current: next.funding_ts.get(),
+                got: self.timestamp.get(),
+            });
+        }
+        let change = (I256::from(self.index.get()) - I256::from(next.funding_index.get())).abs()
+            << FIXED_POINT_BITS;
+        let elapsed = self.timestamp.get() - next.funding_ts.get();
+        let bound = I256::from(market.params.max_funding_rate.get())
+            * I256::from(next.price.get())
+            * I256::from(elapsed);
+        if change > bound {
+            return Err(FundingTickError::RateExceeded);
+        }
+        next.funding_index = self.index;
+        next.funding_ts = self.timestamp;
+        Ok(Effect { market: Some((self.market, next)), ..Effect::default() })
+    }
+
+    /// `[FUNDING_TICK, market, index, timestamp]` (a negative index as `p − |index|`).
+    pub fn encode(&self) -> Vec<Fr> {
+        vec![
+            Fr::from(tag::FUNDING_TICK),
+            self.market.to_field(),
+            self.index.to_field(),
+            self.timestamp.to_field(),
+        ]
+    }
+}

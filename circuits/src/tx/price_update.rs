@@ -1,0 +1,78 @@
+//! `PriceUpdate{market, price, timestamp}` — signed by the market's oracle.
+//!
+//! Preconditions: `price > 0`; `timestamp > price_ts`.
+//! Effect: sets `price` and `price_ts`.
+
+use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
+use serde::{Deserialize, Serialize};
+
+use super::{tag, Effect};
+use crate::state::State;
+use crate::types::{MarketId, Price, Timestamp};
+
+/// A new oracle price.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PriceUpdate {
+    /// Market.
+    pub market: MarketId,
+    /// Fixed-point price, 32 fractional bits.
+    pub price: Price,
+    /// Seconds; must increase.
+    pub timestamp: Timestamp,
+}
+
+/// Why a price update was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PriceUpdateError {
+    /// Price zero.
+    #[error("price must be positive")]
+    ZeroPrice,
+    /// Not newer than the current price.
+    #[error("timestamp {got} is not after the current price timestamp {current}")]
+    StaleTimestamp {
+        /// Current `price_ts`.
+        current: u64,
+        /// The update's timestamp.
+        got: u64,
+    },
+}
+
+impl PriceUpdateError {
+    /// Stable error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            PriceUpdateError::ZeroPrice => "PRICE_ZERO",
+            PriceUpdateError::StaleTimestamp { .. } => "PRICE_STALE_TIMESTAMP",
+        }
+    }
+}
+
+impl PriceUpdate {
+    /// Checks and computes the effect.
+    pub fn apply(&self, state: &State) -> Result<Effect, PriceUpdateError> {
+        if self.price.get() == 0 {
+            return Err(PriceUpdateError::ZeroPrice);
+        }
+        let mut market = state.market(self.market).state;
+        if self.timestamp <= market.price_ts {
+            return Err(PriceUpdateError::StaleTimestamp {
+                current: market.price_ts.get(),
+                got: self.timestamp.get(),
+            });
+        }
+        market.price = self.price;
+        market.price_ts = self.timestamp;
+        Ok(Effect { market: Some((self.market, market)), ..Effect::default() })
+    }
+
+    /// `[PRICE_UPDATE, market, price, timestamp]`.
+    pub fn encode(&self) -> Vec<Fr> {
+        vec![
+            Fr::from(tag::PRICE_UPDATE),
+            self.market.to_field(),
+            self.price.to_field(),
+            self.timestamp.to_field(),
+        ]
+    }
+}

@@ -1,0 +1,141 @@
+//! `Trade{market, buyer, seller, base, quote, buyer_fee, seller_fee}` — a fill
+//! between two signed orders (orders are checked by the sequencer).
+//!
+//! Preconditions: the fill price `quote/base` is within `band_bp` of the oracle
+//! price (cross-multiplied); each fee `≤ max_fee_bp` of `quote`; after the fill
+//! each side is healthy at `im_bp`, or its position only shrank and it is healthy
+//! at `mm_bp`.
+//! Effect: buyer `balance += base`, `collateral −= quote + buyer_fee`; seller
+//! `balance −= base`, `collateral += quote − seller_fee`; fees to `fee_pool`.
+
+use ethnum::I256;
+use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
+use serde::{Deserialize, Serialize};
+
+use super::{moved, settled_pair, shrinks, tag, within_band, within_cap, CommonError, Effect};
+use crate::margin::{is_healthy, MarginLevel};
+use crate::params::MARKETS;
+use crate::state::{Account, Market, State};
+use crate::types::{AccountId, Amount, MarketId, Quote};
+
+/// A fill.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Trade {
+    /// Market traded.
+    pub market: MarketId,
+    /// Receives `base` lots.
+    pub buyer: AccountId,
+    /// Delivers `base` lots.
+    pub seller: AccountId,
+    /// Lots exchanged.
+    pub base: Amount,
+    /// Quote micro-units paid by the buyer to the seller.
+    pub quote: Amount,
+    /// Buyer's fee, micro-units.
+    pub buyer_fee: Quote,
+    /// Seller's fee, micro-units.
+    pub seller_fee: Quote,
+}
+
+/// Why a trade was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TradeError {
+    /// Shared rule.
+    #[error(transparent)]
+    Common(#[from] CommonError),
+    /// `quote/base` too far from the oracle price.
+    #[error("fill price outside the band around the oracle price")]
+    PriceOutsideBand,
+    /// `buyer_fee > max_fee_bp·quote`.
+    #[error("buyer fee above the market's cap")]
+    BuyerFeeAboveCap,
+    /// `seller_fee > max_fee_bp·quote`.
+    #[error("seller fee above the market's cap")]
+    SellerFeeAboveCap,
+    /// Buyer below initial margin after the fill (and not a margin-reducing fill).
+    #[error("buyer would be undercollateralised")]
+    BuyerUndercollateralised,
+    /// Seller below initial margin after the fill (and not a margin-reducing fill).
+    #[error("seller would be undercollateralised")]
+    SellerUndercollateralised,
+}
+
+impl TradeError {
+    /// Stable error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            TradeError::Common(e) => e.code(),
+            TradeError::PriceOutsideBand => "TRADE_PRICE_OUTSIDE_BAND",
+            TradeError::BuyerFeeAboveCap => "TRADE_BUYER_FEE_ABOVE_CAP",
+            TradeError::SellerFeeAboveCap => "TRADE_SELLER_FEE_ABOVE_CAP",
+            TradeError::BuyerUndercollateralised => "TRADE_BUYER_UNDERCOLLATERALISED",
+            TradeError::SellerUndercollateralised => "TRADE_SELLER_UNDERCOLLATERALISED",
+        }
+    }
+}
+
+/// After a fill: healthy at initial margin, or the position only shrank and the
+/// account is healthy at maintenance margin.
+fn may_hold(
+    before: &Account,
+    after: &Account,
+    market: MarketId,
+    markets: &[Market; MARKETS],
+) -> bool {
+    let m = market.index();
+    is_healthy(after, markets, MarginLevel::Initial)
+        || (shrinks(before.balances[m], after.balances[m])
+            && is_healthy(after, markets, MarginLevel::Maintenance))
+}
+
+impl Trade {
+    /// Checks and computes the effect.
+    pub fn apply(&self, state: &State) -> Result<Effect, TradeError> {
+        let (buyer, seller) = settled_pair(state, self.buyer, self.seller)?;
+        let market = state.market(self.market);
+        if !within_band(self.base, self.quote, market.state.price, market.params.band_bp) {
+            return Err(TradeError::PriceOutsideBand);
+        }
+        let notional = I256::from(self.quote.get());
+        if !within_cap(self.buyer_fee.get(), market.params.max_fee_bp, notional) {
+            return Err(TradeError::BuyerFeeAboveCap);
+        }
+        if !within_cap(self.seller_fee.get(), market.params.max_fee_bp, notional) {
+            return Err(TradeError::SellerFeeAboveCap);
+        }
+        let (base, quote) = (self.base.wide(), self.quote.wide());
+        let new_buyer = moved(&buyer, self.market, base, -(quote + self.buyer_fee.get() as i128))?;
+        let new_seller = moved(&seller, self.market, -base, quote - self.seller_fee.get() as i128)?;
+        if !may_hold(&buyer, &new_buyer, self.market, state.markets()) {
+            return Err(TradeError::BuyerUndercollateralised);
+        }
+        if !may_hold(&seller, &new_seller, self.market, state.markets()) {
+            return Err(TradeError::SellerUndercollateralised);
+        }
+        let mut globals = *state.globals();
+        globals.fee_pool = globals
+            .fee_pool
+            .checked_add(self.buyer_fee.get() as i128 + self.seller_fee.get() as i128)
+            .map_err(CommonError::from)?;
+        Ok(Effect {
+            accounts: vec![(self.buyer, new_buyer), (self.seller, new_seller)],
+            globals: Some(globals),
+            ..Effect::default()
+        })
+    }
+
+    /// `[TRADE, market, buyer, seller, base, quote, buyer_fee, seller_fee]`.
+    pub fn encode(&self) -> Vec<Fr> {
+        vec![
+            Fr::from(tag::TRADE),
+            self.market.to_field(),
+            self.buyer.to_field(),
+            self.seller.to_field(),
+            self.base.to_field(),
+            self.quote.to_field(),
+            self.buyer_fee.to_field(),
+            self.seller_fee.to_field(),
+        ]
+    }
+}

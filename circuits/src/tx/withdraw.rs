@@ -1,0 +1,98 @@
+//! `Withdraw{account, amount, nonce}` — signed by the account's owner.
+//!
+//! Preconditions: `nonce == account.nonce`; after the change the account is
+//! healthy at `im_bp` and `collateral ≥ 0`.
+//! Effect: `collateral −= amount`, `nonce += 1`, a withdrawal for the base layer.
+
+use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
+use serde::{Deserialize, Serialize};
+
+use super::{settled_account, tag, CommonError, Effect, Withdrawal};
+use crate::margin::{is_healthy, MarginLevel};
+use crate::state::State;
+use crate::types::{AccountId, Amount, Nonce};
+
+/// A withdrawal request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Withdraw {
+    /// Debited account.
+    pub account: AccountId,
+    /// Quote micro-units.
+    pub amount: Amount,
+    /// Must equal the account's nonce (replay protection).
+    pub nonce: Nonce,
+}
+
+/// Why a withdrawal was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WithdrawError {
+    /// Shared rule.
+    #[error(transparent)]
+    Common(#[from] CommonError),
+    /// Replayed or out-of-order request.
+    #[error("nonce {got} does not match the account nonce {expected}")]
+    BadNonce {
+        /// The account's nonce.
+        expected: u64,
+        /// The request's nonce.
+        got: u64,
+    },
+    /// Collateral would become negative.
+    #[error("withdrawal would leave negative collateral")]
+    NegativeCollateral,
+    /// The account would be below initial margin.
+    #[error("withdrawal would leave the account below initial margin")]
+    Undercollateralised,
+}
+
+impl WithdrawError {
+    /// Stable error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            WithdrawError::Common(e) => e.code(),
+            WithdrawError::BadNonce { .. } => "WITHDRAW_BAD_NONCE",
+            WithdrawError::NegativeCollateral => "WITHDRAW_NEGATIVE_COLLATERAL",
+            WithdrawError::Undercollateralised => "WITHDRAW_UNDERCOLLATERALISED",
+        }
+    }
+}
+
+impl Withdraw {
+    /// Checks and computes the effect.
+    pub fn apply(&self, state: &State) -> Result<Effect, WithdrawError> {
+        let mut account = settled_account(state, self.account)?;
+        if account.nonce != self.nonce {
+            return Err(WithdrawError::BadNonce {
+                expected: account.nonce.get(),
+                got: self.nonce.get(),
+            });
+        }
+        account.collateral =
+            account.collateral.checked_sub(self.amount.wide()).map_err(CommonError::from)?;
+        account.nonce = account.nonce.next().map_err(CommonError::from)?;
+        if account.collateral.get() < 0 {
+            return Err(WithdrawError::NegativeCollateral);
+        }
+        if !is_healthy(&account, state.markets(), MarginLevel::Initial) {
+            return Err(WithdrawError::Undercollateralised);
+        }
+        let withdrawal =
+            Withdrawal { account: self.account, owner: account.owner, amount: self.amount };
+        Ok(Effect {
+            accounts: vec![(self.account, account)],
+            withdrawal: Some(withdrawal),
+            ..Effect::default()
+        })
+    }
+
+    /// `[WITHDRAW, account, amount, nonce]`.
+    pub fn encode(&self) -> Vec<Fr> {
+        vec![
+            Fr::from(tag::WITHDRAW),
+            self.account.to_field(),
+            self.amount.to_field(),
+            self.nonce.to_field(),
+        ]
+    }
+}

@@ -1,0 +1,521 @@
+//! Newtypes for every quantity of PROTOCOL §2, with the bounds enforced at
+//! construction and checked arithmetic. No amount in the protocol is a bare integer.
+//!
+//! In JSON every quantity is a decimal string (`"12500000"`), so 64-bit values
+//! survive JavaScript clients; plain JSON numbers are accepted on input too.
+
+use std::fmt;
+
+use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
+use halo2_base::halo2_proofs::halo2curves::ff::PrimeField;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::params::{ACCOUNT_TREE_DEPTH, BPS_DENOMINATOR, MARKETS, TIMESTAMP_BITS};
+
+/// A value outside the range PROTOCOL §2 allows for its type.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{kind} out of range: {value} (allowed {allowed})")]
+pub struct RangeError {
+    /// Which quantity.
+    pub kind: &'static str,
+    /// The offending value, as text (it may not fit the type).
+    pub value: String,
+    /// The allowed range, as text.
+    pub allowed: &'static str,
+}
+
+impl RangeError {
+    /// Stable error code.
+    pub fn code(&self) -> &'static str {
+        "AMOUNT_OUT_OF_RANGE"
+    }
+
+    fn new(kind: &'static str, value: impl fmt::Display, allowed: &'static str) -> Self {
+        Self { kind, value: value.to_string(), allowed }
+    }
+}
+
+/// Encodes a signed integer in the field: negative values as `p − |x|` (PROTOCOL §2).
+pub fn signed_to_field(x: i128) -> Fr {
+    let magnitude = Fr::from_u128(x.unsigned_abs());
+    if x < 0 {
+        -magnitude
+    } else {
+        magnitude
+    }
+}
+
+/// Decodes a field element that encodes a signed integer with `|x| < 2^63`.
+pub fn field_to_signed_i64(f: Fr) -> Option<i64> {
+    let neg = -f;
+    let small = |v: Fr| -> Option<u64> {
+        let bytes = v.to_repr();
+        if bytes[8..].iter().any(|b| *b != 0) {
+            return None;
+        }
+        let x = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"));
+        (x < 1 << 63).then_some(x)
+    };
+    if let Some(x) = small(f) {
+        return Some(x as i64);
+    }
+    small(neg).map(|x| -(x as i64))
+}
+
+/// Decodes a field element that encodes an unsigned integer `< 2^64`.
+pub fn field_to_u64(f: Fr) -> Option<u64> {
+    let bytes = f.to_repr();
+    if bytes[8..].iter().any(|b| *b != 0) {
+        return None;
+    }
+    Some(u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes")))
+}
+
+const SIGNED_BOUND: i128 = 1 << 63;
+
+macro_rules! string_serde {
+    ($t:ty, $inner:ty) => {
+        impl Serialize for $t {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(&self.get())
+            }
+        }
+        impl<'de> Deserialize<'de> for $t {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                #[derive(Deserialize)]
+                #[serde(untagged)]
+                enum Wire {
+                    Text(String),
+                    Signed(i64),
+                    Unsigned(u64),
+                }
+                let raw: i128 = match Wire::deserialize(d)? {
+                    Wire::Text(s) => s.trim().parse().map_err(|_| {
+                        serde::de::Error::custom(format!(
+                            "{}: not a decimal integer: {s:?}",
+                            stringify!($t)
+                        ))
+                    })?,
+                    Wire::Signed(n) => n.into(),
+                    Wire::Unsigned(n) => n.into(),
+                };
+                <$t>::new(raw).map_err(serde::de::Error::custom)
+            }
+        }
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.get().fmt(f)
+            }
+        }
+    };
+}
+
+/// A signed quantity with `|x| < 2^63`: collateral (quote micro-units) or a
+/// position balance (base lots).
+macro_rules! signed_quantity {
+    ($(#[$doc:meta])* $t:ident, $kind:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+        pub struct $t(i64);
+
+        impl $t {
+            /// Zero.
+            pub const ZERO: Self = Self(0);
+
+            /// Checks `|x| < 2^63`.
+            pub fn new(x: i128) -> Result<Self, RangeError> {
+                if x.abs() < SIGNED_BOUND {
+                    Ok(Self(x as i64))
+                } else {
+                    Err(RangeError::new($kind, x, "|x| < 2^63"))
+                }
+            }
+
+            /// The value.
+            pub fn get(self) -> i64 {
+                self.0
+            }
+
+            /// `self + x`, or an error if the result leaves the range.
+            pub fn checked_add(self, x: i128) -> Result<Self, RangeError> {
+                Self::new(self.0 as i128 + x)
+            }
+
+            /// `self − x`, or an error if the result leaves the range.
+            pub fn checked_sub(self, x: i128) -> Result<Self, RangeError> {
+                Self::new(self.0 as i128 - x)
+            }
+
+            /// Field encoding (`p − |x|` when negative).
+            pub fn to_field(self) -> Fr {
+                signed_to_field(self.0 as i128)
+            }
+
+            /// True if the value is zero.
+            pub fn is_zero(self) -> bool {
+                self.0 == 0
+            }
+        }
+        string_serde!($t, i64);
+    };
+}
+
+signed_quantity!(
+    /// Collateral: a signed quote balance in micro-units (1e-6), `|x| < 2^63`.
+    Collateral,
+    "collateral"
+);
+signed_quantity!(
+    /// A position: signed base lots in one market, `|x| < 2^63`.
+    Balance,
+    "position balance"
+);
+signed_quantity!(
+    /// A funding index: signed fixed point with 32 fractional bits, quote
+    /// micro-units per lot, `|x| < 2^63`.
+    FundingIndex,
+    "funding index"
+);
+
+/// An unsigned quantity `< 2^63`, possibly zero: insurance fund, fee pool, fees, penalties.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Quote(u64);
+
+impl Quote {
+    /// Zero.
+    pub const ZERO: Self = Self(0);
+
+    /// Checks `0 ≤ x < 2^63`.
+    pub fn new(x: i128) -> Result<Self, RangeError> {
+        if (0..SIGNED_BOUND).contains(&x) {
+            Ok(Self(x as u64))
+        } else {
+            Err(RangeError::new("quote amount", x, "0 ≤ x < 2^63"))
+        }
+    }
+
+    /// The value.
+    pub fn get(self) -> u64 {
+        self.0
+    }
+
+    /// `self + x`, or an error past `2^63`.
+    pub fn checked_add(self, x: i128) -> Result<Self, RangeError> {
+        Self::new(self.0 as i128 + x)
+    }
+
+    /// Field encoding.
+    pub fn to_field(self) -> Fr {
+        Fr::from(self.0)
+    }
+}
+string_serde!(Quote, u64);
+
+/// An amount moved by a transaction: `0 < x < 2^63` (PROTOCOL §2, §6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Amount(u64);
+
+impl Amount {
+    /// Checks `0 < x < 2^63`.
+    pub fn new(x: i128) -> Result<Self, RangeError> {
+        if (1..SIGNED_BOUND).contains(&x) {
+            Ok(Self(x as u64))
+        } else {
+            Err(RangeError::new("amount", x, "0 < x < 2^63"))
+        }
+    }
+
+    /// The value.
+    pub fn get(self) -> u64 {
+        self.0
+    }
+
+    /// The value as i128, for exact intermediate arithmetic.
+    pub fn wide(self) -> i128 {
+        self.0 as i128
+    }
+
+    /// Field encoding.
+    pub fn to_field(self) -> Fr {
+        Fr::from(self.0)
+    }
+}
+string_serde!(Amount, u64);
+
+/// An oracle price: unsigned fixed point with 32 fractional bits, quote
+/// micro-units per lot, `< 2^64`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Price(u64);
+
+impl Price {
+    /// Checks `0 ≤ x < 2^64`.
+    pub fn new(x: i128) -> Result<Self, RangeError> {
+        u64::try_from(x).map(Self).map_err(|_| RangeError::new("price", x, "0 ≤ x < 2^64"))
+    }
+
+    /// A price from a whole number of micro-units per lot.
+    pub fn from_units(units: u32) -> Self {
+        Self((units as u64) << 32)
+    }
+
+    /// The raw fixed-point value.
+    pub fn get(self) -> u64 {
+        self.0
+    }
+
+    /// Field encoding.
+    pub fn to_field(self) -> Fr {
+        Fr::from(self.0)
+    }
+}
+string_serde!(Price, u64);
+
+/// A rate in basis points, `≤ 10 000`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Bps(u16);
+
+impl Bps {
+    /// Checks `0 ≤ x ≤ 10 000`.
+    pub fn new(x: i128) -> Result<Self, RangeError> {
+        if (0..=BPS_DENOMINATOR as i128).contains(&x) {
+            Ok(Self(x as u16))
+        } else {
+            Err(RangeError::new("rate", x, "0 ≤ bps ≤ 10000"))
+        }
+    }
+
+    /// The value.
+    pub fn get(self) -> u16 {
+        self.0
+    }
+
+    /// Field encoding.
+    pub fn to_field(self) -> Fr {
+        Fr::from(self.0 as u64)
+    }
+}
+string_serde!(Bps, u16);
+
+/// The largest funding-index change per second, as a fraction of the price in
+/// units of 2^-32 per second. Bounded by `2^32` (100 % of the price per second).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct FundingRate(u64);
+
+impl FundingRate {
+    /// Checks `0 ≤ x ≤ 2^32`.
+    pub fn new(x: i128) -> Result<Self, RangeError> {
+        if (0..=1i128 << 32).contains(&x) {
+            Ok(Self(x as u64))
+        } else {
+            Err(RangeError::new("max funding rate", x, "0 ≤ x ≤ 2^32"))
+        }
+    }
+
+    /// The value.
+    pub fn get(self) -> u64 {
+        self.0
+    }
+
+    /// Field encoding.
+    pub fn to_field(self) -> Fr {
+        Fr::from(self.0)
+    }
+}
+string_serde!(FundingRate, u64);
+
+/// Seconds, `< 2^40`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Timestamp(u64);
+
+impl Timestamp {
+    /// Checks `0 ≤ x < 2^40`.
+    pub fn new(x: i128) -> Result<Self, RangeError> {
+        if (0..1i128 << TIMESTAMP_BITS).contains(&x) {
+            Ok(Self(x as u64))
+        } else {
+            Err(RangeError::new("timestamp", x, "0 ≤ t < 2^40"))
+        }
+    }
+
+    /// The value.
+    pub fn get(self) -> u64 {
+        self.0
+    }
+
+    /// Field encoding.
+    pub fn to_field(self) -> Fr {
+        Fr::from(self.0)
+    }
+}
+string_serde!(Timestamp, u64);
+
+/// An account nonce (replay protection for withdrawals), `< 2^40`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Nonce(u64);
+
+impl Nonce {
+    /// Checks `0 ≤ x < 2^40`: far beyond any account's lifetime, and small
+    /// enough for a cheap range check in the circuit.
+    pub fn new(x: i128) -> Result<Self, RangeError> {
+        if (0..1i128 << 40).contains(&x) {
+            Ok(Self(x as u64))
+        } else {
+            Err(RangeError::new("nonce", x, "0 ≤ nonce < 2^40"))
+        }
+    }
+
+    /// The value.
+    pub fn get(self) -> u64 {
+        self.0
+    }
+
+    /// The next nonce, or an error at the bound.
+    pub fn next(self) -> Result<Self, RangeError> {
+        Self::new(self.0 as i128 + 1)
+    }
+
+    /// Field encoding.
+    pub fn to_field(self) -> Fr {
+        Fr::from(self.0)
+    }
+}
+string_serde!(Nonce, u64);
+
+/// An account id: the leaf index, `< 2^ACCOUNT_TREE_DEPTH`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AccountId(u32);
+
+impl AccountId {
+    /// Checks `0 ≤ id < 2^ACCOUNT_TREE_DEPTH`.
+    pub fn new(x: i128) -> Result<Self, RangeError> {
+        if (0..1i128 << ACCOUNT_TREE_DEPTH).contains(&x) {
+            Ok(Self(x as u32))
+        } else {
+            Err(RangeError::new("account id", x, "0 ≤ id < 2^24"))
+        }
+    }
+
+    /// The value.
+    pub fn get(self) -> u32 {
+        self.0
+    }
+
+    /// The leaf index.
+    pub fn index(self) -> u64 {
+        self.0 as u64
+    }
+
+    /// Field encoding.
+    pub fn to_field(self) -> Fr {
+        Fr::from(self.0 as u64)
+    }
+}
+string_serde!(AccountId, u32);
+
+/// A market id, `< MARKETS`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct MarketId(u8);
+
+impl MarketId {
+    /// Checks `0 ≤ id < MARKETS`.
+    pub fn new(x: i128) -> Result<Self, RangeError> {
+        if (0..MARKETS as i128).contains(&x) {
+            Ok(Self(x as u8))
+        } else {
+            Err(RangeError::new("market id", x, "0 ≤ market < 4"))
+        }
+    }
+
+    /// The id as an array index.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+
+    /// The value.
+    pub fn get(self) -> u8 {
+        self.0
+    }
+
+    /// Field encoding.
+    pub fn to_field(self) -> Fr {
+        Fr::from(self.0 as u64)
+    }
+
+    /// All market ids.
+    pub fn all() -> impl Iterator<Item = MarketId> {
+        (0..MARKETS as u8).map(MarketId)
+    }
+}
+string_serde!(MarketId, u8);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signed_bounds_exclude_two_to_the_63() {
+        assert!(Collateral::new((1 << 63) - 1).is_ok());
+        assert!(Collateral::new(-((1 << 63) - 1)).is_ok());
+        assert_eq!(Collateral::new(1 << 63).unwrap_err().code(), "AMOUNT_OUT_OF_RANGE");
+        assert!(Collateral::new(-(1 << 63)).is_err());
+        assert!(Balance::new(1 << 63).is_err());
+        assert!(FundingIndex::new(-(1 << 63)).is_err());
+    }
+
+    #[test]
+    fn amounts_must_be_positive_and_below_two_to_the_63() {
+        assert!(Amount::new(0).is_err());
+        assert!(Amount::new(-5).is_err());
+        assert!(Amount::new(1).is_ok());
+        assert!(Amount::new((1 << 63) - 1).is_ok());
+        assert!(Amount::new(1 << 63).is_err());
+        assert!(Quote::new(0).is_ok());
+        assert!(Quote::new(-1).is_err());
+    }
+
+    #[test]
+    fn other_bounds_are_enforced() {
+        assert!(Price::new(u64::MAX as i128).is_ok());
+        assert!(Price::new(1 << 64).is_err());
+        assert!(Bps::new(10_000).is_ok());
+        assert!(Bps::new(10_001).is_err());
+        assert!(Timestamp::new((1 << 40) - 1).is_ok());
+        assert!(Timestamp::new(1 << 40).is_err());
+        assert!(AccountId::new((1 << 24) - 1).is_ok());
+        assert!(AccountId::new(1 << 24).is_err());
+        assert!(MarketId::new(3).is_ok());
+        assert!(MarketId::new(4).is_err());
+    }
+
+    #[test]
+    fn checked_arithmetic_refuses_to_leave_the_range() {
+        let c = Collateral::new((1 << 63) - 10).unwrap();
+        assert!(c.checked_add(9).is_ok());
+        assert!(c.checked_add(10).is_err());
+        assert!(Collateral::ZERO.checked_sub((1 << 63) - 1).is_ok());
+        assert!(Collateral::ZERO.checked_sub(1 << 63).is_err());
+    }
+
+    #[test]
+    fn negative_values_encode_as_p_minus_magnitude() {
+        let minus_five = Collateral::new(-5).unwrap().to_field();
+        assert_eq!(minus_five + Fr::from(5u64), Fr::zero());
+        assert_eq!(field_to_signed_i64(minus_five), Some(-5));
+        assert_eq!(field_to_signed_i64(Fr::from(7u64)), Some(7));
+        assert_eq!(field_to_signed_i64(Fr::from(1u64 << 63)), None);
+    }
+
+    #[test]
+    fn json_uses_decimal_strings_and_checks_bounds() {
+        let a: Amount = serde_json::from_str("\"42\"").unwrap();
+        assert_eq!(a.get(), 42);
+        assert_eq!(serde_json::to_string(&a).unwrap(), "\"42\"");
+        let b: Amount = serde_json::from_str("42").unwrap();
+        assert_eq!(b, a);
+        assert!(serde_json::from_str::<Amount>("\"0\"").is_err());
+        assert!(serde_json::from_str::<Amount>("\"9223372036854775808\"").is_err());
+        assert!(serde_json::from_str::<Amount>("\"12abc\"").is_err());
+        let c: Collateral = serde_json::from_str("\"-17\"").unwrap();
+        assert_eq!(c.get(), -17);
+    }
+}

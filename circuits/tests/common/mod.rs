@@ -1,0 +1,209 @@
+//! Shared fixtures for the native state-machine tests: a simple genesis with
+//! round numbers (so expected values can be computed by hand), keys, and
+//! transaction builders.
+#![allow(dead_code, missing_docs)]
+
+use clearproof_circuits::params::MARKETS;
+use clearproof_circuits::signature::SecretKey;
+use clearproof_circuits::state::{Genesis, Market, MarketParams, MarketState, State};
+use clearproof_circuits::tx::*;
+use clearproof_circuits::types::*;
+
+/// Genesis timestamp of every market.
+pub const T0: u64 = 1_700_000_000;
+
+/// ≈ 0.1 % of the price per second, in units of 2^-32.
+pub const MAX_FUNDING_RATE: u64 = 4_294_967;
+
+pub fn key(i: u8) -> SecretKey {
+    SecretKey::from_bytes([i.wrapping_add(1); 32]).unwrap()
+}
+
+pub fn oracle() -> SecretKey {
+    key(200)
+}
+
+pub fn units(x: i128) -> Amount {
+    Amount::new(x).unwrap()
+}
+
+pub fn quote(x: i128) -> Quote {
+    Quote::new(x).unwrap()
+}
+
+pub fn acct(i: u32) -> AccountId {
+    AccountId::new(i as i128).unwrap()
+}
+
+pub fn mkt(m: u8) -> MarketId {
+    MarketId::new(m as i128).unwrap()
+}
+
+/// All markets: price 100 micro-units per lot, im 10 %, mm 5 %, liquidation fee 1 %,
+/// max fee 0.5 %, band 5 %.
+pub fn genesis(insurance_fund: i128) -> Genesis {
+    let bps = |x| Bps::new(x).unwrap();
+    let market = Market {
+        params: MarketParams {
+            im_bp: bps(1000),
+            mm_bp: bps(500),
+            liq_fee_bp: bps(100),
+            max_fee_bp: bps(50),
+            band_bp: bps(500),
+            max_funding_rate: FundingRate::new(MAX_FUNDING_RATE as i128).unwrap(),
+            oracle: oracle().public_key(),
+        },
+        state: MarketState {
+            price: Price::from_units(100),
+            price_ts: Timestamp::new(T0 as i128).unwrap(),
+            funding_index: FundingIndex::ZERO,
+            funding_ts: Timestamp::new(T0 as i128).unwrap(),
+        },
+    };
+    Genesis { markets: [market; MARKETS], insurance_fund: quote(insurance_fund) }
+}
+
+pub fn state(insurance_fund: i128) -> State {
+    State::genesis(&genesis(insurance_fund)).unwrap()
+}
+
+pub fn deposit(account: u32, owner: u8, amount: i128) -> Transaction {
+    Transaction::Deposit(Deposit {
+        account: acct(account),
+        owner: key(owner).public_key(),
+        amount: units(amount),
+    })
+}
+
+pub fn withdraw(account: u32, amount: i128, nonce: u64) -> Transaction {
+    Transaction::Withdraw(Withdraw {
+        account: acct(account),
+        amount: units(amount),
+        nonce: Nonce::new(nonce as i128).unwrap(),
+    })
+}
+
+/// `buyer` buys `base` lots from `seller` for `q` micro-units, no fees.
+pub fn trade(market: u8, buyer: u32, seller: u32, base: i128, q: i128) -> Transaction {
+    trade_with_fees(market, buyer, seller, base, q, 0, 0)
+}
+
+pub fn trade_with_fees(
+    market: u8,
+    buyer: u32,
+    seller: u32,
+    base: i128,
+    q: i128,
+    buyer_fee: i128,
+    seller_fee: i128,
+) -> Transaction {
+    Transaction::Trade(Trade {
+        market: mkt(market),
+        buyer: acct(buyer),
+        seller: acct(seller),
+        base: units(base),
+        quote: units(q),
+        buyer_fee: quote(buyer_fee),
+        seller_fee: quote(seller_fee),
+    })
+}
+
+pub fn liquidate(
+    market: u8,
+    liquidated: u32,
+    liquidator: u32,
+    base: i128,
+    q: i128,
+    penalty: i128,
+) -> Transaction {
+    Transaction::Liquidate(Liquidate {
+        market: mkt(market),
+        liquidated: acct(liquidated),
+        liquidator: acct(liquidator),
+        base: units(base),
+        quote: units(q),
+        penalty: quote(penalty),
+    })
+}
+
+pub fn cover(account: u32) -> Transaction {
+    Transaction::CoverDeficit(CoverDeficit { account: acct(account) })
+}
+
+pub fn deleverage(
+    market: u8,
+    bankrupt: u32,
+    counterparty: u32,
+    base: i128,
+    q: i128,
+) -> Transaction {
+    Transaction::Deleverage(Deleverage {
+        market: mkt(market),
+        bankrupt: acct(bankrupt),
+        counterparty: acct(counterparty),
+        base: units(base),
+        quote: units(q),
+    })
+}
+
+/// A price in whole micro-units per lot.
+pub fn price_update(market: u8, price_units: u32, ts: u64) -> Transaction {
+    price_update_raw(market, Price::from_units(price_units), ts)
+}
+
+pub fn price_update_raw(market: u8, price: Price, ts: u64) -> Transaction {
+    Transaction::PriceUpdate(PriceUpdate {
+        market: mkt(market),
+        price,
+        timestamp: Timestamp::new(ts as i128).unwrap(),
+    })
+}
+
+pub fn funding_tick(market: u8, index: i128, ts: u64) -> Transaction {
+    Transaction::FundingTick(FundingTick {
+        market: mkt(market),
+        index: FundingIndex::new(index).unwrap(),
+        timestamp: Timestamp::new(ts as i128).unwrap(),
+    })
+}
+
+/// Applies transactions that must all succeed.
+pub fn apply_all(state: &mut State, txs: &[Transaction]) {
+    for tx in txs {
+        if let Err(e) = state.apply(tx) {
+            panic!("setup transaction {tx:?} rejected: {} ({e})", e.code());
+        }
+    }
+}
+
+/// Asserts `tx` is rejected with `code` and leaves the state (root and values) untouched.
+pub fn assert_rejected(state: &mut State, tx: &Transaction, code: &str) {
+    let root = state.root();
+    let accounts: Vec<_> = state.accounts().map(|(i, a)| (*i, *a)).collect();
+    let globals = *state.globals();
+    let markets = *state.markets();
+    let err = state.apply(tx).expect_err("transaction must be rejected");
+    assert_eq!(err.code(), code, "wrong rejection: {err}");
+    assert_eq!(state.root(), root, "root changed by a rejected transaction");
+    assert_eq!(state.recompute_root(), root);
+    assert_eq!(state.accounts().map(|(i, a)| (*i, *a)).collect::<Vec<_>>(), accounts);
+    assert_eq!(*state.globals(), globals);
+    assert_eq!(*state.markets(), markets);
+    // In a batch the same transaction gets a receipt with the code and the root moves
+    // only by the batch-number increment.
+    let mut batch_state = state.clone();
+    let out = batch_state.apply_batch(std::slice::from_ref(tx));
+    assert!(
+        matches!(&out.receipts[0], clearproof_circuits::batch::Receipt::Rejected { code: c, .. } if c == code)
+    );
+    assert_eq!(out.header_state_root, out.next_state_root);
+}
+
+/// Accounts 1..=4 owned by keys 1..=4 with the given deposits.
+pub fn funded(insurance_fund: i128, deposits: [i128; 4]) -> State {
+    let mut s = state(insurance_fund);
+    for (i, d) in deposits.iter().enumerate() {
+        apply_all(&mut s, &[deposit(i as u32 + 1, i as u8 + 1, *d)]);
+    }
+    s
+}
