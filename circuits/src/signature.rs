@@ -450,7 +450,6 @@ mod tests {
     use super::*;
     use ark_ec::twisted_edwards::TECurveConfig;
     use ark_ed_on_bn254::EdwardsConfig;
-    use ark_ff::Zero;
     use ark_ff::{AdditiveGroup, Field, UniformRand};
     use halo2_base::halo2_proofs::halo2curves::ff::Field as _;
     use rand::rngs::StdRng;
@@ -465,11 +464,6 @@ mod tests {
         Fr::random(&mut *rng)
     }
 
-    /// A random subgroup point (never the identity in practice).
-    fn random_subgroup_point(rng: &mut StdRng) -> EdwardsAffine {
-        EdwardsAffine::generator().mul_bigint(Scalar::rand(rng).into_bigint()).into_affine()
-    }
-
     /// A curve point of order 2, 4 or 8: a random curve point times `l`.
     fn low_order_point(rng: &mut StdRng) -> EdwardsAffine {
         loop {
@@ -478,7 +472,7 @@ mod tests {
                 let t = p.mul_bigint(Scalar::MODULUS).into_affine();
                 if !t.is_zero() {
                     assert!(t.is_on_curve());
-                    assert!(t.mul_bigint([8u64]).is_zero());
+                    assert!(t.mul_bigint([8u64]).into_affine().is_zero());
                     return t;
                 }
             }
@@ -511,7 +505,7 @@ mod tests {
         let b = EdwardsAffine::generator();
         assert!(!b.is_zero());
         assert!(b.is_on_curve());
-        assert!(b.mul_bigint(Scalar::MODULUS).is_zero());
+        assert!(b.mul_bigint(Scalar::MODULUS).into_affine().is_zero());
         assert_eq!(b, EdwardsConfig::GENERATOR);
     }
 
