@@ -1,9 +1,22 @@
 //! The `clearproof` command line: parses arguments and calls the library crates.
 
-use anyhow::Result;
-use clap::{Parser, Subcommand};
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+use std::time::Duration;
 
-use clearproof_circuits::signature::SecretKey;
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use clearproof_circuits::params::ACCOUNT_TREE_DEPTH;
+use clearproof_circuits::signature::{PublicKey, SecretKey};
+use clearproof_circuits::state::Genesis;
+use clearproof_circuits::types::*;
+use clearproof_sequencer::api::{self, Node};
+use clearproof_sequencer::client::Client;
+use clearproof_sequencer::genesis;
+use clearproof_sequencer::node::Config;
+use clearproof_sequencer::order::{Order, OrderId, Side, SignedOrder};
+use clearproof_sequencer::wire::{DepositRequest, DepositTag, Submission};
 
 /// clearproof: a zero-knowledge rollup for derivative settlement.
 #[derive(Parser)]
@@ -20,24 +33,390 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Run the sequencer.
+    Sequencer {
+        #[command(subcommand)]
+        command: SequencerCommand,
+    },
+    /// Build and sign a transaction or order; prints one JSON line.
+    Tx {
+        #[command(subcommand)]
+        command: TxCommand,
+    },
+    /// Submit JSON lines (transactions or deposits) to a sequencer; prints each receipt.
+    Submit {
+        /// Sequencer base URL.
+        #[arg(long)]
+        sequencer: String,
+        /// File of JSON lines, or `-` for standard input.
+        #[arg(default_value = "-")]
+        file: String,
+        /// Wait until each accepted transaction is committed in a batch.
+        #[arg(long)]
+        wait: bool,
+    },
 }
 
 #[derive(Subcommand)]
 enum KeysCommand {
-    /// Generate a Baby Jubjub key pair; prints JSON with `secret` and `public` (hex).
+    /// Generate a Baby Jubjub key pair; prints `{"secret", "public"}` (hex).
     New,
+    /// Print the built-in devnet oracle key (public knowledge: insecure).
+    DevnetOracle,
+}
+
+#[derive(Subcommand)]
+enum SequencerCommand {
+    /// Serve the HTTP API; the data directory is created from the genesis on first start.
+    Serve(ServeArgs),
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Directory of the sled store.
+    #[arg(long)]
+    data_dir: PathBuf,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// A batch closes at this many transactions…
+    #[arg(long, default_value_t = 100)]
+    batch_size: usize,
+    /// … or when its first transaction is this many milliseconds old.
+    #[arg(long, default_value_t = 1000)]
+    batch_interval_ms: u64,
+    /// Genesis JSON; default: the built-in devnet genesis (insecure oracle key).
+    #[arg(long)]
+    genesis: Option<PathBuf>,
+    /// Account tree depth (tests use smaller trees; the protocol uses 24).
+    #[arg(long, default_value_t = ACCOUNT_TREE_DEPTH, hide = true)]
+    tree_depth: usize,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SideArg {
+    Buy,
+    Sell,
+}
+
+fn int(s: &str) -> Result<i128, String> {
+    s.trim().parse().map_err(|_| format!("not an integer: {s:?}"))
+}
+
+macro_rules! typed {
+    ($name:ident, $t:ty) => {
+        fn $name(s: &str) -> Result<$t, String> {
+            <$t>::new(int(s)?).map_err(|e| e.to_string())
+        }
+    };
+}
+typed!(amount, Amount);
+typed!(quote, Quote);
+typed!(account, AccountId);
+typed!(market, MarketId);
+typed!(nonce, Nonce);
+typed!(bps, Bps);
+typed!(timestamp, Timestamp);
+typed!(funding_index, FundingIndex);
+
+fn price(s: &str) -> Result<Price, String> {
+    Price::from_decimal(s).map_err(|e| e.to_string())
+}
+
+fn secret(s: &str) -> Result<SecretKey, String> {
+    SecretKey::from_hex(s.trim()).map_err(|e| format!("{} ({})", e, e.code()))
+}
+
+fn public(s: &str) -> Result<PublicKey, String> {
+    PublicKey::from_hex(s.trim()).map_err(|e| format!("{} ({})", e, e.code()))
+}
+
+#[derive(Subcommand)]
+enum TxCommand {
+    /// A deposit queue entry (what the base layer posts to `/v1/deposits`).
+    Deposit {
+        #[arg(long)]
+        queue_index: u64,
+        #[arg(long, value_parser = account)]
+        account: AccountId,
+        /// Owner public key (hex).
+        #[arg(long, value_parser = public)]
+        owner: PublicKey,
+        #[arg(long, value_parser = amount)]
+        amount: Amount,
+    },
+    /// A signed order (its JSON goes into `tx trade` / `tx liquidate`).
+    Order {
+        /// The account owner's secret key (hex).
+        #[arg(long, value_parser = secret)]
+        key: SecretKey,
+        #[arg(long, value_parser = account)]
+        account: AccountId,
+        #[arg(long, value_parser = market)]
+        market: MarketId,
+        #[arg(long, value_enum)]
+        side: SideArg,
+        /// Largest number of lots to fill in total.
+        #[arg(long, value_parser = amount)]
+        size: Amount,
+        /// Worst price, in micro-units of quote per lot (decimal).
+        #[arg(long, value_parser = price)]
+        limit_price: Price,
+        #[arg(long, value_parser = bps, default_value = "50")]
+        max_fee_bp: Bps,
+        /// Unix seconds after which the order no longer fills.
+        #[arg(long, value_parser = timestamp)]
+        expiry: Timestamp,
+        #[arg(long)]
+        order_id: u64,
+    },
+    /// A fill between two signed orders.
+    Trade {
+        #[arg(long, value_parser = market)]
+        market: MarketId,
+        #[arg(long, value_parser = amount)]
+        base: Amount,
+        #[arg(long, value_parser = amount)]
+        quote: Amount,
+        #[arg(long, value_parser = quote, default_value = "0")]
+        buyer_fee: Quote,
+        #[arg(long, value_parser = quote, default_value = "0")]
+        seller_fee: Quote,
+        /// File holding the buyer's signed order JSON.
+        #[arg(long)]
+        buyer_order: PathBuf,
+        /// File holding the seller's signed order JSON.
+        #[arg(long)]
+        seller_order: PathBuf,
+    },
+    /// A liquidation fill against the liquidator's signed order.
+    Liquidate {
+        #[arg(long, value_parser = market)]
+        market: MarketId,
+        #[arg(long, value_parser = account)]
+        liquidated: AccountId,
+        #[arg(long, value_parser = amount)]
+        base: Amount,
+        #[arg(long, value_parser = amount)]
+        quote: Amount,
+        #[arg(long, value_parser = quote, default_value = "0")]
+        penalty: Quote,
+        #[arg(long)]
+        liquidator_order: PathBuf,
+    },
+    /// An owner-signed withdrawal.
+    Withdraw {
+        #[arg(long, value_parser = secret)]
+        key: SecretKey,
+        #[arg(long, value_parser = account)]
+        account: AccountId,
+        #[arg(long, value_parser = amount)]
+        amount: Amount,
+        #[arg(long, value_parser = nonce)]
+        nonce: Nonce,
+    },
+    /// Ask the insurance fund to cover a flat account's deficit.
+    CoverDeficit {
+        #[arg(long, value_parser = account)]
+        account: AccountId,
+    },
+    /// Ask the sequencer to deleverage a bankrupt account.
+    Deleverage {
+        #[arg(long, value_parser = market)]
+        market: MarketId,
+        #[arg(long, value_parser = account)]
+        bankrupt: AccountId,
+    },
+    /// An oracle-signed price (decimal micro-units of quote per lot).
+    PriceUpdate {
+        #[arg(long, value_parser = secret)]
+        key: SecretKey,
+        #[arg(long, value_parser = market)]
+        market: MarketId,
+        #[arg(long, value_parser = price)]
+        price: Price,
+        #[arg(long, value_parser = timestamp)]
+        timestamp: Timestamp,
+    },
+    /// An oracle-signed funding index (raw fixed point, 32 fractional bits).
+    FundingTick {
+        #[arg(long, value_parser = secret)]
+        key: SecretKey,
+        #[arg(long, value_parser = market)]
+        market: MarketId,
+        #[arg(long, value_parser = funding_index, allow_hyphen_values = true)]
+        index: FundingIndex,
+        #[arg(long, value_parser = timestamp)]
+        timestamp: Timestamp,
+    },
+}
+
+fn read_order(path: &PathBuf) -> Result<SignedOrder> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {path:?}"))?;
+    serde_json::from_str(&text).with_context(|| format!("{path:?} is not a signed order"))
+}
+
+fn print_json(value: &impl serde::Serialize) -> Result<()> {
+    println!("{}", serde_json::to_string(value)?);
+    Ok(())
+}
+
+fn build(command: TxCommand) -> Result<()> {
+    match command {
+        TxCommand::Deposit { queue_index, account, owner, amount } => print_json(&DepositRequest {
+            kind: DepositTag::Deposit,
+            queue_index,
+            account,
+            owner,
+            amount,
+        }),
+        TxCommand::Order {
+            key,
+            account,
+            market,
+            side,
+            size,
+            limit_price,
+            max_fee_bp,
+            expiry,
+            order_id,
+        } => {
+            let side = match side {
+                SideArg::Buy => Side::Buy,
+                SideArg::Sell => Side::Sell,
+            };
+            let order_id = OrderId::new(order_id)?;
+            let order =
+                Order { account, market, side, size, limit_price, max_fee_bp, expiry, order_id };
+            print_json(&order.sign(&key))
+        }
+        TxCommand::Trade {
+            market,
+            base,
+            quote,
+            buyer_fee,
+            seller_fee,
+            buyer_order,
+            seller_order,
+        } => print_json(&Submission::Trade {
+            market,
+            base,
+            quote,
+            buyer_fee,
+            seller_fee,
+            buyer_order: read_order(&buyer_order)?,
+            seller_order: read_order(&seller_order)?,
+        }),
+        TxCommand::Liquidate { market, liquidated, base, quote, penalty, liquidator_order } => {
+            print_json(&Submission::Liquidate {
+                market,
+                liquidated,
+                base,
+                quote,
+                penalty,
+                liquidator_order: read_order(&liquidator_order)?,
+            })
+        }
+        TxCommand::Withdraw { key, account, amount, nonce } => {
+            print_json(&Submission::withdraw(&key, account, amount, nonce))
+        }
+        TxCommand::CoverDeficit { account } => print_json(&Submission::CoverDeficit { account }),
+        TxCommand::Deleverage { market, bankrupt } => {
+            print_json(&Submission::Deleverage { market, bankrupt })
+        }
+        TxCommand::PriceUpdate { key, market, price, timestamp } => {
+            print_json(&Submission::price_update(&key, market, price, timestamp))
+        }
+        TxCommand::FundingTick { key, market, index, timestamp } => {
+            print_json(&Submission::funding_tick(&key, market, index, timestamp))
+        }
+    }
+}
+
+fn serve(args: ServeArgs) -> Result<()> {
+    let genesis: Genesis = match &args.genesis {
+        Some(path) => serde_json::from_str(&std::fs::read_to_string(path)?)
+            .with_context(|| format!("{path:?} is not a genesis file"))?,
+        None => genesis::devnet(),
+    };
+    if args.batch_size == 0 {
+        bail!("--batch-size must be at least 1");
+    }
+    let interval = Duration::from_millis(args.batch_interval_ms.max(1));
+    let config = Config { batch_size: args.batch_size, batch_interval: interval };
+    let node = Node::open(&args.data_dir, &genesis, args.tree_depth, config)
+        .with_context(|| format!("opening {:?}", args.data_dir))?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(&args.listen)
+            .await
+            .with_context(|| format!("binding {}", args.listen))?;
+        // Tests and scripts read the bound address (useful with port 0) from this line.
+        println!("listening on http://{}", listener.local_addr()?);
+        std::io::stdout().flush()?;
+        api::serve(node, listener, interval).await?;
+        Ok(())
+    })
+}
+
+fn submit(sequencer: &str, file: &str, wait: bool) -> Result<()> {
+    let reader: Box<dyn BufRead> = if file == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        Box::new(std::io::BufReader::new(
+            std::fs::File::open(file).with_context(|| format!("opening {file}"))?,
+        ))
+    };
+    let client = Client::new(sequencer);
+    let runtime = tokio::runtime::Runtime::new()?;
+    let mut rejected = 0;
+    for line in reader.lines() {
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let mut answer = runtime.block_on(client.submit_line(&line))?;
+        if answer.status >= 300 {
+            rejected += 1;
+        } else if wait {
+            let id = answer.body["id"].as_str().unwrap_or_default().to_string();
+            for _ in 0..600 {
+                if answer.body["status"] != "pending" {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+                answer = runtime.block_on(client.get(&format!("/v1/transactions/{id}")))?;
+            }
+        }
+        println!("{}", serde_json::to_string(&answer.body)?);
+    }
+    if rejected > 0 {
+        bail!("{rejected} submission(s) rejected");
+    }
+    Ok(())
 }
 
 fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
     match Cli::parse().command {
-        Command::Keys { command: KeysCommand::New } => {
-            let secret = SecretKey::generate(&mut rand::rngs::OsRng);
-            let out = serde_json::json!({
+        Command::Keys { command } => {
+            let secret = match command {
+                KeysCommand::New => SecretKey::generate(&mut rand::rngs::OsRng),
+                KeysCommand::DevnetOracle => genesis::devnet_oracle(),
+            };
+            print_json(&serde_json::json!({
                 "secret": secret.to_hex(),
                 "public": secret.public_key().to_hex(),
-            });
-            println!("{}", serde_json::to_string_pretty(&out)?);
+            }))
         }
+        Command::Sequencer { command: SequencerCommand::Serve(args) } => serve(args),
+        Command::Tx { command } => build(command),
+        Command::Submit { sequencer, file, wait } => submit(&sequencer, &file, wait),
     }
-    Ok(())
 }

@@ -157,38 +157,88 @@ impl State {
         }
     }
 
-    /// Applies a batch: increments the batch number, then every transaction in order.
-    pub fn apply_batch(&mut self, txs: &[Transaction]) -> BatchOutput {
+    /// Opens a batch: sets `batch_number += 1`. Apply transactions with
+    /// [`OpenBatch::apply`] and finish with [`OpenBatch::close`].
+    pub fn begin_batch(&mut self) -> OpenBatch {
         let prev_state_root = self.root();
         let globals_before = *self.globals();
         let mut globals = globals_before;
         globals.batch_number += 1;
         self.set_globals(globals);
-        let header_state_root = self.root();
-
-        let mut receipts = Vec::with_capacity(txs.len());
-        let mut witnesses = Vec::new();
-        let mut withdrawals = Vec::new();
-        for tx in txs {
-            match tx.apply(self) {
-                Ok(effect) => {
-                    withdrawals.extend(effect.withdrawal);
-                    receipts.push(Receipt::Applied { index: witnesses.len() });
-                    witnesses.push(self.commit(tx.clone(), effect));
-                }
-                Err(e) => receipts
-                    .push(Receipt::Rejected { code: e.code().to_string(), message: e.to_string() }),
-            }
-        }
-        BatchOutput {
+        OpenBatch {
             batch_number: globals.batch_number,
             prev_state_root,
             globals_before,
-            header_state_root,
-            next_state_root: self.root(),
-            receipts,
-            witnesses,
-            withdrawals,
+            header_state_root: self.root(),
+            receipts: Vec::new(),
+            witnesses: Vec::new(),
+            withdrawals: Vec::new(),
+        }
+    }
+
+    /// Applies a batch: opens it, applies every transaction in order (a rejected one
+    /// gets a receipt and does not stop the batch), closes it.
+    pub fn apply_batch(&mut self, txs: &[Transaction]) -> BatchOutput {
+        let mut batch = self.begin_batch();
+        for tx in txs {
+            if let Err(e) = batch.apply(self, tx) {
+                batch.record_rejection(&e);
+            }
+        }
+        batch.close(self)
+    }
+}
+
+/// A batch being built, one transaction at a time (the sequencer's open batch).
+#[derive(Debug, Clone)]
+pub struct OpenBatch {
+    batch_number: u64,
+    prev_state_root: Fr,
+    globals_before: Globals,
+    header_state_root: Fr,
+    receipts: Vec<Receipt>,
+    witnesses: Vec<TxWitness>,
+    withdrawals: Vec<Withdrawal>,
+}
+
+impl OpenBatch {
+    /// The batch's number.
+    pub fn number(&self) -> u64 {
+        self.batch_number
+    }
+
+    /// Applied transactions so far.
+    pub fn applied(&self) -> usize {
+        self.witnesses.len()
+    }
+
+    /// Applies `tx` to `state` (which must be the state this batch was opened on)
+    /// and records its receipt; on rejection nothing is recorded or changed.
+    pub fn apply(&mut self, state: &mut State, tx: &Transaction) -> Result<&TxWitness, TxError> {
+        let effect = tx.apply(state)?;
+        self.withdrawals.extend(effect.withdrawal);
+        self.receipts.push(Receipt::Applied { index: self.witnesses.len() });
+        self.witnesses.push(state.commit(tx.clone(), effect));
+        Ok(self.witnesses.last().expect("just pushed"))
+    }
+
+    /// Records a rejected transaction's receipt in the batch.
+    pub fn record_rejection(&mut self, error: &TxError) {
+        self.receipts
+            .push(Receipt::Rejected { code: error.code().to_string(), message: error.to_string() });
+    }
+
+    /// Closes the batch at `state`'s current root.
+    pub fn close(self, state: &State) -> BatchOutput {
+        BatchOutput {
+            batch_number: self.batch_number,
+            prev_state_root: self.prev_state_root,
+            globals_before: self.globals_before,
+            header_state_root: self.header_state_root,
+            next_state_root: state.root(),
+            receipts: self.receipts,
+            witnesses: self.witnesses,
+            withdrawals: self.withdrawals,
         }
     }
 }

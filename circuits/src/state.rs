@@ -252,6 +252,24 @@ impl State {
         })
     }
 
+    /// Reassembles a state from stored parts (a sequencer restart). The caller
+    /// checks [`State::root`] against the root it stored.
+    pub fn from_parts(
+        accounts: BTreeMap<AccountId, Account>,
+        tree: SparseMerkleTree,
+        markets: [Market; MARKETS],
+        globals: Globals,
+    ) -> Self {
+        Self {
+            accounts,
+            tree,
+            markets,
+            globals,
+            markets_hash: markets_hash(&markets),
+            globals_hash: globals_hash(&globals),
+        }
+    }
+
     /// The account, if it exists.
     pub fn account(&self, id: AccountId) -> Option<&Account> {
         self.accounts.get(&id)

@@ -111,6 +111,26 @@ impl SparseMerkleTree {
         node
     }
 
+    /// The nodes on the path from leaf `index` up to the root, as
+    /// `((height, index at that height), value)`, with `None` for an empty subtree.
+    /// After updating a leaf these are exactly the nodes that changed: what a store
+    /// must write to persist the update.
+    pub fn path_nodes(&self, index: u64) -> Vec<((u8, u64), Option<Fr>)> {
+        (0..=self.depth)
+            .map(|h| {
+                let key = (h as u8, index >> h);
+                (key, self.nodes.get(&key).copied())
+            })
+            .collect()
+    }
+
+    /// Rebuilds a tree from stored non-empty nodes (as written from [`Self::path_nodes`]).
+    pub fn from_nodes(depth: usize, nodes: impl IntoIterator<Item = ((u8, u64), Fr)>) -> Self {
+        let mut tree = Self::new(depth);
+        tree.nodes.extend(nodes);
+        tree
+    }
+
     /// Builds a tree from `(index, leaf)` pairs level by level, without reusing
     /// any incremental state: the reference the incremental tree is checked against.
     pub fn from_leaves(depth: usize, leaves: impl IntoIterator<Item = (u64, Fr)>) -> Self {
@@ -175,6 +195,24 @@ mod tests {
         t.update(77, Fr::ZERO);
         assert_eq!(t.root(), empty);
         assert!(t.nodes.is_empty(), "no stale nodes kept");
+    }
+
+    #[test]
+    fn path_nodes_are_enough_to_persist_and_reload_the_tree() {
+        let mut t = SparseMerkleTree::new(12);
+        let mut stored: HashMap<(u8, u64), Fr> = HashMap::new();
+        for (i, idx) in [5u64, 4095, 6, 5].iter().enumerate() {
+            t.update(*idx, if i == 3 { Fr::ZERO } else { Fr::from(i as u64 + 1) });
+            for (key, value) in t.path_nodes(*idx) {
+                match value {
+                    Some(v) => stored.insert(key, v),
+                    None => stored.remove(&key),
+                };
+            }
+        }
+        let reloaded = SparseMerkleTree::from_nodes(12, stored);
+        assert_eq!(reloaded.root(), t.root());
+        assert_eq!(reloaded.path(6), t.path(6));
     }
 
     #[test]

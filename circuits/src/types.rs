@@ -253,6 +253,24 @@ impl Price {
         u64::try_from(x).map(Self).map_err(|_| RangeError::new("price", x, "0 ≤ x < 2^64"))
     }
 
+    /// Parses a decimal number of micro-units per lot (`"6000000"`, `"1.25"`) into
+    /// fixed point, rounding a fraction finer than 2^-32 down.
+    pub fn from_decimal(text: &str) -> Result<Self, RangeError> {
+        let bad = || RangeError::new("price", text, "a decimal < 2^32 micro-units per lot");
+        let (whole, frac) = text.trim().split_once('.').unwrap_or((text.trim(), ""));
+        if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        if !frac.bytes().all(|b| b.is_ascii_digit()) || frac.len() > 30 {
+            return Err(bad());
+        }
+        let whole: u128 = whole.parse().map_err(|_| bad())?;
+        let frac_value: u128 = if frac.is_empty() { 0 } else { frac.parse().map_err(|_| bad())? };
+        let scale = 10u128.pow(frac.len() as u32);
+        let fixed = (whole << 32) + ((frac_value << 32) / scale);
+        Self::new(i128::try_from(fixed).map_err(|_| bad())?)
+    }
+
     /// A price from a whole number of micro-units per lot.
     pub fn from_units(units: u32) -> Self {
         Self((units as u64) << 32)
@@ -485,6 +503,16 @@ mod tests {
         assert!(AccountId::new(1 << 24).is_err());
         assert!(MarketId::new(3).is_ok());
         assert!(MarketId::new(4).is_err());
+    }
+
+    #[test]
+    fn decimal_prices_convert_to_fixed_point() {
+        assert_eq!(Price::from_decimal("100").unwrap(), Price::from_units(100));
+        assert_eq!(Price::from_decimal("1.5").unwrap().get(), 3 << 31);
+        assert_eq!(Price::from_decimal("0.25").unwrap().get(), 1 << 30);
+        assert!(Price::from_decimal("-1").is_err());
+        assert!(Price::from_decimal("1e5").is_err());
+        assert!(Price::from_decimal("4294967296").is_err(), "2^32 units overflow 64 bits");
     }
 
     #[test]

@@ -1,6 +1,18 @@
-//! The clearproof sequencer (first stage of sequencer → prover → verifier):
-//! accepts signed transactions, orders them into batches with the native state
-//! machine of `clearproof-circuits`, and keeps state durably.
+//! The clearproof sequencer (first stage of sequencer → prover → verifier).
 //!
-//! Not built yet: see the "Sequencer" issue. This crate exists so the workspace
-//! layout matches the architecture from the start.
+//! Exchange operators run it: it accepts signed transactions over HTTP
+//! ([`api`]), checks what only the sequencer checks — signatures, orders and
+//! their fills, the deleverage counterparty ([`node`]) — applies them in arrival
+//! order with the native state machine of `clearproof-circuits`, and commits
+//! batches durably in sled ([`store`]) together with everything a prover needs.
+//! [`client`] is the HTTP client the CLI and tests use.
+
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod client;
+pub mod genesis;
+pub mod node;
+pub mod order;
+pub mod store;
+pub mod wire;

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::{moved, settled_pair, tag, CommonError, Effect};
 use crate::margin::total_value;
 use crate::params::FIXED_POINT_BITS;
-use crate::state::State;
+use crate::state::{Account, State};
 use crate::types::{AccountId, Amount, MarketId};
 
 /// An auto-deleverage fill at the bankruptcy price.
@@ -86,19 +86,8 @@ impl Deleverage {
     pub fn apply(&self, state: &State) -> Result<Effect, DeleverageError> {
         let (bankrupt, counterparty) = settled_pair(state, self.bankrupt, self.counterparty)?;
         let markets = state.markets();
-        let tv = total_value(&bankrupt, markets);
-        if tv >= I256::ZERO {
-            return Err(DeleverageError::NotBankrupt);
-        }
-        let fund = I256::from(state.globals().insurance_fund.get()) << FIXED_POINT_BITS;
-        if fund >= -tv {
-            return Err(DeleverageError::InsuranceCanCover);
-        }
+        let position = check_bankrupt(state, self.market, &bankrupt)?;
         let m = self.market.index();
-        let position = bankrupt.balances[m].get();
-        if position == 0 {
-            return Err(DeleverageError::NoPosition);
-        }
         let other = counterparty.balances[m].get();
         if other == 0 || (other > 0) == (position > 0) {
             return Err(DeleverageError::CounterpartyNotOpposite);
@@ -134,4 +123,27 @@ impl Deleverage {
             self.quote.to_field(),
         ]
     }
+}
+
+/// The bankrupt side's preconditions, on a funding-settled account: `TV < 0`, the
+/// insurance fund cannot cover the deficit, and a position in `market`, which is
+/// returned. (The sequencer uses this before it ranks counterparties.)
+pub fn check_bankrupt(
+    state: &State,
+    market: MarketId,
+    bankrupt: &Account,
+) -> Result<i64, DeleverageError> {
+    let tv = total_value(bankrupt, state.markets());
+    if tv >= I256::ZERO {
+        return Err(DeleverageError::NotBankrupt);
+    }
+    let fund = I256::from(state.globals().insurance_fund.get()) << FIXED_POINT_BITS;
+    if fund >= -tv {
+        return Err(DeleverageError::InsuranceCanCover);
+    }
+    let position = bankrupt.balances[market.index()].get();
+    if position == 0 {
+        return Err(DeleverageError::NoPosition);
+    }
+    Ok(position)
 }

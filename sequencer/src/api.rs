@@ -1,0 +1,226 @@
+//! The HTTP/JSON API (axum). Endpoints and schemas: `docs/API.md`.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{Path as UrlPath, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use clearproof_circuits::state::Genesis;
+use clearproof_circuits::types::AccountId;
+use tokio::net::TcpListener;
+
+use crate::node::{Config, Sequencer, SubmitError};
+use crate::store::{Store, StoreError};
+use crate::wire::{DepositRequest, ErrorBody, ErrorDetail, Submission, SUBMISSION_TYPES};
+
+/// A running sequencer shared by the HTTP handlers and the batch timer.
+pub struct Node {
+    sequencer: Mutex<Sequencer>,
+    store: Store,
+}
+
+impl Node {
+    /// Opens the data directory (initialising it from `genesis` if empty) and
+    /// replays pending entries.
+    pub fn open(
+        data_dir: &Path,
+        genesis: &Genesis,
+        depth: usize,
+        config: Config,
+    ) -> Result<Arc<Self>, StoreError> {
+        let store = Store::open(data_dir)?;
+        let sequencer = Sequencer::open(store.clone(), genesis, depth, config)?;
+        Ok(Arc::new(Self { sequencer: Mutex::new(sequencer), store }))
+    }
+
+    /// Locks the sequencer (a poisoned lock means a handler panicked mid-update:
+    /// the in-memory state cannot be trusted, so the process must restart).
+    pub fn lock(&self) -> MutexGuard<'_, Sequencer> {
+        self.sequencer.lock().expect("sequencer lock poisoned; restart the process")
+    }
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn error_response(status: u16, code: &str, message: String, id: Option<u64>) -> Response {
+    let body = ErrorBody {
+        error: ErrorDetail { code: code.into(), message, id: id.map(|i| i.to_string()) },
+    };
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, Json(body)).into_response()
+}
+
+impl IntoResponse for SubmitError {
+    fn into_response(self) -> Response {
+        let id = match &self {
+            SubmitError::Rule { id, .. } => *id,
+            _ => None,
+        };
+        error_response(self.http_status(), self.code(), self.to_string(), id)
+    }
+}
+
+fn store_error(e: StoreError) -> Response {
+    SubmitError::Store(e).into_response()
+}
+
+fn parse_json(body: &[u8]) -> Result<serde_json::Value, SubmitError> {
+    serde_json::from_slice(body).map_err(|e| SubmitError::MalformedJson(e.to_string()))
+}
+
+fn parse_submission(body: &[u8]) -> Result<Submission, SubmitError> {
+    let value = parse_json(body)?;
+    let kind = value.get("type").and_then(|t| t.as_str()).unwrap_or_default().to_string();
+    if !SUBMISSION_TYPES.contains(&kind.as_str()) {
+        let hint = if kind == "deposit" { " (deposits go to /v1/deposits)" } else { "" };
+        return Err(SubmitError::UnknownType(format!("{kind}{hint}")));
+    }
+    serde_json::from_value(value).map_err(SubmitError::from_decode)
+}
+
+async fn post_transaction(State(node): State<Arc<Node>>, body: Bytes) -> Response {
+    let submission = match parse_submission(&body) {
+        Ok(s) => s,
+        Err(e) => return e.into_response(),
+    };
+    let result = {
+        let mut seq = node.lock();
+        let result = seq.submit(submission, unix_now());
+        if result.is_ok() && seq.due() {
+            if let Err(e) = seq.commit() {
+                return store_error(e);
+            }
+        }
+        result
+    };
+    match result {
+        Ok(receipt) => {
+            // Acknowledge only what is durable.
+            if let Err(e) = node.store.flush().await {
+                return store_error(e);
+            }
+            (StatusCode::ACCEPTED, Json(receipt)).into_response()
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn post_deposit(State(node): State<Arc<Node>>, body: Bytes) -> Response {
+    let request: DepositRequest = match parse_json(&body)
+        .and_then(|v| serde_json::from_value(v).map_err(SubmitError::from_decode))
+    {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    let result = {
+        let mut seq = node.lock();
+        let result = seq.deposit(request, unix_now());
+        if result.is_ok() && seq.due() {
+            if let Err(e) = seq.commit() {
+                return store_error(e);
+            }
+        }
+        result
+    };
+    match result {
+        Ok((receipt, new)) => {
+            if let Err(e) = node.store.flush().await {
+                return store_error(e);
+            }
+            let status = if new { StatusCode::ACCEPTED } else { StatusCode::OK };
+            (status, Json(receipt)).into_response()
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn get_transaction(State(node): State<Arc<Node>>, UrlPath(id): UrlPath<String>) -> Response {
+    let Ok(seq) = id.parse::<u64>() else {
+        return error_response(400, "MALFORMED_ID", format!("not a transaction id: {id:?}"), None);
+    };
+    match node.lock().receipt(seq) {
+        Ok(Some(r)) => Json(r).into_response(),
+        Ok(None) => {
+            error_response(404, "UNKNOWN_TRANSACTION", format!("no transaction {seq}"), None)
+        }
+        Err(e) => store_error(e),
+    }
+}
+
+async fn get_state(State(node): State<Arc<Node>>) -> Response {
+    Json(node.lock().committed()).into_response()
+}
+
+async fn get_account(State(node): State<Arc<Node>>, UrlPath(id): UrlPath<String>) -> Response {
+    let Some(account_id) = id.parse::<i128>().ok().and_then(|i| AccountId::new(i).ok()) else {
+        return error_response(400, "MALFORMED_ID", format!("not an account id: {id:?}"), None);
+    };
+    match node.store.account(account_id) {
+        Ok(Some(a)) => Json(serde_json::json!({ "id": account_id, "account": a })).into_response(),
+        Ok(None) => {
+            error_response(404, "UNKNOWN_ACCOUNT", format!("account {id} does not exist"), None)
+        }
+        Err(e) => store_error(e),
+    }
+}
+
+async fn get_batch(State(node): State<Arc<Node>>, UrlPath(n): UrlPath<String>) -> Response {
+    let Ok(number) = n.parse::<u64>() else {
+        return error_response(400, "MALFORMED_ID", format!("not a batch number: {n:?}"), None);
+    };
+    match node.store.batch(number) {
+        Ok(Some(bytes)) => ([(header::CONTENT_TYPE, "application/json")], bytes).into_response(),
+        Ok(None) => error_response(404, "UNKNOWN_BATCH", format!("no batch {number}"), None),
+        Err(e) => store_error(e),
+    }
+}
+
+/// The router.
+pub fn router(node: Arc<Node>) -> Router {
+    Router::new()
+        .route("/v1/transactions", post(post_transaction))
+        .route("/v1/transactions/{id}", get(get_transaction))
+        .route("/v1/deposits", post(post_deposit))
+        .route("/v1/state", get(get_state))
+        .route("/v1/accounts/{id}", get(get_account))
+        .route("/v1/batches/{n}", get(get_batch))
+        .with_state(node)
+}
+
+/// Commits the open batch whenever it is due (size or age).
+pub async fn run_batch_timer(node: Arc<Node>, interval: Duration) {
+    let tick = (interval / 4).clamp(Duration::from_millis(2), Duration::from_millis(250));
+    loop {
+        tokio::time::sleep(tick).await;
+        let mut seq = node.lock();
+        if seq.due() {
+            if let Err(e) = seq.commit() {
+                tracing::error!(error = %e, "batch timer stopped");
+                return;
+            }
+        }
+    }
+}
+
+/// Serves the API on `listener` with the batch timer, until the process ends.
+pub async fn serve(
+    node: Arc<Node>,
+    listener: TcpListener,
+    interval: Duration,
+) -> std::io::Result<()> {
+    let addr: SocketAddr = listener.local_addr()?;
+    tracing::info!(%addr, "sequencer listening");
+    tokio::spawn(run_batch_timer(node.clone(), interval));
+    axum::serve(listener, router(node)).await
+}

@@ -1,0 +1,47 @@
+//! The built-in development genesis: four markets with realistic parameters and a
+//! publicly known oracle key. **Insecure by design**: anyone can sign prices for
+//! it. Production deployments pass their own genesis file.
+
+use clearproof_circuits::params::MARKETS;
+use clearproof_circuits::signature::SecretKey;
+use clearproof_circuits::state::{Genesis, Market, MarketParams, MarketState};
+use clearproof_circuits::types::{Bps, FundingIndex, FundingRate, Price, Quote, Timestamp};
+
+/// The devnet oracle's secret seed (public knowledge).
+pub const DEVNET_ORACLE_SEED: [u8; 32] = *b"clearproof devnet oracle key 001";
+
+/// The devnet oracle key.
+pub fn devnet_oracle() -> SecretKey {
+    SecretKey::from_bytes(DEVNET_ORACLE_SEED).expect("fixed seed gives a valid key")
+}
+
+/// Devnet markets, prices in micro-units of quote per lot:
+/// 0 = BTC (lot 0.0001, $6 000 000 ⇒ 6.0 USD), 1 = ETH (lot 0.001, 3.0 USD),
+/// 2 = SOL (lot 0.01, 1.5 USD), 3 = DOGE (lot 10, 1.0 USD). Initial margin 10 %,
+/// maintenance 5 %, liquidation fee 1 %, fee cap 0.5 %, band 5 %, funding at most
+/// ~0.1 % of the price per hour. Insurance fund 1 000 000 USD.
+pub fn devnet() -> Genesis {
+    let prices = [6_000_000u32, 3_000_000, 1_500_000, 1_000_000];
+    let oracle = devnet_oracle().public_key();
+    let bps = |x| Bps::new(x).expect("valid bps");
+    let t0 = Timestamp::new(1_700_000_000).expect("valid timestamp");
+    let markets: [Market; MARKETS] = std::array::from_fn(|m| Market {
+        params: MarketParams {
+            im_bp: bps(1_000),
+            mm_bp: bps(500),
+            liq_fee_bp: bps(100),
+            max_fee_bp: bps(50),
+            band_bp: bps(500),
+            // 0.1 % per hour = 2^32 · 0.001 / 3600 ≈ 1 193 units of 2^-32 per second.
+            max_funding_rate: FundingRate::new(1_193).expect("valid rate"),
+            oracle,
+        },
+        state: MarketState {
+            price: Price::from_units(prices[m]),
+            price_ts: t0,
+            funding_index: FundingIndex::ZERO,
+            funding_ts: t0,
+        },
+    });
+    Genesis { markets, insurance_fund: Quote::new(1_000_000_000_000).expect("valid amount") }
+}

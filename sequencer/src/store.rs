@@ -1,0 +1,323 @@
+//! The sequencer's durable state in sled: one tree, keys by prefix.
+//!
+//! | key | value |
+//! |---|---|
+//! | `meta/genesis`, `meta/depth` | genesis JSON, tree depth |
+//! | `meta/root` | committed state root (hex) |
+//! | `meta/next_seq`, `meta/next_deposit` | next transaction id, next deposit queue index |
+//! | `acct/{id:u32be}` | account JSON |
+//! | `node/{height:u8}{index:u64be}` | non-empty Merkle node (32 bytes, little-endian) |
+//! | `mkts`, `glob` | markets and globals JSON |
+//! | `batch/{n:u64be}` | batch record JSON (header, public data, witness) |
+//! | `rcpt/{seq:u64be}` | receipt of a committed or rejected transaction |
+//! | `pend/{seq:u64be}` | accepted, not yet committed entry |
+//! | `depq/{index:u64be}` | deposit queue entry (for idempotency) with its id |
+//! | `fill/{account:u32be}{order_id:u64be}` | order message and filled lots |
+//!
+//! A batch commit is one `sled::Batch` (atomic) followed by a flush; an accepted
+//! entry is inserted and flushed before it is acknowledged.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use clearproof_circuits::serde_fr;
+use clearproof_circuits::state::{Account, Genesis, Globals, Market, State};
+use clearproof_circuits::tree::SparseMerkleTree;
+use clearproof_circuits::types::AccountId;
+use clearproof_circuits::Fr;
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+
+use crate::wire::{DepositRequest, Submission, TxStatus};
+
+/// A storage failure. The sequencer stops accepting when it sees one.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// sled failed.
+    #[error("storage: {0}")]
+    Sled(#[from] sled::Error),
+    /// Stored data does not decode or is inconsistent.
+    #[error("corrupt store: {0}")]
+    Corrupt(String),
+}
+
+fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+/// What an accepted entry was.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "body", rename_all = "snake_case")]
+pub enum EntryBody {
+    /// A user submission.
+    Submission(Submission),
+    /// A base-layer deposit.
+    Deposit(DepositRequest),
+}
+
+/// An accepted, durable entry of the open batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingEntry {
+    /// Transaction id.
+    pub seq: u64,
+    /// Unix seconds at acceptance: order expiry is judged at this time, also on replay.
+    pub accepted_at: u64,
+    /// The entry.
+    pub body: EntryBody,
+}
+
+/// A stored receipt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredReceipt {
+    /// The transaction type.
+    pub kind: String,
+    /// Its status.
+    pub status: TxStatus,
+}
+
+/// Filled lots of one order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fill {
+    /// The order's signed message: the same `(account, order_id)` may not name another order.
+    #[serde(with = "serde_fr")]
+    pub message: Fr,
+    /// Lots filled so far.
+    pub filled: u64,
+}
+
+/// Everything written when a batch commits.
+pub struct BatchCommit<'a> {
+    /// State after the batch.
+    pub state: &'a State,
+    /// Accounts the batch touched.
+    pub touched: Vec<AccountId>,
+    /// Batch number.
+    pub number: u64,
+    /// The batch record, serialised.
+    pub record: Vec<u8>,
+    /// Receipts of the batch's entries.
+    pub receipts: Vec<(u64, StoredReceipt)>,
+    /// Fills changed since the last commit.
+    pub fills: Vec<((AccountId, u64), Fill)>,
+}
+
+/// What a restart loads.
+pub struct Loaded {
+    /// The committed state.
+    pub state: State,
+    /// Committed fills.
+    pub fills: HashMap<(AccountId, u64), Fill>,
+    /// Accepted, uncommitted entries in acceptance order.
+    pub pending: Vec<PendingEntry>,
+    /// Next transaction id.
+    pub next_seq: u64,
+    /// Next deposit queue index.
+    pub next_deposit: u64,
+}
+
+/// The sled store.
+#[derive(Clone)]
+pub struct Store {
+    db: sled::Db,
+}
+
+fn key(prefix: &str, parts: &[&[u8]]) -> Vec<u8> {
+    let mut k = prefix.as_bytes().to_vec();
+    for p in parts {
+        k.extend_from_slice(p);
+    }
+    k
+}
+
+fn seq_key(prefix: &str, seq: u64) -> Vec<u8> {
+    key(prefix, &[&seq.to_be_bytes()])
+}
+
+fn fill_key(account: AccountId, order_id: u64) -> Vec<u8> {
+    key("fill/", &[&account.get().to_be_bytes(), &order_id.to_be_bytes()])
+}
+
+fn json<T: Serialize>(value: &T) -> Vec<u8> {
+    serde_json::to_vec(value).expect("protocol types serialise")
+}
+
+fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(corrupt)
+}
+
+fn u64_value(bytes: &[u8]) -> Result<u64, StoreError> {
+    Ok(u64::from_be_bytes(bytes.try_into().map_err(corrupt)?))
+}
+
+impl Store {
+    /// Opens (or creates) the store in `dir`.
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        let db = sled::Config::new().path(dir).mode(sled::Mode::HighThroughput).open()?;
+        Ok(Self { db })
+    }
+
+    /// The stored genesis and depth, if initialised.
+    pub fn genesis(&self) -> Result<Option<(Genesis, usize)>, StoreError> {
+        match (self.db.get("meta/genesis")?, self.db.get("meta/depth")?) {
+            (Some(g), Some(d)) => Ok(Some((parse(&g)?, u64_value(&d)? as usize))),
+            _ => Ok(None),
+        }
+    }
+
+    /// Writes the genesis state.
+    pub fn init(&self, genesis: &Genesis, state: &State, depth: usize) -> Result<(), StoreError> {
+        let mut b = sled::Batch::default();
+        b.insert("meta/genesis", json(genesis));
+        b.insert("meta/depth", &(depth as u64).to_be_bytes());
+        b.insert("meta/root", serde_fr::to_hex(&state.root()).as_bytes());
+        b.insert("meta/next_seq", &1u64.to_be_bytes());
+        b.insert("meta/next_deposit", &0u64.to_be_bytes());
+        b.insert("mkts", json(state.markets()));
+        b.insert("glob", json(state.globals()));
+        self.db.apply_batch(b)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Loads the committed state, fills and pending entries; checks the stored root.
+    pub fn load(&self) -> Result<Loaded, StoreError> {
+        let (_, depth) = self.genesis()?.ok_or_else(|| corrupt("store not initialised"))?;
+        let mut accounts = BTreeMap::new();
+        for kv in self.db.scan_prefix("acct/") {
+            let (k, v) = kv?;
+            let id = u32::from_be_bytes(k[5..].try_into().map_err(corrupt)?);
+            accounts.insert(AccountId::new(id as i128).map_err(corrupt)?, parse::<Account>(&v)?);
+        }
+        let mut nodes = Vec::new();
+        for kv in self.db.scan_prefix("node/") {
+            let (k, v) = kv?;
+            let height = k[5];
+            let index = u64::from_be_bytes(k[6..14].try_into().map_err(corrupt)?);
+            let bytes: [u8; 32] = v.as_ref().try_into().map_err(corrupt)?;
+            let node = Option::from(Fr::from_bytes(&bytes)).ok_or_else(|| corrupt("node"))?;
+            nodes.push(((height, index), node));
+        }
+        let markets: [Market; 4] =
+            parse(&self.db.get("mkts")?.ok_or_else(|| corrupt("markets missing"))?)?;
+        let globals: Globals =
+            parse(&self.db.get("glob")?.ok_or_else(|| corrupt("globals missing"))?)?;
+        let state = State::from_parts(
+            accounts,
+            SparseMerkleTree::from_nodes(depth, nodes),
+            markets,
+            globals,
+        );
+        let root = self.db.get("meta/root")?.ok_or_else(|| corrupt("root missing"))?;
+        let stored_root =
+            serde_fr::from_hex(std::str::from_utf8(&root).map_err(corrupt)?).map_err(corrupt)?;
+        if state.root() != stored_root {
+            return Err(corrupt("state root does not match the stored root"));
+        }
+        let mut fills = HashMap::new();
+        for kv in self.db.scan_prefix("fill/") {
+            let (k, v) = kv?;
+            let account = u32::from_be_bytes(k[5..9].try_into().map_err(corrupt)?);
+            let order_id = u64::from_be_bytes(k[9..17].try_into().map_err(corrupt)?);
+            fills.insert((AccountId::new(account as i128).map_err(corrupt)?, order_id), parse(&v)?);
+        }
+        let pending = self
+            .db
+            .scan_prefix("pend/")
+            .map(|kv| kv.map_err(StoreError::from).and_then(|(_, v)| parse(&v)))
+            .collect::<Result<Vec<PendingEntry>, _>>()?;
+        let next_seq = self.meta_u64("meta/next_seq")?;
+        let next_deposit = self.meta_u64("meta/next_deposit")?;
+        Ok(Loaded { state, fills, pending, next_seq, next_deposit })
+    }
+
+    fn meta_u64(&self, k: &str) -> Result<u64, StoreError> {
+        u64_value(&self.db.get(k)?.ok_or_else(|| corrupt(format!("{k} missing")))?)
+    }
+
+    /// Records an accepted entry (the caller flushes before acknowledging).
+    pub fn append_pending(&self, entry: &PendingEntry) -> Result<(), StoreError> {
+        let mut b = sled::Batch::default();
+        b.insert(seq_key("pend/", entry.seq), json(entry));
+        b.insert("meta/next_seq", &(entry.seq + 1).to_be_bytes());
+        if let EntryBody::Deposit(d) = &entry.body {
+            b.insert(seq_key("depq/", d.queue_index), json(&(entry.seq, d)));
+            b.insert("meta/next_deposit", &(d.queue_index + 1).to_be_bytes());
+        }
+        self.db.apply_batch(b)?;
+        Ok(())
+    }
+
+    /// Records a rejected submission's receipt (and, for a deposit, its queue slot).
+    pub fn record_rejection(
+        &self,
+        seq: u64,
+        receipt: &StoredReceipt,
+        deposit: Option<&DepositRequest>,
+    ) -> Result<(), StoreError> {
+        let mut b = sled::Batch::default();
+        b.insert(seq_key("rcpt/", seq), json(receipt));
+        b.insert("meta/next_seq", &(seq + 1).to_be_bytes());
+        if let Some(d) = deposit {
+            b.insert(seq_key("depq/", d.queue_index), json(&(seq, d)));
+            b.insert("meta/next_deposit", &(d.queue_index + 1).to_be_bytes());
+        }
+        self.db.apply_batch(b)?;
+        Ok(())
+    }
+
+    /// Commits a batch atomically and flushes.
+    pub fn commit_batch(&self, c: BatchCommit<'_>) -> Result<(), StoreError> {
+        let mut b = sled::Batch::default();
+        let tree = c.state.tree();
+        for id in &c.touched {
+            let account = c.state.account(*id).ok_or_else(|| corrupt("touched account missing"))?;
+            b.insert(key("acct/", &[&id.get().to_be_bytes()]), json(account));
+            for ((height, index), node) in tree.path_nodes(id.index()) {
+                let k = key("node/", &[&[height], &index.to_be_bytes()]);
+                match node {
+                    Some(n) => b.insert(k, &n.to_bytes()),
+                    None => b.remove(k),
+                }
+            }
+        }
+        b.insert("mkts", json(c.state.markets()));
+        b.insert("glob", json(c.state.globals()));
+        b.insert("meta/root", serde_fr::to_hex(&c.state.root()).as_bytes());
+        b.insert(seq_key("batch/", c.number), c.record);
+        for (seq, receipt) in &c.receipts {
+            b.insert(seq_key("rcpt/", *seq), json(receipt));
+            b.remove(seq_key("pend/", *seq));
+        }
+        for ((account, order_id), fill) in &c.fills {
+            b.insert(fill_key(*account, *order_id), json(fill));
+        }
+        self.db.apply_batch(b)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Makes everything written so far durable.
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush_async().await?;
+        Ok(())
+    }
+
+    /// A committed or rejected transaction's receipt.
+    pub fn receipt(&self, seq: u64) -> Result<Option<StoredReceipt>, StoreError> {
+        self.db.get(seq_key("rcpt/", seq))?.map(|v| parse(&v)).transpose()
+    }
+
+    /// A committed account.
+    pub fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError> {
+        self.db.get(key("acct/", &[&id.get().to_be_bytes()]))?.map(|v| parse(&v)).transpose()
+    }
+
+    /// A batch record (JSON bytes).
+    pub fn batch(&self, number: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.db.get(seq_key("batch/", number))?.map(|v| v.to_vec()))
+    }
+
+    /// The deposit recorded at a queue index, with its transaction id.
+    pub fn deposit(&self, queue_index: u64) -> Result<Option<(u64, DepositRequest)>, StoreError> {
+        self.db.get(seq_key("depq/", queue_index))?.map(|v| parse(&v)).transpose()
+    }
+}

@@ -1,0 +1,233 @@
+//! The JSON the sequencer accepts (`POST /v1/transactions`, `POST /v1/deposits`)
+//! and answers with. Every quantity is a decimal string; keys and signatures are
+//! hex. `docs/API.md` documents each shape with examples.
+
+use clearproof_circuits::signature::{PublicKey, SecretKey, Signature};
+use clearproof_circuits::tx::{FundingTick, PriceUpdate, Transaction, Withdraw};
+use clearproof_circuits::types::{
+    AccountId, Amount, FundingIndex, MarketId, Nonce, Price, Quote, Timestamp,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::order::SignedOrder;
+
+/// A transaction as submitted: the protocol transaction plus what authorises it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Submission {
+    /// Owner-signed withdrawal.
+    Withdraw {
+        /// Debited account.
+        account: AccountId,
+        /// Quote micro-units.
+        amount: Amount,
+        /// Must equal the account's nonce.
+        nonce: Nonce,
+        /// Owner's signature over the `Withdraw` message.
+        signature: Signature,
+    },
+    /// A fill between a signed buy order and a signed sell order.
+    Trade {
+        /// Market.
+        market: MarketId,
+        /// Lots.
+        base: Amount,
+        /// Quote micro-units.
+        quote: Amount,
+        /// Buyer's fee.
+        buyer_fee: Quote,
+        /// Seller's fee.
+        seller_fee: Quote,
+        /// The buyer's order (its account is the buyer).
+        buyer_order: SignedOrder,
+        /// The seller's order (its account is the seller).
+        seller_order: SignedOrder,
+    },
+    /// A liquidation fill against the liquidator's signed order.
+    Liquidate {
+        /// Market.
+        market: MarketId,
+        /// Account below maintenance margin.
+        liquidated: AccountId,
+        /// Lots.
+        base: Amount,
+        /// Quote micro-units.
+        quote: Amount,
+        /// Penalty to the insurance fund.
+        penalty: Quote,
+        /// The liquidator's order (its account is the liquidator).
+        liquidator_order: SignedOrder,
+    },
+    /// Insurance fund covers a flat account's deficit; anyone may ask.
+    CoverDeficit {
+        /// The flat account with negative collateral.
+        account: AccountId,
+    },
+    /// Ask the sequencer to deleverage a bankrupt account; it picks the
+    /// counterparty and the bankruptcy price (see `docs/API.md`, ranking policy).
+    Deleverage {
+        /// Market.
+        market: MarketId,
+        /// Account with negative total value.
+        bankrupt: AccountId,
+    },
+    /// Oracle-signed price.
+    PriceUpdate {
+        /// Market.
+        market: MarketId,
+        /// Fixed point, 32 fractional bits.
+        price: Price,
+        /// Seconds.
+        timestamp: Timestamp,
+        /// The market oracle's signature over the `PriceUpdate` message.
+        signature: Signature,
+    },
+    /// Oracle-signed funding index.
+    FundingTick {
+        /// Market.
+        market: MarketId,
+        /// New cumulative index.
+        index: FundingIndex,
+        /// Seconds.
+        timestamp: Timestamp,
+        /// The market oracle's signature over the `FundingTick` message.
+        signature: Signature,
+    },
+}
+
+/// Every `type` a submission may have (deposits go to `/v1/deposits`).
+pub const SUBMISSION_TYPES: [&str; 7] = [
+    "withdraw",
+    "trade",
+    "liquidate",
+    "cover_deficit",
+    "deleverage",
+    "price_update",
+    "funding_tick",
+];
+
+impl Submission {
+    /// A signed withdrawal.
+    pub fn withdraw(key: &SecretKey, account: AccountId, amount: Amount, nonce: Nonce) -> Self {
+        let tx = Transaction::Withdraw(Withdraw { account, amount, nonce });
+        Submission::Withdraw { account, amount, nonce, signature: key.sign(tx.message()) }
+    }
+
+    /// An oracle-signed price update.
+    pub fn price_update(
+        oracle: &SecretKey,
+        market: MarketId,
+        price: Price,
+        timestamp: Timestamp,
+    ) -> Self {
+        let tx = Transaction::PriceUpdate(PriceUpdate { market, price, timestamp });
+        Submission::PriceUpdate { market, price, timestamp, signature: oracle.sign(tx.message()) }
+    }
+
+    /// An oracle-signed funding tick.
+    pub fn funding_tick(
+        oracle: &SecretKey,
+        market: MarketId,
+        index: FundingIndex,
+        timestamp: Timestamp,
+    ) -> Self {
+        let tx = Transaction::FundingTick(FundingTick { market, index, timestamp });
+        Submission::FundingTick { market, index, timestamp, signature: oracle.sign(tx.message()) }
+    }
+
+    /// The JSON `type`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Submission::Withdraw { .. } => "withdraw",
+            Submission::Trade { .. } => "trade",
+            Submission::Liquidate { .. } => "liquidate",
+            Submission::CoverDeficit { .. } => "cover_deficit",
+            Submission::Deleverage { .. } => "deleverage",
+            Submission::PriceUpdate { .. } => "price_update",
+            Submission::FundingTick { .. } => "funding_tick",
+        }
+    }
+}
+
+/// An entry of the base layer's deposit queue (`POST /v1/deposits`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DepositRequest {
+    /// Always `"deposit"`, so a file of mixed lines can be routed.
+    #[serde(rename = "type")]
+    pub kind: DepositTag,
+    /// Position in the base layer's queue: deposits are processed in this order,
+    /// and re-posting an index already seen is an idempotent no-op.
+    pub queue_index: u64,
+    /// Credited account.
+    pub account: AccountId,
+    /// Owner key.
+    pub owner: PublicKey,
+    /// Quote micro-units.
+    pub amount: Amount,
+}
+
+/// The constant `"deposit"` tag of [`DepositRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DepositTag {
+    /// `"deposit"`.
+    Deposit,
+}
+
+/// The status of a transaction (`GET /v1/transactions/{id}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum TxStatus {
+    /// Accepted into the open batch `batch`; durable, not yet committed.
+    Pending {
+        /// The open batch's number.
+        batch: u64,
+    },
+    /// Committed in batch `batch` at position `index` among its transactions.
+    Applied {
+        /// Batch number.
+        batch: u64,
+        /// Position in the batch.
+        index: usize,
+    },
+    /// Rejected; nothing changed.
+    Rejected {
+        /// Stable error code.
+        code: String,
+        /// Reason.
+        message: String,
+    },
+}
+
+/// Answer to a submission or a receipt query.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxReceipt {
+    /// Transaction id (decimal sequence number).
+    pub id: String,
+    /// The transaction type.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Status.
+    #[serde(flatten)]
+    pub status: TxStatus,
+}
+
+/// The body of every 4xx/5xx answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+/// A stable code and a human-readable message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    /// Stable, documented code.
+    pub code: String,
+    /// Reason.
+    pub message: String,
+    /// The id under which the rejection is recorded, for state-rule rejections.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub id: Option<String>,
+}
