@@ -221,6 +221,9 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let addr: SocketAddr = listener.local_addr()?;
     tracing::info!(%addr, "sequencer listening");
-    tokio::spawn(run_batch_timer(node.clone(), interval));
-    axum::serve(listener, router(node)).await
+    // One future for both, so stopping the server also stops its timer.
+    tokio::select! {
+        served = axum::serve(listener, router(node.clone())) => served,
+        () = run_batch_timer(node, interval) => Ok(()),
+    }
 }

@@ -1,0 +1,227 @@
+//! A real sequencer on 127.0.0.1:0 with a small test genesis, and helpers.
+#![allow(dead_code, missing_docs)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use clearproof_circuits::params::MARKETS;
+use clearproof_circuits::signature::SecretKey;
+use clearproof_circuits::state::{Genesis, Market, MarketParams, MarketState, State};
+use clearproof_circuits::types::*;
+use clearproof_sequencer::api::{self, Node};
+use clearproof_sequencer::client::{Answer, Client};
+use clearproof_sequencer::node::{BatchRecord, Config};
+use clearproof_sequencer::order::{Order, OrderId, Side, SignedOrder};
+use clearproof_sequencer::wire::{DepositRequest, DepositTag, Submission};
+use serde_json::Value;
+
+pub const T0: u64 = 1_700_000_000;
+pub const DEPTH: usize = 24;
+
+pub fn key(i: u8) -> SecretKey {
+    SecretKey::from_bytes([i; 32]).unwrap()
+}
+
+pub fn oracle() -> SecretKey {
+    key(200)
+}
+
+/// Every market at 100 micro-units per lot; im 10 %, mm 5 %, liq fee 1 %, fee cap
+/// 0.5 %, band 5 %; insurance fund 1 000.
+pub fn genesis() -> Genesis {
+    let bps = |x| Bps::new(x).unwrap();
+    let market = Market {
+        params: MarketParams {
+            im_bp: bps(1000),
+            mm_bp: bps(500),
+            liq_fee_bp: bps(100),
+            max_fee_bp: bps(50),
+            band_bp: bps(500),
+            max_funding_rate: FundingRate::new(4_294_967).unwrap(),
+            oracle: oracle().public_key(),
+        },
+        state: MarketState {
+            price: Price::from_units(100),
+            price_ts: Timestamp::new(T0 as i128).unwrap(),
+            funding_index: FundingIndex::ZERO,
+            funding_ts: Timestamp::new(T0 as i128).unwrap(),
+        },
+    };
+    Genesis { markets: [market; MARKETS], insurance_fund: Quote::new(1_000).unwrap() }
+}
+
+pub struct Server {
+    pub client: Client,
+    pub node: Arc<Node>,
+    pub dir: tempfile::TempDir,
+    pub task: tokio::task::JoinHandle<()>,
+}
+
+impl Server {
+    /// Stops the server without committing the open batch and waits until the
+    /// store is closed; returns the data directory.
+    pub async fn stop(self) -> tempfile::TempDir {
+        self.task.abort();
+        let weak = Arc::downgrade(&self.node);
+        let Server { client, node, dir, task } = self;
+        let _ = task.await;
+        drop((client, node));
+        for _ in 0..500 {
+            if weak.upgrade().is_none() {
+                return dir;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("the sequencer did not shut down");
+    }
+}
+
+pub async fn start_in(dir: tempfile::TempDir, batch_size: usize, interval_ms: u64) -> Server {
+    let interval = Duration::from_millis(interval_ms);
+    let node =
+        Node::open(dir.path(), &genesis(), DEPTH, Config { batch_size, batch_interval: interval })
+            .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let task = tokio::spawn({
+        let node = node.clone();
+        async move {
+            api::serve(node, listener, interval).await.unwrap();
+        }
+    });
+    Server { client: Client::new(&url), node, dir, task }
+}
+
+pub async fn start(batch_size: usize, interval_ms: u64) -> Server {
+    start_in(tempfile::tempdir().unwrap(), batch_size, interval_ms).await
+}
+
+pub fn n(x: i128) -> Amount {
+    Amount::new(x).unwrap()
+}
+pub fn q(x: i128) -> Quote {
+    Quote::new(x).unwrap()
+}
+pub fn acct(i: u32) -> AccountId {
+    AccountId::new(i as i128).unwrap()
+}
+pub fn mkt(m: u8) -> MarketId {
+    MarketId::new(m as i128).unwrap()
+}
+
+pub fn deposit(queue_index: u64, account: u32, owner: u8, amount: i128) -> Value {
+    serde_json::to_value(DepositRequest {
+        kind: DepositTag::Deposit,
+        queue_index,
+        account: acct(account),
+        owner: key(owner).public_key(),
+        amount: n(amount),
+    })
+    .unwrap()
+}
+
+pub fn order(
+    owner: u8,
+    account: u32,
+    market: u8,
+    side: Side,
+    size: i128,
+    limit: u32,
+    id: u64,
+) -> SignedOrder {
+    Order {
+        account: acct(account),
+        market: mkt(market),
+        side,
+        size: n(size),
+        limit_price: Price::from_units(limit),
+        max_fee_bp: Bps::new(50).unwrap(),
+        expiry: Timestamp::new((1u64 << 39) as i128).unwrap(),
+        order_id: OrderId::new(id).unwrap(),
+    }
+    .sign(&key(owner))
+}
+
+pub fn trade(market: u8, base: i128, quote: i128, buy: SignedOrder, sell: SignedOrder) -> Value {
+    serde_json::to_value(Submission::Trade {
+        market: mkt(market),
+        base: n(base),
+        quote: n(quote),
+        buyer_fee: q(0),
+        seller_fee: q(0),
+        buyer_order: buy,
+        seller_order: sell,
+    })
+    .unwrap()
+}
+
+pub fn price_update(market: u8, units: u32, ts: u64) -> Value {
+    let sub = Submission::price_update(
+        &oracle(),
+        mkt(market),
+        Price::from_units(units),
+        Timestamp::new(ts as i128).unwrap(),
+    );
+    serde_json::to_value(sub).unwrap()
+}
+
+impl Server {
+    pub async fn post(&self, v: &Value) -> Answer {
+        self.client.submit_line(&v.to_string()).await.unwrap()
+    }
+
+    /// Posts and asserts acceptance.
+    pub async fn ok(&self, v: &Value) -> String {
+        let a = self.post(v).await;
+        assert!(a.status == 202 || a.status == 200, "rejected: {} {}", a.status, a.body);
+        a.body["id"].as_str().unwrap().to_string()
+    }
+
+    pub async fn state(&self) -> Value {
+        self.client.get("/v1/state").await.unwrap().body
+    }
+
+    /// Waits until the open batch is committed.
+    pub async fn settle(&self) -> Value {
+        for _ in 0..500 {
+            let s = self.state().await;
+            if s["pending"] == 0 {
+                return s;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("batch never committed");
+    }
+
+    pub async fn receipt(&self, id: &str) -> Value {
+        self.client.get(&format!("/v1/transactions/{id}")).await.unwrap().body
+    }
+
+    pub async fn account(&self, id: u32) -> Value {
+        self.client.get(&format!("/v1/accounts/{id}")).await.unwrap().body
+    }
+
+    /// Replays every committed batch natively from genesis and checks each root.
+    pub async fn check_replay(&self) -> State {
+        let committed = self.settle().await;
+        let last = committed["batch_number"].as_u64().unwrap();
+        let mut state = State::genesis_with_depth(&genesis(), DEPTH).unwrap();
+        for b in 1..=last {
+            let answer = self.client.get(&format!("/v1/batches/{b}")).await.unwrap();
+            let record: BatchRecord = serde_json::from_value(answer.body).unwrap();
+            assert_eq!(record.header.prev_state_root, state.root(), "batch {b} does not chain");
+            let txs: Vec<_> = record.public_data.iter().map(|p| p.tx.clone()).collect();
+            let out = state.apply_batch(&txs);
+            assert!(out
+                .receipts
+                .iter()
+                .all(|r| matches!(r, clearproof_circuits::batch::Receipt::Applied { .. })));
+            assert_eq!(out.next_state_root, record.header.next_state_root, "batch {b} root");
+        }
+        assert_eq!(
+            clearproof_circuits::serde_fr::to_hex(&state.root()),
+            committed["state_root"].as_str().unwrap()
+        );
+        state
+    }
+}
