@@ -1,1 +1,183 @@
-fn main() {}
+//! Sequencer throughput and commit latency, printed as the figures an operator
+//! would quote. `cargo bench -p clearproof-sequencer --bench throughput`.
+//!
+//! - accepted transactions/s directly through the batcher (authorise + apply +
+//!   pending-log write; one fsync per batch), and over HTTP on loopback with
+//!   several concurrent clients (each acknowledgement waits for its fsync);
+//! - batch commit latency (p50/p99) for batches of 100 and 1000 trades.
+//!
+//! Workload: 1-lot trades between 64 funded account pairs against standing
+//! signed orders, so every submission verifies two EdDSA signatures.
+
+#![allow(missing_docs)]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clearproof_circuits::params::ACCOUNT_TREE_DEPTH;
+use clearproof_circuits::signature::SecretKey;
+use clearproof_circuits::types::*;
+use clearproof_sequencer::api::{self, Node};
+use clearproof_sequencer::client::Client;
+use clearproof_sequencer::genesis;
+use clearproof_sequencer::node::Config;
+use clearproof_sequencer::order::{Order, OrderId, Side, SignedOrder};
+use clearproof_sequencer::wire::{DepositRequest, DepositTag, Submission};
+
+const PAIRS: u32 = 64;
+
+fn key(i: u32) -> SecretKey {
+    SecretKey::from_bytes([(i % 251) as u8 + 1; 32]).unwrap()
+}
+
+fn standing(account: u32, side: Side) -> SignedOrder {
+    Order {
+        account: AccountId::new(account as i128).unwrap(),
+        market: MarketId::new(0).unwrap(),
+        side,
+        size: Amount::new(1 << 40).unwrap(),
+        limit_price: Price::from_units(6_000_000),
+        max_fee_bp: Bps::new(50).unwrap(),
+        expiry: Timestamp::new((1u64 << 39) as i128).unwrap(),
+        order_id: OrderId::new(1).unwrap(),
+    }
+    .sign(&key(account))
+}
+
+fn trades(count: usize) -> Vec<Submission> {
+    let orders: Vec<(SignedOrder, SignedOrder)> = (0..PAIRS)
+        .map(|p| (standing(2 * p + 1, Side::Buy), standing(2 * p + 2, Side::Sell)))
+        .collect();
+    (0..count)
+        .map(|i| {
+            let (buy, sell) = orders[i % PAIRS as usize].clone();
+            Submission::Trade {
+                market: MarketId::new(0).unwrap(),
+                base: Amount::new(1).unwrap(),
+                quote: Amount::new(6_000_000).unwrap(),
+                buyer_fee: Quote::new(0).unwrap(),
+                seller_fee: Quote::new(0).unwrap(),
+                buyer_order: buy,
+                seller_order: sell,
+            }
+        })
+        .collect()
+}
+
+fn open(batch_size: usize, interval: Duration) -> (tempfile::TempDir, Arc<Node>) {
+    let dir = tempfile::tempdir().unwrap();
+    let node = Node::open(
+        dir.path(),
+        &genesis::devnet(),
+        ACCOUNT_TREE_DEPTH,
+        Config { batch_size, batch_interval: interval },
+    )
+    .unwrap();
+    {
+        let mut seq = node.lock();
+        for a in 1..=2 * PAIRS {
+            let deposit = DepositRequest {
+                kind: DepositTag::Deposit,
+                queue_index: (a - 1) as u64,
+                account: AccountId::new(a as i128).unwrap(),
+                owner: key(a).public_key(),
+                amount: Amount::new(1 << 50).unwrap(),
+            };
+            seq.deposit(deposit, 0).unwrap();
+        }
+        seq.commit().unwrap();
+    }
+    (dir, node)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1e3
+}
+
+fn batcher_throughput() {
+    let n = 2_000;
+    let subs = trades(n);
+    let (_dir, node) = open(1_000, Duration::from_secs(3600));
+    let start = Instant::now();
+    let mut seq = node.lock();
+    for s in subs {
+        seq.submit(s, 1_700_000_000).unwrap();
+        if seq.due() {
+            seq.commit().unwrap();
+        }
+    }
+    seq.commit().unwrap();
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "batcher: {n} trades accepted and committed in {secs:.2} s = {:.0} tx/s",
+        n as f64 / secs
+    );
+}
+
+fn commit_latency(batch: usize, rounds: usize) {
+    let subs = trades(batch * rounds);
+    let (_dir, node) = open(usize::MAX, Duration::from_secs(3600));
+    let mut seq = node.lock();
+    let mut times = Vec::with_capacity(rounds);
+    for chunk in subs.chunks(batch) {
+        for s in chunk {
+            seq.submit(s.clone(), 1_700_000_000).unwrap();
+        }
+        let summary = seq.commit().unwrap().expect("non-empty batch");
+        times.push(summary.elapsed);
+    }
+    times.sort();
+    println!(
+        "commit latency, batches of {batch} trades ({rounds} batches): p50 {:.1} ms, p99 {:.1} ms",
+        percentile(&times, 0.5),
+        percentile(&times, 0.99)
+    );
+}
+
+fn http_throughput(clients: usize) {
+    let n = 1_200;
+    let subs: Vec<String> = trades(n).iter().map(|s| serde_json::to_string(s).unwrap()).collect();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (_dir, node) = open(100, Duration::from_millis(100));
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(api::serve(node, listener, Duration::from_millis(100)));
+        let start = Instant::now();
+        let per_client = n / clients;
+        let mut tasks = Vec::new();
+        for c in 0..clients {
+            let lines: Vec<String> = subs[c * per_client..(c + 1) * per_client].to_vec();
+            let client = Client::new(&url);
+            tasks.push(tokio::spawn(async move {
+                for line in lines {
+                    let answer = client.submit_line(&line).await.unwrap();
+                    assert_eq!(answer.status, 202, "{}", answer.body);
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let secs = start.elapsed().as_secs_f64();
+        println!(
+            "http: {} trades accepted by {clients} loopback clients in {secs:.2} s = {:.0} tx/s",
+            per_client * clients,
+            (per_client * clients) as f64 / secs
+        );
+    });
+}
+
+fn main() {
+    // `cargo test --benches` runs this with `--bench` absent: keep it quick then.
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("skipping throughput figures outside `cargo bench`");
+        return;
+    }
+    batcher_throughput();
+    http_throughput(1);
+    http_throughput(4);
+    commit_latency(100, 30);
+    commit_latency(1_000, 8);
+}

@@ -45,6 +45,8 @@ fn corrupt(e: impl std::fmt::Display) -> StoreError {
 }
 
 /// What an accepted entry was.
+// Entries are few (one open batch) and short-lived: boxing buys nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "body", rename_all = "snake_case")]
 pub enum EntryBody {

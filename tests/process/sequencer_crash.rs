@@ -1,0 +1,255 @@
+//! Crash safety of the real `clearproof sequencer serve` process: a stream of
+//! deposits, trades and price updates is submitted while the process is killed
+//! with SIGKILL several times (some kills land while a request is in flight),
+//! and restarted on the same data directory. Afterwards:
+//!
+//! - every acknowledged transaction is applied in a committed batch;
+//! - the committed batches replay natively from genesis to every posted root and
+//!   to the final state root;
+//! - nothing was applied twice: transaction ids are unique across batches, every
+//!   deposit queue entry appears once, and the standing orders' fills equal the
+//!   trades applied.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use clearproof_circuits::batch::Receipt;
+use clearproof_circuits::params::MARKETS;
+use clearproof_circuits::signature::SecretKey;
+use clearproof_circuits::state::{Genesis, Market, MarketParams, MarketState, State};
+use clearproof_circuits::tx::Transaction;
+use clearproof_circuits::types::*;
+use clearproof_sequencer::client::Client;
+use clearproof_sequencer::node::BatchRecord;
+use clearproof_sequencer::order::{Order, OrderId, Side};
+use clearproof_sequencer::wire::{DepositRequest, DepositTag, Submission};
+use rand::{Rng, SeedableRng};
+
+const T0: u64 = 1_700_000_000;
+const DEPTH: usize = 16;
+
+fn key(i: u8) -> SecretKey {
+    SecretKey::from_bytes([i; 32]).unwrap()
+}
+
+fn genesis() -> Genesis {
+    let bps = |x| Bps::new(x).unwrap();
+    let market = Market {
+        params: MarketParams {
+            im_bp: bps(1000),
+            mm_bp: bps(500),
+            liq_fee_bp: bps(100),
+            max_fee_bp: bps(50),
+            band_bp: bps(500),
+            max_funding_rate: FundingRate::new(4_294_967).unwrap(),
+            oracle: key(200).public_key(),
+        },
+        state: MarketState {
+            price: Price::from_units(100),
+            price_ts: Timestamp::new(T0 as i128).unwrap(),
+            funding_index: FundingIndex::ZERO,
+            funding_ts: Timestamp::new(T0 as i128).unwrap(),
+        },
+    };
+    Genesis { markets: [market; MARKETS], insurance_fund: Quote::new(1_000).unwrap() }
+}
+
+struct Process {
+    child: Child,
+    client: Client,
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        // Never leave a server behind, even when an assertion fails.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn spawn(dir: &std::path::Path, genesis_file: &std::path::Path) -> Process {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_clearproof"))
+        .args(["sequencer", "serve", "--listen", "127.0.0.1:0"])
+        .args(["--batch-size", "7", "--batch-interval-ms", "15", "--tree-depth"])
+        .arg(DEPTH.to_string())
+        .arg("--data-dir")
+        .arg(dir)
+        .arg("--genesis")
+        .arg(genesis_file)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start the sequencer");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line.trim().strip_prefix("listening on ").expect("address line").to_string();
+    Process { child, client: Client::new(&url) }
+}
+
+/// Item `i` of the stream, as a JSON line; deposits carry amount `1_000 + i`.
+fn item(i: u64, deposits: &mut u64) -> (String, &'static str) {
+    let deposit = |d: &mut u64, account: u32, owner: u8, amount: i128| {
+        let r = DepositRequest {
+            kind: DepositTag::Deposit,
+            queue_index: *d,
+            account: AccountId::new(account as i128).unwrap(),
+            owner: key(owner).public_key(),
+            amount: Amount::new(amount).unwrap(),
+        };
+        *d += 1;
+        serde_json::to_string(&r).unwrap()
+    };
+    match i {
+        0 => return (deposit(deposits, 1, 1, 10_000_000), "deposit"),
+        1 => return (deposit(deposits, 2, 2, 10_000_001), "deposit"),
+        _ => {}
+    }
+    match i % 3 {
+        0 => (deposit(deposits, 3 + (i % 5) as u32, 9, 1_000 + i as i128), "deposit"),
+        1 => {
+            let order = |owner: u8, side| {
+                Order {
+                    account: AccountId::new(owner as i128).unwrap(),
+                    market: MarketId::new(0).unwrap(),
+                    side,
+                    size: Amount::new(100_000).unwrap(),
+                    limit_price: Price::from_units(100),
+                    max_fee_bp: Bps::new(0).unwrap(),
+                    expiry: Timestamp::new((1u64 << 39) as i128).unwrap(),
+                    order_id: OrderId::new(1).unwrap(),
+                }
+                .sign(&key(owner))
+            };
+            let sub = Submission::Trade {
+                market: MarketId::new(0).unwrap(),
+                base: Amount::new(1).unwrap(),
+                quote: Amount::new(100).unwrap(),
+                buyer_fee: Quote::ZERO,
+                seller_fee: Quote::ZERO,
+                buyer_order: order(1, Side::Buy),
+                seller_order: order(2, Side::Sell),
+            };
+            (serde_json::to_string(&sub).unwrap(), "trade")
+        }
+        _ => {
+            let sub = Submission::price_update(
+                &key(200),
+                MarketId::new(3).unwrap(),
+                Price::from_units(100 + (i % 7) as u32),
+                Timestamp::new((T0 + i) as i128).unwrap(),
+            );
+            (serde_json::to_string(&sub).unwrap(), "price_update")
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_transactions_survive_sigkill_and_nothing_applies_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let genesis_file = dir.path().join("genesis.json");
+    std::fs::write(&genesis_file, serde_json::to_vec(&genesis()).unwrap()).unwrap();
+    let data = dir.path().join("data");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let mut process = spawn(&data, &genesis_file);
+
+    const ITEMS: u64 = 240;
+    const KILLS: usize = 6;
+    let kill_points: std::collections::BTreeSet<u64> =
+        (0..KILLS).map(|k| 20 + k as u64 * 35 + rng.gen_range(0..10)).collect();
+    let mut acked: Vec<(String, &'static str, String)> = Vec::new(); // (id, kind, line)
+    let mut deposits = 0u64;
+    let mut kills = 0;
+    let mut i = 0u64;
+    while i < ITEMS {
+        let (line, kind) = item(i, &mut deposits);
+        let mut retries = 0;
+        loop {
+            let client = process.client.clone();
+            let body = line.clone();
+            let request = tokio::spawn(async move { client.submit_line(&body).await });
+            if kill_points.contains(&i) && retries == 0 {
+                // Kill while the request is (probably) in flight.
+                tokio::time::sleep(Duration::from_micros(rng.gen_range(0..3_000))).await;
+                process.child.kill().unwrap();
+                process.child.wait().unwrap();
+                kills += 1;
+            }
+            match request.await.unwrap() {
+                Ok(answer) if answer.status == 202 || answer.status == 200 => {
+                    acked.push((answer.body["id"].as_str().unwrap().into(), kind, line.clone()));
+                    break;
+                }
+                Ok(answer) => {
+                    // A retry of an in-flight request that did apply is refused as
+                    // stale (price) — the first attempt counts, or it was lost unacked.
+                    assert!(retries > 0, "unexpected rejection: {}", answer.body);
+                    break;
+                }
+                Err(_) => {
+                    // The process is gone: restart it on the same directory and retry.
+                    process = spawn(&data, &genesis_file);
+                    retries += 1;
+                    assert!(retries < 5, "sequencer does not come back");
+                }
+            }
+        }
+        i += 1;
+    }
+    assert_eq!(kills, KILLS);
+
+    // Let the last batch commit, then check every guarantee.
+    let client = process.client.clone();
+    let mut committed = serde_json::Value::Null;
+    for _ in 0..500 {
+        committed = client.get("/v1/state").await.unwrap().body;
+        if committed["pending"] == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    for (id, kind, _) in &acked {
+        let receipt = client.get(&format!("/v1/transactions/{id}")).await.unwrap().body;
+        assert_eq!(receipt["status"], "applied", "acknowledged {kind} {id} lost: {receipt}");
+    }
+
+    let mut state = State::genesis_with_depth(&genesis(), DEPTH).unwrap();
+    let mut ids = std::collections::BTreeSet::new();
+    let mut deposit_amounts = Vec::new();
+    let mut trades = 0i64;
+    for b in 1..=committed["batch_number"].as_u64().unwrap() {
+        let record: BatchRecord =
+            serde_json::from_value(client.get(&format!("/v1/batches/{b}")).await.unwrap().body)
+                .unwrap();
+        assert_eq!(record.header.prev_state_root, state.root(), "batch {b} does not chain");
+        for p in &record.public_data {
+            assert!(ids.insert(p.id), "transaction {} applied twice", p.id);
+            match &p.tx {
+                Transaction::Deposit(d) => deposit_amounts.push(d.amount.get()),
+                Transaction::Trade(_) => trades += 1,
+                _ => {}
+            }
+        }
+        let txs: Vec<_> = record.public_data.iter().map(|p| p.tx.clone()).collect();
+        let out = state.apply_batch(&txs);
+        assert!(out.receipts.iter().all(|r| matches!(r, Receipt::Applied { .. })));
+        assert_eq!(out.next_state_root, record.header.next_state_root, "batch {b} root");
+    }
+    assert_eq!(
+        clearproof_circuits::serde_fr::to_hex(&state.root()),
+        committed["state_root"].as_str().unwrap(),
+        "final root differs from a replay of the committed batches"
+    );
+    // Each queue entry once: amounts are distinct per queue index.
+    let mut sorted = deposit_amounts.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(sorted.len(), deposit_amounts.len(), "a deposit was applied twice");
+    assert_eq!(deposit_amounts.len() as u64, deposits, "every queue entry is applied");
+    // The standing orders' fills equal the trades applied (1 lot each).
+    let buyer = state.account(AccountId::new(1).unwrap()).unwrap();
+    assert_eq!(buyer.balances[0].get(), trades);
+    let acked_trades = acked.iter().filter(|(_, k, _)| *k == "trade").count() as i64;
+    assert!(trades >= acked_trades);
+}
