@@ -397,9 +397,21 @@ impl Sequencer {
         let (tx, fills) = self.authorise(&sub, now)?;
         if let Err(error) = self.execute(&tx) {
             let id = self.record_rejection(kind, &error, None)?;
+            tracing::debug!(
+                id,
+                kind,
+                code = error.code(),
+                "submission rejected by a protocol rule"
+            );
             return Err(SubmitError::Rule { error, id: Some(id) });
         }
         let seq = self.next_seq;
+        tracing::debug!(
+            id = seq,
+            kind,
+            batch = self.open.as_ref().map_or(0, OpenBatch::number),
+            "accepted"
+        );
         let entry = PendingEntry { seq, accepted_at: now, body: EntryBody::Submission(sub) };
         self.persist_pending(&entry)?;
         self.record_fills(fills);
