@@ -12,6 +12,7 @@
 #![forbid(unsafe_code)]
 
 pub mod batch;
+pub mod circuit;
 pub mod funding;
 pub mod margin;
 pub mod params;

@@ -1,0 +1,129 @@
+//! Public inputs of a chunk proof and the data-hash chain (PROTOCOL §7).
+//!
+//! A chunk's public inputs are, at these offsets, `prev_state_root`,
+//! `next_state_root`, `prev_data_hash`, `next_data_hash`. The data hash of a
+//! batch starts at `0` and absorbs each applied transaction's 8-element encoding:
+//! `d' = H(d, enc_0..enc_7)`; no-op padding slots leave it unchanged, so the
+//! batch's data hash does not depend on the number of slots per chunk.
+//! Consecutive chunks chain: chunk `i+1`'s `prev_*` equal chunk `i`'s `next_*`.
+
+use halo2_base::gates::GateInstructions;
+
+use super::hash::CircuitHasher;
+use super::{Cell, Ctx};
+use crate::params::TX_ENCODING_LEN;
+use crate::poseidon;
+use crate::Fr;
+
+/// Offset of the root before the chunk.
+pub const PREV_STATE_ROOT: usize = 0;
+/// Offset of the root after the chunk.
+pub const NEXT_STATE_ROOT: usize = 1;
+/// Offset of the data hash before the chunk.
+pub const PREV_DATA_HASH: usize = 2;
+/// Offset of the data hash after the chunk.
+pub const NEXT_DATA_HASH: usize = 3;
+/// Number of public inputs.
+pub const NUM_PUBLIC_INPUTS: usize = 4;
+
+/// A chunk's public inputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Instance {
+    /// State root before the chunk.
+    pub prev_state_root: Fr,
+    /// State root after the chunk.
+    pub next_state_root: Fr,
+    /// Data hash before the chunk.
+    pub prev_data_hash: Fr,
+    /// Data hash after the chunk.
+    pub next_data_hash: Fr,
+}
+
+impl Instance {
+    /// The public inputs in column order: the one place that lays them out.
+    pub fn to_vec(&self) -> Vec<Fr> {
+        let mut v = vec![Fr::zero(); NUM_PUBLIC_INPUTS];
+        v[PREV_STATE_ROOT] = self.prev_state_root;
+        v[NEXT_STATE_ROOT] = self.next_state_root;
+        v[PREV_DATA_HASH] = self.prev_data_hash;
+        v[NEXT_DATA_HASH] = self.next_data_hash;
+        v
+    }
+}
+
+/// One step of the data-hash chain, natively.
+pub fn data_hash_step(prev: Fr, encoding: &[Fr; TX_ENCODING_LEN]) -> Fr {
+    let mut input = Vec::with_capacity(1 + TX_ENCODING_LEN);
+    input.push(prev);
+    input.extend_from_slice(encoding);
+    poseidon::hash(&input)
+}
+
+/// One step of the data-hash chain in the circuit; `is_noop` (a constrained bit)
+/// leaves the hash unchanged.
+pub fn data_hash_step_in_circuit(
+    ctx: &mut Ctx,
+    gate: &impl GateInstructions<Fr>,
+    hasher: &CircuitHasher,
+    prev: Cell,
+    encoding: &[Cell; TX_ENCODING_LEN],
+    is_noop: Cell,
+) -> Cell {
+    let mut input = Vec::with_capacity(1 + TX_ENCODING_LEN);
+    input.push(prev);
+    input.extend_from_slice(encoding);
+    let next = hasher.hash(ctx, gate, &input);
+    gate.select(ctx, prev, next, is_noop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::circuit::testing::satisfied;
+    use halo2_base::gates::RangeInstructions;
+
+    #[test]
+    fn instance_layout_uses_the_named_offsets() {
+        let i = Instance {
+            prev_state_root: Fr::from(1u64),
+            next_state_root: Fr::from(2u64),
+            prev_data_hash: Fr::from(3u64),
+            next_data_hash: Fr::from(4u64),
+        };
+        let v = i.to_vec();
+        assert_eq!(v.len(), NUM_PUBLIC_INPUTS);
+        assert_eq!(v[PREV_STATE_ROOT], Fr::from(1u64));
+        assert_eq!(v[NEXT_DATA_HASH], Fr::from(4u64));
+    }
+
+    fn chain_ok(is_noop: bool, claimed: impl FnOnce(Fr, Fr) -> Fr) -> bool {
+        let prev = Fr::from(99u64);
+        let encoding: [Fr; TX_ENCODING_LEN] = std::array::from_fn(|i| Fr::from(i as u64 + 3));
+        let native = data_hash_step(prev, &encoding);
+        let claimed = claimed(prev, native);
+        satisfied(13, |ctx, range| {
+            let hasher = CircuitHasher::new(ctx, range.gate());
+            let prev = ctx.load_witness(prev);
+            let enc = ctx.assign_witnesses(encoding);
+            let noop = ctx.load_witness(Fr::from(u64::from(is_noop)));
+            range.gate().assert_bit(ctx, noop);
+            let enc: [Cell; TX_ENCODING_LEN] = enc.try_into().unwrap();
+            let next = data_hash_step_in_circuit(ctx, range.gate(), &hasher, prev, &enc, noop);
+            let claimed = ctx.load_witness(claimed);
+            ctx.constrain_equal(&next, &claimed);
+        })
+    }
+
+    #[test]
+    fn data_hash_step_matches_native_and_noops_keep_it() {
+        assert!(chain_ok(false, |_, native| native));
+        assert!(chain_ok(true, |prev, _| prev));
+    }
+
+    #[test]
+    fn a_data_hash_that_does_not_match_is_rejected() {
+        assert!(!chain_ok(false, |prev, _| prev));
+        assert!(!chain_ok(true, |_, native| native));
+        assert!(!chain_ok(false, |_, native| native + Fr::one()));
+    }
+}
