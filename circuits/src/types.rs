@@ -124,7 +124,7 @@ macro_rules! signed_quantity {
 
             /// Checks `|x| < 2^63`.
             pub fn new(x: i128) -> Result<Self, RangeError> {
-                if x.abs() < SIGNED_BOUND {
+                if x.unsigned_abs() < SIGNED_BOUND as u128 {
                     Ok(Self(x as i64))
                 } else {
                     Err(RangeError::new($kind, x, "|x| < 2^63"))
@@ -257,16 +257,22 @@ impl Price {
     /// fixed point, rounding a fraction finer than 2^-32 down.
     pub fn from_decimal(text: &str) -> Result<Self, RangeError> {
         let bad = || RangeError::new("price", text, "a decimal < 2^32 micro-units per lot");
-        let (whole, frac) = text.trim().split_once('.').unwrap_or((text.trim(), ""));
-        if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(bad());
-        }
-        if !frac.bytes().all(|b| b.is_ascii_digit()) || frac.len() > 30 {
+        let text = text.trim();
+        let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
+        let digits = |d: &str| d.bytes().all(|b| b.is_ascii_digit());
+        // 18 fractional digits are far finer than 2^-32; more is a typo, not precision.
+        if whole.is_empty()
+            || whole.len() > 10
+            || !digits(whole)
+            || frac.len() > 18
+            || !digits(frac)
+        {
             return Err(bad());
         }
         let whole: u128 = whole.parse().map_err(|_| bad())?;
         let frac_value: u128 = if frac.is_empty() { 0 } else { frac.parse().map_err(|_| bad())? };
         let scale = 10u128.pow(frac.len() as u32);
+        // whole < 10^10 and frac_value < 10^18: both shifts stay far below 2^128.
         let fixed = (whole << 32) + ((frac_value << 32) / scale);
         Self::new(i128::try_from(fixed).map_err(|_| bad())?)
     }
@@ -478,6 +484,7 @@ mod tests {
         assert!(Collateral::new(-(1 << 63)).is_err());
         assert!(Balance::new(1 << 63).is_err());
         assert!(FundingIndex::new(-(1 << 63)).is_err());
+        assert!(Collateral::new(i128::MIN).is_err(), "i128::MIN must not wrap to 0");
     }
 
     #[test]
@@ -513,6 +520,8 @@ mod tests {
         assert!(Price::from_decimal("-1").is_err());
         assert!(Price::from_decimal("1e5").is_err());
         assert!(Price::from_decimal("4294967296").is_err(), "2^32 units overflow 64 bits");
+        assert!(Price::from_decimal("79228162514264337593543950337").is_err());
+        assert!(Price::from_decimal("1.9999999999999999999999").is_err(), "too many digits");
     }
 
     #[test]

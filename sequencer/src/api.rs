@@ -75,6 +75,15 @@ fn store_error(e: StoreError) -> Response {
     SubmitError::Store(e).into_response()
 }
 
+/// Flushes before an answer that promises something durable: an acceptance, or a
+/// rejection recorded under an id. A failed flush halts the sequencer.
+async fn durable(node: &Node, answer: Response) -> Response {
+    match node.store.flush().await {
+        Ok(()) => answer,
+        Err(e) => node.lock().halt(e).into_response(),
+    }
+}
+
 fn parse_json(body: &[u8]) -> Result<serde_json::Value, SubmitError> {
     serde_json::from_slice(body).map_err(|e| SubmitError::MalformedJson(e.to_string()))
 }
@@ -105,13 +114,8 @@ async fn post_transaction(State(node): State<Arc<Node>>, body: Bytes) -> Respons
         result
     };
     match result {
-        Ok(receipt) => {
-            // Acknowledge only what is durable.
-            if let Err(e) = node.store.flush().await {
-                return store_error(e);
-            }
-            (StatusCode::ACCEPTED, Json(receipt)).into_response()
-        }
+        Ok(receipt) => durable(&node, (StatusCode::ACCEPTED, Json(receipt)).into_response()).await,
+        Err(e @ SubmitError::Rule { id: Some(_), .. }) => durable(&node, e.into_response()).await,
         Err(e) => e.into_response(),
     }
 }
@@ -135,12 +139,10 @@ async fn post_deposit(State(node): State<Arc<Node>>, body: Bytes) -> Response {
     };
     match result {
         Ok((receipt, new)) => {
-            if let Err(e) = node.store.flush().await {
-                return store_error(e);
-            }
             let status = if new { StatusCode::ACCEPTED } else { StatusCode::OK };
-            (status, Json(receipt)).into_response()
+            durable(&node, (status, Json(receipt)).into_response()).await
         }
+        Err(e @ SubmitError::Rule { id: Some(_), .. }) => durable(&node, e.into_response()).await,
         Err(e) => e.into_response(),
     }
 }
@@ -198,16 +200,17 @@ pub fn router(node: Arc<Node>) -> Router {
         .with_state(node)
 }
 
-/// Commits the open batch whenever it is due (size or age).
-pub async fn run_batch_timer(node: Arc<Node>, interval: Duration) {
+/// Commits the open batch whenever it is due (size or age); returns only on a
+/// storage failure.
+pub async fn run_batch_timer(node: Arc<Node>, interval: Duration) -> StoreError {
     let tick = (interval / 4).clamp(Duration::from_millis(2), Duration::from_millis(250));
     loop {
         tokio::time::sleep(tick).await;
         let mut seq = node.lock();
         if seq.due() {
             if let Err(e) = seq.commit() {
-                tracing::error!(error = %e, "batch timer stopped");
-                return;
+                tracing::error!(error = %e, "batch commit failed; stopping");
+                return e;
             }
         }
     }
@@ -224,6 +227,6 @@ pub async fn serve(
     // One future for both, so stopping the server also stops its timer.
     tokio::select! {
         served = axum::serve(listener, router(node.clone())) => served,
-        () = run_batch_timer(node, interval) => Ok(()),
+        e = run_batch_timer(node, interval) => Err(std::io::Error::other(e)),
     }
 }

@@ -444,14 +444,15 @@ impl Sequencer {
             }
             .into());
         }
-        self.next_deposit += 1;
         if let Err(error) = self.execute(&deposit_tx(&request)) {
             let id = self.record_rejection("deposit", &error, Some(&request))?;
+            self.next_deposit += 1;
             return Err(SubmitError::Rule { error, id: Some(id) });
         }
         let seq = self.next_seq;
         let entry = PendingEntry { seq, accepted_at: now, body: EntryBody::Deposit(request) };
         self.persist_pending(&entry)?;
+        self.next_deposit += 1;
         self.push_entry(seq, "deposit");
         Ok((self.pending_receipt(seq, "deposit"), true))
     }
@@ -459,11 +460,15 @@ impl Sequencer {
     fn persist_pending(&mut self, entry: &PendingEntry) -> Result<(), SubmitError> {
         // The state already moved; a storage failure here leaves memory ahead of
         // disk, so stop accepting: a restart replays what is durable.
-        self.store.append_pending(entry).map_err(|e| {
-            self.halted = true;
-            tracing::error!(error = %e, "storage failure; sequencer halted");
-            SubmitError::Store(e)
-        })
+        self.store.append_pending(entry).map_err(|e| self.halt(e))
+    }
+
+    /// Stops accepting and committing after a storage failure: memory may now be
+    /// ahead of disk, and only a restart (which replays what is durable) is safe.
+    pub fn halt(&mut self, error: StoreError) -> SubmitError {
+        self.halted = true;
+        tracing::error!(%error, "storage failure; sequencer halted until restarted");
+        SubmitError::Store(error)
     }
 
     fn record_rejection(
@@ -478,7 +483,7 @@ impl Sequencer {
             kind: kind.to_string(),
             status: TxStatus::Rejected { code: error.code().into(), message: error.to_string() },
         };
-        self.store.record_rejection(seq, &receipt, deposit)?;
+        self.store.record_rejection(seq, &receipt, deposit).map_err(|e| self.halt(e))?;
         Ok(seq)
     }
 
@@ -521,6 +526,11 @@ impl Sequencer {
 
     /// Commits the open batch if it holds anything.
     pub fn commit(&mut self) -> Result<Option<BatchSummary>, StoreError> {
+        if self.halted {
+            // Memory may be ahead of the durable log: never commit it. A restart
+            // recovers exactly what was acknowledged.
+            return Err(StoreError::Corrupt("sequencer halted after a storage failure".into()));
+        }
         if self.entries.is_empty() {
             return Ok(None);
         }

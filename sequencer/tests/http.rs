@@ -220,6 +220,11 @@ async fn every_rejection_path_returns_its_code_and_changes_nothing() {
     let mut bad_owner = deposit(2, 3, 3, 10);
     bad_owner["owner"] = json!("00");
     assert_rejected(&s, &bad_owner.to_string(), 400, "MALFORMED_TX").await;
+
+    // A rejection that had touched the open batch in memory would surface here:
+    // one more valid transaction, then every committed root must replay.
+    s.ok(&deposit(2, 3, 3, 10)).await;
+    s.check_replay().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -68,12 +68,14 @@ impl Withdraw {
                 got: self.nonce.get(),
             });
         }
+        // The sign first: an amount far above the collateral is a negative
+        // balance, not an overflow.
+        if (account.collateral.get() as i128) < self.amount.wide() {
+            return Err(WithdrawError::NegativeCollateral);
+        }
         account.collateral =
             account.collateral.checked_sub(self.amount.wide()).map_err(CommonError::from)?;
         account.nonce = account.nonce.next().map_err(CommonError::from)?;
-        if account.collateral.get() < 0 {
-            return Err(WithdrawError::NegativeCollateral);
-        }
         if !is_healthy(&account, state.markets(), MarginLevel::Initial) {
             return Err(WithdrawError::Undercollateralised);
         }
