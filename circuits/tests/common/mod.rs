@@ -3,7 +3,8 @@
 //! transaction builders.
 #![allow(dead_code, missing_docs)]
 
-use clearproof_circuits::params::MARKETS;
+use clearproof_circuits::funding::funding_due;
+use clearproof_circuits::params::{FIXED_POINT_ONE, MARKETS};
 use clearproof_circuits::signature::SecretKey;
 use clearproof_circuits::state::{Genesis, Market, MarketParams, MarketState, State};
 use clearproof_circuits::tx::*;
@@ -206,4 +207,24 @@ pub fn funded(insurance_fund: i128, deposits: [i128; 4]) -> State {
         apply_all(&mut s, &[deposit(i as u32 + 1, i as u8 + 1, *d)]);
     }
     s
+}
+
+/// `V` of PROTOCOL §6, exactly.
+pub fn conserved_value(s: &State) -> ethnum::I256 {
+    let one = ethnum::I256::from(FIXED_POINT_ONE);
+    let mut v = (ethnum::I256::from(s.globals().insurance_fund.get())
+        + ethnum::I256::from(s.globals().fee_pool.get()))
+        * one;
+    for (_, a) in s.accounts() {
+        v += ethnum::I256::from(a.collateral.get()) * one;
+        for m in 0..MARKETS {
+            let index = s.markets()[m].state.funding_index.get();
+            v -= ethnum::I256::from(funding_due(
+                a.balances[m].get(),
+                index,
+                a.funding_snapshots[m].get(),
+            ));
+        }
+    }
+    v
 }
