@@ -353,7 +353,7 @@ proptest! {
         prop_assume!(tv < I256::ZERO);
         let deficit: i128 = ((-tv + I256::from(FIXED_POINT_ONE - 1)) / I256::from(FIXED_POINT_ONE)).try_into().unwrap();
         let v0 = conserved_value(&s);
-        let steps = if (insurance as i128) * FIXED_POINT_ONE >= (-tv).as_i128() {
+        let steps = if I256::from(insurance * FIXED_POINT_ONE) >= -tv {
             // Carol takes the whole position at the oracle price, then the fund covers.
             vec![liquidate(0, 1, 3, lots, lots * gap_price as i128, 0), cover(1)]
         } else {
