@@ -1,7 +1,8 @@
 //! The halo2 state-transition circuit — **in progress** (see
 //! `docs/CIRCUIT-DESIGN.md` for the plan and what exists).
 //!
-//! Built so far: the gadgets every slot needs, each with MockProver tests that
+//! Built so far: the gadgets every slot needs ([`arith`], [`market`], [`funding`],
+//! [`margin`] too), each with MockProver tests that
 //! tamper one value and expect failure:
 //! [`hash`] (Poseidon behind one interface), [`num`] (range-checked protocol
 //! numbers), [`merkle`] (membership and update along one path), [`account`]
@@ -9,7 +10,11 @@
 //! data-hash chain, natively and in-circuit).
 
 pub mod account;
+pub mod arith;
+pub mod funding;
 pub mod hash;
+pub mod margin;
+pub mod market;
 pub mod merkle;
 pub mod num;
 pub mod public;
