@@ -39,11 +39,12 @@ pub fn total_value(
     account: &AssignedAccount,
     markets: &[AssignedMarket; MARKETS],
 ) -> Cell {
-    let mut tv = gate.mul(ctx, account.collateral, Constant(Fr::from(1u64 << 32)));
-    for m in 0..MARKETS {
-        tv = gate.mul_add(ctx, account.balances[m], markets[m].price, tv);
-    }
-    tv
+    let collateral = gate.mul(ctx, account.collateral, Constant(Fr::from(1u64 << 32)));
+    account
+        .balances
+        .iter()
+        .zip(markets)
+        .fold(collateral, |tv, (balance, market)| gate.mul_add(ctx, *balance, market.price, tv))
 }
 
 /// `R(r)` at `level`, given the positions' magnitudes.
@@ -54,16 +55,15 @@ pub fn requirement(
     markets: &[AssignedMarket; MARKETS],
     level: MarginLevel,
 ) -> Cell {
-    let mut r = ctx.load_zero();
-    for m in 0..MARKETS {
+    let zero = ctx.load_zero();
+    magnitudes.iter().zip(markets).fold(zero, |r, (magnitude, market)| {
         let rate = match level {
-            MarginLevel::Initial => markets[m].im_bp,
-            MarginLevel::Maintenance => markets[m].mm_bp,
+            MarginLevel::Initial => market.im_bp,
+            MarginLevel::Maintenance => market.mm_bp,
         };
-        let notional = gate.mul(ctx, magnitudes[m], markets[m].price);
-        r = gate.mul_add(ctx, notional, rate, r);
-    }
-    r
+        let notional = gate.mul(ctx, *magnitude, market.price);
+        gate.mul_add(ctx, notional, rate, r)
+    })
 }
 
 /// The margin quantities of one account, computed once and reused by every check.

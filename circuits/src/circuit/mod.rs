@@ -1,12 +1,12 @@
 //! The halo2 state-transition circuit — **in progress** (see
 //! `docs/CIRCUIT-DESIGN.md` for the plan and what exists).
 //!
-//! Built so far: the gadgets every slot needs ([`arith`], [`market`], [`funding`],
-//! [`margin`] too), each with MockProver tests that
-//! tamper one value and expect failure:
-//! [`hash`] (Poseidon behind one interface), [`num`] (range-checked protocol
-//! numbers), [`merkle`] (membership and update along one path), [`account`]
-//! (account cells and leaf hash), and [`public`] (public-input layout and the
+//! Built so far: the gadgets every slot needs, each with MockProver tests that
+//! tamper one value and expect failure: [`hash`] (Poseidon behind one
+//! interface), [`num`] (range-checked protocol numbers), [`arith`] (sound
+//! comparisons), [`merkle`] (membership and update along one path), [`account`]
+//! and [`market`] (cells and hashes), [`funding`] (§5 settlement), [`margin`]
+//! (§4 health and solvency), and [`public`] (public-input layout and the
 //! data-hash chain, natively and in-circuit).
 
 pub mod account;
