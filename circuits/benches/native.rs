@@ -15,23 +15,12 @@ use clearproof_circuits::types::*;
 use clearproof_circuits::Fr;
 
 fn genesis() -> Genesis {
-    let bps = |x| Bps::new(x).unwrap();
     let market = Market {
-        params: MarketParams {
-            im_bp: bps(1000),
-            mm_bp: bps(500),
-            liq_fee_bp: bps(100),
-            max_fee_bp: bps(50),
-            band_bp: bps(500),
-            max_funding_rate: FundingRate::new(4_294_967).unwrap(),
-            oracle: SecretKey::from_bytes([9; 32]).unwrap().public_key(),
-        },
-        state: MarketState {
-            price: Price::from_units(100),
-            price_ts: Timestamp::new(1_000).unwrap(),
-            funding_index: FundingIndex::ZERO,
-            funding_ts: Timestamp::new(1_000).unwrap(),
-        },
+        params: MarketParams::standard(
+            SecretKey::from_bytes([9; 32]).unwrap().public_key(),
+            FundingRate::new(4_294_967).unwrap(),
+        ),
+        state: MarketState::at(Price::from_units(100), Timestamp::new(1_000).unwrap()),
     };
     Genesis { markets: [market; MARKETS], insurance_fund: Quote::new(1_000_000).unwrap() }
 }

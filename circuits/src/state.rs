@@ -45,6 +45,23 @@ pub struct MarketParams {
     pub oracle: PublicKey,
 }
 
+impl MarketParams {
+    /// The standard risk parameters: initial margin 10 %, maintenance 5 %,
+    /// liquidation fee cap 1 %, trading fee cap 0.5 %, price band 5 %.
+    pub fn standard(oracle: PublicKey, max_funding_rate: FundingRate) -> Self {
+        let bps = |x| Bps::new(x).expect("constant within 10 000");
+        Self {
+            im_bp: bps(1_000),
+            mm_bp: bps(500),
+            liq_fee_bp: bps(100),
+            max_fee_bp: bps(50),
+            band_bp: bps(500),
+            max_funding_rate,
+            oracle,
+        }
+    }
+}
+
 /// The changing part of a market.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -57,6 +74,13 @@ pub struct MarketState {
     pub funding_index: FundingIndex,
     /// Timestamp of the funding index.
     pub funding_ts: Timestamp,
+}
+
+impl MarketState {
+    /// A market at `price`, funding index 0, both timestamps `t0`.
+    pub fn at(price: Price, t0: Timestamp) -> Self {
+        Self { price, price_ts: t0, funding_index: FundingIndex::ZERO, funding_ts: t0 }
+    }
 }
 
 /// A market: parameters and state.

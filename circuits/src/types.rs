@@ -177,82 +177,96 @@ signed_quantity!(
     "funding index"
 );
 
-/// An unsigned quantity `< 2^63`, possibly zero: insurance fund, fee pool, fees, penalties.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct Quote(u64);
+/// An unsigned quantity with bounds checked at construction: the struct,
+/// `new` (the only constructor), `get`, the field encoding and JSON.
+macro_rules! unsigned_quantity {
+    ($(#[$doc:meta])* $t:ident($inner:ty), $kind:literal, $range:expr, $allowed:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $t($inner);
+
+        impl $t {
+            #[doc = concat!("Checks ", $allowed, ".")]
+            pub fn new(x: i128) -> Result<Self, RangeError> {
+                if ($range).contains(&x) {
+                    Ok(Self(x as $inner))
+                } else {
+                    Err(RangeError::new($kind, x, $allowed))
+                }
+            }
+
+            /// The value.
+            pub fn get(self) -> $inner {
+                self.0
+            }
+
+            /// Field encoding.
+            pub fn to_field(self) -> Fr {
+                Fr::from(self.0 as u64)
+            }
+        }
+        string_serde!($t, $inner);
+    };
+}
+
+unsigned_quantity!(
+    /// An unsigned quantity `< 2^63`, possibly zero: insurance fund, fee pool, fees, penalties.
+    Quote(u64), "quote amount", 0..SIGNED_BOUND, "0 ≤ x < 2^63"
+);
+unsigned_quantity!(
+    /// An amount moved by a transaction: `0 < x < 2^63` (PROTOCOL §2, §6).
+    Amount(u64), "amount", 1..SIGNED_BOUND, "0 < x < 2^63"
+);
+unsigned_quantity!(
+    /// An oracle price: unsigned fixed point with 32 fractional bits, quote
+    /// micro-units per lot, `< 2^64`.
+    Price(u64), "price", 0..1i128 << 64, "0 ≤ x < 2^64"
+);
+unsigned_quantity!(
+    /// A rate in basis points, `≤ 10 000`.
+    Bps(u16), "rate", 0..=BPS_DENOMINATOR as i128, "0 ≤ bps ≤ 10000"
+);
+unsigned_quantity!(
+    /// The largest funding-index change per second, as a fraction of the price in
+    /// units of 2^-32 per second. Bounded by `2^32` (100 % of the price per second).
+    FundingRate(u64), "max funding rate", 0..=1i128 << 32, "0 ≤ x ≤ 2^32"
+);
+unsigned_quantity!(
+    /// Seconds, `< 2^40`.
+    Timestamp(u64), "timestamp", 0..1i128 << TIMESTAMP_BITS, "0 ≤ t < 2^40"
+);
+unsigned_quantity!(
+    /// An account nonce (replay protection for withdrawals), `< 2^40`: far beyond
+    /// any account's lifetime, and small enough for a cheap range check in the circuit.
+    Nonce(u64), "nonce", 0..1i128 << 40, "0 ≤ nonce < 2^40"
+);
+unsigned_quantity!(
+    /// An account id: the leaf index, `< 2^ACCOUNT_TREE_DEPTH`.
+    AccountId(u32), "account id", 0..1i128 << ACCOUNT_TREE_DEPTH, "0 ≤ id < 2^24"
+);
+unsigned_quantity!(
+    /// A market id, `< MARKETS`.
+    MarketId(u8), "market id", 0..MARKETS as i128, "0 ≤ market < 4"
+);
 
 impl Quote {
     /// Zero.
     pub const ZERO: Self = Self(0);
 
-    /// Checks `0 ≤ x < 2^63`.
-    pub fn new(x: i128) -> Result<Self, RangeError> {
-        if (0..SIGNED_BOUND).contains(&x) {
-            Ok(Self(x as u64))
-        } else {
-            Err(RangeError::new("quote amount", x, "0 ≤ x < 2^63"))
-        }
-    }
-
-    /// The value.
-    pub fn get(self) -> u64 {
-        self.0
-    }
-
     /// `self + x`, or an error past `2^63`.
     pub fn checked_add(self, x: i128) -> Result<Self, RangeError> {
         Self::new(self.0 as i128 + x)
     }
-
-    /// Field encoding.
-    pub fn to_field(self) -> Fr {
-        Fr::from(self.0)
-    }
 }
-string_serde!(Quote, u64);
-
-/// An amount moved by a transaction: `0 < x < 2^63` (PROTOCOL §2, §6).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Amount(u64);
 
 impl Amount {
-    /// Checks `0 < x < 2^63`.
-    pub fn new(x: i128) -> Result<Self, RangeError> {
-        if (1..SIGNED_BOUND).contains(&x) {
-            Ok(Self(x as u64))
-        } else {
-            Err(RangeError::new("amount", x, "0 < x < 2^63"))
-        }
-    }
-
-    /// The value.
-    pub fn get(self) -> u64 {
-        self.0
-    }
-
     /// The value as i128, for exact intermediate arithmetic.
     pub fn wide(self) -> i128 {
         self.0 as i128
     }
-
-    /// Field encoding.
-    pub fn to_field(self) -> Fr {
-        Fr::from(self.0)
-    }
 }
-string_serde!(Amount, u64);
-
-/// An oracle price: unsigned fixed point with 32 fractional bits, quote
-/// micro-units per lot, `< 2^64`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct Price(u64);
 
 impl Price {
-    /// Checks `0 ≤ x < 2^64`.
-    pub fn new(x: i128) -> Result<Self, RangeError> {
-        u64::try_from(x).map(Self).map_err(|_| RangeError::new("price", x, "0 ≤ x < 2^64"))
-    }
-
     /// Parses a decimal number of micro-units per lot (`"6000000"`, `"1.25"`) into
     /// fixed point, rounding a fraction finer than 2^-32 down.
     pub fn from_decimal(text: &str) -> Result<Self, RangeError> {
@@ -281,188 +295,38 @@ impl Price {
     pub fn from_units(units: u32) -> Self {
         Self((units as u64) << 32)
     }
-
-    /// The raw fixed-point value.
-    pub fn get(self) -> u64 {
-        self.0
-    }
-
-    /// Field encoding.
-    pub fn to_field(self) -> Fr {
-        Fr::from(self.0)
-    }
 }
-string_serde!(Price, u64);
-
-/// A rate in basis points, `≤ 10 000`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct Bps(u16);
-
-impl Bps {
-    /// Checks `0 ≤ x ≤ 10 000`.
-    pub fn new(x: i128) -> Result<Self, RangeError> {
-        if (0..=BPS_DENOMINATOR as i128).contains(&x) {
-            Ok(Self(x as u16))
-        } else {
-            Err(RangeError::new("rate", x, "0 ≤ bps ≤ 10000"))
-        }
-    }
-
-    /// The value.
-    pub fn get(self) -> u16 {
-        self.0
-    }
-
-    /// Field encoding.
-    pub fn to_field(self) -> Fr {
-        Fr::from(self.0 as u64)
-    }
-}
-string_serde!(Bps, u16);
-
-/// The largest funding-index change per second, as a fraction of the price in
-/// units of 2^-32 per second. Bounded by `2^32` (100 % of the price per second).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct FundingRate(u64);
-
-impl FundingRate {
-    /// Checks `0 ≤ x ≤ 2^32`.
-    pub fn new(x: i128) -> Result<Self, RangeError> {
-        if (0..=1i128 << 32).contains(&x) {
-            Ok(Self(x as u64))
-        } else {
-            Err(RangeError::new("max funding rate", x, "0 ≤ x ≤ 2^32"))
-        }
-    }
-
-    /// The value.
-    pub fn get(self) -> u64 {
-        self.0
-    }
-
-    /// Field encoding.
-    pub fn to_field(self) -> Fr {
-        Fr::from(self.0)
-    }
-}
-string_serde!(FundingRate, u64);
-
-/// Seconds, `< 2^40`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct Timestamp(u64);
-
-impl Timestamp {
-    /// Checks `0 ≤ x < 2^40`.
-    pub fn new(x: i128) -> Result<Self, RangeError> {
-        if (0..1i128 << TIMESTAMP_BITS).contains(&x) {
-            Ok(Self(x as u64))
-        } else {
-            Err(RangeError::new("timestamp", x, "0 ≤ t < 2^40"))
-        }
-    }
-
-    /// The value.
-    pub fn get(self) -> u64 {
-        self.0
-    }
-
-    /// Field encoding.
-    pub fn to_field(self) -> Fr {
-        Fr::from(self.0)
-    }
-}
-string_serde!(Timestamp, u64);
-
-/// An account nonce (replay protection for withdrawals), `< 2^40`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct Nonce(u64);
 
 impl Nonce {
-    /// Checks `0 ≤ x < 2^40`: far beyond any account's lifetime, and small
-    /// enough for a cheap range check in the circuit.
-    pub fn new(x: i128) -> Result<Self, RangeError> {
-        if (0..1i128 << 40).contains(&x) {
-            Ok(Self(x as u64))
-        } else {
-            Err(RangeError::new("nonce", x, "0 ≤ nonce < 2^40"))
-        }
-    }
-
-    /// The value.
-    pub fn get(self) -> u64 {
-        self.0
-    }
-
     /// The next nonce, or an error at the bound.
     pub fn next(self) -> Result<Self, RangeError> {
         Self::new(self.0 as i128 + 1)
     }
-
-    /// Field encoding.
-    pub fn to_field(self) -> Fr {
-        Fr::from(self.0)
-    }
 }
-string_serde!(Nonce, u64);
 
-/// An account id: the leaf index, `< 2^ACCOUNT_TREE_DEPTH`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct AccountId(u32);
+/// Zero is a valid value of these types, and their natural default.
+macro_rules! zero_default {
+    ($($t:ident),*) => {
+        $(impl Default for $t {
+            fn default() -> Self {
+                Self(0)
+            }
+        })*
+    };
+}
+zero_default!(Quote, Price, Bps, FundingRate, Timestamp, Nonce);
 
 impl AccountId {
-    /// Checks `0 ≤ id < 2^ACCOUNT_TREE_DEPTH`.
-    pub fn new(x: i128) -> Result<Self, RangeError> {
-        if (0..1i128 << ACCOUNT_TREE_DEPTH).contains(&x) {
-            Ok(Self(x as u32))
-        } else {
-            Err(RangeError::new("account id", x, "0 ≤ id < 2^24"))
-        }
-    }
-
-    /// The value.
-    pub fn get(self) -> u32 {
-        self.0
-    }
-
     /// The leaf index.
     pub fn index(self) -> u64 {
         self.0 as u64
     }
-
-    /// Field encoding.
-    pub fn to_field(self) -> Fr {
-        Fr::from(self.0 as u64)
-    }
 }
-string_serde!(AccountId, u32);
-
-/// A market id, `< MARKETS`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct MarketId(u8);
 
 impl MarketId {
-    /// Checks `0 ≤ id < MARKETS`.
-    pub fn new(x: i128) -> Result<Self, RangeError> {
-        if (0..MARKETS as i128).contains(&x) {
-            Ok(Self(x as u8))
-        } else {
-            Err(RangeError::new("market id", x, "0 ≤ market < 4"))
-        }
-    }
-
     /// The id as an array index.
     pub fn index(self) -> usize {
         self.0 as usize
-    }
-
-    /// The value.
-    pub fn get(self) -> u8 {
-        self.0
-    }
-
-    /// Field encoding.
-    pub fn to_field(self) -> Fr {
-        Fr::from(self.0 as u64)
     }
 
     /// All market ids.
@@ -470,7 +334,6 @@ impl MarketId {
         (0..MARKETS as u8).map(MarketId)
     }
 }
-string_serde!(MarketId, u8);
 
 #[cfg(test)]
 mod tests {

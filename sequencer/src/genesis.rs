@@ -5,7 +5,7 @@
 use clearproof_circuits::params::MARKETS;
 use clearproof_circuits::signature::SecretKey;
 use clearproof_circuits::state::{Genesis, Market, MarketParams, MarketState};
-use clearproof_circuits::types::{Bps, FundingIndex, FundingRate, Price, Quote, Timestamp};
+use clearproof_circuits::types::{FundingRate, Price, Quote, Timestamp};
 
 /// The devnet oracle's secret seed (public knowledge).
 pub const DEVNET_ORACLE_SEED: [u8; 32] = *b"clearproof devnet oracle key 001";
@@ -23,25 +23,12 @@ pub fn devnet_oracle() -> SecretKey {
 pub fn devnet() -> Genesis {
     let prices = [6_000_000u32, 3_000_000, 1_500_000, 1_000_000];
     let oracle = devnet_oracle().public_key();
-    let bps = |x| Bps::new(x).expect("valid bps");
     let t0 = Timestamp::new(1_700_000_000).expect("valid timestamp");
+    // 0.1 % per hour = 2^32 · 0.001 / 3600 ≈ 1 193 units of 2^-32 per second.
+    let params = MarketParams::standard(oracle, FundingRate::new(1_193).expect("valid rate"));
     let markets: [Market; MARKETS] = std::array::from_fn(|m| Market {
-        params: MarketParams {
-            im_bp: bps(1_000),
-            mm_bp: bps(500),
-            liq_fee_bp: bps(100),
-            max_fee_bp: bps(50),
-            band_bp: bps(500),
-            // 0.1 % per hour = 2^32 · 0.001 / 3600 ≈ 1 193 units of 2^-32 per second.
-            max_funding_rate: FundingRate::new(1_193).expect("valid rate"),
-            oracle,
-        },
-        state: MarketState {
-            price: Price::from_units(prices[m]),
-            price_ts: t0,
-            funding_index: FundingIndex::ZERO,
-            funding_ts: t0,
-        },
+        params,
+        state: MarketState::at(Price::from_units(prices[m]), t0),
     });
     Genesis { markets, insurance_fund: Quote::new(1_000_000_000_000).expect("valid amount") }
 }

@@ -29,23 +29,9 @@ pub fn oracle() -> SecretKey {
 /// Every market at 100 micro-units per lot; im 10 %, mm 5 %, liq fee 1 %, fee cap
 /// 0.5 %, band 5 %; insurance fund 1 000.
 pub fn genesis() -> Genesis {
-    let bps = |x| Bps::new(x).unwrap();
     let market = Market {
-        params: MarketParams {
-            im_bp: bps(1000),
-            mm_bp: bps(500),
-            liq_fee_bp: bps(100),
-            max_fee_bp: bps(50),
-            band_bp: bps(500),
-            max_funding_rate: FundingRate::new(4_294_967).unwrap(),
-            oracle: oracle().public_key(),
-        },
-        state: MarketState {
-            price: Price::from_units(100),
-            price_ts: Timestamp::new(T0 as i128).unwrap(),
-            funding_index: FundingIndex::ZERO,
-            funding_ts: Timestamp::new(T0 as i128).unwrap(),
-        },
+        params: MarketParams::standard(oracle().public_key(), FundingRate::new(4_294_967).unwrap()),
+        state: MarketState::at(Price::from_units(100), Timestamp::new(T0 as i128).unwrap()),
     };
     Genesis { markets: [market; MARKETS], insurance_fund: Quote::new(1_000).unwrap() }
 }

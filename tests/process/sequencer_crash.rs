@@ -38,23 +38,9 @@ fn key(i: u8) -> SecretKey {
 }
 
 fn genesis() -> Genesis {
-    let bps = |x| Bps::new(x).unwrap();
     let market = Market {
-        params: MarketParams {
-            im_bp: bps(1000),
-            mm_bp: bps(500),
-            liq_fee_bp: bps(100),
-            max_fee_bp: bps(50),
-            band_bp: bps(500),
-            max_funding_rate: FundingRate::new(4_294_967).unwrap(),
-            oracle: key(200).public_key(),
-        },
-        state: MarketState {
-            price: Price::from_units(100),
-            price_ts: Timestamp::new(T0 as i128).unwrap(),
-            funding_index: FundingIndex::ZERO,
-            funding_ts: Timestamp::new(T0 as i128).unwrap(),
-        },
+        params: MarketParams::standard(key(200).public_key(), FundingRate::new(4_294_967).unwrap()),
+        state: MarketState::at(Price::from_units(100), Timestamp::new(T0 as i128).unwrap()),
     };
     Genesis { markets: [market; MARKETS], insurance_fund: Quote::new(1_000).unwrap() }
 }

@@ -85,24 +85,11 @@ mod tests {
     use crate::types::*;
 
     fn market(index: i128) -> Market {
-        let bps = |x| Bps::new(x).unwrap();
-        Market {
-            params: MarketParams {
-                im_bp: bps(1000),
-                mm_bp: bps(500),
-                liq_fee_bp: bps(100),
-                max_fee_bp: bps(50),
-                band_bp: bps(500),
-                max_funding_rate: FundingRate::new(1_000).unwrap(),
-                oracle: SecretKey::from_bytes([5; 32]).unwrap().public_key(),
-            },
-            state: MarketState {
-                price: Price::from_units(100),
-                price_ts: Timestamp::new(10).unwrap(),
-                funding_index: FundingIndex::new(index).unwrap(),
-                funding_ts: Timestamp::new(10).unwrap(),
-            },
-        }
+        let oracle = SecretKey::from_bytes([5; 32]).unwrap().public_key();
+        let t = Timestamp::new(10).unwrap();
+        let mut state = MarketState::at(Price::from_units(100), t);
+        state.funding_index = FundingIndex::new(index).unwrap();
+        Market { params: MarketParams::standard(oracle, FundingRate::new(1_000).unwrap()), state }
     }
 
     fn setup() -> (Account, [Market; MARKETS]) {

@@ -120,24 +120,10 @@ mod tests {
     use rand::{Rng, SeedableRng};
 
     fn markets(prices: [u32; MARKETS]) -> [Market; MARKETS] {
-        let bps = |x| Bps::new(x).unwrap();
-        prices.map(|p| Market {
-            params: MarketParams {
-                im_bp: bps(1000),
-                mm_bp: bps(500),
-                liq_fee_bp: bps(100),
-                max_fee_bp: bps(50),
-                band_bp: bps(500),
-                max_funding_rate: FundingRate::new(1_000).unwrap(),
-                oracle: SecretKey::from_bytes([5; 32]).unwrap().public_key(),
-            },
-            state: MarketState {
-                price: Price::from_units(p),
-                price_ts: Timestamp::new(10).unwrap(),
-                funding_index: FundingIndex::ZERO,
-                funding_ts: Timestamp::new(10).unwrap(),
-            },
-        })
+        let oracle = SecretKey::from_bytes([5; 32]).unwrap().public_key();
+        let params = MarketParams::standard(oracle, FundingRate::new(1_000).unwrap());
+        let t = Timestamp::new(10).unwrap();
+        prices.map(|p| Market { params, state: MarketState::at(Price::from_units(p), t) })
     }
 
     /// Checks the circuit's flags (healthy at im, at mm, solvent) against the

@@ -43,23 +43,12 @@ pub fn mkt(m: u8) -> MarketId {
 /// All markets: price 100 micro-units per lot, im 10 %, mm 5 %, liquidation fee 1 %,
 /// max fee 0.5 %, band 5 %.
 pub fn genesis(insurance_fund: i128) -> Genesis {
-    let bps = |x| Bps::new(x).unwrap();
     let market = Market {
-        params: MarketParams {
-            im_bp: bps(1000),
-            mm_bp: bps(500),
-            liq_fee_bp: bps(100),
-            max_fee_bp: bps(50),
-            band_bp: bps(500),
-            max_funding_rate: FundingRate::new(MAX_FUNDING_RATE as i128).unwrap(),
-            oracle: oracle().public_key(),
-        },
-        state: MarketState {
-            price: Price::from_units(100),
-            price_ts: Timestamp::new(T0 as i128).unwrap(),
-            funding_index: FundingIndex::ZERO,
-            funding_ts: Timestamp::new(T0 as i128).unwrap(),
-        },
+        params: MarketParams::standard(
+            oracle().public_key(),
+            FundingRate::new(MAX_FUNDING_RATE as i128).unwrap(),
+        ),
+        state: MarketState::at(Price::from_units(100), Timestamp::new(T0 as i128).unwrap()),
     };
     Genesis { markets: [market; MARKETS], insurance_fund: quote(insurance_fund) }
 }
