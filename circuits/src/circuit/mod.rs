@@ -11,6 +11,7 @@
 
 pub mod account;
 pub mod arith;
+pub mod chunk;
 pub mod funding;
 pub mod hash;
 pub mod margin;
