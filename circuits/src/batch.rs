@@ -69,6 +69,9 @@ pub struct TxWitness {
     pub globals_before: Globals,
     /// Globals after.
     pub globals_after: Globals,
+    /// Accounts root before.
+    #[serde(with = "crate::serde_fr")]
+    pub accounts_root_before: Fr,
     /// State root before.
     #[serde(with = "crate::serde_fr")]
     pub state_root_before: Fr,
@@ -121,6 +124,7 @@ impl State {
 
     fn commit(&mut self, tx: Transaction, effect: Effect) -> TxWitness {
         let state_root_before = self.root();
+        let accounts_root_before = self.accounts_root();
         let markets_before = market_states(self);
         let globals_before = *self.globals();
         let mut accounts = Vec::with_capacity(effect.accounts.len());
@@ -152,6 +156,7 @@ impl State {
             markets_after: market_states(self),
             globals_before,
             globals_after: *self.globals(),
+            accounts_root_before,
             state_root_before,
             state_root_after: self.root(),
         }
