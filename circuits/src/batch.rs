@@ -221,10 +221,22 @@ impl OpenBatch {
     /// and records its receipt; on rejection nothing is recorded or changed.
     pub fn apply(&mut self, state: &mut State, tx: &Transaction) -> Result<&TxWitness, TxError> {
         let effect = tx.apply(state)?;
+        Ok(self.apply_effect(state, tx, effect))
+    }
+
+    /// Writes `effect` for `tx` without checking any rule. Only for building
+    /// witnesses of invalid transactions in circuit tests (a forged witness must
+    /// be consistent everywhere except in the rule under test).
+    #[cfg(test)]
+    pub(crate) fn force(&mut self, state: &mut State, tx: &Transaction, effect: Effect) {
+        self.apply_effect(state, tx, effect);
+    }
+
+    fn apply_effect(&mut self, state: &mut State, tx: &Transaction, effect: Effect) -> &TxWitness {
         self.withdrawals.extend(effect.withdrawal);
         self.receipts.push(Receipt::Applied { index: self.witnesses.len() });
         self.witnesses.push(state.commit(tx.clone(), effect));
-        Ok(self.witnesses.last().expect("just pushed"))
+        self.witnesses.last().expect("just pushed")
     }
 
     /// Records a rejected transaction's receipt in the batch.

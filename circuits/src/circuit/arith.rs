@@ -9,6 +9,16 @@ use halo2_base::QuantumCell::Constant;
 use super::{Cell, Ctx};
 use crate::Fr;
 
+/// Constrains `x = 0`, naming the rule. With `CLEARPROOF_CONSTRAINT_DEBUG` set,
+/// a witness that violates it is reported by name while the circuit is laid out
+/// (MockProver only reports cell positions).
+pub fn require_zero(ctx: &mut Ctx, gate: &impl GateInstructions<Fr>, x: Cell, rule: &str) {
+    if *x.value() != Fr::zero() && std::env::var_os("CLEARPROOF_CONSTRAINT_DEBUG").is_some() {
+        eprintln!("constraint violated: {rule}");
+    }
+    gate.assert_is_const(ctx, &x, &Fr::zero());
+}
+
 /// Constrains `x ≥ 0` when `enable` is 1 (nothing when 0); `|x| < 2^bits` is the
 /// caller's bound on the value.
 pub fn assert_nonneg_if(ctx: &mut Ctx, range: &RangeChip<Fr>, x: Cell, enable: Cell, bits: usize) {

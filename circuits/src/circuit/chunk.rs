@@ -2,10 +2,11 @@
 //! and globals opened against `prev_state_root`, carried through the slots,
 //! hashed into `next_state_root`), the public inputs, the data-hash chain, the
 //! transaction-type one-hot, the oracle transactions (`PriceUpdate`,
-//! `FundingTick`) and the single-account transactions (`Deposit`, `Withdraw`,
-//! `CoverDeficit`) with their §5–§6 rules. The two-account types (`Trade`,
-//! `Liquidate`, `Deleverage`) are constrained **off**: a chunk containing one
-//! cannot be proven until their gadgets land (see `docs/CIRCUIT-DESIGN.md`).
+//! `FundingTick`), the single-account transactions (`Deposit`, `Withdraw`,
+//! `CoverDeficit`) and `Trade`, with their §5–§6 rules, over two gated Merkle
+//! updates per slot. `Liquidate` and `Deleverage` are constrained **off**: a
+//! chunk containing one cannot be proven until their rules land (see
+//! `docs/CIRCUIT-DESIGN.md`).
 
 use halo2_base::gates::circuit::builder::BaseCircuitBuilder;
 use halo2_base::gates::circuit::CircuitBuilderStage;
@@ -13,7 +14,7 @@ use halo2_base::gates::{GateInstructions, RangeChip, RangeInstructions};
 use halo2_base::QuantumCell::Constant;
 
 use super::account::AssignedAccount;
-use super::arith::assert_nonneg_if;
+use super::arith::{assert_nonneg_if, nonneg_flag, require_zero};
 use super::hash::CircuitHasher;
 use super::margin::Margin;
 use super::market::{markets_hash, AssignedMarket};
@@ -32,14 +33,14 @@ const TAGS: usize = 9;
 /// Bits bounding `max_funding_rate·price·Δt ± Δindex·2^32` (< 2^137).
 const FUNDING_BOUND_BITS: usize = 140;
 
-/// One slot: its transaction (`None` = no-op padding) and, for a single-account
-/// transaction, the account's Merkle update from the native applier.
+/// One slot: its transaction (`None` = no-op padding) and the Merkle updates of
+/// the accounts it touches, in update order, from the native applier.
 #[derive(Debug, Clone)]
 pub struct SlotWitness {
     /// The transaction.
     pub tx: Option<Transaction>,
-    /// The touched account (before/after, path), if any.
-    pub account: Option<AccountUpdate>,
+    /// The touched accounts (before/after, path): none, one, or two.
+    pub accounts: Vec<AccountUpdate>,
 }
 
 /// Everything a chunk proof needs: the state at the chunk's start and its slots.
@@ -84,12 +85,9 @@ pub fn chunk_witnesses(
             }
             let mut slot_witnesses: Vec<SlotWitness> = txs
                 .iter()
-                .map(|w| SlotWitness {
-                    tx: Some(w.tx.clone()),
-                    account: w.accounts.first().cloned(),
-                })
+                .map(|w| SlotWitness { tx: Some(w.tx.clone()), accounts: w.accounts.clone() })
                 .collect();
-            slot_witnesses.resize(slots, SlotWitness { tx: None, account: None });
+            slot_witnesses.resize(slots, SlotWitness { tx: None, accounts: Vec::new() });
             ChunkWitness {
                 depth,
                 accounts_root: first.accounts_root_before,
@@ -156,26 +154,27 @@ pub fn synthesize(ctx: &mut Ctx, range: &RangeChip<Fr>, w: &ChunkWitness) -> Vec
         let is = gate.idx_to_indicator(ctx, enc[0], TAGS);
         let total = gate.sum(ctx, is.iter().copied());
         gate.assert_is_const(ctx, &total, &Fr::one());
-        // "two-account types are not in this circuit yet".
-        for t in [tag::TRADE, tag::LIQUIDATE, tag::DELEVERAGE] {
+        // "liquidation and deleverage are not in this circuit yet".
+        for t in [tag::LIQUIDATE, tag::DELEVERAGE] {
             gate.assert_is_const(ctx, &is[t as usize], &Fr::zero());
         }
         let kind = |t: u64| is[t as usize];
-        let (is_noop, is_deposit, is_withdraw, is_cover, is_price, is_funding) = (
+        let (is_noop, is_deposit, is_withdraw, is_cover, is_price, is_funding, is_trade) = (
             kind(tag::NOOP),
             kind(tag::DEPOSIT),
             kind(tag::WITHDRAW),
             kind(tag::COVER_DEFICIT),
             kind(tag::PRICE_UPDATE),
             kind(tag::FUNDING_TICK),
+            kind(tag::TRADE),
         );
         // "unused encoding fields are zero": field i is used by the types below.
         let uses = |ctx: &mut Ctx, field: usize| -> Cell {
             let users: Vec<Cell> = match field {
-                1 => vec![is_deposit, is_withdraw, is_cover, is_price, is_funding],
-                2 | 3 => vec![is_deposit, is_withdraw, is_price, is_funding],
-                4 => vec![is_deposit],
-                _ => vec![],
+                1 => vec![is_deposit, is_withdraw, is_cover, is_price, is_funding, is_trade],
+                2 | 3 => vec![is_deposit, is_withdraw, is_price, is_funding, is_trade],
+                4 => vec![is_deposit, is_trade],
+                _ => vec![is_trade],
             };
             gate.sum(ctx, users)
         };
@@ -183,10 +182,22 @@ pub fn synthesize(ctx: &mut Ctx, range: &RangeChip<Fr>, w: &ChunkWitness) -> Vec
             let used = uses(ctx, i);
             let unused = gate.not(ctx, used);
             let masked = gate.mul(ctx, *field, unused);
-            gate.assert_is_const(ctx, &masked, &Fr::zero());
+            require_zero(ctx, gate, masked, "unused encoding field is zero");
         }
-        oracle_slot(ctx, range, &mut markets, &enc, is_price, is_funding);
-        let kinds = AccountKinds { deposit: is_deposit, withdraw: is_withdraw, cover: is_cover };
+        // "market id < 4" for the types that name a market: a one-hot summing to 1
+        // (other types read market 0).
+        let names_market = gate.sum(ctx, [is_price, is_funding, is_trade]);
+        let market_id = gate.mul(ctx, enc[1], names_market);
+        let m_is = gate.idx_to_indicator(ctx, market_id, MARKETS);
+        let m_total = gate.sum(ctx, m_is.iter().copied());
+        gate.assert_is_const(ctx, &m_total, &Fr::one());
+        oracle_slot(ctx, range, &mut markets, &enc, &m_is, is_price, is_funding);
+        let kinds = AccountKinds {
+            deposit: is_deposit,
+            withdraw: is_withdraw,
+            cover: is_cover,
+            trade: is_trade,
+        };
         accounts_root = account_slot(
             ctx,
             range,
@@ -195,6 +206,7 @@ pub fn synthesize(ctx: &mut Ctx, range: &RangeChip<Fr>, w: &ChunkWitness) -> Vec
             slot,
             &enc,
             kinds,
+            &m_is,
             &markets,
             &mut globals,
             accounts_root,
@@ -206,17 +218,138 @@ pub fn synthesize(ctx: &mut Ctx, range: &RangeChip<Fr>, w: &ChunkWitness) -> Vec
     vec![prev_root, next_root, prev_data_hash, data_hash]
 }
 
-/// Type bits of the single-account transactions.
+/// Type bits of the account-touching transactions.
 #[derive(Clone, Copy)]
 struct AccountKinds {
     deposit: Cell,
     withdraw: Cell,
     cover: Cell,
+    trade: Cell,
 }
 
-/// `Deposit{account, owner, amount}`, `Withdraw{account, amount, nonce}` and
-/// `CoverDeficit{account}`: one account's Merkle update, gated by their type
-/// bits; returns the accounts root after the slot.
+/// Loads the `i`-th account update of a slot (or an unused, empty one).
+fn load_update(
+    ctx: &mut Ctx,
+    range: &RangeChip<Fr>,
+    depth: usize,
+    slot: &SlotWitness,
+    i: usize,
+) -> (Vec<Cell>, AssignedAccount) {
+    let update = slot.accounts.get(i);
+    let siblings =
+        ctx.assign_witnesses(update.map_or(vec![Fr::zero(); depth], |u| u.path.siblings.clone()));
+    let before = AssignedAccount::load(ctx, range, update.and_then(|u| u.before.as_ref()));
+    (siblings, before)
+}
+
+/// Selects field by field: `if bit { a } else { b }`.
+fn select_account(
+    ctx: &mut Ctx,
+    gate: &impl GateInstructions<Fr>,
+    a: &AssignedAccount,
+    b: &AssignedAccount,
+    bit: Cell,
+) -> AssignedAccount {
+    let mut pick = |x: Cell, y: Cell| gate.select(ctx, x, y, bit);
+    AssignedAccount {
+        exists: pick(a.exists, b.exists),
+        owner_x: pick(a.owner_x, b.owner_x),
+        owner_y: pick(a.owner_y, b.owner_y),
+        nonce: pick(a.nonce, b.nonce),
+        collateral: pick(a.collateral, b.collateral),
+        balances: std::array::from_fn(|m| pick(a.balances[m], b.balances[m])),
+        snapshots: std::array::from_fn(|m| pick(a.snapshots[m], b.snapshots[m])),
+    }
+}
+
+/// A gated Merkle update: when `active`, `before` must be at `bits` under `root`
+/// and the result is the root with `after` there; otherwise `root` unchanged.
+#[allow(clippy::too_many_arguments)]
+fn gated_update(
+    ctx: &mut Ctx,
+    range: &RangeChip<Fr>,
+    hasher: &CircuitHasher,
+    bits: &[Cell],
+    siblings: &[Cell],
+    before: &AssignedAccount,
+    after: &AssignedAccount,
+    root: Cell,
+    active: Cell,
+) -> Cell {
+    let gate = range.gate();
+    // "results stay in range": collateral and positions |x| < 2^63, nonce < 2^40.
+    check_signed63(ctx, range, after.collateral);
+    for b in after.balances {
+        check_signed63(ctx, range, b);
+    }
+    check_bits(ctx, range, after.nonce, 40);
+    let old_leaf = before.leaf(ctx, range, hasher);
+    let new_leaf = after.leaf(ctx, range, hasher);
+    let computed_old = merkle::root_of(ctx, range, hasher, bits, siblings, old_leaf);
+    let mismatch = gate.sub(ctx, computed_old, root);
+    let bad = gate.mul(ctx, mismatch, active);
+    require_zero(ctx, gate, bad, "account is a member of the running root");
+    let computed_new = merkle::root_of(ctx, range, hasher, bits, siblings, new_leaf);
+    gate.select(ctx, computed_new, root, active)
+}
+
+/// A constrained bit: the position moved toward zero without crossing it.
+fn shrank(ctx: &mut Ctx, range: &RangeChip<Fr>, old: Cell, new: Cell) -> Cell {
+    let gate = range.gate();
+    // long: old > 0 and 0 ≤ new < old; short: old < 0 and old < new ≤ 0.
+    let old_minus_one = gate.sub(ctx, old, Constant(Fr::one()));
+    let long = nonneg_flag(ctx, range, old_minus_one, 70);
+    let neg_old = gate.neg(ctx, old);
+    let neg_old_minus_one = gate.sub(ctx, neg_old, Constant(Fr::one()));
+    let short = nonneg_flag(ctx, range, neg_old_minus_one, 70);
+    let new_nonneg = nonneg_flag(ctx, range, new, 70);
+    let neg_new = gate.neg(ctx, new);
+    let new_nonpos = nonneg_flag(ctx, range, neg_new, 70);
+    let toward = gate.sub(ctx, old, new); // > 0 for a long that shrank
+    let toward_minus_one = gate.sub(ctx, toward, Constant(Fr::one()));
+    let long_down = nonneg_flag(ctx, range, toward_minus_one, 70);
+    let away = gate.neg(ctx, toward); // > 0 for a short that shrank
+    let away_minus_one = gate.sub(ctx, away, Constant(Fr::one()));
+    let short_up = nonneg_flag(ctx, range, away_minus_one, 70);
+    let long_ok = gate.and(ctx, long, new_nonneg);
+    let long_ok = gate.and(ctx, long_ok, long_down);
+    let short_ok = gate.and(ctx, short, new_nonpos);
+    let short_ok = gate.and(ctx, short_ok, short_up);
+    gate.or(ctx, long_ok, short_ok)
+}
+
+/// "may hold the position after a fill": healthy at im, or the position only
+/// shrank and healthy at mm (PROTOCOL §6, `Trade`).
+fn may_hold(
+    ctx: &mut Ctx,
+    range: &RangeChip<Fr>,
+    markets: &[AssignedMarket; MARKETS],
+    after: &AssignedAccount,
+    old_position: Cell,
+    new_position: Cell,
+) -> Cell {
+    let gate = range.gate();
+    let margin = Margin::new(ctx, range, after, markets);
+    let im = margin.healthy(ctx, range, markets, MarginLevel::Initial);
+    let mm = margin.healthy(ctx, range, markets, MarginLevel::Maintenance);
+    let reduced = shrank(ctx, range, old_position, new_position);
+    let reduced_ok = gate.and(ctx, reduced, mm);
+    gate.or(ctx, im, reduced_ok)
+}
+
+/// The account-touching transactions, gated by their type bits, over two Merkle
+/// updates per slot: A (the single account, or the buyer) then B (the seller),
+/// each under the root the previous one left. Returns the accounts root after.
+///
+/// - `Deposit{account, owner, amount}`: the owner matches an existing account;
+///   amount `0 < x < 2^63`; a new account gets the owner, nonce 0, snapshots = indices.
+/// - `Withdraw{account, amount, nonce}`: account exists, nonce matches, collateral
+///   `≥ 0` and healthy at `im_bp` after; nonce + 1.
+/// - `CoverDeficit{account}`: flat, collateral `< 0`, fund `≥ −collateral`;
+///   fund += collateral, collateral = 0.
+/// - `Trade{market, buyer, seller, base, quote, buyer_fee, seller_fee}`: distinct
+///   existing accounts; price within the band; fees within the cap; each side
+///   may hold its position after; fees to the fee pool.
 #[allow(clippy::too_many_arguments)]
 fn account_slot(
     ctx: &mut Ctx,
@@ -226,112 +359,165 @@ fn account_slot(
     slot: &SlotWitness,
     enc: &[Cell; TX_ENCODING_LEN],
     kinds: AccountKinds,
+    m_is: &[Cell],
     markets: &[AssignedMarket; MARKETS],
     globals: &mut GlobalCells,
     accounts_root: Cell,
 ) -> Cell {
     let gate = range.gate();
-    let active = gate.sum(ctx, [kinds.deposit, kinds.withdraw, kinds.cover]);
+    let single = gate.sum(ctx, [kinds.deposit, kinds.withdraw, kinds.cover]);
+    let a_active = gate.add(ctx, single, kinds.trade);
     // "account id < 2^depth" (the index bits are the Merkle path's directions).
-    let index = gate.mul(ctx, enc[1], active);
-    let bits = merkle::index_bits(ctx, range, index, depth);
-    let siblings = ctx.assign_witnesses(
-        slot.account.as_ref().map_or(vec![Fr::zero(); depth], |u| u.path.siblings.clone()),
-    );
-    let before =
-        AssignedAccount::load(ctx, range, slot.account.as_ref().and_then(|u| u.before.as_ref()));
+    let a_single = gate.mul(ctx, enc[1], single);
+    let a_index = gate.mul_add(ctx, enc[2], kinds.trade, a_single);
+    let a_bits = merkle::index_bits(ctx, range, a_index, depth);
+    let b_index = gate.mul(ctx, enc[3], kinds.trade);
+    let b_bits = merkle::index_bits(ctx, range, b_index, depth);
+    let (a_siblings, a_before) = load_update(ctx, range, depth, slot, 0);
+    let (b_siblings, b_before) = load_update(ctx, range, depth, slot, 1);
     // §5: funding first (an empty account settles to snapshots = indices).
-    let settled = funding::settle(ctx, range, &before, markets);
+    let a = funding::settle(ctx, range, &a_before, markets);
+    let b = funding::settle(ctx, range, &b_before, markets);
     let one = ctx.load_constant(Fr::one());
 
-    // Deposit: "owner matches an existing account"; amount 0 < x < 2^63.
+    // "named accounts exist" (all but a deposit's).
+    let a_missing = gate.not(ctx, a_before.exists);
+    let needs_a = gate.sum(ctx, [kinds.withdraw, kinds.cover, kinds.trade]);
+    let bad = gate.mul(ctx, a_missing, needs_a);
+    require_zero(ctx, gate, bad, "named account exists");
+    let b_missing = gate.not(ctx, b_before.exists);
+    let bad = gate.mul(ctx, b_missing, kinds.trade);
+    require_zero(ctx, gate, bad, "second account exists");
+
+    // Deposit.
     let (owner_x, owner_y, amount) = (enc[2], enc[3], enc[4]);
-    let existing_deposit = gate.mul(ctx, kinds.deposit, before.exists);
-    for (have, want) in [(before.owner_x, owner_x), (before.owner_y, owner_y)] {
+    let existing_deposit = gate.mul(ctx, kinds.deposit, a_before.exists);
+    for (have, want) in [(a_before.owner_x, owner_x), (a_before.owner_y, owner_y)] {
         let diff = gate.sub(ctx, have, want);
         let bad = gate.mul(ctx, diff, existing_deposit);
-        gate.assert_is_const(ctx, &bad, &Fr::zero());
+        require_zero(ctx, gate, bad, "deposit owner matches the account");
     }
     let checked_amount = gate.select(ctx, amount, one, kinds.deposit);
     check_amount(ctx, range, checked_amount);
-    let deposited = gate.add(ctx, settled.collateral, amount);
+    let deposit_amount = gate.mul(ctx, amount, kinds.deposit);
+    let deposited = gate.add(ctx, a.collateral, deposit_amount);
     let after_deposit =
-        AssignedAccount { exists: one, owner_x, owner_y, collateral: deposited, ..settled.clone() };
+        AssignedAccount { exists: one, owner_x, owner_y, collateral: deposited, ..a.clone() };
 
-    // Withdraw: "account exists", "nonce matches", amount 0 < x < 2^63,
-    // "collateral ≥ 0 after", "healthy at im_bp after".
+    // Withdraw.
     let (w_amount, w_nonce) = (enc[2], enc[3]);
-    let missing = gate.not(ctx, before.exists);
-    let withdraw_or_cover = gate.add(ctx, kinds.withdraw, kinds.cover);
-    let unknown = gate.mul(ctx, missing, withdraw_or_cover);
-    gate.assert_is_const(ctx, &unknown, &Fr::zero());
-    let nonce_diff = gate.sub(ctx, before.nonce, w_nonce);
+    let nonce_diff = gate.sub(ctx, a_before.nonce, w_nonce);
     let bad_nonce = gate.mul(ctx, nonce_diff, kinds.withdraw);
-    gate.assert_is_const(ctx, &bad_nonce, &Fr::zero());
+    require_zero(ctx, gate, bad_nonce, "withdrawal nonce matches");
     let checked_withdrawal = gate.select(ctx, w_amount, one, kinds.withdraw);
     check_amount(ctx, range, checked_withdrawal);
-    // Zero outside withdrawals, so the margin below always sees bounded values
-    // (field 2 is an owner coordinate in a deposit).
+    // Zero outside withdrawals, so the margin below always sees bounded values.
     let w_amount_used = gate.mul(ctx, w_amount, kinds.withdraw);
-    let remaining = gate.sub(ctx, settled.collateral, w_amount_used);
+    let remaining = gate.sub(ctx, a.collateral, w_amount_used);
     assert_nonneg_if(ctx, range, remaining, kinds.withdraw, 64);
-    let next_nonce = gate.add(ctx, settled.nonce, Constant(Fr::one()));
-    let after_withdraw =
-        AssignedAccount { collateral: remaining, nonce: next_nonce, ..settled.clone() };
+    let next_nonce = gate.add(ctx, a.nonce, Constant(Fr::one()));
+    let after_withdraw = AssignedAccount { collateral: remaining, nonce: next_nonce, ..a.clone() };
     let margin = Margin::new(ctx, range, &after_withdraw, markets);
     let healthy = margin.healthy(ctx, range, markets, MarginLevel::Initial);
     let unhealthy = gate.not(ctx, healthy);
     let bad = gate.mul(ctx, unhealthy, kinds.withdraw);
-    gate.assert_is_const(ctx, &bad, &Fr::zero());
+    require_zero(ctx, gate, bad, "withdrawal leaves the account healthy at im");
 
-    // CoverDeficit: "all positions 0", "collateral < 0", "fund ≥ −collateral".
-    for b in settled.balances {
-        let open = gate.mul(ctx, b, kinds.cover);
-        gate.assert_is_const(ctx, &open, &Fr::zero());
+    // CoverDeficit.
+    for balance in a.balances {
+        let open = gate.mul(ctx, balance, kinds.cover);
+        require_zero(ctx, gate, open, "covered account has no open position");
     }
-    let deficit = gate.neg(ctx, settled.collateral);
+    let deficit = gate.neg(ctx, a.collateral);
     let deficit_minus_one = gate.sub(ctx, deficit, Constant(Fr::one()));
     assert_nonneg_if(ctx, range, deficit_minus_one, kinds.cover, 64);
-    let fund_after = gate.add(ctx, globals.insurance_fund, settled.collateral);
+    let fund_after = gate.add(ctx, globals.insurance_fund, a.collateral);
     assert_nonneg_if(ctx, range, fund_after, kinds.cover, 64);
     globals.insurance_fund = gate.select(ctx, fund_after, globals.insurance_fund, kinds.cover);
     let zero = ctx.load_zero();
-    let after_cover = AssignedAccount { collateral: zero, ..settled.clone() };
+    let after_cover = AssignedAccount { collateral: zero, ..a.clone() };
 
-    // The new account: by type, or unchanged when the slot touches no account.
-    let pick = |ctx: &mut Ctx, f: fn(&AssignedAccount) -> Cell| {
-        let d = gate.select(ctx, f(&after_deposit), f(&before), kinds.deposit);
-        let wd = gate.select(ctx, f(&after_withdraw), d, kinds.withdraw);
-        gate.select(ctx, f(&after_cover), wd, kinds.cover)
+    // Trade: every input is zeroed outside trades so the arithmetic stays bounded.
+    let t = |ctx: &mut Ctx, i: usize| gate.mul(ctx, enc[i], kinds.trade);
+    let (base, quote, buyer_fee, seller_fee) = (t(ctx, 4), t(ctx, 5), t(ctx, 6), t(ctx, 7));
+    let checked_base = gate.select(ctx, base, one, kinds.trade);
+    check_amount(ctx, range, checked_base);
+    let checked_quote = gate.select(ctx, quote, one, kinds.trade);
+    check_amount(ctx, range, checked_quote);
+    check_bits(ctx, range, buyer_fee, 63);
+    check_bits(ctx, range, seller_fee, 63);
+    // "the two accounts differ".
+    let same = gate.is_equal(ctx, a_index, b_index);
+    let bad = gate.mul(ctx, same, kinds.trade);
+    require_zero(ctx, gate, bad, "the two accounts differ");
+    let pick_market = |ctx: &mut Ctx, f: fn(&AssignedMarket) -> Cell| {
+        let values: Vec<Cell> = markets.iter().map(f).collect();
+        gate.select_by_indicator(ctx, values, m_is.iter().copied())
     };
-    let after = AssignedAccount {
-        exists: pick(ctx, |a| a.exists),
-        owner_x: pick(ctx, |a| a.owner_x),
-        owner_y: pick(ctx, |a| a.owner_y),
-        nonce: pick(ctx, |a| a.nonce),
-        collateral: pick(ctx, |a| a.collateral),
-        balances: std::array::from_fn(|m| {
-            let d = gate.select(ctx, after_deposit.balances[m], before.balances[m], kinds.deposit);
-            let wd = gate.select(ctx, after_withdraw.balances[m], d, kinds.withdraw);
-            gate.select(ctx, after_cover.balances[m], wd, kinds.cover)
-        }),
-        snapshots: std::array::from_fn(|m| {
-            gate.select(ctx, settled.snapshots[m], before.snapshots[m], active)
-        }),
+    let price = pick_market(ctx, |m| m.price);
+    let band = pick_market(ctx, |m| m.band_bp);
+    let max_fee = pick_market(ctx, |m| m.max_fee_bp);
+    // "fill price within the band": 10 000·|quote·2^32 − base·price| ≤ band·base·price.
+    let oracle_value = gate.mul(ctx, base, price);
+    let fill_value = gate.mul(ctx, quote, Constant(Fr::from(1u64 << 32)));
+    let gap = gate.sub(ctx, fill_value, oracle_value);
+    let scaled_gap = gate.mul(ctx, gap, Constant(Fr::from(10_000u64)));
+    let allowance = gate.mul(ctx, band, oracle_value);
+    let over = gate.sub(ctx, allowance, scaled_gap);
+    let under = gate.add(ctx, allowance, scaled_gap);
+    assert_nonneg_if(ctx, range, over, kinds.trade, 150);
+    assert_nonneg_if(ctx, range, under, kinds.trade, 150);
+    // "each fee ≤ max_fee_bp of quote": max_fee·quote − 10 000·fee ≥ 0.
+    let fee_room = gate.mul(ctx, max_fee, quote);
+    for fee in [buyer_fee, seller_fee] {
+        let scaled_fee = gate.mul(ctx, fee, Constant(Fr::from(10_000u64)));
+        let slack = gate.sub(ctx, fee_room, scaled_fee);
+        assert_nonneg_if(ctx, range, slack, kinds.trade, 80);
+    }
+    // Effects: buyer +base, −(quote + fee); seller −base, +(quote − fee).
+    let moved = |ctx: &mut Ctx, acc: &AssignedAccount, sign: Fr, fee: Cell| {
+        let delta_base = gate.mul(ctx, base, Constant(sign));
+        let balances =
+            std::array::from_fn(|m| gate.mul_add(ctx, delta_base, m_is[m], acc.balances[m]));
+        let paid = gate.mul(ctx, quote, Constant(-sign));
+        let paid = gate.sub(ctx, paid, fee);
+        let collateral = gate.add(ctx, acc.collateral, paid);
+        AssignedAccount { balances, collateral, ..acc.clone() }
     };
-    // "results stay in range": collateral |x| < 2^63, nonce < 2^40.
-    check_signed63(ctx, range, after.collateral);
-    check_bits(ctx, range, after.nonce, 40);
+    let buyer_after = moved(ctx, &a, Fr::one(), buyer_fee);
+    let seller_after = moved(ctx, &b, -Fr::one(), seller_fee);
+    for (before, after) in [(&a, &buyer_after), (&b, &seller_after)] {
+        let old = gate.select_by_indicator(ctx, before.balances, m_is.iter().copied());
+        let new = gate.select_by_indicator(ctx, after.balances, m_is.iter().copied());
+        let ok = may_hold(ctx, range, markets, after, old, new);
+        let not_ok = gate.not(ctx, ok);
+        let bad = gate.mul(ctx, not_ok, kinds.trade);
+        require_zero(ctx, gate, bad, "each side may hold its position after the fill");
+    }
+    let fees = gate.add(ctx, buyer_fee, seller_fee);
+    let pool = gate.add(ctx, globals.fee_pool, fees);
+    range.range_check(ctx, pool, 63);
+    globals.fee_pool = pool; // fees are zero outside trades
 
-    // Merkle: membership of `before` and the new root, both only when active.
-    let old_leaf = before.leaf(ctx, range, hasher);
-    let new_leaf = after.leaf(ctx, range, hasher);
-    let computed_old = merkle::root_of(ctx, range, hasher, &bits, &siblings, old_leaf);
-    let mismatch = gate.sub(ctx, computed_old, accounts_root);
-    let bad = gate.mul(ctx, mismatch, active);
-    gate.assert_is_const(ctx, &bad, &Fr::zero());
-    let computed_new = merkle::root_of(ctx, range, hasher, &bits, &siblings, new_leaf);
-    gate.select(ctx, computed_new, accounts_root, active)
+    // The new accounts: by type, or unchanged when not touched.
+    let a_after = select_account(ctx, gate, &after_deposit, &a_before, kinds.deposit);
+    let a_after = select_account(ctx, gate, &after_withdraw, &a_after, kinds.withdraw);
+    let a_after = select_account(ctx, gate, &after_cover, &a_after, kinds.cover);
+    let a_after = select_account(ctx, gate, &buyer_after, &a_after, kinds.trade);
+    let b_after = select_account(ctx, gate, &seller_after, &b_before, kinds.trade);
+
+    let root = gated_update(
+        ctx,
+        range,
+        hasher,
+        &a_bits,
+        &a_siblings,
+        &a_before,
+        &a_after,
+        accounts_root,
+        a_active,
+    );
+    gated_update(ctx, range, hasher, &b_bits, &b_siblings, &b_before, &b_after, root, kinds.trade)
 }
 
 /// `PriceUpdate{market, price, timestamp}` and `FundingTick{market, index,
@@ -341,16 +527,12 @@ fn oracle_slot(
     range: &RangeChip<Fr>,
     markets: &mut [AssignedMarket; MARKETS],
     enc: &[Cell; TX_ENCODING_LEN],
+    m_is: &[Cell],
     is_price: Cell,
     is_funding: Cell,
 ) {
     let gate = range.gate();
     let active = gate.add(ctx, is_price, is_funding);
-    // "market id < 4": its one-hot must sum to 1 (other types read market 0).
-    let market_id = gate.mul(ctx, enc[1], active);
-    let m_is = gate.idx_to_indicator(ctx, market_id, MARKETS);
-    let total = gate.sum(ctx, m_is.iter().copied());
-    gate.assert_is_const(ctx, &total, &Fr::one());
     let pick = |ctx: &mut Ctx, f: fn(&AssignedMarket) -> Cell| {
         let values: Vec<Cell> = markets.iter().map(f).collect();
         gate.select_by_indicator(ctx, values, m_is.iter().copied())
@@ -370,7 +552,7 @@ fn oracle_slot(
     range.range_check(ctx, p, 64);
     let zero_price = gate.is_zero(ctx, value);
     let bad = gate.mul(ctx, zero_price, is_price);
-    gate.assert_is_const(ctx, &bad, &Fr::zero());
+    require_zero(ctx, gate, bad, "price is positive");
     let newer = gate.sub(ctx, timestamp, price_ts);
     let newer = gate.sub(ctx, newer, Constant(Fr::one()));
     assert_nonneg_if(ctx, range, newer, is_price, 40);
@@ -427,6 +609,7 @@ mod tests {
     use super::*;
     use crate::signature::SecretKey;
     use crate::state::{Genesis, MarketState, State};
+    use crate::tx::Effect;
     use crate::tx::*;
     use crate::types::*;
     use halo2_base::halo2_proofs::dev::MockProver;
@@ -473,6 +656,26 @@ mod tests {
         })
     }
 
+    fn trade(
+        m: u8,
+        buyer: u32,
+        seller: u32,
+        base: i128,
+        quote: i128,
+        bf: i128,
+        sf: i128,
+    ) -> Transaction {
+        Transaction::Trade(Trade {
+            market: mkt(m),
+            buyer: id(buyer),
+            seller: id(seller),
+            base: n(base),
+            quote: n(quote),
+            buyer_fee: Quote::new(bf).unwrap(),
+            seller_fee: Quote::new(sf).unwrap(),
+        })
+    }
+
     fn price(m: u8, units: u32, ts: u64) -> Transaction {
         Transaction::PriceUpdate(PriceUpdate {
             market: mkt(m),
@@ -490,8 +693,9 @@ mod tests {
     }
 
     /// Batch 1 (not proven) leaves Alice (1) flat at −800, Bob (2) short 900,
-    /// Carol (3) long 900; batch 2, the one proven, uses every type of this slice.
-    fn proven_batch() -> Vec<ChunkWitness> {
+    /// Carol (3) long 900; batch 2, the one proven, uses every type the circuit
+    /// has so far, ending with Dave (4) buying 10 lots of market 2 from Erin (5).
+    fn setup() -> (State, Vec<Transaction>) {
         let t0 = Timestamp::new(T0 as i128).unwrap();
         let genesis = Genesis {
             markets: params()
@@ -504,15 +708,7 @@ mod tests {
             deposit(2, 2, 10_000),
             deposit(3, 3, 1_000_000),
             deposit(4, 4, 1_000),
-            Transaction::Trade(Trade {
-                market: mkt(0),
-                buyer: id(1),
-                seller: id(2),
-                base: n(900),
-                quote: n(90_000),
-                buyer_fee: Quote::ZERO,
-                seller_fee: Quote::ZERO,
-            }),
+            trade(0, 1, 2, 900, 90_000, 0, 0),
             price(0, 88, T0 + 1),
             Transaction::Liquidate(Liquidate {
                 market: mkt(0),
@@ -525,7 +721,7 @@ mod tests {
         ];
         let out = state.apply_batch(&setup);
         assert_eq!(out.witnesses.len(), setup.len());
-        let txs = [
+        let txs = vec![
             deposit(5, 5, 1_000),
             deposit(4, 4, 500),
             withdraw(3, 1_000, 0),
@@ -533,10 +729,86 @@ mod tests {
             price(1, 101, T0 + 2),
             tick(0, 3_000_000, T0 + 10),
             withdraw(2, 5_000, 0),
+            trade(2, 4, 5, 10, 1_000, 5, 5),
         ];
-        let out = state.apply_batch(&txs);
-        assert_eq!(out.witnesses.len(), txs.len(), "every transaction must apply natively");
+        (state, txs)
+    }
+
+    /// Transaction `at` of batch 2 replaced by a transaction and its unchecked effect.
+    type Forgery<'a> = (usize, Transaction, &'a dyn Fn(&State) -> Effect);
+
+    /// Batch 2's chunks, with transaction `at` replaced by `forced` whose effect
+    /// is written without any rule checked (`make_effect` builds it from the
+    /// state at that point). Every other part of the witness stays consistent —
+    /// paths, later slots — so a proof can only fail on the forged rule.
+    fn replay(forced: Option<Forgery<'_>>) -> Vec<ChunkWitness> {
+        let (mut state, txs) = setup();
+        let mut batch = state.begin_batch();
+        for (i, tx) in txs.iter().enumerate() {
+            match &forced {
+                Some((at, forged, effect)) if *at == i => {
+                    let effect = effect(&state);
+                    batch.force(&mut state, forged, effect);
+                }
+                _ => {
+                    batch.apply(&mut state, tx).expect("unforced transactions apply natively");
+                }
+            }
+        }
+        let out = batch.close(&state);
         chunk_witnesses(&out, &params(), DEPTH, SLOTS, Fr::zero())
+    }
+
+    fn proven_batch() -> Vec<ChunkWitness> {
+        replay(None)
+    }
+
+    /// The chunk holding transaction `at`, forged.
+    fn forged(at: usize, tx: Transaction, effect: impl Fn(&State) -> Effect) -> ChunkWitness {
+        replay(Some((at, tx, &effect))).swap_remove(at / SLOTS)
+    }
+
+    fn settled(s: &State, account: u32) -> crate::state::Account {
+        crate::funding::settle(s.account(id(account)).unwrap(), s.markets()).unwrap()
+    }
+
+    /// The effect a withdrawal would have if no rule were checked.
+    fn withdraw_effect(account: u32, amount: i128) -> impl Fn(&State) -> Effect {
+        move |s| {
+            let mut a = settled(s, account);
+            a.collateral = a.collateral.checked_sub(amount).unwrap();
+            a.nonce = a.nonce.next().unwrap();
+            Effect { accounts: vec![(id(account), a)], ..Effect::default() }
+        }
+    }
+
+    /// The effect a trade would have if no rule were checked.
+    fn trade_effect(t: Transaction) -> impl Fn(&State) -> Effect {
+        move |s| {
+            let Transaction::Trade(t) = &t else { unreachable!() };
+            let (b, q) = (t.base.wide(), t.quote.wide());
+            let buyer = settled(s, t.buyer.get());
+            let seller = settled(s, t.seller.get());
+            let buyer =
+                crate::tx::moved(&buyer, t.market, b, -(q + t.buyer_fee.get() as i128)).unwrap();
+            let seller =
+                crate::tx::moved(&seller, t.market, -b, q - t.seller_fee.get() as i128).unwrap();
+            let mut globals = *s.globals();
+            globals.fee_pool = globals
+                .fee_pool
+                .checked_add(t.buyer_fee.get() as i128 + t.seller_fee.get() as i128)
+                .unwrap();
+            Effect {
+                accounts: vec![(t.buyer, buyer), (t.seller, seller)],
+                globals: Some(globals),
+                ..Effect::default()
+            }
+        }
+    }
+
+    /// A forged trade in slot 7 (chunk 1, slot 3).
+    fn forged_trade(t: Transaction) -> ChunkWitness {
+        forged(7, t.clone(), trade_effect(t))
     }
 
     fn mock(w: &ChunkWitness, instance: Option<Vec<Fr>>) -> (bool, Vec<Fr>) {
@@ -593,67 +865,111 @@ mod tests {
         move |s| s.tx = Some(tx)
     }
 
+    /// The effect of an oracle transaction on its market, unchecked.
+    fn oracle_effect(tx: Transaction) -> impl Fn(&State) -> Effect {
+        move |s| {
+            let (m, state) = match &tx {
+                Transaction::PriceUpdate(p) => {
+                    let mut st = s.market(p.market).state;
+                    st.price = p.price;
+                    st.price_ts = p.timestamp;
+                    (p.market, st)
+                }
+                Transaction::FundingTick(f) => {
+                    let mut st = s.market(f.market).state;
+                    st.funding_index = f.index;
+                    st.funding_ts = f.timestamp;
+                    (f.market, st)
+                }
+                _ => unreachable!(),
+            };
+            Effect { market: Some((m, state)), ..Effect::default() }
+        }
+    }
+
+    /// Batch 2, transaction 4 (a price update) or 5 (a funding tick), forged.
+    fn forged_oracle(at: usize, tx: Transaction) -> ChunkWitness {
+        forged(at, tx.clone(), oracle_effect(tx))
+    }
+
     #[test]
     fn withdrawal_leaving_negative_collateral_is_rejected() {
-        assert!(rules_hold(&tampered(0, 2, set_tx(withdraw(3, 1_000, 0)))));
-        assert!(!rules_hold(&tampered(0, 2, set_tx(withdraw(3, 2_000_000, 0)))));
+        // Carol (collateral 920 800) in batch 2, transaction 2.
+        assert!(rules_hold(&forged(2, withdraw(3, 1_000, 0), withdraw_effect(3, 1_000))));
+        assert!(!rules_hold(&forged(2, withdraw(3, 2_000_000, 0), withdraw_effect(3, 2_000_000))));
     }
 
     #[test]
     fn withdrawal_below_initial_margin_is_rejected() {
-        // Bob: TV 20 800 − funding, requirement 7 920 at 88: withdrawing 13 000 leaves too little.
-        assert!(rules_hold(&tampered(1, 2, set_tx(withdraw(2, 5_000, 0)))));
-        assert!(!rules_hold(&tampered(1, 2, set_tx(withdraw(2, 13_000, 0)))));
+        // Bob: TV 20 800 − funding, requirement 7 920 at 88: 13 000 leaves too little
+        // while collateral stays positive.
+        assert!(rules_hold(&forged(6, withdraw(2, 5_000, 0), withdraw_effect(2, 5_000))));
+        assert!(!rules_hold(&forged(6, withdraw(2, 13_000, 0), withdraw_effect(2, 13_000))));
     }
 
     #[test]
     fn withdrawal_with_a_wrong_nonce_is_rejected() {
-        assert!(!rules_hold(&tampered(1, 2, set_tx(withdraw(2, 5_000, 1)))));
+        assert!(!rules_hold(&forged(6, withdraw(2, 5_000, 1), withdraw_effect(2, 5_000))));
     }
 
     #[test]
     fn deposit_to_an_account_owned_by_another_key_is_rejected() {
-        assert!(!rules_hold(&tampered(0, 1, set_tx(deposit(4, 9, 500)))));
+        let effect = |s: &State| {
+            let mut a = settled(s, 4);
+            a.owner = key(9).public_key();
+            a.collateral = a.collateral.checked_add(500).unwrap();
+            Effect { accounts: vec![(id(4), a)], ..Effect::default() }
+        };
+        assert!(!rules_hold(&forged(1, deposit(4, 9, 500), effect)));
     }
 
     #[test]
     fn cover_deficit_on_an_account_with_open_positions_is_rejected() {
+        // Bob is short 900 (and, as it happens, not in deficit either).
+        let effect = |s: &State| {
+            let mut bob = settled(s, 2);
+            let mut globals = *s.globals();
+            globals.insurance_fund =
+                globals.insurance_fund.checked_add(bob.collateral.get() as i128).unwrap();
+            bob.collateral = Collateral::ZERO;
+            Effect { accounts: vec![(id(2), bob)], globals: Some(globals), ..Effect::default() }
+        };
         let cover_bob = Transaction::CoverDeficit(CoverDeficit { account: id(2) });
-        assert!(!rules_hold(&tampered(1, 2, set_tx(cover_bob))));
+        assert!(!rules_hold(&forged(6, cover_bob, effect)));
     }
 
     #[test]
     fn wrong_sibling_is_rejected() {
         assert!(!rules_hold(&tampered(0, 1, |s| {
-            s.account.as_mut().unwrap().path.siblings[3] += Fr::one();
+            s.accounts[0].path.siblings[3] += Fr::one();
         })));
     }
 
     #[test]
     fn wrong_leaf_field_is_rejected() {
         assert!(!rules_hold(&tampered(0, 2, |s| {
-            let before = s.account.as_mut().unwrap().before.as_mut().unwrap();
+            let before = s.accounts[0].before.as_mut().unwrap();
             before.collateral = before.collateral.checked_add(1).unwrap();
         })));
     }
 
     #[test]
     fn oracle_timestamp_not_increasing_is_rejected() {
-        // Chunk 1: slot 0 is the price update (market 1), slot 1 the funding tick (market 0).
-        assert!(rules_hold(&tampered(1, 1, set_tx(tick(0, 3_000_000, T0 + 1)))));
-        assert!(!rules_hold(&tampered(1, 1, set_tx(tick(0, 3_000_000, T0)))));
-        assert!(rules_hold(&tampered(1, 0, set_tx(price(1, 101, T0 + 1)))));
-        assert!(!rules_hold(&tampered(1, 0, set_tx(price(1, 101, T0)))));
+        // Market 0's funding timestamp and market 1's price timestamp are both T0.
+        assert!(rules_hold(&forged_oracle(5, tick(0, 3_000_000, T0 + 1))));
+        assert!(!rules_hold(&forged_oracle(5, tick(0, 3_000_000, T0))));
+        assert!(rules_hold(&forged_oracle(4, price(1, 101, T0 + 1))));
+        assert!(!rules_hold(&forged_oracle(4, price(1, 101, T0))));
     }
 
     #[test]
     fn funding_tick_exceeding_the_rate_bound_is_rejected() {
         // Market 0 at 88 over 10 s: |Δ| ≤ rate·88·10.
         let bound = 4_294_967i128 * 88 * 10;
-        assert!(rules_hold(&tampered(1, 1, set_tx(tick(0, bound, T0 + 10)))));
-        assert!(rules_hold(&tampered(1, 1, set_tx(tick(0, -bound, T0 + 10)))));
-        assert!(!rules_hold(&tampered(1, 1, set_tx(tick(0, bound + 1, T0 + 10)))));
-        assert!(!rules_hold(&tampered(1, 1, set_tx(tick(0, -bound - 1, T0 + 10)))));
+        assert!(rules_hold(&forged_oracle(5, tick(0, bound, T0 + 10))));
+        assert!(rules_hold(&forged_oracle(5, tick(0, -bound, T0 + 10))));
+        assert!(!rules_hold(&forged_oracle(5, tick(0, bound + 1, T0 + 10))));
+        assert!(!rules_hold(&forged_oracle(5, tick(0, -bound - 1, T0 + 10))));
     }
 
     #[test]
@@ -663,7 +979,7 @@ mod tests {
             price: Price::new(0).unwrap(),
             timestamp: Timestamp::new((T0 + 2) as i128).unwrap(),
         });
-        assert!(!rules_hold(&tampered(1, 0, set_tx(zero))));
+        assert!(!rules_hold(&forged_oracle(4, zero)));
     }
 
     #[test]
@@ -675,16 +991,37 @@ mod tests {
     }
 
     #[test]
-    fn two_account_types_are_not_yet_provable() {
-        let trade = Transaction::Trade(Trade {
-            market: mkt(0),
-            buyer: id(3),
-            seller: id(2),
+    fn trade_leaving_a_side_below_initial_margin_is_rejected() {
+        // Dave (≈ 1 500) buys from Erin. 10 lots need 100 of margin; 200 lots 2 000.
+        assert!(rules_hold(&forged_trade(trade(2, 4, 5, 10, 1_000, 5, 5))));
+        assert!(!rules_hold(&forged_trade(trade(2, 4, 5, 200, 20_000, 0, 0))));
+    }
+
+    #[test]
+    fn fill_outside_the_price_band_is_rejected() {
+        assert!(rules_hold(&forged_trade(trade(2, 4, 5, 10, 1_050, 0, 0))));
+        assert!(rules_hold(&forged_trade(trade(2, 4, 5, 10, 950, 0, 0))));
+        assert!(!rules_hold(&forged_trade(trade(2, 4, 5, 10, 1_051, 0, 0))));
+        assert!(!rules_hold(&forged_trade(trade(2, 4, 5, 10, 949, 0, 0))));
+    }
+
+    #[test]
+    fn fee_above_cap_is_rejected() {
+        assert!(rules_hold(&forged_trade(trade(2, 4, 5, 10, 1_000, 5, 5))));
+        assert!(!rules_hold(&forged_trade(trade(2, 4, 5, 10, 1_000, 6, 5))));
+        assert!(!rules_hold(&forged_trade(trade(2, 4, 5, 10, 1_000, 5, 6))));
+    }
+
+    #[test]
+    fn liquidation_and_deleverage_are_not_yet_provable() {
+        let liquidation = Transaction::Liquidate(Liquidate {
+            market: mkt(2),
+            liquidated: id(4),
+            liquidator: id(5),
             base: n(1),
-            quote: n(88),
-            buyer_fee: Quote::ZERO,
-            seller_fee: Quote::ZERO,
+            quote: n(100),
+            penalty: Quote::ZERO,
         });
-        assert!(!rules_hold(&tampered(1, 3, set_tx(trade))));
+        assert!(!rules_hold(&tampered(1, 3, set_tx(liquidation))));
     }
 }
