@@ -3,9 +3,9 @@
 //! hashed into `next_state_root`), the public inputs, the data-hash chain, the
 //! transaction-type one-hot, the oracle transactions (`PriceUpdate`,
 //! `FundingTick`), the single-account transactions (`Deposit`, `Withdraw`,
-//! `CoverDeficit`) and `Trade`, with their §5–§6 rules, over two gated Merkle
-//! updates per slot. `Liquidate` and `Deleverage` are constrained **off**: a
-//! chunk containing one cannot be proven until their rules land (see
+//! `CoverDeficit`), `Trade` and `Liquidate`, with their §5–§6 rules, over two
+//! gated Merkle updates per slot. `Deleverage` is constrained **off**: a chunk
+//! containing one cannot be proven until its rules land (see
 //! `docs/CIRCUIT-DESIGN.md`).
 
 use halo2_base::gates::circuit::builder::BaseCircuitBuilder;
@@ -154,26 +154,35 @@ pub fn synthesize(ctx: &mut Ctx, range: &RangeChip<Fr>, w: &ChunkWitness) -> Vec
         let is = gate.idx_to_indicator(ctx, enc[0], TAGS);
         let total = gate.sum(ctx, is.iter().copied());
         gate.assert_is_const(ctx, &total, &Fr::one());
-        // "liquidation and deleverage are not in this circuit yet".
-        for t in [tag::LIQUIDATE, tag::DELEVERAGE] {
-            gate.assert_is_const(ctx, &is[t as usize], &Fr::zero());
-        }
+        // "deleverage is not in this circuit yet".
+        gate.assert_is_const(ctx, &is[tag::DELEVERAGE as usize], &Fr::zero());
         let kind = |t: u64| is[t as usize];
-        let (is_noop, is_deposit, is_withdraw, is_cover, is_price, is_funding, is_trade) = (
+        let (is_noop, is_deposit, is_withdraw, is_cover, is_price, is_funding) = (
             kind(tag::NOOP),
             kind(tag::DEPOSIT),
             kind(tag::WITHDRAW),
             kind(tag::COVER_DEFICIT),
             kind(tag::PRICE_UPDATE),
             kind(tag::FUNDING_TICK),
-            kind(tag::TRADE),
         );
+        let (is_trade, is_liquidate) = (kind(tag::TRADE), kind(tag::LIQUIDATE));
         // "unused encoding fields are zero": field i is used by the types below.
         let uses = |ctx: &mut Ctx, field: usize| -> Cell {
             let users: Vec<Cell> = match field {
-                1 => vec![is_deposit, is_withdraw, is_cover, is_price, is_funding, is_trade],
-                2 | 3 => vec![is_deposit, is_withdraw, is_price, is_funding, is_trade],
-                4 => vec![is_deposit, is_trade],
+                1 => vec![
+                    is_deposit,
+                    is_withdraw,
+                    is_cover,
+                    is_price,
+                    is_funding,
+                    is_trade,
+                    is_liquidate,
+                ],
+                2 | 3 => {
+                    vec![is_deposit, is_withdraw, is_price, is_funding, is_trade, is_liquidate]
+                }
+                4 => vec![is_deposit, is_trade, is_liquidate],
+                5 | 6 => vec![is_trade, is_liquidate],
                 _ => vec![is_trade],
             };
             gate.sum(ctx, users)
@@ -186,7 +195,7 @@ pub fn synthesize(ctx: &mut Ctx, range: &RangeChip<Fr>, w: &ChunkWitness) -> Vec
         }
         // "market id < 4" for the types that name a market: a one-hot summing to 1
         // (other types read market 0).
-        let names_market = gate.sum(ctx, [is_price, is_funding, is_trade]);
+        let names_market = gate.sum(ctx, [is_price, is_funding, is_trade, is_liquidate]);
         let market_id = gate.mul(ctx, enc[1], names_market);
         let m_is = gate.idx_to_indicator(ctx, market_id, MARKETS);
         let m_total = gate.sum(ctx, m_is.iter().copied());
@@ -197,6 +206,7 @@ pub fn synthesize(ctx: &mut Ctx, range: &RangeChip<Fr>, w: &ChunkWitness) -> Vec
             withdraw: is_withdraw,
             cover: is_cover,
             trade: is_trade,
+            liquidate: is_liquidate,
         };
         accounts_root = account_slot(
             ctx,
@@ -225,6 +235,7 @@ struct AccountKinds {
     withdraw: Cell,
     cover: Cell,
     trade: Cell,
+    liquidate: Cell,
 }
 
 /// Loads the `i`-th account update of a slot (or an unused, empty one).
@@ -366,12 +377,14 @@ fn account_slot(
 ) -> Cell {
     let gate = range.gate();
     let single = gate.sum(ctx, [kinds.deposit, kinds.withdraw, kinds.cover]);
-    let a_active = gate.add(ctx, single, kinds.trade);
+    // A fill: a trade (A buys from B) or a liquidation (A liquidated, B liquidator).
+    let fill = gate.add(ctx, kinds.trade, kinds.liquidate);
+    let a_active = gate.add(ctx, single, fill);
     // "account id < 2^depth" (the index bits are the Merkle path's directions).
     let a_single = gate.mul(ctx, enc[1], single);
-    let a_index = gate.mul_add(ctx, enc[2], kinds.trade, a_single);
+    let a_index = gate.mul_add(ctx, enc[2], fill, a_single);
     let a_bits = merkle::index_bits(ctx, range, a_index, depth);
-    let b_index = gate.mul(ctx, enc[3], kinds.trade);
+    let b_index = gate.mul(ctx, enc[3], fill);
     let b_bits = merkle::index_bits(ctx, range, b_index, depth);
     let (a_siblings, a_before) = load_update(ctx, range, depth, slot, 0);
     let (b_siblings, b_before) = load_update(ctx, range, depth, slot, 1);
@@ -382,11 +395,11 @@ fn account_slot(
 
     // "named accounts exist" (all but a deposit's).
     let a_missing = gate.not(ctx, a_before.exists);
-    let needs_a = gate.sum(ctx, [kinds.withdraw, kinds.cover, kinds.trade]);
+    let needs_a = gate.sum(ctx, [kinds.withdraw, kinds.cover, fill]);
     let bad = gate.mul(ctx, a_missing, needs_a);
     require_zero(ctx, gate, bad, "named account exists");
     let b_missing = gate.not(ctx, b_before.exists);
-    let bad = gate.mul(ctx, b_missing, kinds.trade);
+    let bad = gate.mul(ctx, b_missing, fill);
     require_zero(ctx, gate, bad, "second account exists");
 
     // Deposit.
@@ -437,18 +450,21 @@ fn account_slot(
     let zero = ctx.load_zero();
     let after_cover = AssignedAccount { collateral: zero, ..a.clone() };
 
-    // Trade: every input is zeroed outside trades so the arithmetic stays bounded.
-    let t = |ctx: &mut Ctx, i: usize| gate.mul(ctx, enc[i], kinds.trade);
-    let (base, quote, buyer_fee, seller_fee) = (t(ctx, 4), t(ctx, 5), t(ctx, 6), t(ctx, 7));
-    let checked_base = gate.select(ctx, base, one, kinds.trade);
+    // Fills: every input is zeroed outside its type so the arithmetic stays bounded.
+    let f = |ctx: &mut Ctx, i: usize, kind: Cell| gate.mul(ctx, enc[i], kind);
+    let (base, quote) = (f(ctx, 4, fill), f(ctx, 5, fill));
+    let (buyer_fee, seller_fee) = (f(ctx, 6, kinds.trade), f(ctx, 7, kinds.trade));
+    let penalty = f(ctx, 6, kinds.liquidate);
+    let checked_base = gate.select(ctx, base, one, fill);
     check_amount(ctx, range, checked_base);
-    let checked_quote = gate.select(ctx, quote, one, kinds.trade);
+    let checked_quote = gate.select(ctx, quote, one, fill);
     check_amount(ctx, range, checked_quote);
-    check_bits(ctx, range, buyer_fee, 63);
-    check_bits(ctx, range, seller_fee, 63);
+    for x in [buyer_fee, seller_fee, penalty] {
+        check_bits(ctx, range, x, 63);
+    }
     // "the two accounts differ".
     let same = gate.is_equal(ctx, a_index, b_index);
-    let bad = gate.mul(ctx, same, kinds.trade);
+    let bad = gate.mul(ctx, same, fill);
     require_zero(ctx, gate, bad, "the two accounts differ");
     let pick_market = |ctx: &mut Ctx, f: fn(&AssignedMarket) -> Cell| {
         let values: Vec<Cell> = markets.iter().map(f).collect();
@@ -457,6 +473,7 @@ fn account_slot(
     let price = pick_market(ctx, |m| m.price);
     let band = pick_market(ctx, |m| m.band_bp);
     let max_fee = pick_market(ctx, |m| m.max_fee_bp);
+    let liq_fee = pick_market(ctx, |m| m.liq_fee_bp);
     // "fill price within the band": 10 000·|quote·2^32 − base·price| ≤ band·base·price.
     let oracle_value = gate.mul(ctx, base, price);
     let fill_value = gate.mul(ctx, quote, Constant(Fr::from(1u64 << 32)));
@@ -465,28 +482,58 @@ fn account_slot(
     let allowance = gate.mul(ctx, band, oracle_value);
     let over = gate.sub(ctx, allowance, scaled_gap);
     let under = gate.add(ctx, allowance, scaled_gap);
-    assert_nonneg_if(ctx, range, over, kinds.trade, 150);
-    assert_nonneg_if(ctx, range, under, kinds.trade, 150);
-    // "each fee ≤ max_fee_bp of quote": max_fee·quote − 10 000·fee ≥ 0.
+    assert_nonneg_if(ctx, range, over, fill, 150);
+    assert_nonneg_if(ctx, range, under, fill, 150);
+    // Trade: "each fee ≤ max_fee_bp of quote": max_fee·quote − 10 000·fee ≥ 0.
     let fee_room = gate.mul(ctx, max_fee, quote);
     for fee in [buyer_fee, seller_fee] {
         let scaled_fee = gate.mul(ctx, fee, Constant(Fr::from(10_000u64)));
         let slack = gate.sub(ctx, fee_room, scaled_fee);
         assert_nonneg_if(ctx, range, slack, kinds.trade, 80);
     }
-    // Effects: buyer +base, −(quote + fee); seller −base, +(quote − fee).
-    let moved = |ctx: &mut Ctx, acc: &AssignedAccount, sign: Fr, fee: Cell| {
-        let delta_base = gate.mul(ctx, base, Constant(sign));
+    // Liquidation: "penalty ≤ liq_fee_bp of the notional at the oracle price":
+    // liq_fee·base·price − 10 000·penalty·2^32 ≥ 0.
+    let penalty_room = gate.mul(ctx, liq_fee, oracle_value);
+    let scaled_penalty = gate.mul(ctx, penalty, Constant(Fr::from(10_000u64 << 32)));
+    let slack = gate.sub(ctx, penalty_room, scaled_penalty);
+    assert_nonneg_if(ctx, range, slack, kinds.liquidate, 150);
+    // Liquidation: "the liquidated account is liquidatable" (below mm, after funding).
+    let liquidated_margin = Margin::new(ctx, range, &a, markets);
+    let healthy_mm = liquidated_margin.healthy(ctx, range, markets, MarginLevel::Maintenance);
+    let bad = gate.mul(ctx, healthy_mm, kinds.liquidate);
+    require_zero(ctx, gate, bad, "the liquidated account is below maintenance margin");
+    // The liquidated position's sign fixes the direction, so it can only shrink;
+    // "it has a position" and "base ≤ |position|" keep its sign.
+    let position = gate.select_by_indicator(ctx, a.balances, m_is.iter().copied());
+    let position_minus_one = gate.sub(ctx, position, Constant(Fr::one()));
+    let long = nonneg_flag(ctx, range, position_minus_one, 70);
+    let flat = gate.is_zero(ctx, position);
+    let bad = gate.mul(ctx, flat, kinds.liquidate);
+    require_zero(ctx, gate, bad, "the liquidated account has a position in the market");
+    let two_long = gate.mul(ctx, long, Constant(Fr::from(2u64)));
+    let sign = gate.sub(ctx, two_long, Constant(Fr::one())); // +1 long, −1 short
+    let magnitude = gate.mul(ctx, position, sign);
+    let room = gate.sub(ctx, magnitude, base);
+    assert_nonneg_if(ctx, range, room, kinds.liquidate, 70);
+    // Direction of A's fill: +1 for a buyer, −sign for the liquidated account.
+    let liq_dir = gate.mul(ctx, sign, kinds.liquidate);
+    let dir = gate.sub(ctx, kinds.trade, liq_dir);
+    // Effects: A gets dir·base and pays dir·quote + its fee or penalty; B the opposite.
+    let a_fee = gate.add(ctx, buyer_fee, penalty);
+    let moved = |ctx: &mut Ctx, acc: &AssignedAccount, side: Fr, fee: Cell| {
+        let signed_dir = gate.mul(ctx, dir, Constant(side));
+        let delta_base = gate.mul(ctx, base, signed_dir);
         let balances =
             std::array::from_fn(|m| gate.mul_add(ctx, delta_base, m_is[m], acc.balances[m]));
-        let paid = gate.mul(ctx, quote, Constant(-sign));
-        let paid = gate.sub(ctx, paid, fee);
-        let collateral = gate.add(ctx, acc.collateral, paid);
+        let paid = gate.mul(ctx, quote, signed_dir);
+        let paid = gate.add(ctx, paid, fee);
+        let collateral = gate.sub(ctx, acc.collateral, paid);
         AssignedAccount { balances, collateral, ..acc.clone() }
     };
-    let buyer_after = moved(ctx, &a, Fr::one(), buyer_fee);
-    let seller_after = moved(ctx, &b, -Fr::one(), seller_fee);
-    for (before, after) in [(&a, &buyer_after), (&b, &seller_after)] {
+    let a_filled = moved(ctx, &a, Fr::one(), a_fee);
+    let b_filled = moved(ctx, &b, -Fr::one(), seller_fee);
+    // Trade: "each side may hold its position after the fill".
+    for (before, after) in [(&a, &a_filled), (&b, &b_filled)] {
         let old = gate.select_by_indicator(ctx, before.balances, m_is.iter().copied());
         let new = gate.select_by_indicator(ctx, after.balances, m_is.iter().copied());
         let ok = may_hold(ctx, range, markets, after, old, new);
@@ -494,17 +541,26 @@ fn account_slot(
         let bad = gate.mul(ctx, not_ok, kinds.trade);
         require_zero(ctx, gate, bad, "each side may hold its position after the fill");
     }
+    // Liquidation: "the liquidator is healthy at im after".
+    let liquidator_margin = Margin::new(ctx, range, &b_filled, markets);
+    let liquidator_im = liquidator_margin.healthy(ctx, range, markets, MarginLevel::Initial);
+    let not_ok = gate.not(ctx, liquidator_im);
+    let bad = gate.mul(ctx, not_ok, kinds.liquidate);
+    require_zero(ctx, gate, bad, "the liquidator is healthy at im after");
     let fees = gate.add(ctx, buyer_fee, seller_fee);
     let pool = gate.add(ctx, globals.fee_pool, fees);
     range.range_check(ctx, pool, 63);
     globals.fee_pool = pool; // fees are zero outside trades
+    let fund = gate.add(ctx, globals.insurance_fund, penalty);
+    range.range_check(ctx, fund, 63);
+    globals.insurance_fund = fund; // the penalty is zero outside liquidations
 
     // The new accounts: by type, or unchanged when not touched.
     let a_after = select_account(ctx, gate, &after_deposit, &a_before, kinds.deposit);
     let a_after = select_account(ctx, gate, &after_withdraw, &a_after, kinds.withdraw);
     let a_after = select_account(ctx, gate, &after_cover, &a_after, kinds.cover);
-    let a_after = select_account(ctx, gate, &buyer_after, &a_after, kinds.trade);
-    let b_after = select_account(ctx, gate, &seller_after, &b_before, kinds.trade);
+    let a_after = select_account(ctx, gate, &a_filled, &a_after, fill);
+    let b_after = select_account(ctx, gate, &b_filled, &b_before, fill);
 
     let root = gated_update(
         ctx,
@@ -517,7 +573,7 @@ fn account_slot(
         accounts_root,
         a_active,
     );
-    gated_update(ctx, range, hasher, &b_bits, &b_siblings, &b_before, &b_after, root, kinds.trade)
+    gated_update(ctx, range, hasher, &b_bits, &b_siblings, &b_before, &b_after, root, fill)
 }
 
 /// `PriceUpdate{market, price, timestamp}` and `FundingTick{market, index,
@@ -676,6 +732,24 @@ mod tests {
         })
     }
 
+    fn liquidate(
+        m: u8,
+        victim: u32,
+        liquidator: u32,
+        base: i128,
+        quote: i128,
+        penalty: i128,
+    ) -> Transaction {
+        Transaction::Liquidate(Liquidate {
+            market: mkt(m),
+            liquidated: id(victim),
+            liquidator: id(liquidator),
+            base: n(base),
+            quote: n(quote),
+            penalty: Quote::new(penalty).unwrap(),
+        })
+    }
+
     fn price(m: u8, units: u32, ts: u64) -> Transaction {
         Transaction::PriceUpdate(PriceUpdate {
             market: mkt(m),
@@ -692,9 +766,12 @@ mod tests {
         })
     }
 
-    /// Batch 1 (not proven) leaves Alice (1) flat at −800, Bob (2) short 900,
-    /// Carol (3) long 900; batch 2, the one proven, uses every type the circuit
-    /// has so far, ending with Dave (4) buying 10 lots of market 2 from Erin (5).
+    /// Batch 1 (not proven) leaves Alice (1) long 900 and bankrupt by 800 at 88,
+    /// Bob (2) short 900; batch 2, the one proven, uses every type the circuit
+    /// has so far: Carol (3) liquidates Alice, the fund covers her, …, and Dave
+    /// (4) buys 10 lots of market 2 from Erin (5). Its transactions by index:
+    /// 0 deposit 5, 1 deposit 4, 2 withdraw 3, 3 liquidate 1, 4 cover 1,
+    /// 5 price m1, 6 tick m0, 7 withdraw 2, 8 trade.
     fn setup() -> (State, Vec<Transaction>) {
         let t0 = Timestamp::new(T0 as i128).unwrap();
         let genesis = Genesis {
@@ -710,14 +787,6 @@ mod tests {
             deposit(4, 4, 1_000),
             trade(0, 1, 2, 900, 90_000, 0, 0),
             price(0, 88, T0 + 1),
-            Transaction::Liquidate(Liquidate {
-                market: mkt(0),
-                liquidated: id(1),
-                liquidator: id(3),
-                base: n(900),
-                quote: n(79_200),
-                penalty: Quote::ZERO,
-            }),
         ];
         let out = state.apply_batch(&setup);
         assert_eq!(out.witnesses.len(), setup.len());
@@ -725,6 +794,7 @@ mod tests {
             deposit(5, 5, 1_000),
             deposit(4, 4, 500),
             withdraw(3, 1_000, 0),
+            liquidate(0, 1, 3, 900, 79_200, 0),
             Transaction::CoverDeficit(CoverDeficit { account: id(1) }),
             price(1, 101, T0 + 2),
             tick(0, 3_000_000, T0 + 10),
@@ -737,10 +807,10 @@ mod tests {
     /// Transaction `at` of batch 2 replaced by a transaction and its unchecked effect.
     type Forgery<'a> = (usize, Transaction, &'a dyn Fn(&State) -> Effect);
 
-    /// Batch 2's chunks, with transaction `at` replaced by `forced` whose effect
-    /// is written without any rule checked (`make_effect` builds it from the
-    /// state at that point). Every other part of the witness stays consistent —
-    /// paths, later slots — so a proof can only fail on the forged rule.
+    /// Batch 2's chunks, with transaction `at` replaced by a forged one whose
+    /// effect is written without any rule checked (built from the state at that
+    /// point). Every other part of the witness stays consistent — paths, earlier
+    /// and later slots — so a proof can only fail on the forged rule.
     fn replay(forced: Option<Forgery<'_>>) -> Vec<ChunkWitness> {
         let (mut state, txs) = setup();
         let mut batch = state.begin_batch();
@@ -751,7 +821,9 @@ mod tests {
                     batch.force(&mut state, forged, effect);
                 }
                 _ => {
-                    batch.apply(&mut state, tx).expect("unforced transactions apply natively");
+                    // A later transaction the forgery made invalid is left out; the
+                    // forged transaction's own chunk is unaffected by what follows.
+                    let _ = batch.apply(&mut state, tx);
                 }
             }
         }
@@ -806,9 +878,35 @@ mod tests {
         }
     }
 
-    /// A forged trade in slot 7 (chunk 1, slot 3).
+    /// A forged trade at index 8.
     fn forged_trade(t: Transaction) -> ChunkWitness {
-        forged(7, t.clone(), trade_effect(t))
+        forged(8, t.clone(), trade_effect(t))
+    }
+
+    /// The effect a liquidation would have if no rule were checked (direction
+    /// from the liquidated position's sign, as in the native rule).
+    fn liquidation_effect(t: Transaction) -> impl Fn(&State) -> Effect {
+        move |s| {
+            let Transaction::Liquidate(l) = &t else { unreachable!() };
+            let victim = settled(s, l.liquidated.get());
+            let liquidator = settled(s, l.liquidator.get());
+            let sign: i128 = if victim.balances[l.market.index()].get() >= 0 { 1 } else { -1 };
+            let (b, q, p) = (l.base.wide(), l.quote.wide(), l.penalty.get() as i128);
+            let victim = crate::tx::moved(&victim, l.market, -sign * b, sign * q - p).unwrap();
+            let liquidator = crate::tx::moved(&liquidator, l.market, sign * b, -sign * q).unwrap();
+            let mut globals = *s.globals();
+            globals.insurance_fund = globals.insurance_fund.checked_add(p).unwrap();
+            Effect {
+                accounts: vec![(l.liquidated, victim), (l.liquidator, liquidator)],
+                globals: Some(globals),
+                ..Effect::default()
+            }
+        }
+    }
+
+    /// A forged liquidation at index 3.
+    fn forged_liquidation(t: Transaction) -> ChunkWitness {
+        forged(3, t.clone(), liquidation_effect(t))
     }
 
     fn mock(w: &ChunkWitness, instance: Option<Vec<Fr>>) -> (bool, Vec<Fr>) {
@@ -834,9 +932,11 @@ mod tests {
     #[test]
     fn chunks_match_the_native_applier() {
         let chunks = proven_batch();
-        assert_eq!(chunks.len(), 2);
-        assert_eq!(chunks[0].instance.next_state_root, chunks[1].instance.prev_state_root);
-        assert_eq!(chunks[0].instance.next_data_hash, chunks[1].instance.prev_data_hash);
+        assert_eq!(chunks.len(), 3);
+        for pair in chunks.windows(2) {
+            assert_eq!(pair[0].instance.next_state_root, pair[1].instance.prev_state_root);
+            assert_eq!(pair[0].instance.next_data_hash, pair[1].instance.prev_data_hash);
+        }
         for (i, w) in chunks.iter().enumerate() {
             let (ok, outputs) = mock(w, Some(w.instance.to_vec()));
             assert_eq!(outputs, w.instance.to_vec(), "chunk {i} computes the native public inputs");
@@ -887,7 +987,7 @@ mod tests {
         }
     }
 
-    /// Batch 2, transaction 4 (a price update) or 5 (a funding tick), forged.
+    /// Batch 2, transaction 5 (a price update) or 6 (a funding tick), forged.
     fn forged_oracle(at: usize, tx: Transaction) -> ChunkWitness {
         forged(at, tx.clone(), oracle_effect(tx))
     }
@@ -903,13 +1003,13 @@ mod tests {
     fn withdrawal_below_initial_margin_is_rejected() {
         // Bob: TV 20 800 − funding, requirement 7 920 at 88: 13 000 leaves too little
         // while collateral stays positive.
-        assert!(rules_hold(&forged(6, withdraw(2, 5_000, 0), withdraw_effect(2, 5_000))));
-        assert!(!rules_hold(&forged(6, withdraw(2, 13_000, 0), withdraw_effect(2, 13_000))));
+        assert!(rules_hold(&forged(7, withdraw(2, 5_000, 0), withdraw_effect(2, 5_000))));
+        assert!(!rules_hold(&forged(7, withdraw(2, 13_000, 0), withdraw_effect(2, 13_000))));
     }
 
     #[test]
     fn withdrawal_with_a_wrong_nonce_is_rejected() {
-        assert!(!rules_hold(&forged(6, withdraw(2, 5_000, 1), withdraw_effect(2, 5_000))));
+        assert!(!rules_hold(&forged(7, withdraw(2, 5_000, 1), withdraw_effect(2, 5_000))));
     }
 
     #[test]
@@ -935,7 +1035,7 @@ mod tests {
             Effect { accounts: vec![(id(2), bob)], globals: Some(globals), ..Effect::default() }
         };
         let cover_bob = Transaction::CoverDeficit(CoverDeficit { account: id(2) });
-        assert!(!rules_hold(&forged(6, cover_bob, effect)));
+        assert!(!rules_hold(&forged(7, cover_bob, effect)));
     }
 
     #[test]
@@ -956,20 +1056,20 @@ mod tests {
     #[test]
     fn oracle_timestamp_not_increasing_is_rejected() {
         // Market 0's funding timestamp and market 1's price timestamp are both T0.
-        assert!(rules_hold(&forged_oracle(5, tick(0, 3_000_000, T0 + 1))));
-        assert!(!rules_hold(&forged_oracle(5, tick(0, 3_000_000, T0))));
-        assert!(rules_hold(&forged_oracle(4, price(1, 101, T0 + 1))));
-        assert!(!rules_hold(&forged_oracle(4, price(1, 101, T0))));
+        assert!(rules_hold(&forged_oracle(6, tick(0, 3_000_000, T0 + 1))));
+        assert!(!rules_hold(&forged_oracle(6, tick(0, 3_000_000, T0))));
+        assert!(rules_hold(&forged_oracle(5, price(1, 101, T0 + 1))));
+        assert!(!rules_hold(&forged_oracle(5, price(1, 101, T0))));
     }
 
     #[test]
     fn funding_tick_exceeding_the_rate_bound_is_rejected() {
         // Market 0 at 88 over 10 s: |Δ| ≤ rate·88·10.
         let bound = 4_294_967i128 * 88 * 10;
-        assert!(rules_hold(&forged_oracle(5, tick(0, bound, T0 + 10))));
-        assert!(rules_hold(&forged_oracle(5, tick(0, -bound, T0 + 10))));
-        assert!(!rules_hold(&forged_oracle(5, tick(0, bound + 1, T0 + 10))));
-        assert!(!rules_hold(&forged_oracle(5, tick(0, -bound - 1, T0 + 10))));
+        assert!(rules_hold(&forged_oracle(6, tick(0, bound, T0 + 10))));
+        assert!(rules_hold(&forged_oracle(6, tick(0, -bound, T0 + 10))));
+        assert!(!rules_hold(&forged_oracle(6, tick(0, bound + 1, T0 + 10))));
+        assert!(!rules_hold(&forged_oracle(6, tick(0, -bound - 1, T0 + 10))));
     }
 
     #[test]
@@ -979,7 +1079,7 @@ mod tests {
             price: Price::new(0).unwrap(),
             timestamp: Timestamp::new((T0 + 2) as i128).unwrap(),
         });
-        assert!(!rules_hold(&forged_oracle(4, zero)));
+        assert!(!rules_hold(&forged_oracle(5, zero)));
     }
 
     #[test]
@@ -1013,15 +1113,46 @@ mod tests {
     }
 
     #[test]
-    fn liquidation_and_deleverage_are_not_yet_provable() {
-        let liquidation = Transaction::Liquidate(Liquidate {
+    fn liquidation_of_a_healthy_account_is_rejected() {
+        // Bob is short 900 and healthy; Carol would take the other side.
+        assert!(!rules_hold(&forged_liquidation(liquidate(0, 2, 3, 100, 8_800, 0))));
+    }
+
+    #[test]
+    fn liquidation_that_flips_the_position_is_rejected() {
+        // The direction comes from the position's sign, so a liquidation cannot
+        // grow it; one lot more than the position would flip it.
+        assert!(rules_hold(&forged_liquidation(liquidate(0, 1, 3, 900, 79_200, 0))));
+        assert!(!rules_hold(&forged_liquidation(liquidate(0, 1, 3, 901, 79_288, 0))));
+    }
+
+    #[test]
+    fn penalty_above_cap_is_rejected() {
+        // 1 % of 900 lots at 88 is 792.
+        assert!(rules_hold(&forged_liquidation(liquidate(0, 1, 3, 900, 79_200, 792))));
+        assert!(!rules_hold(&forged_liquidation(liquidate(0, 1, 3, 900, 79_200, 793))));
+    }
+
+    #[test]
+    fn liquidation_fill_outside_the_price_band_is_rejected() {
+        assert!(!rules_hold(&forged_liquidation(liquidate(0, 1, 3, 900, 75_239, 0))));
+    }
+
+    #[test]
+    fn liquidator_below_initial_margin_is_rejected() {
+        // Dave (about 1 500) cannot carry 900 lots at 88.
+        assert!(!rules_hold(&forged_liquidation(liquidate(0, 1, 4, 900, 79_200, 0))));
+    }
+
+    #[test]
+    fn deleverage_is_not_yet_provable() {
+        let deleverage = Transaction::Deleverage(Deleverage {
             market: mkt(2),
-            liquidated: id(4),
-            liquidator: id(5),
+            bankrupt: id(4),
+            counterparty: id(5),
             base: n(1),
             quote: n(100),
-            penalty: Quote::ZERO,
         });
-        assert!(!rules_hold(&tampered(1, 3, set_tx(liquidation))));
+        assert!(!rules_hold(&tampered(2, 1, set_tx(deleverage))));
     }
 }

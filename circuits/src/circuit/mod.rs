@@ -2,7 +2,7 @@
 //! `docs/CIRCUIT-DESIGN.md` for the plan and what exists).
 //!
 //! Built so far: [`chunk`] (the chunk circuit for no-ops, oracle transactions,
-//! Deposit, Withdraw, CoverDeficit and Trade; Liquidate and Deleverage still
+//! Deposit, Withdraw, CoverDeficit, Trade and Liquidate; Deleverage still
 //! constrained off) on top
 //! of the gadgets every slot needs, each with MockProver tests that
 //! tamper one value and expect failure: [`hash`] (Poseidon behind one
