@@ -3,10 +3,9 @@
 //! hashed into `next_state_root`), the public inputs, the data-hash chain, the
 //! transaction-type one-hot, the oracle transactions (`PriceUpdate`,
 //! `FundingTick`), the single-account transactions (`Deposit`, `Withdraw`,
-//! `CoverDeficit`), `Trade` and `Liquidate`, with their §5–§6 rules, over two
-//! gated Merkle updates per slot. `Deleverage` is constrained **off**: a chunk
-//! containing one cannot be proven until its rules land (see
-//! `docs/CIRCUIT-DESIGN.md`).
+//! `CoverDeficit`) and the fills (`Trade`, `Liquidate`, `Deleverage`), with
+//! their §5–§6 rules, over two gated Merkle updates per slot. Still missing: the
+//! batch-number step and the real-prover test (see `docs/CIRCUIT-DESIGN.md`).
 
 use halo2_base::gates::circuit::builder::BaseCircuitBuilder;
 use halo2_base::gates::circuit::CircuitBuilderStage;
@@ -154,8 +153,6 @@ pub fn synthesize(ctx: &mut Ctx, range: &RangeChip<Fr>, w: &ChunkWitness) -> Vec
         let is = gate.idx_to_indicator(ctx, enc[0], TAGS);
         let total = gate.sum(ctx, is.iter().copied());
         gate.assert_is_const(ctx, &total, &Fr::one());
-        // "deleverage is not in this circuit yet".
-        gate.assert_is_const(ctx, &is[tag::DELEVERAGE as usize], &Fr::zero());
         let kind = |t: u64| is[t as usize];
         let (is_noop, is_deposit, is_withdraw, is_cover, is_price, is_funding) = (
             kind(tag::NOOP),
@@ -165,7 +162,8 @@ pub fn synthesize(ctx: &mut Ctx, range: &RangeChip<Fr>, w: &ChunkWitness) -> Vec
             kind(tag::PRICE_UPDATE),
             kind(tag::FUNDING_TICK),
         );
-        let (is_trade, is_liquidate) = (kind(tag::TRADE), kind(tag::LIQUIDATE));
+        let (is_trade, is_liquidate, is_deleverage) =
+            (kind(tag::TRADE), kind(tag::LIQUIDATE), kind(tag::DELEVERAGE));
         // "unused encoding fields are zero": field i is used by the types below.
         let uses = |ctx: &mut Ctx, field: usize| -> Cell {
             let users: Vec<Cell> = match field {
@@ -177,12 +175,20 @@ pub fn synthesize(ctx: &mut Ctx, range: &RangeChip<Fr>, w: &ChunkWitness) -> Vec
                     is_funding,
                     is_trade,
                     is_liquidate,
+                    is_deleverage,
                 ],
-                2 | 3 => {
-                    vec![is_deposit, is_withdraw, is_price, is_funding, is_trade, is_liquidate]
-                }
-                4 => vec![is_deposit, is_trade, is_liquidate],
-                5 | 6 => vec![is_trade, is_liquidate],
+                2 | 3 => vec![
+                    is_deposit,
+                    is_withdraw,
+                    is_price,
+                    is_funding,
+                    is_trade,
+                    is_liquidate,
+                    is_deleverage,
+                ],
+                4 => vec![is_deposit, is_trade, is_liquidate, is_deleverage],
+                5 => vec![is_trade, is_liquidate, is_deleverage],
+                6 => vec![is_trade, is_liquidate],
                 _ => vec![is_trade],
             };
             gate.sum(ctx, users)
@@ -195,7 +201,8 @@ pub fn synthesize(ctx: &mut Ctx, range: &RangeChip<Fr>, w: &ChunkWitness) -> Vec
         }
         // "market id < 4" for the types that name a market: a one-hot summing to 1
         // (other types read market 0).
-        let names_market = gate.sum(ctx, [is_price, is_funding, is_trade, is_liquidate]);
+        let names_market =
+            gate.sum(ctx, [is_price, is_funding, is_trade, is_liquidate, is_deleverage]);
         let market_id = gate.mul(ctx, enc[1], names_market);
         let m_is = gate.idx_to_indicator(ctx, market_id, MARKETS);
         let m_total = gate.sum(ctx, m_is.iter().copied());
@@ -207,6 +214,7 @@ pub fn synthesize(ctx: &mut Ctx, range: &RangeChip<Fr>, w: &ChunkWitness) -> Vec
             cover: is_cover,
             trade: is_trade,
             liquidate: is_liquidate,
+            deleverage: is_deleverage,
         };
         accounts_root = account_slot(
             ctx,
@@ -236,6 +244,7 @@ struct AccountKinds {
     cover: Cell,
     trade: Cell,
     liquidate: Cell,
+    deleverage: Cell,
 }
 
 /// Loads the `i`-th account update of a slot (or an unused, empty one).
@@ -377,8 +386,11 @@ fn account_slot(
 ) -> Cell {
     let gate = range.gate();
     let single = gate.sum(ctx, [kinds.deposit, kinds.withdraw, kinds.cover]);
-    // A fill: a trade (A buys from B) or a liquidation (A liquidated, B liquidator).
-    let fill = gate.add(ctx, kinds.trade, kinds.liquidate);
+    // A fill: a trade (A buys from B), a liquidation (A liquidated, B liquidator)
+    // or a deleverage (A bankrupt, B counterparty).
+    let forced_close = gate.add(ctx, kinds.liquidate, kinds.deleverage);
+    let fill = gate.add(ctx, kinds.trade, forced_close);
+    let banded = gate.add(ctx, kinds.trade, kinds.liquidate);
     let a_active = gate.add(ctx, single, fill);
     // "account id < 2^depth" (the index bits are the Merkle path's directions).
     let a_single = gate.mul(ctx, enc[1], single);
@@ -482,8 +494,8 @@ fn account_slot(
     let allowance = gate.mul(ctx, band, oracle_value);
     let over = gate.sub(ctx, allowance, scaled_gap);
     let under = gate.add(ctx, allowance, scaled_gap);
-    assert_nonneg_if(ctx, range, over, fill, 150);
-    assert_nonneg_if(ctx, range, under, fill, 150);
+    assert_nonneg_if(ctx, range, over, banded, 150);
+    assert_nonneg_if(ctx, range, under, banded, 150);
     // Trade: "each fee ≤ max_fee_bp of quote": max_fee·quote − 10 000·fee ≥ 0.
     let fee_room = gate.mul(ctx, max_fee, quote);
     for fee in [buyer_fee, seller_fee] {
@@ -508,15 +520,32 @@ fn account_slot(
     let position_minus_one = gate.sub(ctx, position, Constant(Fr::one()));
     let long = nonneg_flag(ctx, range, position_minus_one, 70);
     let flat = gate.is_zero(ctx, position);
-    let bad = gate.mul(ctx, flat, kinds.liquidate);
-    require_zero(ctx, gate, bad, "the liquidated account has a position in the market");
+    let bad = gate.mul(ctx, flat, forced_close);
+    require_zero(ctx, gate, bad, "the closed account has a position in the market");
     let two_long = gate.mul(ctx, long, Constant(Fr::from(2u64)));
     let sign = gate.sub(ctx, two_long, Constant(Fr::one())); // +1 long, −1 short
     let magnitude = gate.mul(ctx, position, sign);
     let room = gate.sub(ctx, magnitude, base);
-    assert_nonneg_if(ctx, range, room, kinds.liquidate, 70);
-    // Direction of A's fill: +1 for a buyer, −sign for the liquidated account.
-    let liq_dir = gate.mul(ctx, sign, kinds.liquidate);
+    assert_nonneg_if(ctx, range, room, forced_close, 70);
+    // Deleverage: "bankrupt" (TV < 0), "the fund cannot cover" (fund·2^32 < −TV),
+    // "the counterparty holds the opposite side", "base ≤ |its position|".
+    let solvent = liquidated_margin.solvent(ctx, range);
+    let bad = gate.mul(ctx, solvent, kinds.deleverage);
+    require_zero(ctx, gate, bad, "the deleveraged account is bankrupt");
+    let fund_value = gate.mul(ctx, globals.insurance_fund, Constant(Fr::from(1u64 << 32)));
+    let deficit = gate.neg(ctx, liquidated_margin.total_value);
+    let uncovered = gate.sub(ctx, deficit, fund_value);
+    let uncovered = gate.sub(ctx, uncovered, Constant(Fr::one()));
+    assert_nonneg_if(ctx, range, uncovered, kinds.deleverage, 150);
+    let other = gate.select_by_indicator(ctx, b.balances, m_is.iter().copied());
+    let other_magnitude = gate.mul(ctx, other, sign);
+    let other_magnitude = gate.neg(ctx, other_magnitude); // > 0 iff opposite side
+    let opposite = gate.sub(ctx, other_magnitude, Constant(Fr::one()));
+    assert_nonneg_if(ctx, range, opposite, kinds.deleverage, 70);
+    let other_room = gate.sub(ctx, other_magnitude, base);
+    assert_nonneg_if(ctx, range, other_room, kinds.deleverage, 70);
+    // Direction of A's fill: +1 for a buyer, −sign for a closed account.
+    let liq_dir = gate.mul(ctx, sign, forced_close);
     let dir = gate.sub(ctx, kinds.trade, liq_dir);
     // Effects: A gets dir·base and pays dir·quote + its fee or penalty; B the opposite.
     let a_fee = gate.add(ctx, buyer_fee, penalty);
@@ -547,6 +576,13 @@ fn account_slot(
     let not_ok = gate.not(ctx, liquidator_im);
     let bad = gate.mul(ctx, not_ok, kinds.liquidate);
     require_zero(ctx, gate, bad, "the liquidator is healthy at im after");
+    // Deleverage: "quote is the bankruptcy price" (0 ≤ TV(A) < 2^32 after) and
+    // "the counterparty stays solvent" (TV(B) ≥ 0 after).
+    let closed_margin = Margin::new(ctx, range, &a_filled, markets);
+    assert_nonneg_if(ctx, range, closed_margin.total_value, kinds.deleverage, 150);
+    let below_one = gate.sub(ctx, Constant(Fr::from((1u64 << 32) - 1)), closed_margin.total_value);
+    assert_nonneg_if(ctx, range, below_one, kinds.deleverage, 150);
+    assert_nonneg_if(ctx, range, liquidator_margin.total_value, kinds.deleverage, 150);
     let fees = gate.add(ctx, buyer_fee, seller_fee);
     let pool = gate.add(ctx, globals.fee_pool, fees);
     range.range_check(ctx, pool, 63);
@@ -750,6 +786,16 @@ mod tests {
         })
     }
 
+    fn deleverage(m: u8, bankrupt: u32, counterparty: u32, base: i128, quote: i128) -> Transaction {
+        Transaction::Deleverage(Deleverage {
+            market: mkt(m),
+            bankrupt: id(bankrupt),
+            counterparty: id(counterparty),
+            base: n(base),
+            quote: n(quote),
+        })
+    }
+
     fn price(m: u8, units: u32, ts: u64) -> Transaction {
         Transaction::PriceUpdate(PriceUpdate {
             market: mkt(m),
@@ -771,7 +817,9 @@ mod tests {
     /// has so far: Carol (3) liquidates Alice, the fund covers her, …, and Dave
     /// (4) buys 10 lots of market 2 from Erin (5). Its transactions by index:
     /// 0 deposit 5, 1 deposit 4, 2 withdraw 3, 3 liquidate 1, 4 cover 1,
-    /// 5 price m1, 6 tick m0, 7 withdraw 2, 8 trade.
+    /// 5 price m1, 6 tick m0, 7 withdraw 2, 8 trade, 9 price m3 (gap to 50),
+    /// 10 deleverage of Frank (6, long 900 of market 3, deficit 35 000 > fund)
+    /// against Grace (7).
     fn setup() -> (State, Vec<Transaction>) {
         let t0 = Timestamp::new(T0 as i128).unwrap();
         let genesis = Genesis {
@@ -787,6 +835,9 @@ mod tests {
             deposit(4, 4, 1_000),
             trade(0, 1, 2, 900, 90_000, 0, 0),
             price(0, 88, T0 + 1),
+            deposit(6, 6, 10_000),
+            deposit(7, 7, 100_000),
+            trade(3, 6, 7, 900, 90_000, 0, 0),
         ];
         let out = state.apply_batch(&setup);
         assert_eq!(out.witnesses.len(), setup.len());
@@ -800,6 +851,8 @@ mod tests {
             tick(0, 3_000_000, T0 + 10),
             withdraw(2, 5_000, 0),
             trade(2, 4, 5, 10, 1_000, 5, 5),
+            price(3, 50, T0 + 3),
+            deleverage(3, 6, 7, 900, 80_000),
         ];
         (state, txs)
     }
@@ -904,6 +957,28 @@ mod tests {
         }
     }
 
+    /// The effect a deleverage would have if no rule were checked.
+    fn deleverage_effect(t: Transaction) -> impl Fn(&State) -> Effect {
+        move |s| {
+            let Transaction::Deleverage(d) = &t else { unreachable!() };
+            let bankrupt = settled(s, d.bankrupt.get());
+            let other = settled(s, d.counterparty.get());
+            let sign: i128 = if bankrupt.balances[d.market.index()].get() >= 0 { 1 } else { -1 };
+            let (b, q) = (d.base.wide(), d.quote.wide());
+            let bankrupt = crate::tx::moved(&bankrupt, d.market, -sign * b, sign * q).unwrap();
+            let other = crate::tx::moved(&other, d.market, sign * b, -sign * q).unwrap();
+            Effect {
+                accounts: vec![(d.bankrupt, bankrupt), (d.counterparty, other)],
+                ..Effect::default()
+            }
+        }
+    }
+
+    /// A forged deleverage at index 10.
+    fn forged_deleverage(t: Transaction) -> ChunkWitness {
+        forged(10, t.clone(), deleverage_effect(t))
+    }
+
     /// A forged liquidation at index 3.
     fn forged_liquidation(t: Transaction) -> ChunkWitness {
         forged(3, t.clone(), liquidation_effect(t))
@@ -959,10 +1034,6 @@ mod tests {
         let mut w = proven_batch().swap_remove(chunk);
         f(&mut w.slots[slot]);
         w
-    }
-
-    fn set_tx(tx: Transaction) -> impl FnOnce(&mut SlotWitness) {
-        move |s| s.tx = Some(tx)
     }
 
     /// The effect of an oracle transaction on its market, unchecked.
@@ -1145,14 +1216,27 @@ mod tests {
     }
 
     #[test]
-    fn deleverage_is_not_yet_provable() {
-        let deleverage = Transaction::Deleverage(Deleverage {
-            market: mkt(2),
-            bankrupt: id(4),
-            counterparty: id(5),
-            base: n(1),
-            quote: n(100),
-        });
-        assert!(!rules_hold(&tampered(2, 1, set_tx(deleverage))));
+    fn deleverage_of_a_solvent_account_is_rejected() {
+        // Bob (short 900 of market 0) is solvent; Carol holds the other side.
+        assert!(!rules_hold(&forged_deleverage(deleverage(0, 2, 3, 100, 8_800))));
+    }
+
+    #[test]
+    fn deleverage_away_from_the_bankruptcy_price_is_rejected() {
+        // Frank: collateral −80 000 with 900 lots; closing all at 80 000 leaves 0.
+        assert!(rules_hold(&forged_deleverage(deleverage(3, 6, 7, 900, 80_000))));
+        assert!(!rules_hold(&forged_deleverage(deleverage(3, 6, 7, 900, 80_001))));
+        assert!(!rules_hold(&forged_deleverage(deleverage(3, 6, 7, 900, 79_999))));
+    }
+
+    #[test]
+    fn deleverage_against_a_counterparty_not_on_the_other_side_is_rejected() {
+        // Dave holds no position in market 3.
+        assert!(!rules_hold(&forged_deleverage(deleverage(3, 6, 4, 900, 80_000))));
+    }
+
+    #[test]
+    fn deleverage_that_flips_a_position_is_rejected() {
+        assert!(!rules_hold(&forged_deleverage(deleverage(3, 6, 7, 901, 80_050))));
     }
 }

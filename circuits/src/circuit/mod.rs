@@ -1,9 +1,8 @@
 //! The halo2 state-transition circuit — **in progress** (see
 //! `docs/CIRCUIT-DESIGN.md` for the plan and what exists).
 //!
-//! Built so far: [`chunk`] (the chunk circuit for no-ops, oracle transactions,
-//! Deposit, Withdraw, CoverDeficit, Trade and Liquidate; Deleverage still
-//! constrained off) on top
+//! Built so far: [`chunk`] (the chunk circuit for no-ops and all eight v1
+//! transactions, checked against the native applier) on top
 //! of the gadgets every slot needs, each with MockProver tests that
 //! tamper one value and expect failure: [`hash`] (Poseidon behind one
 //! interface), [`num`] (range-checked protocol numbers), [`arith`] (sound
