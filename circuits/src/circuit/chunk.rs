@@ -696,6 +696,23 @@ pub fn builder(
     (builder, values)
 }
 
+/// A witness-generation-only builder pinned to a proving key's configuration
+/// (`config` and `break_points` from the keygen builder).
+pub fn prover_builder(
+    config: halo2_base::gates::circuit::BaseCircuitParams,
+    break_points: halo2_base::gates::flex_gate::MultiPhaseThreadBreakPoints,
+    w: &ChunkWitness,
+) -> BaseCircuitBuilder<Fr> {
+    let mut builder = BaseCircuitBuilder::prover(config, break_points);
+    if builder.assigned_instances.is_empty() {
+        builder.assigned_instances.push(Vec::new());
+    }
+    let range = builder.range_chip();
+    let public = synthesize(builder.main(0), &range, w);
+    builder.assigned_instances[0].extend(public);
+    builder
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -886,6 +903,45 @@ mod tests {
 
     fn proven_batch() -> Vec<ChunkWitness> {
         replay(None)
+    }
+
+    /// Batch 2 cut into one-slot chunks.
+    fn one_slot_chunks() -> Vec<ChunkWitness> {
+        let (mut state, txs) = setup();
+        let out = state.apply_batch(&txs);
+        chunk_witnesses(&out, &params(), DEPTH, 1, Fr::zero())
+    }
+
+    #[test]
+    fn real_keygen_prove_verify_with_a_development_srs() {
+        use halo2_base::halo2_proofs::halo2curves::bn256::Bn256;
+        use halo2_base::halo2_proofs::plonk::{keygen_pk, keygen_vk};
+        use halo2_base::halo2_proofs::poly::kzg::commitment::ParamsKZG;
+        use halo2_base::utils::testing::{check_proof_with_instances, gen_proof_with_instances};
+        use rand::SeedableRng;
+
+        let chunks = one_slot_chunks();
+        let k = 16;
+        // INSECURE development SRS (fixed seed): fine for a test, never for value.
+        let srs = ParamsKZG::<Bn256>::setup(k as u32, rand_chacha::ChaCha20Rng::seed_from_u64(0));
+        // Keys from one chunk (a deposit) prove another (the trade): the circuit's
+        // shape does not depend on the transaction type.
+        let (keygen, _) = builder(CircuitBuilderStage::Keygen, k, &chunks[0]);
+        let config = keygen.config_params.clone();
+        let vk = keygen_vk(&srs, &keygen).unwrap();
+        let pk = keygen_pk(&srs, vk, &keygen).unwrap();
+        // Keygen fixes how the virtual cells break across columns; the prover reuses it.
+        let break_points = keygen.break_points();
+        let trade = &chunks[8];
+        assert!(matches!(trade.slots[0].tx, Some(Transaction::Trade(_))));
+        let instance = trade.instance.to_vec();
+        let prover = prover_builder(config, break_points, trade);
+        let proof = gen_proof_with_instances(&srs, &pk, prover, &[&instance]);
+        check_proof_with_instances(&srs, pk.get_vk(), &proof, &[&instance], true);
+        let mut wrong = instance.clone();
+        wrong[super::super::public::NEXT_STATE_ROOT] += Fr::one();
+        check_proof_with_instances(&srs, pk.get_vk(), &proof, &[&wrong], false);
+        eprintln!("chunk of 1 slot at depth {DEPTH}, k = {k}: proof {} bytes", proof.len());
     }
 
     /// The chunk holding transaction `at`, forged.
