@@ -247,6 +247,18 @@ struct AccountKinds {
     deleverage: Cell,
 }
 
+/// One field of the market the slot names (`m_is` is its one-hot).
+fn pick_market(
+    ctx: &mut Ctx,
+    gate: &impl GateInstructions<Fr>,
+    markets: &[AssignedMarket; MARKETS],
+    m_is: &[Cell],
+    field: fn(&AssignedMarket) -> Cell,
+) -> Cell {
+    let values: Vec<Cell> = markets.iter().map(field).collect();
+    gate.select_by_indicator(ctx, values, m_is.iter().copied())
+}
+
 /// Loads the `i`-th account update of a slot (or an unused, empty one).
 fn load_update(
     ctx: &mut Ctx,
@@ -478,14 +490,10 @@ fn account_slot(
     let same = gate.is_equal(ctx, a_index, b_index);
     let bad = gate.mul(ctx, same, fill);
     require_zero(ctx, gate, bad, "the two accounts differ");
-    let pick_market = |ctx: &mut Ctx, f: fn(&AssignedMarket) -> Cell| {
-        let values: Vec<Cell> = markets.iter().map(f).collect();
-        gate.select_by_indicator(ctx, values, m_is.iter().copied())
-    };
-    let price = pick_market(ctx, |m| m.price);
-    let band = pick_market(ctx, |m| m.band_bp);
-    let max_fee = pick_market(ctx, |m| m.max_fee_bp);
-    let liq_fee = pick_market(ctx, |m| m.liq_fee_bp);
+    let price = pick_market(ctx, gate, markets, m_is, |m| m.price);
+    let band = pick_market(ctx, gate, markets, m_is, |m| m.band_bp);
+    let max_fee = pick_market(ctx, gate, markets, m_is, |m| m.max_fee_bp);
+    let liq_fee = pick_market(ctx, gate, markets, m_is, |m| m.liq_fee_bp);
     // "fill price within the band": 10 000·|quote·2^32 − base·price| ≤ band·base·price.
     let oracle_value = gate.mul(ctx, base, price);
     let fill_value = gate.mul(ctx, quote, Constant(Fr::from(1u64 << 32)));
@@ -625,15 +633,11 @@ fn oracle_slot(
 ) {
     let gate = range.gate();
     let active = gate.add(ctx, is_price, is_funding);
-    let pick = |ctx: &mut Ctx, f: fn(&AssignedMarket) -> Cell| {
-        let values: Vec<Cell> = markets.iter().map(f).collect();
-        gate.select_by_indicator(ctx, values, m_is.iter().copied())
-    };
-    let price = pick(ctx, |m| m.price);
-    let price_ts = pick(ctx, |m| m.price_ts);
-    let index = pick(ctx, |m| m.funding_index);
-    let funding_ts = pick(ctx, |m| m.funding_ts);
-    let rate = pick(ctx, |m| m.max_funding_rate);
+    let price = pick_market(ctx, gate, markets, m_is, |m| m.price);
+    let price_ts = pick_market(ctx, gate, markets, m_is, |m| m.price_ts);
+    let index = pick_market(ctx, gate, markets, m_is, |m| m.funding_index);
+    let funding_ts = pick_market(ctx, gate, markets, m_is, |m| m.funding_ts);
+    let rate = pick_market(ctx, gate, markets, m_is, |m| m.max_funding_rate);
     let (value, timestamp) = (enc[2], enc[3]);
 
     // "timestamp < 2^40" for both oracle types.
