@@ -916,6 +916,71 @@ mod tests {
         chunk_witnesses(&out, &params(), DEPTH, 1, Fr::zero())
     }
 
+    /// Random valid batches from the native applier (candidates it rejects are
+    /// simply not in the batch): every chunk is satisfied and its public inputs
+    /// are the native roots and data hashes.
+    #[test]
+    fn random_native_batches_are_proven_with_native_roots() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(2026);
+        let (mut state, _) = setup();
+        let mut ts = T0 + 100;
+        let mut nonces = std::collections::HashMap::<u32, i128>::new();
+        let mut data_hash = Fr::zero();
+        for _batch in 0..2 {
+            let mut txs = Vec::new();
+            while txs.len() < 24 {
+                let (a, b) = (rng.gen_range(1..=7u32), rng.gen_range(1..=7u32));
+                let m = rng.gen_range(0..4u8);
+                let units = (state.market(mkt(m)).state.price.get() >> 32) as i128;
+                txs.push(match rng.gen_range(0..10) {
+                    0 => deposit(
+                        rng.gen_range(1..=9),
+                        rng.gen_range(1..=9),
+                        rng.gen_range(1..50_000),
+                    ),
+                    1 => {
+                        let nonce = nonces.entry(a).or_insert(0);
+                        withdraw(a, rng.gen_range(1..2_000), *nonce)
+                    }
+                    2 => {
+                        ts += 1;
+                        price(m, (units as u32 * rng.gen_range(90..110) / 100).max(1), ts)
+                    }
+                    3 => {
+                        ts += 1;
+                        let index = state.market(mkt(m)).state.funding_index.get() as i128;
+                        tick(m, index + rng.gen_range(-1_000_000..1_000_000), ts)
+                    }
+                    4 => Transaction::CoverDeficit(CoverDeficit { account: id(a) }),
+                    _ => {
+                        let lots = rng.gen_range(1..50);
+                        let quote = lots * units * rng.gen_range(96..105) / 100;
+                        trade(m, a, b, lots, quote.max(1), rng.gen_range(0..3), rng.gen_range(0..3))
+                    }
+                });
+            }
+            let out = state.apply_batch(&txs);
+            for w in &out.witnesses {
+                if let Transaction::Withdraw(wd) = &w.tx {
+                    *nonces.entry(wd.account.get()).or_insert(0) += 1;
+                }
+            }
+            let kinds: std::collections::BTreeSet<_> =
+                out.applied().map(Transaction::kind).collect();
+            eprintln!("{} of {} valid: {kinds:?}", out.witnesses.len(), txs.len());
+            assert!(kinds.contains("trade") && kinds.contains("withdraw"), "{kinds:?}");
+            let chunks = chunk_witnesses(&out, &params(), DEPTH, SLOTS, data_hash);
+            for (i, w) in chunks.iter().enumerate() {
+                let (ok, outputs) = mock(w, Some(w.instance.to_vec()));
+                assert_eq!(outputs, w.instance.to_vec(), "chunk {i}: native public inputs");
+                assert!(ok, "chunk {i} of a valid batch must be satisfied");
+            }
+            assert_eq!(chunks.last().unwrap().instance.next_state_root, out.next_state_root);
+            data_hash = chunks.last().unwrap().instance.next_data_hash;
+        }
+    }
+
     #[test]
     fn real_keygen_prove_verify_with_a_development_srs() {
         use halo2_base::halo2_proofs::halo2curves::bn256::Bn256;
