@@ -1347,6 +1347,14 @@ mod tests {
     }
 
     #[test]
+    fn deleverage_when_the_insurance_fund_can_cover_is_rejected() {
+        // Alice's deficit (800) fits in the fund (5 000): she must be liquidated and
+        // covered instead. Everything else about this deleverage is valid.
+        let alice = deleverage(0, 1, 2, 900, 80_000);
+        assert!(!rules_hold(&forged(3, alice.clone(), deleverage_effect(alice))));
+    }
+
+    #[test]
     fn deleverage_away_from_the_bankruptcy_price_is_rejected() {
         // Frank: collateral −80 000 with 900 lots; closing all at 80 000 leaves 0.
         assert!(rules_hold(&forged_deleverage(deleverage(3, 6, 7, 900, 80_000))));
