@@ -98,20 +98,28 @@ fn parse_submission(body: &[u8]) -> Result<Submission, SubmitError> {
     serde_json::from_value(value).map_err(SubmitError::from_decode)
 }
 
+/// Runs `f` under the sequencer lock and, if it succeeded and the open batch is
+/// now full, commits it (the size trigger; the timer handles age).
+fn run_and_commit_if_due<T>(
+    node: &Node,
+    f: impl FnOnce(&mut Sequencer) -> Result<T, SubmitError>,
+) -> Result<Result<T, SubmitError>, StoreError> {
+    let mut seq = node.lock();
+    let result = f(&mut seq);
+    if result.is_ok() && seq.due() {
+        seq.commit()?;
+    }
+    Ok(result)
+}
+
 async fn post_transaction(State(node): State<Arc<Node>>, body: Bytes) -> Response {
     let submission = match parse_submission(&body) {
         Ok(s) => s,
         Err(e) => return e.into_response(),
     };
-    let result = {
-        let mut seq = node.lock();
-        let result = seq.submit(submission, unix_now());
-        if result.is_ok() && seq.due() {
-            if let Err(e) = seq.commit() {
-                return store_error(e);
-            }
-        }
-        result
+    let result = match run_and_commit_if_due(&node, |seq| seq.submit(submission, unix_now())) {
+        Ok(result) => result,
+        Err(e) => return store_error(e),
     };
     match result {
         Ok(receipt) => durable(&node, (StatusCode::ACCEPTED, Json(receipt)).into_response()).await,
@@ -127,15 +135,9 @@ async fn post_deposit(State(node): State<Arc<Node>>, body: Bytes) -> Response {
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };
-    let result = {
-        let mut seq = node.lock();
-        let result = seq.deposit(request, unix_now());
-        if result.is_ok() && seq.due() {
-            if let Err(e) = seq.commit() {
-                return store_error(e);
-            }
-        }
-        result
+    let result = match run_and_commit_if_due(&node, |seq| seq.deposit(request, unix_now())) {
+        Ok(result) => result,
+        Err(e) => return store_error(e),
     };
     match result {
         Ok((receipt, new)) => {

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use clearproof_circuits::batch::{BatchOutput, OpenBatch};
 use clearproof_circuits::params::{BPS_DENOMINATOR, FIXED_POINT_BITS};
-use clearproof_circuits::signature::SignatureError;
+use clearproof_circuits::signature::{Signature, SignatureError};
 use clearproof_circuits::state::{Genesis, Globals, Market, State};
 use clearproof_circuits::tx::{
     deleverage, CommonError, CoverDeficit, Deleverage, Deposit, FundingTick, Liquidate,
@@ -721,8 +721,7 @@ impl Sequencer {
                     price: *price,
                     timestamp: *timestamp,
                 });
-                self.state.market(*market).params.oracle.verify(tx.message(), signature)?;
-                Ok((tx, Vec::new()))
+                self.oracle_signed(*market, tx, signature)
             }
             Submission::FundingTick { market, index, timestamp, signature } => {
                 let tx = Transaction::FundingTick(FundingTick {
@@ -730,10 +729,20 @@ impl Sequencer {
                     index: *index,
                     timestamp: *timestamp,
                 });
-                self.state.market(*market).params.oracle.verify(tx.message(), signature)?;
-                Ok((tx, Vec::new()))
+                self.oracle_signed(*market, tx, signature)
             }
         }
+    }
+
+    /// `tx` if `signature` is the market oracle's over its message.
+    fn oracle_signed(
+        &self,
+        market: MarketId,
+        tx: Transaction,
+        signature: &Signature,
+    ) -> Result<(Transaction, Vec<(FillKey, Fill)>), SubmitError> {
+        self.state.market(market).params.oracle.verify(tx.message(), signature)?;
+        Ok((tx, Vec::new()))
     }
 
     /// Checks that `signed` authorises a fill of `base` lots for `quote` with `fee`.

@@ -356,13 +356,11 @@ fn may_hold(
     ctx: &mut Ctx,
     range: &RangeChip<Fr>,
     markets: &[AssignedMarket; MARKETS],
-    after: &AssignedAccount,
+    (margin, im): (&Margin, Cell),
     old_position: Cell,
     new_position: Cell,
 ) -> Cell {
     let gate = range.gate();
-    let margin = Margin::new(ctx, range, after, markets);
-    let im = margin.healthy(ctx, range, markets, MarginLevel::Initial);
     let mm = margin.healthy(ctx, range, markets, MarginLevel::Maintenance);
     let reduced = shrank(ctx, range, old_position, new_position);
     let reduced_ok = gate.and(ctx, reduced, mm);
@@ -569,28 +567,32 @@ fn account_slot(
     };
     let a_filled = moved(ctx, &a, Fr::one(), a_fee);
     let b_filled = moved(ctx, &b, -Fr::one(), seller_fee);
+    // Each filled side's margin, computed once for every rule that needs it.
+    let a_margin = Margin::new(ctx, range, &a_filled, markets);
+    let b_margin = Margin::new(ctx, range, &b_filled, markets);
+    let a_im = a_margin.healthy(ctx, range, markets, MarginLevel::Initial);
+    let b_im = b_margin.healthy(ctx, range, markets, MarginLevel::Initial);
     // Trade: "each side may hold its position after the fill".
-    for (before, after) in [(&a, &a_filled), (&b, &b_filled)] {
+    for (before, after, margin) in
+        [(&a, &a_filled, (&a_margin, a_im)), (&b, &b_filled, (&b_margin, b_im))]
+    {
         let old = gate.select_by_indicator(ctx, before.balances, m_is.iter().copied());
         let new = gate.select_by_indicator(ctx, after.balances, m_is.iter().copied());
-        let ok = may_hold(ctx, range, markets, after, old, new);
+        let ok = may_hold(ctx, range, markets, margin, old, new);
         let not_ok = gate.not(ctx, ok);
         let bad = gate.mul(ctx, not_ok, kinds.trade);
         require_zero(ctx, gate, bad, "each side may hold its position after the fill");
     }
     // Liquidation: "the liquidator is healthy at im after".
-    let liquidator_margin = Margin::new(ctx, range, &b_filled, markets);
-    let liquidator_im = liquidator_margin.healthy(ctx, range, markets, MarginLevel::Initial);
-    let not_ok = gate.not(ctx, liquidator_im);
+    let not_ok = gate.not(ctx, b_im);
     let bad = gate.mul(ctx, not_ok, kinds.liquidate);
     require_zero(ctx, gate, bad, "the liquidator is healthy at im after");
     // Deleverage: "quote is the bankruptcy price" (0 ≤ TV(A) < 2^32 after) and
     // "the counterparty stays solvent" (TV(B) ≥ 0 after).
-    let closed_margin = Margin::new(ctx, range, &a_filled, markets);
-    assert_nonneg_if(ctx, range, closed_margin.total_value, kinds.deleverage, 150);
-    let below_one = gate.sub(ctx, Constant(Fr::from((1u64 << 32) - 1)), closed_margin.total_value);
+    assert_nonneg_if(ctx, range, a_margin.total_value, kinds.deleverage, 150);
+    let below_one = gate.sub(ctx, Constant(Fr::from((1u64 << 32) - 1)), a_margin.total_value);
     assert_nonneg_if(ctx, range, below_one, kinds.deleverage, 150);
-    assert_nonneg_if(ctx, range, liquidator_margin.total_value, kinds.deleverage, 150);
+    assert_nonneg_if(ctx, range, b_margin.total_value, kinds.deleverage, 150);
     let fees = gate.add(ctx, buyer_fee, seller_fee);
     let pool = gate.add(ctx, globals.fee_pool, fees);
     range.range_check(ctx, pool, 63);
