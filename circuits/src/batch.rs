@@ -11,7 +11,8 @@
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use serde::{Deserialize, Serialize};
 
-use crate::params::MARKETS;
+use crate::params::{MARKETS, TX_ENCODING_LEN};
+use crate::poseidon;
 use crate::state::{leaf_of, Account, Globals, MarketState, State};
 use crate::tree::MerklePath;
 use crate::tx::{Effect, Transaction, TxError, Withdrawal};
@@ -88,6 +89,11 @@ pub struct BatchOutput {
     /// State root before the batch.
     #[serde(with = "crate::serde_fr")]
     pub prev_state_root: Fr,
+    /// Accounts root at the batch's start.
+    #[serde(with = "crate::serde_fr")]
+    pub accounts_root_before: Fr,
+    /// Market states at the batch's start.
+    pub markets_before: [MarketState; MARKETS],
     /// Globals before the batch-number increment.
     pub globals_before: Globals,
     /// State root after the batch-number increment, before the first transaction.
@@ -96,6 +102,9 @@ pub struct BatchOutput {
     /// State root after the batch.
     #[serde(with = "crate::serde_fr")]
     pub next_state_root: Fr,
+    /// The batch's data hash: [`data_hash`] of its applied transactions.
+    #[serde(with = "crate::serde_fr")]
+    pub data_hash: Fr,
     /// One receipt per submitted transaction, in order.
     pub receipts: Vec<Receipt>,
     /// One witness per applied transaction, in order.
@@ -109,6 +118,23 @@ impl BatchOutput {
     pub fn applied(&self) -> impl Iterator<Item = &Transaction> {
         self.witnesses.iter().map(|w| &w.tx)
     }
+}
+
+/// One step of the data-hash chain: `d' = H(d, enc_0, …, enc_7)`.
+pub fn data_hash_step(prev: Fr, encoding: &[Fr; TX_ENCODING_LEN]) -> Fr {
+    let mut input = Vec::with_capacity(1 + TX_ENCODING_LEN);
+    input.push(prev);
+    input.extend_from_slice(encoding);
+    poseidon::hash(&input)
+}
+
+/// A batch's data hash (PROTOCOL §7): the chain starts at the batch's
+/// `prev_state_root` and absorbs each applied transaction's encoding in order.
+/// Starting from the root binds the data to the state it applies to, and lets a
+/// chunk proof recognise the batch's first chunk (`prev_data_hash ==
+/// prev_state_root`), the one that increments `batch_number`.
+pub fn data_hash<'a>(prev_state_root: Fr, txs: impl IntoIterator<Item = &'a Transaction>) -> Fr {
+    txs.into_iter().fold(prev_state_root, |d, tx| data_hash_step(d, &tx.encode()))
 }
 
 fn market_states(state: &State) -> [MarketState; MARKETS] {
@@ -166,6 +192,8 @@ impl State {
     /// [`OpenBatch::apply`] and finish with [`OpenBatch::close`].
     pub fn begin_batch(&mut self) -> OpenBatch {
         let prev_state_root = self.root();
+        let accounts_root_before = self.accounts_root();
+        let markets_before = market_states(self);
         let globals_before = *self.globals();
         let mut globals = globals_before;
         globals.batch_number += 1;
@@ -173,6 +201,8 @@ impl State {
         OpenBatch {
             batch_number: globals.batch_number,
             prev_state_root,
+            accounts_root_before,
+            markets_before,
             globals_before,
             header_state_root: self.root(),
             receipts: Vec::new(),
@@ -199,6 +229,8 @@ impl State {
 pub struct OpenBatch {
     batch_number: u64,
     prev_state_root: Fr,
+    accounts_root_before: Fr,
+    markets_before: [MarketState; MARKETS],
     globals_before: Globals,
     header_state_root: Fr,
     receipts: Vec<Receipt>,
@@ -247,12 +279,16 @@ impl OpenBatch {
 
     /// Closes the batch at `state`'s current root.
     pub fn close(self, state: &State) -> BatchOutput {
+        let data_hash = data_hash(self.prev_state_root, self.witnesses.iter().map(|w| &w.tx));
         BatchOutput {
             batch_number: self.batch_number,
             prev_state_root: self.prev_state_root,
+            accounts_root_before: self.accounts_root_before,
+            markets_before: self.markets_before,
             globals_before: self.globals_before,
             header_state_root: self.header_state_root,
             next_state_root: state.root(),
+            data_hash,
             receipts: self.receipts,
             witnesses: self.witnesses,
             withdrawals: self.withdrawals,

@@ -235,6 +235,9 @@ pub struct BatchHeader {
     /// Root after.
     #[serde(with = "serde_fr")]
     pub next_state_root: Fr,
+    /// Data hash of the public data (chain from `prev_state_root`, PROTOCOL §7).
+    #[serde(with = "serde_fr")]
+    pub data_hash: Fr,
     /// Number of transactions.
     pub transactions: usize,
     /// Unix milliseconds of the commit.
@@ -560,6 +563,7 @@ impl Sequencer {
                 number,
                 prev_state_root: output.prev_state_root,
                 next_state_root: output.next_state_root,
+                data_hash: output.data_hash,
                 transactions: output.witnesses.len(),
                 committed_at_ms: now_ms(),
             },

@@ -20,10 +20,10 @@ use super::market::{markets_hash, AssignedMarket};
 use super::num::{check_amount, check_bits, check_signed63};
 use super::public::{data_hash_step, data_hash_step_in_circuit, Instance, NUM_PUBLIC_INPUTS};
 use super::{funding, merkle, Cell, Ctx};
-use crate::batch::{AccountUpdate, BatchOutput};
+use crate::batch::{AccountUpdate, BatchOutput, TxWitness};
 use crate::margin::MarginLevel;
 use crate::params::{MARKETS, TX_ENCODING_LEN};
-use crate::state::{Globals, Market, MarketParams};
+use crate::state::{Globals, Market, MarketParams, MarketState};
 use crate::tx::{tag, Transaction};
 use crate::Fr;
 
@@ -62,26 +62,44 @@ pub struct ChunkWitness {
 }
 
 /// Cuts a batch's applied transactions into chunks of `slots` slots (the last
-/// padded with no-ops). `params` are the markets' genesis parameters;
-/// `prev_data_hash` is the data hash before the batch (`0` for a batch's chain).
+/// padded with no-ops; an empty batch is one chunk of no-ops). `params` are the
+/// markets' genesis parameters. The first chunk starts at the batch's
+/// `prev_state_root`, before the `batch_number` increment, with the data hash
+/// equal to that root; the circuit makes the increment there.
 pub fn chunk_witnesses(
     batch: &BatchOutput,
     params: &[MarketParams; MARKETS],
     depth: usize,
     slots: usize,
-    prev_data_hash: Fr,
 ) -> Vec<ChunkWitness> {
-    let mut data_hash = prev_data_hash;
-    batch
-        .witnesses
-        .chunks(slots)
-        .map(|txs| {
-            let first = &txs[0];
-            let last = txs.last().expect("chunks are non-empty");
+    assert!(slots > 0, "a chunk has at least one slot");
+    let markets = |states: &[MarketState; MARKETS]| -> [Market; MARKETS] {
+        std::array::from_fn(|m| Market { params: params[m], state: states[m] })
+    };
+    let mut chunks: Vec<&[TxWitness]> = batch.witnesses.chunks(slots).collect();
+    if chunks.is_empty() {
+        chunks.push(&[]);
+    }
+    let mut data_hash = batch.prev_state_root;
+    let mut state_root = batch.prev_state_root;
+    chunks
+        .into_iter()
+        .enumerate()
+        .map(|(i, txs)| {
+            let (accounts_root, start_markets, globals) = match (i, txs.first()) {
+                (0, _) | (_, None) => {
+                    (batch.accounts_root_before, batch.markets_before, batch.globals_before)
+                }
+                (_, Some(first)) => {
+                    (first.accounts_root_before, first.markets_before, first.globals_before)
+                }
+            };
             let start_hash = data_hash;
+            let start_root = state_root;
             for w in txs {
                 data_hash = data_hash_step(data_hash, &w.tx.encode());
             }
+            state_root = txs.last().map_or(batch.header_state_root, |w| w.state_root_after);
             let mut slot_witnesses: Vec<SlotWitness> = txs
                 .iter()
                 .map(|w| SlotWitness { tx: Some(w.tx.clone()), accounts: w.accounts.clone() })
@@ -89,17 +107,14 @@ pub fn chunk_witnesses(
             slot_witnesses.resize(slots, SlotWitness { tx: None, accounts: Vec::new() });
             ChunkWitness {
                 depth,
-                accounts_root: first.accounts_root_before,
-                markets: std::array::from_fn(|m| Market {
-                    params: params[m],
-                    state: first.markets_before[m],
-                }),
-                globals: first.globals_before,
+                accounts_root,
+                markets: markets(&start_markets),
+                globals,
                 prev_data_hash: start_hash,
                 slots: slot_witnesses,
                 instance: Instance {
-                    prev_state_root: first.state_root_before,
-                    next_state_root: last.state_root_after,
+                    prev_state_root: start_root,
+                    next_state_root: state_root,
                     prev_data_hash: start_hash,
                     next_data_hash: data_hash,
                 },
@@ -144,6 +159,11 @@ pub fn synthesize(ctx: &mut Ctx, range: &RangeChip<Fr>, w: &ChunkWitness) -> Vec
         };
     let prev_root = root(ctx, accounts_root, &markets, &globals);
     let prev_data_hash = ctx.load_witness(w.prev_data_hash);
+    // "a batch's first chunk increments batch_number": the first chunk is the one
+    // whose data-hash chain starts at its own prev_state_root (see `public.rs`).
+    let is_first = gate.is_equal(ctx, prev_data_hash, prev_root);
+    globals.batch_number = gate.add(ctx, globals.batch_number, is_first);
+    range.range_check(ctx, globals.batch_number, 64);
 
     let mut data_hash = prev_data_hash;
     for slot in &w.slots {
@@ -904,7 +924,7 @@ mod tests {
             }
         }
         let out = batch.close(&state);
-        chunk_witnesses(&out, &params(), DEPTH, SLOTS, Fr::zero())
+        chunk_witnesses(&out, &params(), DEPTH, SLOTS)
     }
 
     fn proven_batch() -> Vec<ChunkWitness> {
@@ -915,7 +935,7 @@ mod tests {
     fn one_slot_chunks() -> Vec<ChunkWitness> {
         let (mut state, txs) = setup();
         let out = state.apply_batch(&txs);
-        chunk_witnesses(&out, &params(), DEPTH, 1, Fr::zero())
+        chunk_witnesses(&out, &params(), DEPTH, 1)
     }
 
     /// Random valid batches from the native applier (candidates it rejects are
@@ -928,7 +948,6 @@ mod tests {
         let (mut state, _) = setup();
         let mut ts = T0 + 100;
         let mut nonces = std::collections::HashMap::<u32, i128>::new();
-        let mut data_hash = Fr::zero();
         for _batch in 0..2 {
             let mut txs = Vec::new();
             while txs.len() < 24 {
@@ -972,15 +991,61 @@ mod tests {
                 out.applied().map(Transaction::kind).collect();
             eprintln!("{} of {} valid: {kinds:?}", out.witnesses.len(), txs.len());
             assert!(kinds.contains("trade") && kinds.contains("withdraw"), "{kinds:?}");
-            let chunks = chunk_witnesses(&out, &params(), DEPTH, SLOTS, data_hash);
+            let chunks = chunk_witnesses(&out, &params(), DEPTH, SLOTS);
             for (i, w) in chunks.iter().enumerate() {
                 let (ok, outputs) = mock(w, Some(w.instance.to_vec()));
                 assert_eq!(outputs, w.instance.to_vec(), "chunk {i}: native public inputs");
                 assert!(ok, "chunk {i} of a valid batch must be satisfied");
             }
+            assert_eq!(chunks[0].instance.prev_state_root, out.prev_state_root);
             assert_eq!(chunks.last().unwrap().instance.next_state_root, out.next_state_root);
-            data_hash = chunks.last().unwrap().instance.next_data_hash;
+            assert_eq!(chunks.last().unwrap().instance.next_data_hash, out.data_hash);
         }
+    }
+
+    /// An empty batch is one chunk of no-ops that only increments `batch_number`;
+    /// without the increment its next root would be its previous one.
+    #[test]
+    fn an_empty_batch_increments_the_batch_number() {
+        let (mut state, _) = setup();
+        let out = state.apply_batch(&[]);
+        let chunks = chunk_witnesses(&out, &params(), DEPTH, SLOTS);
+        assert_eq!(chunks.len(), 1);
+        let w = &chunks[0];
+        let (ok, outputs) = mock(w, Some(w.instance.to_vec()));
+        assert!(ok);
+        assert_eq!(outputs, Instance {
+            prev_state_root: out.prev_state_root,
+            next_state_root: out.header_state_root,
+            prev_data_hash: out.prev_state_root,
+            next_data_hash: out.prev_state_root,
+        }
+        .to_vec());
+        assert_ne!(out.header_state_root, out.prev_state_root);
+        let mut skipped = w.instance;
+        skipped.next_state_root = out.prev_state_root;
+        assert!(!mock(w, Some(skipped.to_vec())).0, "the increment cannot be skipped");
+    }
+
+    /// The chunk whose chain starts at its own root (the first) increments; later
+    /// chunks, whose chain does not, are satisfied with the native roots without
+    /// it; and a first chunk claiming the root it would reach without the increment
+    /// does not verify.
+    #[test]
+    fn the_batch_number_increments_exactly_in_the_first_chunk() {
+        let chunks = proven_batch();
+        let first = &chunks[0];
+        let second = &chunks[1];
+        assert!(mock(first, Some(first.instance.to_vec())).0);
+        assert!(mock(second, Some(second.instance.to_vec())).0);
+        // The first chunk without its increment: the root it would reach instead.
+        let mut unbumped = first.clone();
+        unbumped.prev_data_hash = Fr::zero();
+        let (_, outputs) = mock(&unbumped, None);
+        let mut claim = first.instance;
+        claim.next_state_root = outputs[super::super::public::NEXT_STATE_ROOT];
+        assert_ne!(claim.next_state_root, first.instance.next_state_root);
+        assert!(!mock(first, Some(claim.to_vec())).0, "the first chunk must increment");
     }
 
     #[test]

@@ -2,17 +2,23 @@
 //!
 //! A chunk's public inputs are, at these offsets, `prev_state_root`,
 //! `next_state_root`, `prev_data_hash`, `next_data_hash`. The data hash of a
-//! batch starts at `0` and absorbs each applied transaction's 8-element encoding:
-//! `d' = H(d, enc_0..enc_7)`; no-op padding slots leave it unchanged, so the
+//! batch starts at the batch's `prev_state_root` and absorbs each applied
+//! transaction's 8-element encoding: `d' = H(d, enc_0..enc_7)`
+//! ([`crate::batch::data_hash`]); no-op padding slots leave it unchanged, so the
 //! batch's data hash does not depend on the number of slots per chunk.
 //! Consecutive chunks chain: chunk `i+1`'s `prev_*` equal chunk `i`'s `next_*`.
+//!
+//! A chunk whose `prev_data_hash` equals its `prev_state_root` is the batch's
+//! first chunk and increments `batch_number` before its first slot. No later
+//! chunk can look like a first one: its `prev_state_root` already carries the
+//! incremented number, so it differs from the chain's start, and every later
+//! chain value is a Poseidon output over 9 elements.
 
 use halo2_base::gates::GateInstructions;
 
 use super::hash::CircuitHasher;
 use super::{Cell, Ctx};
 use crate::params::TX_ENCODING_LEN;
-use crate::poseidon;
 use crate::Fr;
 
 /// Offset of the root before the chunk.
@@ -51,13 +57,7 @@ impl Instance {
     }
 }
 
-/// One step of the data-hash chain, natively.
-pub fn data_hash_step(prev: Fr, encoding: &[Fr; TX_ENCODING_LEN]) -> Fr {
-    let mut input = Vec::with_capacity(1 + TX_ENCODING_LEN);
-    input.push(prev);
-    input.extend_from_slice(encoding);
-    poseidon::hash(&input)
-}
+pub use crate::batch::data_hash_step;
 
 /// One step of the data-hash chain in the circuit; `is_noop` (a constrained bit)
 /// leaves the hash unchanged.
