@@ -24,3 +24,13 @@ pub const TIMESTAMP_BITS: u32 = 40;
 /// Field elements in the encoding of one transaction (PROTOCOL §6): a type tag and
 /// up to seven fields, zero-padded. Signed messages and public data use it.
 pub const TX_ENCODING_LEN: usize = 8;
+
+/// Transaction slots per chunk proof at the production depth. Chosen with
+/// [`CHUNK_K`] from the cost report (`cargo bench -p clearproof-circuits --bench
+/// chunk`; trade-off in `docs/CIRCUIT-DESIGN.md`): 4 slots fill 93 % of the rows
+/// of 9 advice columns at `2^18`, and the chunk's fixed cost (opening and
+/// re-hashing the markets) is 6 % of it.
+pub const CHUNK_SLOTS: usize = 4;
+
+/// `log2` of the rows of a chunk circuit at the production depth.
+pub const CHUNK_K: usize = 18;

@@ -1,36 +1,29 @@
-//! The chunk circuit — **in progress**: chunk-level state (accounts root, markets
-//! and globals opened against `prev_state_root`, carried through the slots,
-//! hashed into `next_state_root`), the public inputs, the data-hash chain, the
-//! transaction-type one-hot, the oracle transactions (`PriceUpdate`,
-//! `FundingTick`), the single-account transactions (`Deposit`, `Withdraw`,
-//! `CoverDeficit`) and the fills (`Trade`, `Liquidate`, `Deleverage`), with
-//! their §5–§6 rules, over two gated Merkle updates per slot. Still missing: the
-//! batch-number step and the real-prover test (see `docs/CIRCUIT-DESIGN.md`).
+//! The chunk circuit: `S` transaction slots moving the state from
+//! `prev_state_root` to `next_state_root` (PROTOCOL §7).
+//!
+//! The chunk opens the accounts root, the markets and the globals against
+//! `prev_state_root`, carries them as cells through its slots (`slot.rs`, each
+//! transaction's rules in `tx/`), and hashes them again into `next_state_root`.
+//! The data-hash chain absorbs each non-padding slot's encoding. A batch's first
+//! chunk (its chain starts at its own `prev_state_root`) increments
+//! `batch_number`. Public inputs: `public.rs`. Design and costs:
+//! `docs/CIRCUIT-DESIGN.md`.
 
 use halo2_base::gates::circuit::builder::BaseCircuitBuilder;
 use halo2_base::gates::circuit::CircuitBuilderStage;
 use halo2_base::gates::{GateInstructions, RangeChip, RangeInstructions};
-use halo2_base::QuantumCell::Constant;
 
-use super::account::AssignedAccount;
-use super::arith::{assert_nonneg_if, nonneg_flag, require_zero};
+use super::cost::{metered, Part};
 use super::hash::CircuitHasher;
-use super::margin::Margin;
 use super::market::{markets_hash, AssignedMarket};
-use super::num::{check_amount, check_bits, check_signed63};
 use super::public::{data_hash_step, data_hash_step_in_circuit, Instance, NUM_PUBLIC_INPUTS};
-use super::{funding, merkle, Cell, Ctx};
+use super::slot::{self, GlobalCells};
+use super::{Cell, Ctx};
 use crate::batch::{AccountUpdate, BatchOutput, TxWitness};
-use crate::margin::MarginLevel;
-use crate::params::{MARKETS, TX_ENCODING_LEN};
+use crate::params::MARKETS;
 use crate::state::{Globals, Market, MarketParams, MarketState};
-use crate::tx::{tag, Transaction};
+use crate::tx::Transaction;
 use crate::Fr;
-
-/// Number of transaction tags (0 = no-op … 8 = `FundingTick`).
-const TAGS: usize = 9;
-/// Bits bounding `max_funding_rate·price·Δt ± Δindex·2^32` (< 2^137).
-const FUNDING_BOUND_BITS: usize = 140;
 
 /// One slot: its transaction (`None` = no-op padding) and the Merkle updates of
 /// the accounts it touches, in update order, from the native applier.
@@ -123,39 +116,27 @@ pub fn chunk_witnesses(
         .collect()
 }
 
-fn encoding(slot: &SlotWitness) -> [Fr; TX_ENCODING_LEN] {
-    slot.tx.as_ref().map_or([Fr::zero(); TX_ENCODING_LEN], Transaction::encode)
-}
-
-/// Global cells carried through the chunk.
-struct GlobalCells {
-    insurance_fund: Cell,
-    fee_pool: Cell,
-    batch_number: Cell,
-}
-
-impl GlobalCells {
-    fn fields(&self) -> [Cell; 3] {
-        [self.insurance_fund, self.fee_pool, self.batch_number]
-    }
-}
-
 /// Lays out the chunk; returns the public-input cells in [`Instance`] order.
 pub fn synthesize(ctx: &mut Ctx, range: &RangeChip<Fr>, w: &ChunkWitness) -> Vec<Cell> {
     let gate = range.gate();
     let hasher = CircuitHasher::new(ctx, gate);
     let mut accounts_root = ctx.load_witness(w.accounts_root);
-    let mut markets = w.markets.map(|m| AssignedMarket::load(ctx, range, &m));
-    let g = ctx.assign_witnesses(w.globals.fields());
-    range.range_check(ctx, g[0], 63);
-    range.range_check(ctx, g[1], 63);
-    range.range_check(ctx, g[2], 64);
+    let (mut markets, g) = metered(Part::StateHashes, ctx, range, |ctx| {
+        let markets = w.markets.map(|m| AssignedMarket::load(ctx, range, &m));
+        let g = ctx.assign_witnesses(w.globals.fields());
+        range.range_check(ctx, g[0], 63);
+        range.range_check(ctx, g[1], 63);
+        range.range_check(ctx, g[2], 64);
+        (markets, g)
+    });
     let mut globals = GlobalCells { insurance_fund: g[0], fee_pool: g[1], batch_number: g[2] };
     let root =
         |ctx: &mut Ctx, accounts: Cell, markets: &[AssignedMarket; MARKETS], g: &GlobalCells| {
-            let m = markets_hash(ctx, range, &hasher, markets);
-            let gh = hasher.hash(ctx, gate, &g.fields());
-            hasher.hash(ctx, gate, &[accounts, m, gh])
+            metered(Part::StateHashes, ctx, range, |ctx| {
+                let m = markets_hash(ctx, range, &hasher, markets);
+                let gh = hasher.hash(ctx, gate, &g.fields());
+                hasher.hash(ctx, gate, &[accounts, m, gh])
+            })
         };
     let prev_root = root(ctx, accounts_root, &markets, &globals);
     let prev_data_hash = ctx.load_witness(w.prev_data_hash);
@@ -167,538 +148,24 @@ pub fn synthesize(ctx: &mut Ctx, range: &RangeChip<Fr>, w: &ChunkWitness) -> Vec
 
     let mut data_hash = prev_data_hash;
     for slot in &w.slots {
-        let enc: [Cell; TX_ENCODING_LEN] =
-            ctx.assign_witnesses(encoding(slot)).try_into().expect("8 cells");
-        // "slot type is one of the v1 tags": a one-hot indicator that sums to 1.
-        let is = gate.idx_to_indicator(ctx, enc[0], TAGS);
-        let total = gate.sum(ctx, is.iter().copied());
-        gate.assert_is_const(ctx, &total, &Fr::one());
-        let kind = |t: u64| is[t as usize];
-        let (is_noop, is_deposit, is_withdraw, is_cover, is_price, is_funding) = (
-            kind(tag::NOOP),
-            kind(tag::DEPOSIT),
-            kind(tag::WITHDRAW),
-            kind(tag::COVER_DEFICIT),
-            kind(tag::PRICE_UPDATE),
-            kind(tag::FUNDING_TICK),
-        );
-        let (is_trade, is_liquidate, is_deleverage) =
-            (kind(tag::TRADE), kind(tag::LIQUIDATE), kind(tag::DELEVERAGE));
-        // "unused encoding fields are zero": field i is used by the types below.
-        let uses = |ctx: &mut Ctx, field: usize| -> Cell {
-            let users: Vec<Cell> = match field {
-                1 => vec![
-                    is_deposit,
-                    is_withdraw,
-                    is_cover,
-                    is_price,
-                    is_funding,
-                    is_trade,
-                    is_liquidate,
-                    is_deleverage,
-                ],
-                2 | 3 => vec![
-                    is_deposit,
-                    is_withdraw,
-                    is_price,
-                    is_funding,
-                    is_trade,
-                    is_liquidate,
-                    is_deleverage,
-                ],
-                4 => vec![is_deposit, is_trade, is_liquidate, is_deleverage],
-                5 => vec![is_trade, is_liquidate, is_deleverage],
-                6 => vec![is_trade, is_liquidate],
-                _ => vec![is_trade],
-            };
-            gate.sum(ctx, users)
-        };
-        for (i, field) in enc.iter().enumerate().skip(1) {
-            let used = uses(ctx, i);
-            let unused = gate.not(ctx, used);
-            let masked = gate.mul(ctx, *field, unused);
-            require_zero(ctx, gate, masked, "unused encoding field is zero");
-        }
-        // "market id < 4" for the types that name a market: a one-hot summing to 1
-        // (other types read market 0).
-        let names_market =
-            gate.sum(ctx, [is_price, is_funding, is_trade, is_liquidate, is_deleverage]);
-        let market_id = gate.mul(ctx, enc[1], names_market);
-        let m_is = gate.idx_to_indicator(ctx, market_id, MARKETS);
-        let m_total = gate.sum(ctx, m_is.iter().copied());
-        gate.assert_is_const(ctx, &m_total, &Fr::one());
-        oracle_slot(ctx, range, &mut markets, &enc, &m_is, is_price, is_funding);
-        let kinds = AccountKinds {
-            deposit: is_deposit,
-            withdraw: is_withdraw,
-            cover: is_cover,
-            trade: is_trade,
-            liquidate: is_liquidate,
-            deleverage: is_deleverage,
-        };
-        accounts_root = account_slot(
+        let (root, enc, is_noop) = slot::synthesize(
             ctx,
             range,
             &hasher,
             w.depth,
             slot,
-            &enc,
-            kinds,
-            &m_is,
-            &markets,
+            &mut markets,
             &mut globals,
             accounts_root,
         );
-        data_hash = data_hash_step_in_circuit(ctx, gate, &hasher, data_hash, &enc, is_noop);
+        accounts_root = root;
+        data_hash = metered(Part::DataHash, ctx, range, |ctx| {
+            data_hash_step_in_circuit(ctx, gate, &hasher, data_hash, &enc, is_noop)
+        });
     }
 
     let next_root = root(ctx, accounts_root, &markets, &globals);
     vec![prev_root, next_root, prev_data_hash, data_hash]
-}
-
-/// Type bits of the account-touching transactions.
-#[derive(Clone, Copy)]
-struct AccountKinds {
-    deposit: Cell,
-    withdraw: Cell,
-    cover: Cell,
-    trade: Cell,
-    liquidate: Cell,
-    deleverage: Cell,
-}
-
-/// One field of the market the slot names (`m_is` is its one-hot).
-fn pick_market(
-    ctx: &mut Ctx,
-    gate: &impl GateInstructions<Fr>,
-    markets: &[AssignedMarket; MARKETS],
-    m_is: &[Cell],
-    field: fn(&AssignedMarket) -> Cell,
-) -> Cell {
-    let values: Vec<Cell> = markets.iter().map(field).collect();
-    gate.select_by_indicator(ctx, values, m_is.iter().copied())
-}
-
-/// Loads the `i`-th account update of a slot (or an unused, empty one).
-fn load_update(
-    ctx: &mut Ctx,
-    range: &RangeChip<Fr>,
-    depth: usize,
-    slot: &SlotWitness,
-    i: usize,
-) -> (Vec<Cell>, AssignedAccount) {
-    let update = slot.accounts.get(i);
-    let siblings =
-        ctx.assign_witnesses(update.map_or(vec![Fr::zero(); depth], |u| u.path.siblings.clone()));
-    let before = AssignedAccount::load(ctx, range, update.and_then(|u| u.before.as_ref()));
-    (siblings, before)
-}
-
-/// Selects field by field: `if bit { a } else { b }`.
-fn select_account(
-    ctx: &mut Ctx,
-    gate: &impl GateInstructions<Fr>,
-    a: &AssignedAccount,
-    b: &AssignedAccount,
-    bit: Cell,
-) -> AssignedAccount {
-    let mut pick = |x: Cell, y: Cell| gate.select(ctx, x, y, bit);
-    AssignedAccount {
-        exists: pick(a.exists, b.exists),
-        owner_x: pick(a.owner_x, b.owner_x),
-        owner_y: pick(a.owner_y, b.owner_y),
-        nonce: pick(a.nonce, b.nonce),
-        collateral: pick(a.collateral, b.collateral),
-        balances: std::array::from_fn(|m| pick(a.balances[m], b.balances[m])),
-        snapshots: std::array::from_fn(|m| pick(a.snapshots[m], b.snapshots[m])),
-    }
-}
-
-/// A gated Merkle update: when `active`, `before` must be at `bits` under `root`
-/// and the result is the root with `after` there; otherwise `root` unchanged.
-#[allow(clippy::too_many_arguments)]
-fn gated_update(
-    ctx: &mut Ctx,
-    range: &RangeChip<Fr>,
-    hasher: &CircuitHasher,
-    bits: &[Cell],
-    siblings: &[Cell],
-    before: &AssignedAccount,
-    after: &AssignedAccount,
-    root: Cell,
-    active: Cell,
-) -> Cell {
-    let gate = range.gate();
-    // "results stay in range": collateral and positions |x| < 2^63, nonce < 2^40.
-    check_signed63(ctx, range, after.collateral);
-    for b in after.balances {
-        check_signed63(ctx, range, b);
-    }
-    check_bits(ctx, range, after.nonce, 40);
-    let old_leaf = before.leaf(ctx, range, hasher);
-    let new_leaf = after.leaf(ctx, range, hasher);
-    let computed_old = merkle::root_of(ctx, range, hasher, bits, siblings, old_leaf);
-    let mismatch = gate.sub(ctx, computed_old, root);
-    let bad = gate.mul(ctx, mismatch, active);
-    require_zero(ctx, gate, bad, "account is a member of the running root");
-    let computed_new = merkle::root_of(ctx, range, hasher, bits, siblings, new_leaf);
-    gate.select(ctx, computed_new, root, active)
-}
-
-/// A constrained bit: the position moved toward zero without crossing it.
-fn shrank(ctx: &mut Ctx, range: &RangeChip<Fr>, old: Cell, new: Cell) -> Cell {
-    let gate = range.gate();
-    // long: old > 0 and 0 ≤ new < old; short: old < 0 and old < new ≤ 0.
-    let old_minus_one = gate.sub(ctx, old, Constant(Fr::one()));
-    let long = nonneg_flag(ctx, range, old_minus_one, 70);
-    let neg_old = gate.neg(ctx, old);
-    let neg_old_minus_one = gate.sub(ctx, neg_old, Constant(Fr::one()));
-    let short = nonneg_flag(ctx, range, neg_old_minus_one, 70);
-    let new_nonneg = nonneg_flag(ctx, range, new, 70);
-    let neg_new = gate.neg(ctx, new);
-    let new_nonpos = nonneg_flag(ctx, range, neg_new, 70);
-    let toward = gate.sub(ctx, old, new); // > 0 for a long that shrank
-    let toward_minus_one = gate.sub(ctx, toward, Constant(Fr::one()));
-    let long_down = nonneg_flag(ctx, range, toward_minus_one, 70);
-    let away = gate.neg(ctx, toward); // > 0 for a short that shrank
-    let away_minus_one = gate.sub(ctx, away, Constant(Fr::one()));
-    let short_up = nonneg_flag(ctx, range, away_minus_one, 70);
-    let long_ok = gate.and(ctx, long, new_nonneg);
-    let long_ok = gate.and(ctx, long_ok, long_down);
-    let short_ok = gate.and(ctx, short, new_nonpos);
-    let short_ok = gate.and(ctx, short_ok, short_up);
-    gate.or(ctx, long_ok, short_ok)
-}
-
-/// "may hold the position after a fill": healthy at im, or the position only
-/// shrank and healthy at mm (PROTOCOL §6, `Trade`).
-fn may_hold(
-    ctx: &mut Ctx,
-    range: &RangeChip<Fr>,
-    markets: &[AssignedMarket; MARKETS],
-    (margin, im): (&Margin, Cell),
-    old_position: Cell,
-    new_position: Cell,
-) -> Cell {
-    let gate = range.gate();
-    let mm = margin.healthy(ctx, range, markets, MarginLevel::Maintenance);
-    let reduced = shrank(ctx, range, old_position, new_position);
-    let reduced_ok = gate.and(ctx, reduced, mm);
-    gate.or(ctx, im, reduced_ok)
-}
-
-/// The account-touching transactions, gated by their type bits, over two Merkle
-/// updates per slot: A (the single account, or the buyer) then B (the seller),
-/// each under the root the previous one left. Returns the accounts root after.
-///
-/// - `Deposit{account, owner, amount}`: the owner matches an existing account;
-///   amount `0 < x < 2^63`; a new account gets the owner, nonce 0, snapshots = indices.
-/// - `Withdraw{account, amount, nonce}`: account exists, nonce matches, collateral
-///   `≥ 0` and healthy at `im_bp` after; nonce + 1.
-/// - `CoverDeficit{account}`: flat, collateral `< 0`, fund `≥ −collateral`;
-///   fund += collateral, collateral = 0.
-/// - `Trade{market, buyer, seller, base, quote, buyer_fee, seller_fee}`: distinct
-///   existing accounts; price within the band; fees within the cap; each side
-///   may hold its position after; fees to the fee pool.
-#[allow(clippy::too_many_arguments)]
-fn account_slot(
-    ctx: &mut Ctx,
-    range: &RangeChip<Fr>,
-    hasher: &CircuitHasher,
-    depth: usize,
-    slot: &SlotWitness,
-    enc: &[Cell; TX_ENCODING_LEN],
-    kinds: AccountKinds,
-    m_is: &[Cell],
-    markets: &[AssignedMarket; MARKETS],
-    globals: &mut GlobalCells,
-    accounts_root: Cell,
-) -> Cell {
-    let gate = range.gate();
-    let single = gate.sum(ctx, [kinds.deposit, kinds.withdraw, kinds.cover]);
-    // A fill: a trade (A buys from B), a liquidation (A liquidated, B liquidator)
-    // or a deleverage (A bankrupt, B counterparty).
-    let forced_close = gate.add(ctx, kinds.liquidate, kinds.deleverage);
-    let fill = gate.add(ctx, kinds.trade, forced_close);
-    let banded = gate.add(ctx, kinds.trade, kinds.liquidate);
-    let a_active = gate.add(ctx, single, fill);
-    // "account id < 2^depth" (the index bits are the Merkle path's directions).
-    let a_single = gate.mul(ctx, enc[1], single);
-    let a_index = gate.mul_add(ctx, enc[2], fill, a_single);
-    let a_bits = merkle::index_bits(ctx, range, a_index, depth);
-    let b_index = gate.mul(ctx, enc[3], fill);
-    let b_bits = merkle::index_bits(ctx, range, b_index, depth);
-    let (a_siblings, a_before) = load_update(ctx, range, depth, slot, 0);
-    let (b_siblings, b_before) = load_update(ctx, range, depth, slot, 1);
-    // §5: funding first (an empty account settles to snapshots = indices).
-    let a = funding::settle(ctx, range, &a_before, markets);
-    let b = funding::settle(ctx, range, &b_before, markets);
-    let one = ctx.load_constant(Fr::one());
-
-    // "named accounts exist" (all but a deposit's).
-    let a_missing = gate.not(ctx, a_before.exists);
-    let needs_a = gate.sum(ctx, [kinds.withdraw, kinds.cover, fill]);
-    let bad = gate.mul(ctx, a_missing, needs_a);
-    require_zero(ctx, gate, bad, "named account exists");
-    let b_missing = gate.not(ctx, b_before.exists);
-    let bad = gate.mul(ctx, b_missing, fill);
-    require_zero(ctx, gate, bad, "second account exists");
-
-    // Deposit.
-    let (owner_x, owner_y, amount) = (enc[2], enc[3], enc[4]);
-    let existing_deposit = gate.mul(ctx, kinds.deposit, a_before.exists);
-    for (have, want) in [(a_before.owner_x, owner_x), (a_before.owner_y, owner_y)] {
-        let diff = gate.sub(ctx, have, want);
-        let bad = gate.mul(ctx, diff, existing_deposit);
-        require_zero(ctx, gate, bad, "deposit owner matches the account");
-    }
-    let checked_amount = gate.select(ctx, amount, one, kinds.deposit);
-    check_amount(ctx, range, checked_amount);
-    let deposit_amount = gate.mul(ctx, amount, kinds.deposit);
-    let deposited = gate.add(ctx, a.collateral, deposit_amount);
-    let after_deposit =
-        AssignedAccount { exists: one, owner_x, owner_y, collateral: deposited, ..a.clone() };
-
-    // Withdraw.
-    let (w_amount, w_nonce) = (enc[2], enc[3]);
-    let nonce_diff = gate.sub(ctx, a_before.nonce, w_nonce);
-    let bad_nonce = gate.mul(ctx, nonce_diff, kinds.withdraw);
-    require_zero(ctx, gate, bad_nonce, "withdrawal nonce matches");
-    let checked_withdrawal = gate.select(ctx, w_amount, one, kinds.withdraw);
-    check_amount(ctx, range, checked_withdrawal);
-    // Zero outside withdrawals, so the margin below always sees bounded values.
-    let w_amount_used = gate.mul(ctx, w_amount, kinds.withdraw);
-    let remaining = gate.sub(ctx, a.collateral, w_amount_used);
-    assert_nonneg_if(ctx, range, remaining, kinds.withdraw, 64);
-    let next_nonce = gate.add(ctx, a.nonce, Constant(Fr::one()));
-    let after_withdraw = AssignedAccount { collateral: remaining, nonce: next_nonce, ..a.clone() };
-    let margin = Margin::new(ctx, range, &after_withdraw, markets);
-    let healthy = margin.healthy(ctx, range, markets, MarginLevel::Initial);
-    let unhealthy = gate.not(ctx, healthy);
-    let bad = gate.mul(ctx, unhealthy, kinds.withdraw);
-    require_zero(ctx, gate, bad, "withdrawal leaves the account healthy at im");
-
-    // CoverDeficit.
-    for balance in a.balances {
-        let open = gate.mul(ctx, balance, kinds.cover);
-        require_zero(ctx, gate, open, "covered account has no open position");
-    }
-    let deficit = gate.neg(ctx, a.collateral);
-    let deficit_minus_one = gate.sub(ctx, deficit, Constant(Fr::one()));
-    assert_nonneg_if(ctx, range, deficit_minus_one, kinds.cover, 64);
-    let fund_after = gate.add(ctx, globals.insurance_fund, a.collateral);
-    assert_nonneg_if(ctx, range, fund_after, kinds.cover, 64);
-    globals.insurance_fund = gate.select(ctx, fund_after, globals.insurance_fund, kinds.cover);
-    let zero = ctx.load_zero();
-    let after_cover = AssignedAccount { collateral: zero, ..a.clone() };
-
-    // Fills: every input is zeroed outside its type so the arithmetic stays bounded.
-    let f = |ctx: &mut Ctx, i: usize, kind: Cell| gate.mul(ctx, enc[i], kind);
-    let (base, quote) = (f(ctx, 4, fill), f(ctx, 5, fill));
-    let (buyer_fee, seller_fee) = (f(ctx, 6, kinds.trade), f(ctx, 7, kinds.trade));
-    let penalty = f(ctx, 6, kinds.liquidate);
-    let checked_base = gate.select(ctx, base, one, fill);
-    check_amount(ctx, range, checked_base);
-    let checked_quote = gate.select(ctx, quote, one, fill);
-    check_amount(ctx, range, checked_quote);
-    for x in [buyer_fee, seller_fee, penalty] {
-        check_bits(ctx, range, x, 63);
-    }
-    // "the two accounts differ".
-    let same = gate.is_equal(ctx, a_index, b_index);
-    let bad = gate.mul(ctx, same, fill);
-    require_zero(ctx, gate, bad, "the two accounts differ");
-    let price = pick_market(ctx, gate, markets, m_is, |m| m.price);
-    let band = pick_market(ctx, gate, markets, m_is, |m| m.band_bp);
-    let max_fee = pick_market(ctx, gate, markets, m_is, |m| m.max_fee_bp);
-    let liq_fee = pick_market(ctx, gate, markets, m_is, |m| m.liq_fee_bp);
-    // "fill price within the band": 10 000·|quote·2^32 − base·price| ≤ band·base·price.
-    let oracle_value = gate.mul(ctx, base, price);
-    let fill_value = gate.mul(ctx, quote, Constant(Fr::from(1u64 << 32)));
-    let gap = gate.sub(ctx, fill_value, oracle_value);
-    let scaled_gap = gate.mul(ctx, gap, Constant(Fr::from(10_000u64)));
-    let allowance = gate.mul(ctx, band, oracle_value);
-    let over = gate.sub(ctx, allowance, scaled_gap);
-    let under = gate.add(ctx, allowance, scaled_gap);
-    assert_nonneg_if(ctx, range, over, banded, 150);
-    assert_nonneg_if(ctx, range, under, banded, 150);
-    // Trade: "each fee ≤ max_fee_bp of quote": max_fee·quote − 10 000·fee ≥ 0.
-    let fee_room = gate.mul(ctx, max_fee, quote);
-    for fee in [buyer_fee, seller_fee] {
-        let scaled_fee = gate.mul(ctx, fee, Constant(Fr::from(10_000u64)));
-        let slack = gate.sub(ctx, fee_room, scaled_fee);
-        assert_nonneg_if(ctx, range, slack, kinds.trade, 80);
-    }
-    // Liquidation: "penalty ≤ liq_fee_bp of the notional at the oracle price":
-    // liq_fee·base·price − 10 000·penalty·2^32 ≥ 0.
-    let penalty_room = gate.mul(ctx, liq_fee, oracle_value);
-    let scaled_penalty = gate.mul(ctx, penalty, Constant(Fr::from(10_000u64 << 32)));
-    let slack = gate.sub(ctx, penalty_room, scaled_penalty);
-    assert_nonneg_if(ctx, range, slack, kinds.liquidate, 150);
-    // Liquidation: "the liquidated account is liquidatable" (below mm, after funding).
-    let liquidated_margin = Margin::new(ctx, range, &a, markets);
-    let healthy_mm = liquidated_margin.healthy(ctx, range, markets, MarginLevel::Maintenance);
-    let bad = gate.mul(ctx, healthy_mm, kinds.liquidate);
-    require_zero(ctx, gate, bad, "the liquidated account is below maintenance margin");
-    // The liquidated position's sign fixes the direction, so it can only shrink;
-    // "it has a position" and "base ≤ |position|" keep its sign.
-    let position = gate.select_by_indicator(ctx, a.balances, m_is.iter().copied());
-    let position_minus_one = gate.sub(ctx, position, Constant(Fr::one()));
-    let long = nonneg_flag(ctx, range, position_minus_one, 70);
-    let flat = gate.is_zero(ctx, position);
-    let bad = gate.mul(ctx, flat, forced_close);
-    require_zero(ctx, gate, bad, "the closed account has a position in the market");
-    let two_long = gate.mul(ctx, long, Constant(Fr::from(2u64)));
-    let sign = gate.sub(ctx, two_long, Constant(Fr::one())); // +1 long, −1 short
-    let magnitude = gate.mul(ctx, position, sign);
-    let room = gate.sub(ctx, magnitude, base);
-    assert_nonneg_if(ctx, range, room, forced_close, 70);
-    // Deleverage: "bankrupt" (TV < 0), "the fund cannot cover" (fund·2^32 < −TV),
-    // "the counterparty holds the opposite side", "base ≤ |its position|".
-    let solvent = liquidated_margin.solvent(ctx, range);
-    let bad = gate.mul(ctx, solvent, kinds.deleverage);
-    require_zero(ctx, gate, bad, "the deleveraged account is bankrupt");
-    let fund_value = gate.mul(ctx, globals.insurance_fund, Constant(Fr::from(1u64 << 32)));
-    let deficit = gate.neg(ctx, liquidated_margin.total_value);
-    let uncovered = gate.sub(ctx, deficit, fund_value);
-    let uncovered = gate.sub(ctx, uncovered, Constant(Fr::one()));
-    assert_nonneg_if(ctx, range, uncovered, kinds.deleverage, 150);
-    let other = gate.select_by_indicator(ctx, b.balances, m_is.iter().copied());
-    let other_magnitude = gate.mul(ctx, other, sign);
-    let other_magnitude = gate.neg(ctx, other_magnitude); // > 0 iff opposite side
-    let opposite = gate.sub(ctx, other_magnitude, Constant(Fr::one()));
-    assert_nonneg_if(ctx, range, opposite, kinds.deleverage, 70);
-    let other_room = gate.sub(ctx, other_magnitude, base);
-    assert_nonneg_if(ctx, range, other_room, kinds.deleverage, 70);
-    // Direction of A's fill: +1 for a buyer, −sign for a closed account.
-    let liq_dir = gate.mul(ctx, sign, forced_close);
-    let dir = gate.sub(ctx, kinds.trade, liq_dir);
-    // Effects: A gets dir·base and pays dir·quote + its fee or penalty; B the opposite.
-    let a_fee = gate.add(ctx, buyer_fee, penalty);
-    let moved = |ctx: &mut Ctx, acc: &AssignedAccount, side: Fr, fee: Cell| {
-        let signed_dir = gate.mul(ctx, dir, Constant(side));
-        let delta_base = gate.mul(ctx, base, signed_dir);
-        let balances =
-            std::array::from_fn(|m| gate.mul_add(ctx, delta_base, m_is[m], acc.balances[m]));
-        let paid = gate.mul(ctx, quote, signed_dir);
-        let paid = gate.add(ctx, paid, fee);
-        let collateral = gate.sub(ctx, acc.collateral, paid);
-        AssignedAccount { balances, collateral, ..acc.clone() }
-    };
-    let a_filled = moved(ctx, &a, Fr::one(), a_fee);
-    let b_filled = moved(ctx, &b, -Fr::one(), seller_fee);
-    // Each filled side's margin, computed once for every rule that needs it.
-    let a_margin = Margin::new(ctx, range, &a_filled, markets);
-    let b_margin = Margin::new(ctx, range, &b_filled, markets);
-    let a_im = a_margin.healthy(ctx, range, markets, MarginLevel::Initial);
-    let b_im = b_margin.healthy(ctx, range, markets, MarginLevel::Initial);
-    // Trade: "each side may hold its position after the fill".
-    for (before, after, margin) in
-        [(&a, &a_filled, (&a_margin, a_im)), (&b, &b_filled, (&b_margin, b_im))]
-    {
-        let old = gate.select_by_indicator(ctx, before.balances, m_is.iter().copied());
-        let new = gate.select_by_indicator(ctx, after.balances, m_is.iter().copied());
-        let ok = may_hold(ctx, range, markets, margin, old, new);
-        let not_ok = gate.not(ctx, ok);
-        let bad = gate.mul(ctx, not_ok, kinds.trade);
-        require_zero(ctx, gate, bad, "each side may hold its position after the fill");
-    }
-    // Liquidation: "the liquidator is healthy at im after".
-    let not_ok = gate.not(ctx, b_im);
-    let bad = gate.mul(ctx, not_ok, kinds.liquidate);
-    require_zero(ctx, gate, bad, "the liquidator is healthy at im after");
-    // Deleverage: "quote is the bankruptcy price" (0 ≤ TV(A) < 2^32 after) and
-    // "the counterparty stays solvent" (TV(B) ≥ 0 after).
-    assert_nonneg_if(ctx, range, a_margin.total_value, kinds.deleverage, 150);
-    let below_one = gate.sub(ctx, Constant(Fr::from((1u64 << 32) - 1)), a_margin.total_value);
-    assert_nonneg_if(ctx, range, below_one, kinds.deleverage, 150);
-    assert_nonneg_if(ctx, range, b_margin.total_value, kinds.deleverage, 150);
-    let fees = gate.add(ctx, buyer_fee, seller_fee);
-    let pool = gate.add(ctx, globals.fee_pool, fees);
-    range.range_check(ctx, pool, 63);
-    globals.fee_pool = pool; // fees are zero outside trades
-    let fund = gate.add(ctx, globals.insurance_fund, penalty);
-    range.range_check(ctx, fund, 63);
-    globals.insurance_fund = fund; // the penalty is zero outside liquidations
-
-    // The new accounts: by type, or unchanged when not touched.
-    let a_after = select_account(ctx, gate, &after_deposit, &a_before, kinds.deposit);
-    let a_after = select_account(ctx, gate, &after_withdraw, &a_after, kinds.withdraw);
-    let a_after = select_account(ctx, gate, &after_cover, &a_after, kinds.cover);
-    let a_after = select_account(ctx, gate, &a_filled, &a_after, fill);
-    let b_after = select_account(ctx, gate, &b_filled, &b_before, fill);
-
-    let root = gated_update(
-        ctx,
-        range,
-        hasher,
-        &a_bits,
-        &a_siblings,
-        &a_before,
-        &a_after,
-        accounts_root,
-        a_active,
-    );
-    gated_update(ctx, range, hasher, &b_bits, &b_siblings, &b_before, &b_after, root, fill)
-}
-
-/// `PriceUpdate{market, price, timestamp}` and `FundingTick{market, index,
-/// timestamp}` (fields 1..4 of the encoding), gated by their type bits.
-fn oracle_slot(
-    ctx: &mut Ctx,
-    range: &RangeChip<Fr>,
-    markets: &mut [AssignedMarket; MARKETS],
-    enc: &[Cell; TX_ENCODING_LEN],
-    m_is: &[Cell],
-    is_price: Cell,
-    is_funding: Cell,
-) {
-    let gate = range.gate();
-    let active = gate.add(ctx, is_price, is_funding);
-    let price = pick_market(ctx, gate, markets, m_is, |m| m.price);
-    let price_ts = pick_market(ctx, gate, markets, m_is, |m| m.price_ts);
-    let index = pick_market(ctx, gate, markets, m_is, |m| m.funding_index);
-    let funding_ts = pick_market(ctx, gate, markets, m_is, |m| m.funding_ts);
-    let rate = pick_market(ctx, gate, markets, m_is, |m| m.max_funding_rate);
-    let (value, timestamp) = (enc[2], enc[3]);
-
-    // "timestamp < 2^40" for both oracle types.
-    let ts = gate.mul(ctx, timestamp, active);
-    range.range_check(ctx, ts, 40);
-    // PriceUpdate: "price < 2^64", "price > 0", "timestamp > price_ts".
-    let p = gate.mul(ctx, value, is_price);
-    range.range_check(ctx, p, 64);
-    let zero_price = gate.is_zero(ctx, value);
-    let bad = gate.mul(ctx, zero_price, is_price);
-    require_zero(ctx, gate, bad, "price is positive");
-    let newer = gate.sub(ctx, timestamp, price_ts);
-    let newer = gate.sub(ctx, newer, Constant(Fr::one()));
-    assert_nonneg_if(ctx, range, newer, is_price, 40);
-    // FundingTick: "|index| < 2^63", "timestamp > funding_ts", and the rate bound
-    // |index − funding_index|·2^32 ≤ max_funding_rate·price·(timestamp − funding_ts).
-    let i = gate.mul(ctx, value, is_funding);
-    check_signed63(ctx, range, i);
-    let elapsed = gate.sub(ctx, timestamp, funding_ts);
-    let newer = gate.sub(ctx, elapsed, Constant(Fr::one()));
-    assert_nonneg_if(ctx, range, newer, is_funding, 40);
-    let delta = gate.sub(ctx, value, index);
-    let scaled_delta = gate.mul(ctx, delta, Constant(Fr::from(1u64 << 32)));
-    let allowance = gate.mul(ctx, rate, price);
-    let allowance = gate.mul(ctx, allowance, elapsed);
-    let up = gate.sub(ctx, allowance, scaled_delta);
-    let down = gate.add(ctx, allowance, scaled_delta);
-    assert_nonneg_if(ctx, range, up, is_funding, FUNDING_BOUND_BITS);
-    assert_nonneg_if(ctx, range, down, is_funding, FUNDING_BOUND_BITS);
-
-    // Effects: the selected market takes the new values.
-    for (m, market) in markets.iter_mut().enumerate() {
-        let set_price = gate.mul(ctx, is_price, m_is[m]);
-        let set_funding = gate.mul(ctx, is_funding, m_is[m]);
-        market.price = gate.select(ctx, value, market.price, set_price);
-        market.price_ts = gate.select(ctx, timestamp, market.price_ts, set_price);
-        market.funding_index = gate.select(ctx, value, market.funding_index, set_funding);
-        market.funding_ts = gate.select(ctx, timestamp, market.funding_ts, set_funding);
-    }
 }
 
 /// A builder with the chunk laid out and its public inputs assigned to the
@@ -908,6 +375,11 @@ mod tests {
     /// point). Every other part of the witness stays consistent — paths, earlier
     /// and later slots — so a proof can only fail on the forged rule.
     fn replay(forced: Option<Forgery<'_>>) -> Vec<ChunkWitness> {
+        replay_in(forced, SLOTS)
+    }
+
+    /// [`replay`] cut into chunks of `slots` slots.
+    fn replay_in(forced: Option<Forgery<'_>>, slots: usize) -> Vec<ChunkWitness> {
         let (mut state, txs) = setup();
         let mut batch = state.begin_batch();
         for (i, tx) in txs.iter().enumerate() {
@@ -924,7 +396,13 @@ mod tests {
             }
         }
         let out = batch.close(&state);
-        chunk_witnesses(&out, &params(), DEPTH, SLOTS)
+        chunk_witnesses(&out, &params(), DEPTH, slots)
+    }
+
+    /// A one-slot chunk whose withdrawal leaves the account below initial margin.
+    fn forged_one_slot() -> ChunkWitness {
+        let effect = withdraw_effect(2, 13_000);
+        replay_in(Some((7, withdraw(2, 13_000, 0), &effect)), 1).swap_remove(7)
     }
 
     fn proven_batch() -> Vec<ChunkWitness> {
@@ -1014,13 +492,16 @@ mod tests {
         let w = &chunks[0];
         let (ok, outputs) = mock(w, Some(w.instance.to_vec()));
         assert!(ok);
-        assert_eq!(outputs, Instance {
-            prev_state_root: out.prev_state_root,
-            next_state_root: out.header_state_root,
-            prev_data_hash: out.prev_state_root,
-            next_data_hash: out.prev_state_root,
-        }
-        .to_vec());
+        assert_eq!(
+            outputs,
+            Instance {
+                prev_state_root: out.prev_state_root,
+                next_state_root: out.header_state_root,
+                prev_data_hash: out.prev_state_root,
+                next_data_hash: out.prev_state_root,
+            }
+            .to_vec()
+        );
         assert_ne!(out.header_state_root, out.prev_state_root);
         let mut skipped = w.instance;
         skipped.next_state_root = out.prev_state_root;
@@ -1050,33 +531,26 @@ mod tests {
 
     #[test]
     fn real_keygen_prove_verify_with_a_development_srs() {
-        use halo2_base::halo2_proofs::halo2curves::bn256::Bn256;
-        use halo2_base::halo2_proofs::plonk::{keygen_pk, keygen_vk};
-        use halo2_base::halo2_proofs::poly::kzg::commitment::ParamsKZG;
-        use halo2_base::utils::testing::{check_proof_with_instances, gen_proof_with_instances};
-        use rand::SeedableRng;
+        use super::super::proof::{insecure_dev_srs, keygen, prove, verify};
 
         let chunks = one_slot_chunks();
         let k = 16;
-        // INSECURE development SRS (fixed seed): fine for a test, never for value.
-        let srs = ParamsKZG::<Bn256>::setup(k as u32, rand_chacha::ChaCha20Rng::seed_from_u64(0));
+        let srs = insecure_dev_srs(k as u32);
         // Keys from one chunk (a deposit) prove another (the trade): the circuit's
         // shape does not depend on the transaction type.
-        let (keygen, _) = builder(CircuitBuilderStage::Keygen, k, &chunks[0]);
-        let config = keygen.config_params.clone();
-        let vk = keygen_vk(&srs, &keygen).unwrap();
-        let pk = keygen_pk(&srs, vk, &keygen).unwrap();
-        // Keygen fixes how the virtual cells break across columns; the prover reuses it.
-        let break_points = keygen.break_points();
+        let keys = keygen(&srs, k, &chunks[0]).unwrap();
         let trade = &chunks[8];
         assert!(matches!(trade.slots[0].tx, Some(Transaction::Trade(_))));
-        let instance = trade.instance.to_vec();
-        let prover = prover_builder(config, break_points, trade);
-        let proof = gen_proof_with_instances(&srs, &pk, prover, &[&instance]);
-        check_proof_with_instances(&srs, pk.get_vk(), &proof, &[&instance], true);
-        let mut wrong = instance.clone();
-        wrong[super::super::public::NEXT_STATE_ROOT] += Fr::one();
-        check_proof_with_instances(&srs, pk.get_vk(), &proof, &[&wrong], false);
+        let proof = prove(&srs, &keys, trade).unwrap();
+        verify(&srs, keys.vk(), &proof, &trade.instance).unwrap();
+        let mut wrong = trade.instance;
+        wrong.next_state_root += Fr::one();
+        assert!(verify(&srs, keys.vk(), &proof, &wrong).is_err());
+        // A witness that breaks a rule yields a proof that does not verify.
+        let forged = forged_one_slot();
+        assert!(!rules_hold(&forged));
+        let bad = prove(&srs, &keys, &forged).unwrap();
+        assert!(verify(&srs, keys.vk(), &bad, &forged.instance).is_err());
         eprintln!("chunk of 1 slot at depth {DEPTH}, k = {k}: proof {} bytes", proof.len());
     }
 

@@ -1,26 +1,34 @@
-//! The halo2 state-transition circuit — **in progress** (see
-//! `docs/CIRCUIT-DESIGN.md` for the plan and what exists).
+//! The halo2 state-transition circuit (PROTOCOL §7): a chunk of `S` slots
+//! proves the state moved from `prev_state_root` to `next_state_root` under
+//! every v1 rule. See `docs/CIRCUIT-DESIGN.md` for the design and its costs.
 //!
-//! Built so far: [`chunk`] (the chunk circuit for no-ops and all eight v1
-//! transactions, checked against the native applier) on top
-//! of the gadgets every slot needs, each with MockProver tests that
-//! tamper one value and expect failure: [`hash`] (Poseidon behind one
-//! interface), [`num`] (range-checked protocol numbers), [`arith`] (sound
-//! comparisons), [`merkle`] (membership and update along one path), [`account`]
-//! and [`market`] (cells and hashes), [`funding`] (§5 settlement), [`margin`]
-//! (§4 health and solvency), and [`public`] (public-input layout and the
-//! data-hash chain, natively and in-circuit).
+//! - [`chunk`]: the chunk (state opened and re-hashed, slots, batch-number step)
+//!   and [`chunk::chunk_witnesses`], which cuts a native batch into chunks;
+//! - [`slot`]: one slot (type one-hot, two gated Merkle updates, funding);
+//! - [`tx`]: each transaction's constraints, one file per transaction;
+//! - [`public`]: the public-input layout and the data-hash chain;
+//! - [`proof`]: keygen, proving and verification with KZG;
+//! - [`cost`]: cells per part, for the cost report (`benches/chunk.rs`);
+//! - gadgets, each with MockProver tests that tamper one value and expect
+//!   failure: [`hash`] (Poseidon behind one interface), [`num`] (range-checked
+//!   protocol numbers), [`arith`] (sound comparisons), [`merkle`] (membership
+//!   and update along one path), [`account`] and [`market`] (cells and hashes),
+//!   [`funding`] (§5 settlement), [`margin`] (§4 health and solvency).
 
 pub mod account;
 pub mod arith;
 pub mod chunk;
+pub mod cost;
 pub mod funding;
 pub mod hash;
 pub mod margin;
 pub mod market;
 pub mod merkle;
 pub mod num;
+pub mod proof;
 pub mod public;
+pub mod slot;
+pub mod tx;
 
 /// The context type every gadget takes first.
 pub type Ctx = halo2_base::Context<crate::Fr>;
