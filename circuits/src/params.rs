@@ -27,10 +27,12 @@ pub const TX_ENCODING_LEN: usize = 8;
 
 /// Transaction slots per chunk proof at the production depth. Chosen with
 /// [`CHUNK_K`] from the cost report (`cargo bench -p clearproof-circuits --bench
-/// chunk`; trade-off in `docs/CIRCUIT-DESIGN.md`): 4 slots fill 93 % of the rows
-/// of 9 advice columns at `2^18`, and the chunk's fixed cost (opening and
-/// re-hashing the markets) is 6 % of it.
+/// chunk`; the measured sweep is in `docs/CIRCUIT-DESIGN.md`): 4 slots fill
+/// 98.5 % of the rows of 17 advice columns at `2^17`; the chunk's fixed cost
+/// (opening and re-hashing the markets) is 6 % of it.
 pub const CHUNK_SLOTS: usize = 4;
 
-/// `log2` of the rows of a chunk circuit at the production depth.
-pub const CHUNK_K: usize = 18;
+/// `log2` of the rows of a chunk circuit at the production depth: the fastest
+/// proving per trade short of `2^16`, which proves 13 % faster but doubles the
+/// proof (10.7 KB) and adds a third to verification.
+pub const CHUNK_K: usize = 17;

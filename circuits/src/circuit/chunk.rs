@@ -416,68 +416,87 @@ mod tests {
         chunk_witnesses(&out, &params(), DEPTH, 1)
     }
 
-    /// Random valid batches from the native applier (candidates it rejects are
-    /// simply not in the batch): every chunk is satisfied and its public inputs
-    /// are the native roots and data hashes.
-    #[test]
-    fn random_native_batches_are_proven_with_native_roots() {
-        use rand::{Rng, SeedableRng};
-        let mut rng = rand::rngs::StdRng::seed_from_u64(2026);
-        let (mut state, _) = setup();
-        let mut ts = T0 + 100;
-        let mut nonces = std::collections::HashMap::<u32, i128>::new();
-        for _batch in 0..2 {
-            let mut txs = Vec::new();
-            while txs.len() < 24 {
-                let (a, b) = (rng.gen_range(1..=7u32), rng.gen_range(1..=7u32));
-                let m = rng.gen_range(0..4u8);
-                let units = (state.market(mkt(m)).state.price.get() >> 32) as i128;
-                txs.push(match rng.gen_range(0..10) {
-                    0 => deposit(
-                        rng.gen_range(1..=9),
-                        rng.gen_range(1..=9),
-                        rng.gen_range(1..50_000),
-                    ),
-                    1 => {
-                        let nonce = nonces.entry(a).or_insert(0);
-                        withdraw(a, rng.gen_range(1..2_000), *nonce)
-                    }
-                    2 => {
-                        ts += 1;
-                        price(m, (units as u32 * rng.gen_range(90..110) / 100).max(1), ts)
-                    }
-                    3 => {
-                        ts += 1;
-                        let index = state.market(mkt(m)).state.funding_index.get() as i128;
-                        tick(m, index + rng.gen_range(-1_000_000..1_000_000), ts)
-                    }
-                    4 => Transaction::CoverDeficit(CoverDeficit { account: id(a) }),
-                    _ => {
-                        let lots = rng.gen_range(1..50);
-                        let quote = lots * units * rng.gen_range(96..105) / 100;
-                        trade(m, a, b, lots, quote.max(1), rng.gen_range(0..3), rng.gen_range(0..3))
-                    }
-                });
+    /// One candidate transaction of a random batch: a kind and raw numbers that
+    /// [`candidate`] turns into a transaction against the current state.
+    type Intent = (u8, u32, u32, u8, u32, u32);
+
+    /// The transaction an intent names (the native applier may still reject it).
+    fn candidate(
+        state: &State,
+        (kind, a, b, m, x, y): Intent,
+        ts: &mut u64,
+        nonces: &std::collections::HashMap<u32, i128>,
+    ) -> Transaction {
+        let units = (state.market(mkt(m)).state.price.get() >> 32) as i128;
+        let (x, y) = (i128::from(x), i128::from(y));
+        match kind {
+            0 => deposit(a + 2, (b + 2) as u8, 1 + x % 50_000),
+            1 => withdraw(a, 1 + x % 2_000, nonces.get(&a).copied().unwrap_or(0)),
+            2 => {
+                *ts += 1;
+                price(m, ((units * (90 + x % 20) / 100).max(1)) as u32, *ts)
             }
-            let out = state.apply_batch(&txs);
-            for w in &out.witnesses {
-                if let Transaction::Withdraw(wd) = &w.tx {
-                    *nonces.entry(wd.account.get()).or_insert(0) += 1;
+            3 => {
+                *ts += 1;
+                let index = state.market(mkt(m)).state.funding_index.get() as i128;
+                tick(m, index + x % 2_000_000 - 1_000_000, *ts)
+            }
+            4 => Transaction::CoverDeficit(CoverDeficit { account: id(a) }),
+            _ => {
+                let lots = 1 + x % 49;
+                let quote = lots * units * (96 + y % 9) / 100;
+                trade(m, a, b, lots, quote.max(1), y % 3, (x + y) % 3)
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 3,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        /// Random valid batches from the native applier (candidates it rejects are
+        /// simply not in the batch), two batches in a row: every chunk is satisfied
+        /// and its public inputs are the native roots and data hashes.
+        #[test]
+        fn random_native_batches_are_proven_with_native_roots(
+            batches in proptest::collection::vec(
+                proptest::collection::vec(
+                    (0..10u8, 1..=7u32, 1..=7u32, 0..4u8, proptest::prelude::any::<u32>(),
+                     proptest::prelude::any::<u32>()),
+                    20,
+                ),
+                2,
+            )
+        ) {
+            let (mut state, _) = setup();
+            let mut ts = T0 + 100;
+            let mut nonces = std::collections::HashMap::<u32, i128>::new();
+            for intents in batches {
+                let mut batch = state.begin_batch();
+                for intent in intents {
+                    let tx = candidate(&state, intent, &mut ts, &nonces);
+                    if let Ok(w) = batch.apply(&mut state, &tx) {
+                        if let Transaction::Withdraw(wd) = &w.tx {
+                            *nonces.entry(wd.account.get()).or_insert(0) += 1;
+                        }
+                    }
                 }
+                let out = batch.close(&state);
+                let kinds: Vec<_> = out.applied().map(Transaction::kind).collect();
+                eprintln!("{} of 20 candidates applied: {kinds:?}", kinds.len());
+                let chunks = chunk_witnesses(&out, &params(), DEPTH, SLOTS);
+                for (i, w) in chunks.iter().enumerate() {
+                    let (ok, outputs) = mock(w, Some(w.instance.to_vec()));
+                    proptest::prop_assert_eq!(&outputs, &w.instance.to_vec(), "chunk {}", i);
+                    proptest::prop_assert!(ok, "chunk {} of a valid batch must be satisfied", i);
+                }
+                proptest::prop_assert_eq!(chunks[0].instance.prev_state_root, out.prev_state_root);
+                let last = chunks.last().unwrap().instance;
+                proptest::prop_assert_eq!(last.next_state_root, out.next_state_root);
+                proptest::prop_assert_eq!(last.next_data_hash, out.data_hash);
             }
-            let kinds: std::collections::BTreeSet<_> =
-                out.applied().map(Transaction::kind).collect();
-            eprintln!("{} of {} valid: {kinds:?}", out.witnesses.len(), txs.len());
-            assert!(kinds.contains("trade") && kinds.contains("withdraw"), "{kinds:?}");
-            let chunks = chunk_witnesses(&out, &params(), DEPTH, SLOTS);
-            for (i, w) in chunks.iter().enumerate() {
-                let (ok, outputs) = mock(w, Some(w.instance.to_vec()));
-                assert_eq!(outputs, w.instance.to_vec(), "chunk {i}: native public inputs");
-                assert!(ok, "chunk {i} of a valid batch must be satisfied");
-            }
-            assert_eq!(chunks[0].instance.prev_state_root, out.prev_state_root);
-            assert_eq!(chunks.last().unwrap().instance.next_state_root, out.next_state_root);
-            assert_eq!(chunks.last().unwrap().instance.next_data_hash, out.data_hash);
         }
     }
 
