@@ -883,6 +883,27 @@ mod tests {
     }
 
     #[test]
+    fn liquidation_that_grows_the_position_is_rejected() {
+        // A witness in which the liquidated long buys 10 more lots instead of
+        // selling: the circuit derives the direction from the position's sign, so
+        // its account after differs from the witness's and the liquidator's leaf is
+        // no longer under the root the liquidated update left.
+        let grows = |s: &State| {
+            let t = liquidate(0, 1, 3, 10, 880, 0);
+            let mut effect = liquidation_effect(t)(s);
+            let grown = |a: &crate::state::Account, lots: i128, paid: i128| {
+                crate::tx::moved(a, mkt(0), lots, paid).unwrap()
+            };
+            effect.accounts[0].1 = grown(&settled(s, 1), 10, 880);
+            effect.accounts[1].1 = grown(&settled(s, 3), -10, -880);
+            effect
+        };
+        let tx = liquidate(0, 1, 3, 10, 880, 0);
+        assert!(rules_hold(&forged(3, tx.clone(), liquidation_effect(tx.clone()))));
+        assert!(!rules_hold(&forged(3, tx, grows)));
+    }
+
+    #[test]
     fn penalty_above_cap_is_rejected() {
         // 1 % of 900 lots at 88 is 792.
         assert!(rules_hold(&forged_liquidation(liquidate(0, 1, 3, 900, 79_200, 792))));
