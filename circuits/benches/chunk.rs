@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use clearproof_circuits::circuit::chunk::{builder, chunk_witnesses, ChunkWitness};
 use clearproof_circuits::circuit::cost::{measure, Cost, Part};
-use clearproof_circuits::circuit::proof::{insecure_dev_srs, keygen, prove, verify};
+use clearproof_circuits::circuit::proof::{insecure_dev_srs, keygen, prove, verify, CircuitParams};
 use clearproof_circuits::params::{ACCOUNT_TREE_DEPTH, CHUNK_K, CHUNK_SLOTS, MARKETS};
 use clearproof_circuits::signature::SecretKey;
 use clearproof_circuits::state::{Genesis, Market, MarketParams, MarketState, State};
@@ -66,7 +66,7 @@ fn trade_chunks(trades: usize, slots: usize) -> Vec<ChunkWitness> {
         .collect();
     let out = state.apply_batch(&trades);
     assert_eq!(out.witnesses.len(), trades.len(), "every trade applies");
-    chunk_witnesses(&out, &params(), ACCOUNT_TREE_DEPTH, slots)
+    chunk_witnesses(&out, slots)
 }
 
 struct Layout {
@@ -176,7 +176,8 @@ fn main() {
     let srs = insecure_dev_srs(k as u32);
     println!("\nINSECURE development SRS (fixed seed), 2^{k}: {:.1} s", t.elapsed().as_secs_f64());
     let t = Instant::now();
-    let keys = keygen(&srs, k, &chunks[0]).unwrap();
+    let params = CircuitParams { depth, slots, k: k as u32 };
+    let keys = keygen(&srs, &params).unwrap();
     println!("keygen (vk + pk): {:.1} s", t.elapsed().as_secs_f64());
     let t = Instant::now();
     let proof = prove(&srs, &keys, &chunks[1]).unwrap();

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::params::{MARKETS, TX_ENCODING_LEN};
 use crate::poseidon;
-use crate::state::{leaf_of, Account, Globals, MarketState, State};
+use crate::state::{leaf_of, Account, Globals, MarketParams, MarketState, State};
 use crate::tree::MerklePath;
 use crate::tx::{Effect, Transaction, TxError, Withdrawal};
 use crate::types::AccountId;
@@ -89,6 +89,10 @@ pub struct BatchOutput {
     /// State root before the batch.
     #[serde(with = "crate::serde_fr")]
     pub prev_state_root: Fr,
+    /// Depth of the account tree.
+    pub tree_depth: usize,
+    /// The markets' genesis parameters (they never change).
+    pub market_params: [MarketParams; MARKETS],
     /// Accounts root at the batch's start.
     #[serde(with = "crate::serde_fr")]
     pub accounts_root_before: Fr,
@@ -194,6 +198,7 @@ impl State {
         let prev_state_root = self.root();
         let accounts_root_before = self.accounts_root();
         let markets_before = market_states(self);
+        let market_params = std::array::from_fn(|m| self.markets()[m].params);
         let globals_before = *self.globals();
         let mut globals = globals_before;
         globals.batch_number += 1;
@@ -201,6 +206,8 @@ impl State {
         OpenBatch {
             batch_number: globals.batch_number,
             prev_state_root,
+            tree_depth: self.tree().depth(),
+            market_params,
             accounts_root_before,
             markets_before,
             globals_before,
@@ -229,6 +236,8 @@ impl State {
 pub struct OpenBatch {
     batch_number: u64,
     prev_state_root: Fr,
+    tree_depth: usize,
+    market_params: [MarketParams; MARKETS],
     accounts_root_before: Fr,
     markets_before: [MarketState; MARKETS],
     globals_before: Globals,
@@ -283,6 +292,8 @@ impl OpenBatch {
         BatchOutput {
             batch_number: self.batch_number,
             prev_state_root: self.prev_state_root,
+            tree_depth: self.tree_depth,
+            market_params: self.market_params,
             accounts_root_before: self.accounts_root_before,
             markets_before: self.markets_before,
             globals_before: self.globals_before,

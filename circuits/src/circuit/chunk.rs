@@ -21,7 +21,7 @@ use super::slot::{self, GlobalCells};
 use super::{Cell, Ctx};
 use crate::batch::{AccountUpdate, BatchOutput, TxWitness};
 use crate::params::MARKETS;
-use crate::state::{Globals, Market, MarketParams, MarketState};
+use crate::state::{Globals, Market, MarketState};
 use crate::tx::Transaction;
 use crate::Fr;
 
@@ -55,19 +55,15 @@ pub struct ChunkWitness {
 }
 
 /// Cuts a batch's applied transactions into chunks of `slots` slots (the last
-/// padded with no-ops; an empty batch is one chunk of no-ops). `params` are the
-/// markets' genesis parameters. The first chunk starts at the batch's
+/// padded with no-ops; an empty batch is one chunk of no-ops). The first chunk
+/// starts at the batch's
 /// `prev_state_root`, before the `batch_number` increment, with the data hash
 /// equal to that root; the circuit makes the increment there.
-pub fn chunk_witnesses(
-    batch: &BatchOutput,
-    params: &[MarketParams; MARKETS],
-    depth: usize,
-    slots: usize,
-) -> Vec<ChunkWitness> {
+pub fn chunk_witnesses(batch: &BatchOutput, slots: usize) -> Vec<ChunkWitness> {
     assert!(slots > 0, "a chunk has at least one slot");
+    let depth = batch.tree_depth;
     let markets = |states: &[MarketState; MARKETS]| -> [Market; MARKETS] {
-        std::array::from_fn(|m| Market { params: params[m], state: states[m] })
+        std::array::from_fn(|m| Market { params: batch.market_params[m], state: states[m] })
     };
     let mut chunks: Vec<&[TxWitness]> = batch.witnesses.chunks(slots).collect();
     if chunks.is_empty() {
@@ -210,7 +206,7 @@ pub fn prover_builder(
 mod tests {
     use super::*;
     use crate::signature::SecretKey;
-    use crate::state::{Genesis, MarketState, State};
+    use crate::state::{Genesis, MarketParams, MarketState, State};
     use crate::tx::Effect;
     use crate::tx::*;
     use crate::types::*;
@@ -396,7 +392,7 @@ mod tests {
             }
         }
         let out = batch.close(&state);
-        chunk_witnesses(&out, &params(), DEPTH, slots)
+        chunk_witnesses(&out, slots)
     }
 
     /// A one-slot chunk whose withdrawal leaves the account below initial margin.
@@ -413,7 +409,7 @@ mod tests {
     fn one_slot_chunks() -> Vec<ChunkWitness> {
         let (mut state, txs) = setup();
         let out = state.apply_batch(&txs);
-        chunk_witnesses(&out, &params(), DEPTH, 1)
+        chunk_witnesses(&out, 1)
     }
 
     /// One candidate transaction of a random batch: a kind and raw numbers that
@@ -486,7 +482,7 @@ mod tests {
                 let out = batch.close(&state);
                 let kinds: Vec<_> = out.applied().map(Transaction::kind).collect();
                 eprintln!("{} of 20 candidates applied: {kinds:?}", kinds.len());
-                let chunks = chunk_witnesses(&out, &params(), DEPTH, SLOTS);
+                let chunks = chunk_witnesses(&out, SLOTS);
                 for (i, w) in chunks.iter().enumerate() {
                     let (ok, outputs) = mock(w, Some(w.instance.to_vec()));
                     proptest::prop_assert_eq!(&outputs, &w.instance.to_vec(), "chunk {}", i);
@@ -506,7 +502,7 @@ mod tests {
     fn an_empty_batch_increments_the_batch_number() {
         let (mut state, _) = setup();
         let out = state.apply_batch(&[]);
-        let chunks = chunk_witnesses(&out, &params(), DEPTH, SLOTS);
+        let chunks = chunk_witnesses(&out, SLOTS);
         assert_eq!(chunks.len(), 1);
         let w = &chunks[0];
         let (ok, outputs) = mock(w, Some(w.instance.to_vec()));
@@ -550,14 +546,14 @@ mod tests {
 
     #[test]
     fn real_keygen_prove_verify_with_a_development_srs() {
-        use super::super::proof::{insecure_dev_srs, keygen, prove, verify};
+        use super::super::proof::{insecure_dev_srs, keygen, prove, verify, CircuitParams};
 
         let chunks = one_slot_chunks();
         let k = 16;
         let srs = insecure_dev_srs(k as u32);
-        // Keys from one chunk (a deposit) prove another (the trade): the circuit's
-        // shape does not depend on the transaction type.
-        let keys = keygen(&srs, k, &chunks[0]).unwrap();
+        // Keys from a chunk of no-ops prove a trade: the circuit's shape does not
+        // depend on the transaction type.
+        let keys = keygen(&srs, &CircuitParams { depth: DEPTH, slots: 1, k: k as u32 }).unwrap();
         let trade = &chunks[8];
         assert!(matches!(trade.slots[0].tx, Some(Transaction::Trade(_))));
         let proof = prove(&srs, &keys, trade).unwrap();

@@ -19,11 +19,55 @@ use halo2_base::halo2_proofs::transcript::{
     Blake2bRead, Blake2bWrite, Challenge255, TranscriptReadBuffer, TranscriptWriterBuffer,
 };
 
-use super::chunk::{builder, prover_builder, ChunkWitness};
+use serde::{Deserialize, Serialize};
+
+use super::chunk::{builder, chunk_witnesses, prover_builder, ChunkWitness};
 use super::public::Instance;
+use crate::params::{ACCOUNT_TREE_DEPTH, CHUNK_K, CHUNK_SLOTS, MARKETS};
+use crate::signature::SecretKey;
+use crate::state::{Genesis, Market, MarketParams, MarketState, State};
+use crate::types::{FundingRate, Price, Quote, Timestamp};
 
 /// The KZG structured reference string.
 pub type Srs = ParamsKZG<Bn256>;
+
+/// What fixes a chunk circuit's shape, and so its keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CircuitParams {
+    /// Account tree depth.
+    pub depth: usize,
+    /// Transaction slots per chunk.
+    pub slots: usize,
+    /// `log2` of the number of rows.
+    pub k: u32,
+}
+
+impl CircuitParams {
+    /// The production circuit: depth 24, [`CHUNK_SLOTS`] slots, `2^`[`CHUNK_K`] rows.
+    pub const PRODUCTION: Self =
+        Self { depth: ACCOUNT_TREE_DEPTH, slots: CHUNK_SLOTS, k: CHUNK_K as u32 };
+
+    /// A short name for file names and logs: `d24-s4-k17`.
+    pub fn id(&self) -> String {
+        format!("d{}-s{}-k{}", self.depth, self.slots, self.k)
+    }
+
+    /// A chunk of no-ops of this shape (keygen only needs the shape).
+    pub fn shape(&self) -> ChunkWitness {
+        let oracle = SecretKey::from_bytes([1; 32]).expect("valid seed").public_key();
+        let rate = FundingRate::new(0).expect("in range");
+        let market = Market {
+            params: MarketParams::standard(oracle, rate),
+            state: MarketState::at(Price::from_units(1), Timestamp::new(0).expect("in range")),
+        };
+        let genesis = Genesis {
+            markets: [market; MARKETS],
+            insurance_fund: Quote::new(0).expect("in range"),
+        };
+        let mut state = State::genesis_with_depth(&genesis, self.depth).expect("valid depth");
+        chunk_witnesses(&state.apply_batch(&[]), self.slots).remove(0)
+    }
+}
 
 /// A chunk circuit's proving key and the layout it fixes.
 pub struct ChunkKeys {
@@ -42,10 +86,9 @@ impl ChunkKeys {
     }
 }
 
-/// Generates the keys for chunks shaped like `shape` (its tree depth and number of
-/// slots) at `2^k` rows; `srs` must have at least `k`.
-pub fn keygen(srs: &Srs, k: usize, shape: &ChunkWitness) -> Result<ChunkKeys, Error> {
-    let (circuit, _) = builder(CircuitBuilderStage::Keygen, k, shape);
+/// Generates the keys for chunks of `params`; `srs` must have `params.k`.
+pub fn keygen(srs: &Srs, params: &CircuitParams) -> Result<ChunkKeys, Error> {
+    let (circuit, _) = builder(CircuitBuilderStage::Keygen, params.k as usize, &params.shape());
     let config = circuit.config_params.clone();
     let vk = keygen_vk(srs, &circuit)?;
     let pk = keygen_pk(srs, vk, &circuit)?;
