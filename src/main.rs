@@ -7,16 +7,23 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use clearproof::devnet;
+use clearproof_circuits::circuit::proof::CircuitParams;
 use clearproof_circuits::params::ACCOUNT_TREE_DEPTH;
 use clearproof_circuits::signature::{PublicKey, SecretKey};
 use clearproof_circuits::state::Genesis;
 use clearproof_circuits::types::*;
+use clearproof_prover::{prove_batch, setup as prover_setup, ProverKeys, SrsSource};
 use clearproof_sequencer::api::{self, Node};
 use clearproof_sequencer::client::Client;
 use clearproof_sequencer::genesis;
 use clearproof_sequencer::node::Config;
 use clearproof_sequencer::order::{Order, OrderId, Side, SignedOrder};
 use clearproof_sequencer::wire::{DepositRequest, DepositTag, Submission};
+use clearproof_verifier::artifact::{read_public_data, ChunkProof};
+use clearproof_verifier::check::verify_batch;
+use clearproof_verifier::key::{VerifierKey, INSECURE_DEV_SRS};
+use clearproof_verifier::ledger::Ledger;
 
 /// clearproof: a zero-knowledge rollup for derivative settlement.
 #[derive(Parser)]
@@ -55,6 +62,108 @@ enum Command {
         #[arg(long)]
         wait: bool,
     },
+    /// Create or load the KZG SRS and the chunk circuit's keys (cached on disk).
+    Setup(SetupArgs),
+    /// Prove a committed batch offline, one artifact per chunk.
+    Prove {
+        /// The batch: `GET /v1/batches/{n}` JSON (or its `witness`).
+        #[arg(long)]
+        batch: PathBuf,
+        /// Directory for the artifacts (`batch-N-chunk-I.json`) and public data.
+        #[arg(long)]
+        out: PathBuf,
+        /// Prover threads (0: one per core).
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        #[command(flatten)]
+        setup: SetupArgs,
+    },
+    /// Check a batch's chunk proofs: against the ledger, or explicit inputs.
+    Verify(VerifyArgs),
+    /// Run the whole pipeline on embedded defaults: sequencer, provers, ledger, verifier.
+    Devnet {
+        /// Where the sequencer and ledger stores go (default: a new temporary directory).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Prover threads (0: one per core).
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// SRS and key cache.
+        #[arg(long)]
+        cache: Option<PathBuf>,
+    },
+}
+
+#[derive(Args)]
+struct SetupArgs {
+    /// SRS and key cache directory (default: ~/.cache/clearproof).
+    #[arg(long)]
+    cache: Option<PathBuf>,
+    /// A ceremony SRS file (halo2 raw format); default: an INSECURE development SRS.
+    #[arg(long)]
+    srs: Option<PathBuf>,
+    /// Account tree depth of the circuit.
+    #[arg(long, default_value_t = CircuitParams::PRODUCTION.depth, hide = true)]
+    depth: usize,
+    /// Slots per chunk.
+    #[arg(long, default_value_t = CircuitParams::PRODUCTION.slots, hide = true)]
+    slots: usize,
+    /// log2 of the circuit's rows.
+    #[arg(long, default_value_t = CircuitParams::PRODUCTION.k, hide = true)]
+    k: u32,
+}
+
+impl SetupArgs {
+    fn params(&self) -> CircuitParams {
+        CircuitParams { depth: self.depth, slots: self.slots, k: self.k }
+    }
+
+    fn cache(&self) -> PathBuf {
+        self.cache.clone().unwrap_or_else(devnet::default_key_cache)
+    }
+
+    fn source(&self) -> SrsSource {
+        self.srs.clone().map_or(SrsSource::InsecureDev, SrsSource::File)
+    }
+
+    fn load(&self) -> Result<ProverKeys> {
+        let keys = prover_setup(&self.cache(), self.params(), &self.source())?;
+        eprintln!(
+            "circuit {}: keys {} in {:.1} s from {}{}",
+            self.params().id(),
+            if keys.generated { "generated" } else { "loaded" },
+            keys.seconds,
+            keys.dir.display(),
+            if keys.manifest.insecure() {
+                " — INSECURE development SRS: anyone can forge proofs"
+            } else {
+                ""
+            }
+        );
+        Ok(keys)
+    }
+}
+
+#[derive(Args)]
+struct VerifyArgs {
+    /// Base-layer ledger directory (with --batch).
+    #[arg(long, requires = "batch")]
+    ledger: Option<PathBuf>,
+    /// Batch number in the ledger.
+    #[arg(long)]
+    batch: Option<u64>,
+    /// Chunk proof artifacts, in chunk order (with --prev-root and --data).
+    #[arg(long, num_args = 1.., conflicts_with = "ledger", requires_all = ["prev_root", "data"])]
+    proof: Vec<PathBuf>,
+    /// The root the batch must extend (hex).
+    #[arg(long)]
+    prev_root: Option<String>,
+    /// The batch's public data (JSON array of transactions, or a batch record).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Key directory (default: the production keys with the development SRS in the cache).
+    #[arg(long)]
+    keys: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -396,15 +505,117 @@ fn submit(sequencer: &str, file: &str, wait: bool) -> Result<()> {
     Ok(())
 }
 
+fn prove(batch: &PathBuf, out: &PathBuf, threads: usize, setup: &SetupArgs) -> Result<()> {
+    let text =
+        std::fs::read_to_string(batch).with_context(|| format!("reading {}", batch.display()))?;
+    let mut value: serde_json::Value =
+        serde_json::from_str(&text).context("batch file is not JSON")?;
+    if let Some(witness) = value.get_mut("witness") {
+        value = witness.take();
+    }
+    let batch: clearproof_circuits::batch::BatchOutput =
+        serde_json::from_value(value).context("batch file holds no batch witness")?;
+    let keys = setup.load()?;
+    std::fs::create_dir_all(out)?;
+    let proven = prove_batch(&keys, &batch, threads, true)?;
+    let n = batch.batch_number;
+    let data: Vec<_> = batch.applied().cloned().collect();
+    std::fs::write(out.join(format!("batch-{n}-data.json")), serde_json::to_vec_pretty(&data)?)?;
+    for c in &proven {
+        let path = out.join(format!("batch-{n}-chunk-{}.json", c.proof.chunk));
+        std::fs::write(&path, c.proof.to_json())?;
+        println!(
+            "{}: chunk {}/{} proved in {:.1} s, {} proof bytes",
+            path.display(),
+            c.proof.chunk + 1,
+            c.proof.chunks,
+            c.time.as_secs_f64(),
+            c.proof.proof.len()
+        );
+    }
+    Ok(())
+}
+
+fn verify(args: &VerifyArgs) -> Result<()> {
+    let keys_dir = args.keys.clone().unwrap_or_else(|| {
+        devnet::default_key_cache()
+            .join(format!("{}-{INSECURE_DEV_SRS}", CircuitParams::PRODUCTION.id()))
+    });
+    let key = VerifierKey::load(&keys_dir)
+        .with_context(|| format!("loading the verifying key from {}", keys_dir.display()))?;
+    let (prev_root, data, proofs) = match (&args.ledger, args.batch) {
+        (Some(dir), Some(n)) => {
+            let ledger = Ledger::open(dir)?;
+            let record =
+                ledger.batch(n)?.with_context(|| format!("the ledger has no batch {n}"))?;
+            let posted = ledger.posted(n)?.context("the ledger lost the posted data")?;
+            (record.prev_state_root, posted.data, posted.proofs)
+        }
+        _ => {
+            let prev = args.prev_root.as_deref().context("--prev-root is required")?;
+            let prev = clearproof_circuits::serde_fr::from_hex(prev).map_err(anyhow::Error::msg)?;
+            let data_path = args.data.as_ref().context("--data is required")?;
+            let data = read_public_data(&std::fs::read_to_string(data_path)?);
+            let proofs: Result<Vec<ChunkProof>, _> = args
+                .proof
+                .iter()
+                .map(|p| {
+                    std::fs::read_to_string(p)
+                        .map_err(|e| {
+                            clearproof_verifier::Rejection::Malformed(format!(
+                                "{}: {e}",
+                                p.display()
+                            ))
+                        })
+                        .and_then(|text| ChunkProof::from_json(&text))
+                })
+                .collect();
+            match (data, proofs) {
+                (Ok(data), Ok(proofs)) => (prev, data, proofs),
+                (Err(e), _) | (_, Err(e)) => invalid(&e),
+            }
+        }
+    };
+    let started = std::time::Instant::now();
+    match verify_batch(&key, prev_root, &data, &proofs) {
+        Ok(v) => {
+            println!(
+                "valid: batch {}, {} transactions in {} chunks, {} → {}, data hash {}, {} proof bytes, verified in {:.1} ms{}",
+                v.batch,
+                data.len(),
+                v.chunks,
+                clearproof_circuits::serde_fr::to_hex(&v.prev_state_root),
+                clearproof_circuits::serde_fr::to_hex(&v.next_state_root),
+                clearproof_circuits::serde_fr::to_hex(&v.data_hash),
+                v.proof_bytes,
+                started.elapsed().as_secs_f64() * 1e3,
+                if key.manifest.insecure() { " (INSECURE development SRS)" } else { "" }
+            );
+            Ok(())
+        }
+        Err(e) => invalid(&e),
+    }
+}
+
+/// Prints why a batch is invalid and exits with status 1.
+fn invalid(e: &clearproof_verifier::Rejection) -> ! {
+    eprintln!("invalid: {}: {e}", e.code());
+    std::process::exit(1)
+}
+
 fn main() -> Result<()> {
+    let cli = Cli::parse();
+    // The devnet prints its own report; its services log warnings only unless asked.
+    let default_level = if matches!(cli.command, Command::Devnet { .. }) { "warn" } else { "info" };
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| default_level.into()),
         )
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    match Cli::parse().command {
+    match cli.command {
         Command::Keys { command } => {
             let secret = match command {
                 KeysCommand::New => SecretKey::generate(&mut rand::rngs::OsRng),
@@ -418,5 +629,19 @@ fn main() -> Result<()> {
         Command::Sequencer { command: SequencerCommand::Serve(args) } => serve(args),
         Command::Tx { command } => build(command),
         Command::Submit { sequencer, file, wait } => submit(&sequencer, &file, wait),
+        Command::Setup(args) => {
+            let keys = args.load()?;
+            print_json(&keys.manifest)
+        }
+        Command::Prove { batch, out, threads, setup } => prove(&batch, &out, threads, &setup),
+        Command::Verify(args) => verify(&args),
+        Command::Devnet { data_dir, threads, cache } => {
+            let temp = tempfile::TempDir::new()?;
+            let data_dir = data_dir.unwrap_or_else(|| temp.path().to_path_buf());
+            let cache = cache.unwrap_or_else(devnet::default_key_cache);
+            let options = devnet::Options::new(data_dir, cache, threads);
+            devnet::run(&options, &mut std::io::stdout())?;
+            Ok(())
+        }
     }
 }

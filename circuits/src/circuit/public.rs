@@ -33,15 +33,19 @@ pub const NEXT_DATA_HASH: usize = 3;
 pub const NUM_PUBLIC_INPUTS: usize = 4;
 
 /// A chunk's public inputs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Instance {
     /// State root before the chunk.
+    #[serde(with = "crate::serde_fr")]
     pub prev_state_root: Fr,
     /// State root after the chunk.
+    #[serde(with = "crate::serde_fr")]
     pub next_state_root: Fr,
     /// Data hash before the chunk.
+    #[serde(with = "crate::serde_fr")]
     pub prev_data_hash: Fr,
     /// Data hash after the chunk.
+    #[serde(with = "crate::serde_fr")]
     pub next_data_hash: Fr,
 }
 

@@ -1,0 +1,229 @@
+//! The SRS and key cache behind `clearproof setup`.
+//!
+//! Layout under the cache directory:
+//!
+//! ```text
+//! srs-k17-insecure-dev.bin          the SRS, halo2 raw format, exactly 2^k
+//! d24-s4-k17-insecure-dev/          one key directory per (circuit, SRS)
+//!   manifest.json  vk.bin  pk.bin   see clearproof_verifier::key
+//! ```
+//!
+//! A key directory is reused when its manifest names the same circuit and SRS
+//! and its verifying key still hashes to the manifest's digest; otherwise keys
+//! are generated and written (each file via a temporary name and a rename, so
+//! a crash never leaves a half-written key that looks valid).
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use clearproof_circuits::circuit::proof::{
+    insecure_dev_srs, keygen, ChunkKeys, CircuitParams, Srs,
+};
+use clearproof_verifier::key::{read_srs, vk_digest, KeyManifest, VerifierKey, INSECURE_DEV_SRS};
+use halo2_base::gates::circuit::builder::BaseCircuitBuilder;
+use halo2_base::halo2_proofs::halo2curves::bn256::{Fr, G1Affine};
+use halo2_base::halo2_proofs::plonk::ProvingKey;
+use halo2_base::halo2_proofs::poly::commitment::Params;
+use halo2_base::halo2_proofs::SerdeFormat;
+use sha2::{Digest, Sha256};
+
+/// Where the SRS comes from.
+#[derive(Debug, Clone)]
+pub enum SrsSource {
+    /// Generated locally from a fixed seed: INSECURE, anyone can forge proofs.
+    InsecureDev,
+    /// A ceremony SRS in halo2's raw format, with at least `2^k` points.
+    File(PathBuf),
+}
+
+/// Why setup failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// A file could not be read or written.
+    #[error("{0}: {1}")]
+    Io(PathBuf, std::io::Error),
+    /// The SRS file is too small for the circuit.
+    #[error("the SRS has 2^{have} points, the circuit needs 2^{need}")]
+    SrsTooSmall {
+        /// The file's `k`.
+        have: u32,
+        /// The circuit's `k`.
+        need: u32,
+    },
+    /// A cached file is unreadable or inconsistent.
+    #[error(transparent)]
+    Key(#[from] clearproof_verifier::key::KeyError),
+    /// halo2 keygen failed.
+    #[error("keygen failed: {0}")]
+    Keygen(String),
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SetupError + '_ {
+    move |e| SetupError::Io(path.to_path_buf(), e)
+}
+
+/// Writes `path` through a temporary file and a rename.
+fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>,
+) -> Result<(), SetupError> {
+    let tmp = path.with_extension("tmp");
+    let file = File::create(&tmp).map_err(io(&tmp))?;
+    let mut out = BufWriter::new(file);
+    write(&mut out).map_err(io(&tmp))?;
+    out.flush().map_err(io(&tmp))?;
+    out.get_ref().sync_all().map_err(io(&tmp))?;
+    std::fs::rename(&tmp, path).map_err(io(path))
+}
+
+/// Proving keys, loaded or made.
+pub struct ProverKeys {
+    /// The key directory.
+    pub dir: PathBuf,
+    /// Its manifest.
+    pub manifest: KeyManifest,
+    /// The SRS.
+    pub srs: Srs,
+    /// The proving key and layout.
+    pub keys: ChunkKeys,
+    /// Whether this call generated the keys (false: loaded from the cache).
+    pub generated: bool,
+    /// Seconds spent loading or generating.
+    pub seconds: f64,
+}
+
+impl ProverKeys {
+    /// The verifier's view of the same keys.
+    pub fn verifier_key(&self) -> VerifierKey {
+        VerifierKey {
+            manifest: self.manifest.clone(),
+            vk: self.keys.vk().clone(),
+            srs: self.srs.clone(),
+        }
+    }
+}
+
+fn srs_label(source: &SrsSource) -> Result<String, SetupError> {
+    match source {
+        SrsSource::InsecureDev => Ok(INSECURE_DEV_SRS.to_string()),
+        SrsSource::File(path) => {
+            let mut hasher = Sha256::new();
+            let mut file = BufReader::new(File::open(path).map_err(io(path))?);
+            let mut buf = vec![0u8; 1 << 20];
+            loop {
+                let n = file.read(&mut buf).map_err(io(path))?;
+                if n == 0 {
+                    break;
+                }
+                hasher.update(&buf[..n]);
+            }
+            Ok(format!("file-{}", &hex::encode(hasher.finalize())[..16]))
+        }
+    }
+}
+
+/// Loads or creates the SRS of `2^k` points in `cache`; returns it and its file name.
+fn srs(cache: &Path, source: &SrsSource, label: &str, k: u32) -> Result<(Srs, String), SetupError> {
+    let name = format!("srs-k{k}-{label}.bin");
+    let path = cache.join(&name);
+    if path.exists() {
+        return Ok((read_srs(&path)?, name));
+    }
+    let srs = match source {
+        SrsSource::InsecureDev => insecure_dev_srs(k),
+        SrsSource::File(file) => {
+            let mut srs = read_srs(file)?;
+            if srs.k() < k {
+                return Err(SetupError::SrsTooSmall { have: srs.k(), need: k });
+            }
+            srs.downsize(k);
+            srs
+        }
+    };
+    write_atomically(&path, |out| srs.write_custom(out, SerdeFormat::RawBytesUnchecked))?;
+    Ok((srs, name))
+}
+
+/// Loads the keys for `params` from `cache`, or makes and caches them.
+pub fn setup(
+    cache: &Path,
+    params: CircuitParams,
+    source: &SrsSource,
+) -> Result<ProverKeys, SetupError> {
+    let start = Instant::now();
+    std::fs::create_dir_all(cache).map_err(io(cache))?;
+    let label = srs_label(source)?;
+    let (srs, srs_name) = srs(cache, source, &label, params.k)?;
+    let dir = cache.join(format!("{}-{label}", params.id()));
+    if let Some(keys) = load(&dir, params, &label, &srs)? {
+        return Ok(ProverKeys { seconds: start.elapsed().as_secs_f64(), ..keys });
+    }
+    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+    let keys = keygen(&srs, &params).map_err(|e| SetupError::Keygen(e.to_string()))?;
+    let manifest = KeyManifest {
+        circuit: params,
+        config: keys.config.clone(),
+        break_points: keys.break_points.clone(),
+        vk_digest: vk_digest(keys.vk()),
+        srs: label,
+        srs_file: format!("../{srs_name}"),
+    };
+    write_atomically(&dir.join("pk.bin"), |out| {
+        keys.pk.write(out, SerdeFormat::RawBytesUnchecked)
+    })?;
+    write_atomically(&dir.join("vk.bin"), |out| keys.vk().write(out, SerdeFormat::RawBytes))?;
+    // The manifest last: a directory without one is not a cache hit.
+    write_atomically(&dir.join("manifest.json"), |out| {
+        out.write_all(serde_json::to_string_pretty(&manifest).expect("serializable").as_bytes())
+    })?;
+    Ok(ProverKeys {
+        dir,
+        manifest,
+        srs,
+        keys,
+        generated: true,
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
+fn load(
+    dir: &Path,
+    params: CircuitParams,
+    label: &str,
+    srs: &Srs,
+) -> Result<Option<ProverKeys>, SetupError> {
+    if !dir.join("manifest.json").exists() {
+        return Ok(None);
+    }
+    let manifest = KeyManifest::load(dir)?;
+    if manifest.circuit != params || manifest.srs != label {
+        return Ok(None);
+    }
+    let path = dir.join("pk.bin");
+    let file = File::open(&path).map_err(io(&path))?;
+    let pk = ProvingKey::<G1Affine>::read::<_, BaseCircuitBuilder<Fr>>(
+        &mut BufReader::new(file),
+        SerdeFormat::RawBytesUnchecked,
+        manifest.config.clone(),
+    )
+    .map_err(io(&path))?;
+    if vk_digest(pk.get_vk()) != manifest.vk_digest {
+        // Stale or foreign keys: regenerate rather than prove with them.
+        return Ok(None);
+    }
+    let keys = ChunkKeys {
+        pk,
+        config: manifest.config.clone(),
+        break_points: manifest.break_points.clone(),
+    };
+    Ok(Some(ProverKeys {
+        dir: dir.to_path_buf(),
+        manifest,
+        srs: srs.clone(),
+        keys,
+        generated: false,
+        seconds: 0.0,
+    }))
+}

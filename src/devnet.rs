@@ -1,0 +1,443 @@
+//! `clearproof devnet`: the whole pipeline on embedded defaults, in one process.
+//!
+//! The built-in devnet genesis (four markets, a publicly known oracle key), a
+//! built-in workload submitted to the real sequencer code (sled store, order and
+//! signature checks, batching), every committed batch proven chunk by chunk,
+//! posted to the base-layer ledger (its own sled store), which verifies it
+//! against the last accepted root, and a table of what happened.
+//!
+//! The workload, in four batches:
+//! 1. four deposits (queued on the ledger first, then given to the sequencer with
+//!    their queue index) and an oracle price for every market;
+//! 2. two trades between signed orders (BTC and ETH);
+//! 3. a funding tick on BTC, then a price gap (BTC 6.00 → 6.90) that leaves the
+//!    short below maintenance margin, and its liquidation (it buys back at 7.20
+//!    from a liquidator's sell order), which leaves it flat with a deficit;
+//! 4. the insurance fund covers the deficit, and two withdrawals.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clearproof_circuits::circuit::proof::CircuitParams;
+use clearproof_circuits::serde_fr::to_hex;
+use clearproof_circuits::signature::SecretKey;
+use clearproof_circuits::state::State;
+use clearproof_circuits::tx::Deposit;
+use clearproof_circuits::types::*;
+use clearproof_prover::{prove_batch, setup, SrsSource};
+use clearproof_sequencer::genesis;
+use clearproof_sequencer::node::{BatchRecord, Config, Sequencer};
+use clearproof_sequencer::order::{Order, OrderId, Side, SignedOrder};
+use clearproof_sequencer::store::Store;
+use clearproof_sequencer::wire::{DepositRequest, DepositTag, Submission};
+use clearproof_verifier::check::verify_batch;
+use clearproof_verifier::ledger::{Ledger, PostedBatch};
+
+/// Options of `clearproof devnet`.
+pub struct Options {
+    /// Where the sequencer and ledger stores go (created fresh).
+    pub data_dir: PathBuf,
+    /// The SRS and key cache.
+    pub key_cache: PathBuf,
+    /// Prover threads (0: one per core).
+    pub threads: usize,
+    /// The circuit (tests use a small tree).
+    pub circuit: CircuitParams,
+    /// Show progress bars.
+    pub progress: bool,
+}
+
+impl Options {
+    /// The production circuit, `threads` provers, stores under `data_dir`.
+    pub fn new(data_dir: PathBuf, key_cache: PathBuf, threads: usize) -> Self {
+        Self { data_dir, key_cache, threads, circuit: CircuitParams::PRODUCTION, progress: true }
+    }
+}
+
+/// One batch's line of the report.
+#[derive(Debug, Clone)]
+pub struct BatchReport {
+    /// Batch number.
+    pub number: u64,
+    /// Transactions.
+    pub transactions: usize,
+    /// Root before and after (hex).
+    pub roots: (String, String),
+    /// Chunk proofs.
+    pub chunks: usize,
+    /// Proof bytes.
+    pub proof_bytes: usize,
+    /// Wall seconds to prove all chunks.
+    pub prove_seconds: f64,
+    /// Milliseconds to verify the batch (all chunk proofs, batched).
+    pub verify_ms: f64,
+}
+
+/// What a devnet run produced.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// One line per batch, all accepted.
+    pub batches: Vec<BatchReport>,
+    /// Withdrawals released by the ledger: (account, amount in micro-units).
+    pub withdrawals: Vec<(u32, u64)>,
+    /// The ledger's final root.
+    pub final_root: String,
+}
+
+fn key(name: &str) -> SecretKey {
+    let mut seed = [0u8; 32];
+    let bytes = format!("clearproof devnet {name}");
+    seed[..bytes.len()].copy_from_slice(bytes.as_bytes());
+    SecretKey::from_bytes(seed).expect("fixed seed")
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn micro(usd: f64) -> i128 {
+    (usd * 1e6).round() as i128
+}
+
+/// The devnet's participants and workload.
+struct Workload {
+    users: Vec<(u32, SecretKey)>,
+    oracle: SecretKey,
+    t0: u64,
+    expiry: u64,
+}
+
+impl Workload {
+    fn new() -> Self {
+        let users = ["alice", "bob", "carol", "dave"]
+            .iter()
+            .enumerate()
+            .map(|(i, name)| (i as u32 + 1, key(name)))
+            .collect();
+        Self {
+            users,
+            oracle: genesis::devnet_oracle(),
+            t0: 1_700_000_000,
+            expiry: unix_now() + 86_400,
+        }
+    }
+
+    fn user(&self, id: u32) -> &SecretKey {
+        &self.users[id as usize - 1].1
+    }
+
+    /// An order signed by its account's owner (fees up to 0.1 %).
+    fn order(
+        &self,
+        account: u32,
+        market: u8,
+        side: Side,
+        size: i128,
+        limit: u32,
+        id: u64,
+    ) -> SignedOrder {
+        let order = Order {
+            account: AccountId::new(account.into()).expect("id"),
+            market: MarketId::new(market.into()).expect("market"),
+            side,
+            size: Amount::new(size).expect("size"),
+            limit_price: Price::from_units(limit),
+            max_fee_bp: Bps::new(10).expect("bps"),
+            expiry: Timestamp::new(self.expiry.into()).expect("expiry"),
+            order_id: OrderId::new(id).expect("order id"),
+        };
+        order.sign(self.user(account))
+    }
+}
+
+/// A trade at `price_usd` per lot between two signed orders; fees 0.1 % of quote.
+fn trade(
+    market: u8,
+    lots: i128,
+    price_usd: f64,
+    buyer: SignedOrder,
+    seller: SignedOrder,
+) -> Submission {
+    let quote = micro(price_usd) * lots;
+    let fee = Quote::new(quote / 1_000).expect("fee");
+    Submission::Trade {
+        market: MarketId::new(market.into()).expect("market"),
+        base: Amount::new(lots).expect("lots"),
+        quote: Amount::new(quote).expect("quote"),
+        buyer_fee: fee,
+        seller_fee: fee,
+        buyer_order: buyer,
+        seller_order: seller,
+    }
+}
+
+/// The workload's batches: deposits go to the ledger's queue first.
+fn batches(w: &Workload) -> Vec<Vec<Step>> {
+    let btc = 0u8;
+    let eth = 1u8;
+    let price = |m: u8, units: u32, ts: u64| {
+        submit(Submission::price_update(
+            &w.oracle,
+            MarketId::new(m.into()).expect("market"),
+            Price::from_units(units),
+            Timestamp::new(ts.into()).expect("ts"),
+        ))
+    };
+    let deposit =
+        |account: u32, usd: f64| Step::Deposit { account, owner: account, amount: micro(usd) };
+    let t = w.t0;
+    vec![
+        vec![
+            deposit(1, 100.0),
+            deposit(2, 10.0),
+            deposit(3, 1_000.0),
+            deposit(4, 100.0),
+            price(0, 6_000_000, t + 60),
+            price(1, 3_000_000, t + 60),
+            price(2, 1_500_000, t + 60),
+            price(3, 1_000_000, t + 60),
+        ],
+        vec![
+            submit(trade(
+                btc,
+                10,
+                6.0,
+                w.order(1, btc, Side::Buy, 10, 6_100_000, 1),
+                w.order(2, btc, Side::Sell, 10, 5_900_000, 1),
+            )),
+            submit(trade(
+                eth,
+                20,
+                3.0,
+                w.order(3, eth, Side::Buy, 20, 3_100_000, 1),
+                w.order(4, eth, Side::Sell, 20, 2_900_000, 1),
+            )),
+        ],
+        vec![
+            // +5 000 micro-units of index per lot: the long pays 0.05 USD.
+            submit(Submission::funding_tick(
+                &w.oracle,
+                MarketId::new(btc.into()).expect("market"),
+                FundingIndex::new(5_000 << 32).expect("index"),
+                Timestamp::new((t + 3_600).into()).expect("ts"),
+            )),
+            price(btc, 6_900_000, t + 3_660),
+            submit(Submission::Liquidate {
+                market: MarketId::new(btc.into()).expect("market"),
+                liquidated: AccountId::new(2).expect("id"),
+                base: Amount::new(10).expect("lots"),
+                quote: Amount::new(micro(72.0)).expect("quote"),
+                penalty: Quote::new(micro(0.69)).expect("penalty"),
+                liquidator_order: w.order(3, btc, Side::Sell, 10, 7_000_000, 2),
+            }),
+        ],
+        vec![
+            submit(Submission::CoverDeficit { account: AccountId::new(2).expect("id") }),
+            submit(Submission::withdraw(
+                w.user(1),
+                AccountId::new(1).expect("id"),
+                Amount::new(micro(20.0)).expect("amount"),
+                Nonce::new(0).expect("nonce"),
+            )),
+            submit(Submission::withdraw(
+                w.user(4),
+                AccountId::new(4).expect("id"),
+                Amount::new(micro(10.0)).expect("amount"),
+                Nonce::new(0).expect("nonce"),
+            )),
+        ],
+    ]
+}
+
+fn submit(s: Submission) -> Step {
+    Step::Submit(Box::new(s))
+}
+
+enum Step {
+    Deposit { account: u32, owner: u32, amount: i128 },
+    Submit(Box<Submission>),
+}
+
+/// Runs the devnet; `out` receives the human-readable log and table.
+pub fn run(options: &Options, out: &mut dyn std::io::Write) -> Result<Report> {
+    let insecure = "INSECURE development SRS (fixed seed): anyone can forge proofs; devnet only";
+    writeln!(out, "clearproof devnet — data in {}", options.data_dir.display())?;
+    writeln!(out, "keys: {} ({insecure})", options.key_cache.display())?;
+    let circuit = options.circuit;
+    let started = Instant::now();
+    let keys = setup(&options.key_cache, circuit, &SrsSource::InsecureDev)
+        .context("setting up the SRS and chunk keys")?;
+    writeln!(
+        out,
+        "circuit {}: keys {} in {:.1} s (vk {})",
+        circuit.id(),
+        if keys.generated { "generated" } else { "loaded from the cache" },
+        keys.seconds,
+        &keys.manifest.vk_digest[..16]
+    )?;
+    let verifier = keys.verifier_key();
+
+    std::fs::create_dir_all(&options.data_dir)?;
+    let genesis = genesis::devnet();
+    let store =
+        Store::open(&options.data_dir.join("sequencer")).context("opening the sequencer store")?;
+    let config =
+        Config { batch_size: 1_000, batch_interval: std::time::Duration::from_secs(3_600) };
+    let mut sequencer =
+        Sequencer::open(store, &genesis, circuit.depth, config).context("opening the sequencer")?;
+    let genesis_root = State::genesis_with_depth(&genesis, circuit.depth)?.root();
+    let ledger = Ledger::open_or_create(&options.data_dir.join("ledger"), genesis_root, &verifier)
+        .context("opening the ledger")?;
+    if ledger.state()?.batches != 0 || sequencer.committed().state_root != genesis_root {
+        bail!(
+            "{} already holds a devnet run; pass an empty --data-dir",
+            options.data_dir.display()
+        );
+    }
+
+    let workload = Workload::new();
+    let mut reports = Vec::new();
+    let mut withdrawals = Vec::new();
+    for (i, steps) in batches(&workload).into_iter().enumerate() {
+        for step in steps {
+            match step {
+                Step::Deposit { account, owner, amount } => {
+                    let deposit = Deposit {
+                        account: AccountId::new(account.into())?,
+                        owner: workload.user(owner).public_key(),
+                        amount: Amount::new(amount)?,
+                    };
+                    let queue_index = ledger.deposit(deposit.clone())?;
+                    let request = DepositRequest {
+                        kind: DepositTag::Deposit,
+                        queue_index,
+                        account: deposit.account,
+                        owner: deposit.owner,
+                        amount: deposit.amount,
+                    };
+                    sequencer.deposit(request, unix_now()).context("deposit refused")?;
+                }
+                Step::Submit(submission) => {
+                    let kind = submission.kind();
+                    sequencer
+                        .submit(*submission, unix_now())
+                        .with_context(|| format!("batch {}: {kind} refused", i + 1))?;
+                }
+            }
+        }
+        let summary = sequencer.commit()?.context("the batch is not empty")?;
+        let bytes =
+            sequencer.store().batch(summary.number)?.context("committed batch is stored")?;
+        let record: BatchRecord = serde_json::from_slice(&bytes)?;
+        let report = prove_and_post(options, &keys, &verifier, &ledger, &record, out)?;
+        let accepted = ledger.batch(report.number)?.context("accepted batch is recorded")?;
+        withdrawals.extend(accepted.withdrawals.iter().map(|w| (w.account.get(), w.amount.get())));
+        reports.push(report);
+    }
+    print_table(out, &reports)?;
+    writeln!(out, "\nwithdrawals released by the ledger:")?;
+    for (account, amount) in &withdrawals {
+        writeln!(out, "  account {account}: {:.6} USD", *amount as f64 / 1e6)?;
+    }
+    let final_root = to_hex(&ledger.state()?.root);
+    writeln!(
+        out,
+        "\nall {} batches accepted; final root {final_root}; {:.0} s in total ({insecure})",
+        reports.len(),
+        started.elapsed().as_secs_f64()
+    )?;
+    Ok(Report { batches: reports, withdrawals, final_root })
+}
+
+fn prove_and_post(
+    options: &Options,
+    keys: &clearproof_prover::ProverKeys,
+    verifier: &clearproof_verifier::key::VerifierKey,
+    ledger: &Ledger,
+    record: &BatchRecord,
+    out: &mut dyn std::io::Write,
+) -> Result<BatchReport> {
+    let batch = &record.witness;
+    let mut kinds: Vec<(&str, usize)> = Vec::new();
+    for tx in batch.applied() {
+        match kinds.iter_mut().find(|(k, _)| *k == tx.kind()) {
+            Some((_, n)) => *n += 1,
+            None => kinds.push((tx.kind(), 1)),
+        }
+    }
+    let kinds: Vec<String> = kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
+    writeln!(
+        out,
+        "batch {}: {} transactions committed ({}), proving…",
+        batch.batch_number,
+        batch.witnesses.len(),
+        kinds.join(", ")
+    )?;
+    let started = Instant::now();
+    let proven = prove_batch(keys, batch, options.threads, options.progress)?;
+    let prove_seconds = started.elapsed().as_secs_f64();
+    let posted = PostedBatch {
+        number: batch.batch_number,
+        data: batch.applied().cloned().collect(),
+        proofs: proven.into_iter().map(|c| c.proof).collect(),
+    };
+    let started = Instant::now();
+    let verified = verify_batch(verifier, ledger.state()?.root, &posted.data, &posted.proofs)?;
+    let verify_ms = started.elapsed().as_secs_f64() * 1e3;
+    let accepted = ledger.post(verifier, &posted)?;
+    debug_assert_eq!(accepted.next_state_root, verified.next_state_root);
+    Ok(BatchReport {
+        number: accepted.number,
+        transactions: accepted.transactions,
+        roots: (to_hex(&accepted.prev_state_root), to_hex(&accepted.next_state_root)),
+        chunks: accepted.chunks,
+        proof_bytes: accepted.proof_bytes,
+        prove_seconds,
+        verify_ms,
+    })
+}
+
+fn short(root: &str) -> &str {
+    &root[..10]
+}
+
+fn print_table(out: &mut dyn std::io::Write, reports: &[BatchReport]) -> Result<()> {
+    writeln!(
+        out,
+        "\n{:>5} {:>4} {:>12} {:>12} {:>6} {:>11} {:>9} {:>10}",
+        "batch", "txs", "prev root", "next root", "chunks", "proof bytes", "prove s", "verify ms"
+    )?;
+    for r in reports {
+        writeln!(
+            out,
+            "{:>5} {:>4} {:>12} {:>12} {:>6} {:>11} {:>9.1} {:>10.1}",
+            r.number,
+            r.transactions,
+            short(&r.roots.0),
+            short(&r.roots.1),
+            r.chunks,
+            r.proof_bytes,
+            r.prove_seconds,
+            r.verify_ms
+        )?;
+    }
+    Ok(())
+}
+
+/// The default key cache: `$XDG_CACHE_HOME/clearproof` or `~/.cache/clearproof`.
+pub fn default_key_cache() -> PathBuf {
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir)
+        .join("clearproof")
+}
+
+/// Number of transactions in the built-in workload.
+pub fn workload_size() -> usize {
+    batches(&Workload::new()).iter().map(Vec::len).sum()
+}

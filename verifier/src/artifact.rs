@@ -1,0 +1,118 @@
+//! The chunk-proof artifact: a versioned, self-describing JSON document that
+//! carries one chunk proof and everything needed to check it against a batch.
+//!
+//! ```json
+//! { "format": "clearproof-chunk-proof", "version": 1,
+//!   "circuit": {"depth": 24, "slots": 4, "k": 17},
+//!   "vk_digest": "<sha-256 of the verifying key, hex>",
+//!   "srs": "insecure-dev",
+//!   "batch": 7, "chunk": 0, "chunks": 3,
+//!   "public_inputs": {"prev_state_root": "0x…", "next_state_root": "0x…",
+//!                     "prev_data_hash": "0x…", "next_data_hash": "0x…"},
+//!   "proof": "<hex>" }
+//! ```
+
+use clearproof_circuits::circuit::proof::CircuitParams;
+use clearproof_circuits::circuit::public::Instance;
+use serde::{Deserialize, Serialize};
+
+use crate::Rejection;
+
+/// The `format` field of every chunk-proof artifact.
+pub const FORMAT: &str = "clearproof-chunk-proof";
+/// The artifact version this code writes and reads.
+pub const VERSION: u32 = 1;
+
+/// One chunk proof with its context.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChunkProof {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// [`VERSION`] when written by this code.
+    pub version: u32,
+    /// The circuit's shape.
+    pub circuit: CircuitParams,
+    /// SHA-256 of the verifying key (hex), as written by [`crate::key::vk_digest`].
+    pub vk_digest: String,
+    /// Which SRS the keys were made with (`insecure-dev` for the development SRS).
+    pub srs: String,
+    /// The batch number.
+    pub batch: u64,
+    /// This chunk's index in the batch.
+    pub chunk: usize,
+    /// The batch's number of chunks.
+    pub chunks: usize,
+    /// The proof's public inputs.
+    pub public_inputs: Instance,
+    /// The proof bytes, hex.
+    #[serde(with = "hex_bytes")]
+    pub proof: Vec<u8>,
+}
+
+impl ChunkProof {
+    /// Parses an artifact, rejecting unknown formats and versions with their own
+    /// reasons (before any other field is interpreted).
+    pub fn from_json(text: &str) -> Result<Self, Rejection> {
+        #[derive(Deserialize)]
+        struct Header {
+            format: Option<String>,
+            version: Option<u32>,
+        }
+        let header: Header =
+            serde_json::from_str(text).map_err(|e| Rejection::Malformed(e.to_string()))?;
+        if header.format.as_deref() != Some(FORMAT) {
+            return Err(Rejection::UnknownFormat(header.format.unwrap_or_default()));
+        }
+        match header.version {
+            Some(VERSION) => {}
+            other => return Err(Rejection::UnsupportedVersion(other.unwrap_or(0))),
+        }
+        serde_json::from_str(text).map_err(|e| Rejection::Malformed(e.to_string()))
+    }
+
+    /// The artifact as pretty JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("serializable")
+    }
+}
+
+mod hex_bytes {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        hex::decode(text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Reads a batch's public data: a JSON array of transactions, or an object with
+/// `data` (a posted batch) or `public_data` (a sequencer batch record, whose
+/// entries carry the transaction under `tx`).
+pub fn read_public_data(
+    text: &str,
+) -> Result<Vec<clearproof_circuits::tx::Transaction>, Rejection> {
+    use clearproof_circuits::tx::Transaction;
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| Rejection::Malformed(e.to_string()))?;
+    let list = match &value {
+        serde_json::Value::Array(items) => items.clone(),
+        serde_json::Value::Object(o) => match (o.get("data"), o.get("public_data")) {
+            (Some(serde_json::Value::Array(items)), _) => items.clone(),
+            (_, Some(serde_json::Value::Array(items))) => {
+                items.iter().map(|e| e.get("tx").cloned().unwrap_or_default()).collect()
+            }
+            _ => return Err(Rejection::Malformed("no `data` or `public_data` array".into())),
+        },
+        _ => return Err(Rejection::Malformed("expected an array of transactions".into())),
+    };
+    list.into_iter()
+        .map(|v| {
+            serde_json::from_value::<Transaction>(v)
+                .map_err(|e| Rejection::Malformed(e.to_string()))
+        })
+        .collect()
+}

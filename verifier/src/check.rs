@@ -1,0 +1,161 @@
+//! Checking a batch's chunk proofs against the root it claims to extend
+//! (PROTOCOL §7): the chunks chain from `prev_state_root`, the data hash matches
+//! the posted transactions, and every proof verifies — all proofs in one
+//! batched KZG check.
+
+use clearproof_circuits::batch::data_hash;
+use clearproof_circuits::circuit::public::Instance;
+use clearproof_circuits::serde_fr::to_hex;
+use clearproof_circuits::tx::Transaction;
+use clearproof_circuits::Fr;
+use halo2_base::halo2_proofs::halo2curves::bn256::{Bn256, G1Affine};
+use halo2_base::halo2_proofs::plonk::verify_proof;
+use halo2_base::halo2_proofs::poly::commitment::ParamsProver;
+use halo2_base::halo2_proofs::poly::kzg::commitment::KZGCommitmentScheme;
+use halo2_base::halo2_proofs::poly::kzg::multiopen::VerifierSHPLONK;
+use halo2_base::halo2_proofs::poly::kzg::strategy::{AccumulatorStrategy, SingleStrategy};
+use halo2_base::halo2_proofs::poly::VerificationStrategy;
+use halo2_base::halo2_proofs::transcript::{Blake2bRead, Challenge255, TranscriptReadBuffer};
+
+use crate::artifact::{ChunkProof, FORMAT, VERSION};
+use crate::key::VerifierKey;
+use crate::Rejection;
+
+/// What a valid batch proves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    /// The batch number the artifacts carry.
+    pub batch: u64,
+    /// The root the batch extends.
+    pub prev_state_root: Fr,
+    /// The root it reaches.
+    pub next_state_root: Fr,
+    /// Its data hash.
+    pub data_hash: Fr,
+    /// Number of chunk proofs.
+    pub chunks: usize,
+    /// Total proof bytes.
+    pub proof_bytes: usize,
+}
+
+/// Checks a batch: `proofs` in chunk order, `data` the posted transactions,
+/// `prev_state_root` the root the batch must extend. Checks the cheap things
+/// first (format, key, chunk order and count, roots, chain, data hash), then all
+/// proofs in one batched pairing check; if that fails, each proof alone to name
+/// the bad chunk.
+pub fn verify_batch(
+    key: &VerifierKey,
+    prev_state_root: Fr,
+    data: &[Transaction],
+    proofs: &[ChunkProof],
+) -> Result<Verified, Rejection> {
+    let circuit = key.manifest.circuit;
+    let first = proofs.first().ok_or(Rejection::WrongChunkCount { expected: 1, got: 0 })?;
+    let expected_chunks = data.len().div_ceil(circuit.slots).max(1);
+    if proofs.len() != expected_chunks {
+        return Err(Rejection::WrongChunkCount { expected: expected_chunks, got: proofs.len() });
+    }
+    for (i, p) in proofs.iter().enumerate() {
+        if p.format != FORMAT {
+            return Err(Rejection::UnknownFormat(p.format.clone()));
+        }
+        if p.version != VERSION {
+            return Err(Rejection::UnsupportedVersion(p.version));
+        }
+        if p.circuit != circuit {
+            return Err(Rejection::WrongCircuit {
+                chunk: i,
+                expected: circuit.id(),
+                got: p.circuit.id(),
+            });
+        }
+        if p.vk_digest != key.digest() {
+            return Err(Rejection::WrongVerifyingKey { chunk: i });
+        }
+        if p.chunk != i || p.chunks != proofs.len() || p.batch != first.batch {
+            return Err(Rejection::ChunkOutOfPlace { position: i, chunk: p.chunk });
+        }
+    }
+    let start = &first.public_inputs;
+    if start.prev_state_root != prev_state_root {
+        return Err(Rejection::WrongPrevRoot {
+            expected: to_hex(&prev_state_root),
+            got: to_hex(&start.prev_state_root),
+        });
+    }
+    // The data-hash chain starts at the batch's previous root; that is also what
+    // makes the first chunk increment the batch number.
+    if start.prev_data_hash != prev_state_root {
+        return Err(Rejection::BrokenChain { chunk: 0 });
+    }
+    for (i, pair) in proofs.windows(2).enumerate() {
+        let (a, b) = (&pair[0].public_inputs, &pair[1].public_inputs);
+        if b.prev_state_root != a.next_state_root || b.prev_data_hash != a.next_data_hash {
+            return Err(Rejection::BrokenChain { chunk: i + 1 });
+        }
+    }
+    let last = &proofs[proofs.len() - 1].public_inputs;
+    let posted = data_hash(prev_state_root, data);
+    if last.next_data_hash != posted {
+        return Err(Rejection::DataHashMismatch {
+            posted: to_hex(&posted),
+            proven: to_hex(&last.next_data_hash),
+        });
+    }
+    if !verify_all(key, proofs) {
+        for (i, p) in proofs.iter().enumerate() {
+            if !verify_one(key, &p.proof, &p.public_inputs) {
+                return Err(Rejection::BadProof { chunk: i });
+            }
+        }
+        // Each proof passes alone but not together: impossible unless the
+        // accumulator's randomness was unlucky; refuse rather than guess.
+        return Err(Rejection::BadProof { chunk: 0 });
+    }
+    Ok(Verified {
+        batch: first.batch,
+        prev_state_root,
+        next_state_root: last.next_state_root,
+        data_hash: posted,
+        chunks: proofs.len(),
+        proof_bytes: proofs.iter().map(|p| p.proof.len()).sum(),
+    })
+}
+
+/// All proofs in one check: each proof's final pairing inputs are folded into one
+/// accumulator with random scalars, and one pairing checks them all.
+fn verify_all(key: &VerifierKey, proofs: &[ChunkProof]) -> bool {
+    let mut strategy = AccumulatorStrategy::new(&key.srs);
+    for p in proofs {
+        let instance = p.public_inputs.to_vec();
+        let mut transcript = Blake2bRead::<_, G1Affine, Challenge255<_>>::init(&p.proof[..]);
+        strategy =
+            match verify_proof::<
+                KZGCommitmentScheme<Bn256>,
+                VerifierSHPLONK<'_, Bn256>,
+                _,
+                _,
+                AccumulatorStrategy<'_, Bn256>,
+            >(
+                key.srs.verifier_params(), &key.vk, strategy, &[&[&instance]], &mut transcript
+            ) {
+                Ok(s) => s,
+                Err(_) => return false,
+            };
+    }
+    VerificationStrategy::<_, VerifierSHPLONK<'_, Bn256>>::finalize(strategy)
+}
+
+/// One proof alone.
+pub fn verify_one(key: &VerifierKey, proof: &[u8], instance: &Instance) -> bool {
+    let instance = instance.to_vec();
+    let mut transcript = Blake2bRead::<_, G1Affine, Challenge255<_>>::init(proof);
+    verify_proof::<KZGCommitmentScheme<Bn256>, VerifierSHPLONK<'_, Bn256>, _, _, _>(
+        key.srs.verifier_params(),
+        &key.vk,
+        SingleStrategy::new(&key.srs),
+        &[&[&instance]],
+        &mut transcript,
+    )
+    .is_ok()
+}

@@ -1,0 +1,122 @@
+//! The verifying key, as `clearproof setup` leaves it on disk.
+//!
+//! A key directory holds `manifest.json` ([`KeyManifest`]: the circuit's
+//! parameters and layout, the verifying-key digest, and which SRS it was made
+//! with), `vk.bin` (the verifying key, halo2 raw bytes) and, for provers,
+//! `pk.bin`. The SRS is a separate file named in the manifest, next to the
+//! directory.
+
+use std::fs::File;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+
+use clearproof_circuits::circuit::proof::{CircuitParams, Srs};
+use halo2_base::gates::circuit::builder::BaseCircuitBuilder;
+use halo2_base::gates::circuit::BaseCircuitParams;
+use halo2_base::gates::flex_gate::MultiPhaseThreadBreakPoints;
+use halo2_base::halo2_proofs::halo2curves::bn256::{Fr, G1Affine};
+use halo2_base::halo2_proofs::plonk::VerifyingKey;
+use halo2_base::halo2_proofs::SerdeFormat;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// The SRS label of the fixed-seed development SRS. Anyone can forge proofs
+/// against it; every output that uses it says so.
+pub const INSECURE_DEV_SRS: &str = "insecure-dev";
+
+/// `manifest.json` of a key directory.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KeyManifest {
+    /// The circuit's shape.
+    pub circuit: CircuitParams,
+    /// The halo2-base layout fixed at keygen.
+    pub config: BaseCircuitParams,
+    /// Where the virtual cells break across columns (provers need it).
+    pub break_points: MultiPhaseThreadBreakPoints,
+    /// SHA-256 of `vk.bin`, hex.
+    pub vk_digest: String,
+    /// The SRS label: [`INSECURE_DEV_SRS`] or `file:<sha-256 prefix>`.
+    pub srs: String,
+    /// The SRS file, relative to the key directory.
+    pub srs_file: String,
+}
+
+impl KeyManifest {
+    /// Reads `dir/manifest.json`.
+    pub fn load(dir: &Path) -> Result<Self, KeyError> {
+        let path = dir.join("manifest.json");
+        let text = std::fs::read_to_string(&path).map_err(|e| KeyError::io(&path, e))?;
+        serde_json::from_str(&text).map_err(|e| KeyError::Corrupt(path, e.to_string()))
+    }
+
+    /// True if the keys were made with the insecure development SRS.
+    pub fn insecure(&self) -> bool {
+        self.srs == INSECURE_DEV_SRS
+    }
+}
+
+/// Why a key directory could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    /// A file could not be read.
+    #[error("cannot read {0}: {1}")]
+    Io(PathBuf, std::io::Error),
+    /// A file is not what the manifest says.
+    #[error("corrupt key file {0}: {1}")]
+    Corrupt(PathBuf, String),
+}
+
+impl KeyError {
+    fn io(path: &Path, e: std::io::Error) -> Self {
+        Self::Io(path.to_path_buf(), e)
+    }
+}
+
+/// SHA-256 of a verifying key's raw bytes, hex: the key's identity in artifacts
+/// and in the ledger.
+pub fn vk_digest(vk: &VerifyingKey<G1Affine>) -> String {
+    hex::encode(Sha256::digest(vk.to_bytes(SerdeFormat::RawBytes)))
+}
+
+/// Reads an SRS file (halo2 raw format).
+pub fn read_srs(path: &Path) -> Result<Srs, KeyError> {
+    let file = File::open(path).map_err(|e| KeyError::io(path, e))?;
+    Srs::read_custom(&mut BufReader::new(file), SerdeFormat::RawBytesUnchecked)
+        .map_err(|e| KeyError::Corrupt(path.to_path_buf(), e.to_string()))
+}
+
+/// What a verifier needs: the verifying key, its digest and the SRS.
+pub struct VerifierKey {
+    /// The key directory's manifest.
+    pub manifest: KeyManifest,
+    /// The verifying key.
+    pub vk: VerifyingKey<G1Affine>,
+    /// The SRS (the verifier uses its `G2` elements and first `G1` point).
+    pub srs: Srs,
+}
+
+impl VerifierKey {
+    /// Loads `dir/manifest.json`, `dir/vk.bin` and the SRS, and checks the vk's
+    /// digest against the manifest.
+    pub fn load(dir: &Path) -> Result<Self, KeyError> {
+        let manifest = KeyManifest::load(dir)?;
+        let path = dir.join("vk.bin");
+        let file = File::open(&path).map_err(|e| KeyError::io(&path, e))?;
+        let vk = VerifyingKey::<G1Affine>::read::<_, BaseCircuitBuilder<Fr>>(
+            &mut BufReader::new(file),
+            SerdeFormat::RawBytes,
+            manifest.config.clone(),
+        )
+        .map_err(|e| KeyError::Corrupt(path.clone(), e.to_string()))?;
+        if vk_digest(&vk) != manifest.vk_digest {
+            return Err(KeyError::Corrupt(path, "digest differs from the manifest".into()));
+        }
+        let srs = read_srs(&dir.join(&manifest.srs_file))?;
+        Ok(Self { manifest, vk, srs })
+    }
+
+    /// The verifying key's digest.
+    pub fn digest(&self) -> &str {
+        &self.manifest.vk_digest
+    }
+}
