@@ -2,10 +2,11 @@
 //! accepted roots, the deposit queue, and the withdrawals each accepted batch
 //! releases.
 //!
-//! `post` accepts a batch only if its number is the next one, its deposits are
-//! the next entries of the deposit queue in order, its withdrawals come from
-//! accounts a deposit created, and [`verify_batch`] accepts its proofs against the
-//! last accepted root. An accepted post is one atomic sled batch, flushed before
+//! `post` accepts a batch only if its number is the next one, [`verify_batch`]
+//! accepts its proofs against the last accepted root, its deposits are the next
+//! entries of the deposit queue in order (the circuit does not check who
+//! authorised a deposit: this does), and its withdrawals come from accounts a
+//! deposit created (they are released to that deposit's owner). An accepted post is one atomic sled batch, flushed before
 //! `post` returns; a refused one writes nothing.
 
 use std::path::Path;
@@ -122,6 +123,8 @@ fn key(prefix: &str, n: u64) -> Vec<u8> {
 /// The base-layer ledger.
 pub struct Ledger {
     db: sled::Db,
+    /// Serialises the read-check-write of `deposit` and `post`.
+    writer: std::sync::Mutex<()>,
 }
 
 impl Ledger {
@@ -134,7 +137,7 @@ impl Ledger {
         key: &VerifierKey,
     ) -> Result<Self, LedgerError> {
         let db = sled::open(dir)?;
-        let ledger = Self { db };
+        let ledger = Self { db, writer: std::sync::Mutex::new(()) };
         match ledger.db.get(META)? {
             Some(_) => {
                 let state = ledger.state()?;
@@ -168,7 +171,7 @@ impl Ledger {
         if db.get(META)?.is_none() {
             return Err(LedgerError::Missing);
         }
-        Ok(Self { db })
+        Ok(Self { db, writer: std::sync::Mutex::new(()) })
     }
 
     /// The running state.
@@ -178,6 +181,7 @@ impl Ledger {
 
     /// Queues a deposit; returns its queue index (durable when this returns).
     pub fn deposit(&self, deposit: Deposit) -> Result<u64, LedgerError> {
+        let _writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let mut state = self.state()?;
         let index = state.deposits_queued;
         state.deposits_queued += 1;
@@ -216,6 +220,7 @@ impl Ledger {
         key_: &VerifierKey,
         posted: &PostedBatch,
     ) -> Result<AcceptedBatch, LedgerError> {
+        let _writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let mut state = self.state()?;
         if key_.digest() != state.vk_digest {
             return Err(Rejection::WrongVerifyingKey { chunk: 0 }.into());
@@ -227,6 +232,9 @@ impl Ledger {
         if let Some(p) = posted.proofs.iter().find(|p| p.batch != posted.number) {
             return Err(Rejection::WrongBatchNumber { expected, got: p.batch }.into());
         }
+        // The proofs first: a stale root or tampered data is reported as such.
+        let Verified { next_state_root, data_hash, chunks, proof_bytes, .. } =
+            verify_batch(key_, state.root, &posted.data, &posted.proofs)?;
         // Deposits: the queue's next entries, in order. Owners are learned from
         // them so withdrawals can be released to the account's owner.
         let mut new_owners: Vec<(AccountId, PublicKey)> = Vec::new();
@@ -258,8 +266,6 @@ impl Ledger {
                 _ => {}
             }
         }
-        let Verified { next_state_root, data_hash, chunks, proof_bytes, .. } =
-            verify_batch(key_, state.root, &posted.data, &posted.proofs)?;
         let accepted = AcceptedBatch {
             number: posted.number,
             prev_state_root: state.root,

@@ -1,0 +1,210 @@
+//! The tamper suite: real chunk proofs (small parameters) of two batches,
+//! posted to a real ledger in every broken way. Each post is refused with its
+//! specific reason and leaves the ledger exactly as it was; the honest posts
+//! are accepted and release their withdrawals.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use clearproof_circuits::Fr;
+use clearproof_prover::prove_batch;
+use clearproof_tests::{small_keys, two_batches};
+use clearproof_verifier::artifact::ChunkProof;
+use clearproof_verifier::key::VerifierKey;
+use clearproof_verifier::ledger::{Ledger, LedgerError, PostedBatch};
+use clearproof_verifier::Rejection;
+
+struct Fixture {
+    key: VerifierKey,
+    genesis_root: Fr,
+    deposits: Vec<clearproof_circuits::tx::Deposit>,
+    b1: PostedBatch,
+    b2: PostedBatch,
+}
+
+fn fixture() -> &'static Fixture {
+    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        let cache = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("keys");
+        let keys = small_keys(&cache);
+        let (genesis_root, deposits, b1, b2) = two_batches();
+        let posted = |b: &clearproof_circuits::batch::BatchOutput| PostedBatch {
+            number: b.batch_number,
+            data: b.applied().cloned().collect(),
+            proofs: prove_batch(&keys, b, 0, false)
+                .expect("proving")
+                .into_iter()
+                .map(|c| c.proof)
+                .collect(),
+        };
+        let (b1, b2) = (posted(&b1), posted(&b2));
+        assert_eq!((b1.proofs.len(), b2.proofs.len()), (2, 2));
+        Fixture { key: keys.verifier_key(), genesis_root, deposits, b1, b2 }
+    })
+}
+
+/// A fresh ledger at genesis with the deposit queue filled.
+fn ledger() -> (tempfile::TempDir, Ledger) {
+    let f = fixture();
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = Ledger::open_or_create(dir.path(), f.genesis_root, &f.key).unwrap();
+    for d in &f.deposits {
+        ledger.deposit(d.clone()).unwrap();
+    }
+    (dir, ledger)
+}
+
+/// Posts `batch`, expects `code`, and checks nothing changed.
+fn refused(ledger: &Ledger, batch: &PostedBatch, code: &str) {
+    let before = ledger.state().unwrap();
+    match ledger.post(&fixture().key, batch) {
+        Err(LedgerError::Rejected(r)) => assert_eq!(r.code(), code, "{r}"),
+        other => panic!("expected {code}, got {other:?}"),
+    }
+    assert_eq!(ledger.state().unwrap(), before, "a refused post changes nothing");
+    assert!(ledger.batch(before.batches + 1).unwrap().is_none());
+}
+
+#[test]
+fn honest_batches_are_accepted_and_release_withdrawals() {
+    let f = fixture();
+    let (_dir, ledger) = ledger();
+    let first = ledger.post(&f.key, &f.b1).unwrap();
+    assert_eq!(first.deposits, 3);
+    let second = ledger.post(&f.key, &f.b2).unwrap();
+    assert_eq!(second.prev_state_root, first.next_state_root);
+    assert_eq!(second.withdrawals.len(), 1);
+    let w = &second.withdrawals[0];
+    assert_eq!((w.account.get(), w.amount.get()), (3, 5_000));
+    assert_eq!(w.owner, f.deposits[2].owner, "released to the depositing owner");
+    let state = ledger.state().unwrap();
+    assert_eq!((state.batches, state.deposits_consumed), (2, 3));
+    assert_eq!(state.root, second.next_state_root);
+}
+
+#[test]
+fn every_word_of_a_proof_flipped_is_rejected() {
+    let f = fixture();
+    let (_dir, ledger) = ledger();
+    let len = f.b1.proofs[1].proof.len();
+    // One flipped byte in every 32-byte word: commitments, evaluations and
+    // opening proofs, in every chunk position they occur.
+    for word in 0..len / 32 {
+        let mut batch = f.b1.clone();
+        let at = word * 32 + word % 32;
+        batch.proofs[1].proof[at] ^= 1 << (word % 8);
+        refused(&ledger, &batch, "BAD_PROOF");
+    }
+    let mut truncated = f.b1.clone();
+    truncated.proofs[0].proof.truncate(len - 1);
+    refused(&ledger, &truncated, "BAD_PROOF");
+}
+
+#[test]
+fn public_inputs_swapped_between_chunks_are_rejected() {
+    let (_dir, ledger) = ledger();
+    let mut batch = fixture().b1.clone();
+    let (a, b) = (batch.proofs[0].public_inputs, batch.proofs[1].public_inputs);
+    batch.proofs[0].public_inputs = b;
+    batch.proofs[1].public_inputs = a;
+    refused(&ledger, &batch, "WRONG_PREV_ROOT");
+}
+
+#[test]
+fn proofs_swapped_between_chunks_are_rejected() {
+    let (_dir, ledger) = ledger();
+    let mut batch = fixture().b1.clone();
+    let a = batch.proofs[0].proof.clone();
+    batch.proofs[0].proof = batch.proofs[1].proof.clone();
+    batch.proofs[1].proof = a;
+    refused(&ledger, &batch, "BAD_PROOF");
+}
+
+#[test]
+fn reordered_chunks_are_rejected() {
+    let (_dir, ledger) = ledger();
+    let mut batch = fixture().b1.clone();
+    batch.proofs.swap(0, 1);
+    refused(&ledger, &batch, "CHUNK_OUT_OF_PLACE");
+    // Relabelled to look in order, they no longer chain from the root.
+    batch.proofs[0].chunk = 0;
+    batch.proofs[1].chunk = 1;
+    refused(&ledger, &batch, "WRONG_PREV_ROOT");
+}
+
+#[test]
+fn an_omitted_or_repeated_chunk_is_rejected() {
+    let (_dir, ledger) = ledger();
+    let mut batch = fixture().b1.clone();
+    batch.proofs.pop();
+    refused(&ledger, &batch, "WRONG_CHUNK_COUNT");
+    let mut batch = fixture().b1.clone();
+    batch.proofs[1] = batch.proofs[0].clone();
+    refused(&ledger, &batch, "CHUNK_OUT_OF_PLACE");
+}
+
+#[test]
+fn a_batch_on_a_stale_root_is_rejected() {
+    let f = fixture();
+    let (_dir, ledger) = ledger();
+    ledger.post(&f.key, &f.b1).unwrap();
+    let mut again = f.b1.clone();
+    refused(&ledger, &again, "WRONG_BATCH_NUMBER");
+    again.number = 2;
+    for p in &mut again.proofs {
+        p.batch = 2;
+    }
+    refused(&ledger, &again, "WRONG_PREV_ROOT");
+    // And a later batch cannot skip ahead of an unposted one.
+    let (_dir2, fresh) = self::ledger();
+    refused(&fresh, &f.b2, "WRONG_BATCH_NUMBER");
+}
+
+#[test]
+fn a_one_bit_change_in_the_data_is_rejected() {
+    let f = fixture();
+    let (_dir, ledger) = ledger();
+    ledger.post(&f.key, &f.b1).unwrap();
+    let mut batch = f.b2.clone();
+    let clearproof_circuits::tx::Transaction::Withdraw(w) = &mut batch.data[2] else {
+        panic!("the third transaction is the withdrawal")
+    };
+    w.amount = clearproof_circuits::types::Amount::new(w.amount.wide() ^ 1).unwrap();
+    refused(&ledger, &batch, "DATA_HASH_MISMATCH");
+    let mut batch = f.b2.clone();
+    batch.data.pop();
+    refused(&ledger, &batch, "WRONG_CHUNK_COUNT");
+}
+
+#[test]
+fn a_deposit_that_is_not_the_queue_head_is_rejected() {
+    let f = fixture();
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = Ledger::open_or_create(dir.path(), f.genesis_root, &f.key).unwrap();
+    // The queue holds the same deposits in another order.
+    for i in [1, 0, 2] {
+        ledger.deposit(f.deposits[i].clone()).unwrap();
+    }
+    refused(&ledger, &f.b1, "DEPOSIT_MISMATCH");
+    let dir = tempfile::tempdir().unwrap();
+    let empty = Ledger::open_or_create(dir.path(), f.genesis_root, &f.key).unwrap();
+    refused(&empty, &f.b1, "DEPOSIT_MISMATCH");
+}
+
+#[test]
+fn foreign_keys_and_unknown_formats_are_rejected() {
+    let f = fixture();
+    let (_dir, ledger) = ledger();
+    let mut batch = f.b1.clone();
+    batch.proofs[1].vk_digest = "00".repeat(32);
+    refused(&ledger, &batch, "WRONG_VERIFYING_KEY");
+    let mut batch = f.b1.clone();
+    batch.proofs[0].circuit.k += 1;
+    refused(&ledger, &batch, "WRONG_CIRCUIT");
+    let json = f.b1.proofs[0].to_json();
+    let v2 = json.replace("\"version\": 1", "\"version\": 2");
+    assert_eq!(ChunkProof::from_json(&v2), Err(Rejection::UnsupportedVersion(2)));
+    let other = json.replace("clearproof-chunk-proof", "something-else");
+    assert!(matches!(ChunkProof::from_json(&other), Err(Rejection::UnknownFormat(_))));
+    assert_eq!(ChunkProof::from_json(&json).unwrap(), f.b1.proofs[0]);
+}
