@@ -13,10 +13,12 @@ use clearproof_circuits::params::ACCOUNT_TREE_DEPTH;
 use clearproof_circuits::signature::{PublicKey, SecretKey};
 use clearproof_circuits::state::Genesis;
 use clearproof_circuits::types::*;
+use clearproof_prover::worker::{Step as WorkerStep, Worker};
 use clearproof_prover::{prove_batch, setup as prover_setup, ProverKeys, SrsSource};
 use clearproof_sequencer::api::{self, Node};
 use clearproof_sequencer::client::Client;
 use clearproof_sequencer::genesis;
+use clearproof_sequencer::jobs::JobBoard;
 use clearproof_sequencer::node::Config;
 use clearproof_sequencer::order::{Order, OrderId, Side, SignedOrder};
 use clearproof_sequencer::wire::{DepositRequest, DepositTag, Submission};
@@ -61,6 +63,11 @@ enum Command {
         /// Wait until each accepted transaction is committed in a batch.
         #[arg(long)]
         wait: bool,
+    },
+    /// Run a prover worker.
+    Prover {
+        #[command(subcommand)]
+        command: ProverCommand,
     },
     /// Create or load the KZG SRS and the chunk circuit's keys (cached on disk).
     Setup(SetupArgs),
@@ -175,6 +182,27 @@ enum KeysCommand {
 }
 
 #[derive(Subcommand)]
+enum ProverCommand {
+    /// Pull chunk jobs from a sequencer, prove them, post the proofs; runs until killed.
+    Run {
+        /// Sequencer base URL.
+        #[arg(long)]
+        sequencer: String,
+        /// Proving threads (0: one per core).
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// Name in the sequencer's job list (default: host and process id).
+        #[arg(long)]
+        worker: Option<String>,
+        /// Stop when no job is open instead of waiting for more.
+        #[arg(long)]
+        exit_when_idle: bool,
+        #[command(flatten)]
+        setup: SetupArgs,
+    },
+}
+
+#[derive(Subcommand)]
 enum SequencerCommand {
     /// Serve the HTTP API; the data directory is created from the genesis on first start.
     Serve(ServeArgs),
@@ -200,6 +228,16 @@ struct ServeArgs {
     /// Account tree depth (tests use smaller trees; the protocol uses 24).
     #[arg(long, default_value_t = ACCOUNT_TREE_DEPTH, hide = true)]
     tree_depth: usize,
+    /// Key directory (from `clearproof setup`): verify proofs provers submit
+    /// before storing them, and cut jobs to its circuit's chunk size.
+    #[arg(long)]
+    keys: Option<PathBuf>,
+    /// Slots per chunk job when no --keys is given.
+    #[arg(long, default_value_t = CircuitParams::PRODUCTION.slots, hide = true)]
+    chunk_slots: usize,
+    /// A leased chunk job is offered again after this many milliseconds.
+    #[arg(long, default_value_t = 120_000)]
+    lease_ms: u64,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -453,7 +491,16 @@ fn serve(args: ServeArgs) -> Result<()> {
     }
     let interval = Duration::from_millis(args.batch_interval_ms.max(1));
     let config = Config { batch_size: args.batch_size, batch_interval: interval };
-    let node = Node::open(&args.data_dir, &genesis, args.tree_depth, config)
+    let verifier = match &args.keys {
+        Some(dir) => Some(
+            VerifierKey::load(dir)
+                .with_context(|| format!("loading keys from {}", dir.display()))?,
+        ),
+        None => None,
+    };
+    let slots = verifier.as_ref().map_or(args.chunk_slots, |k| k.manifest.circuit.slots);
+    let jobs = JobBoard::new(slots, Duration::from_millis(args.lease_ms.max(1)), verifier);
+    let node = Node::open_with_jobs(&args.data_dir, &genesis, args.tree_depth, config, jobs)
         .with_context(|| format!("opening {:?}", args.data_dir))?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
@@ -629,6 +676,38 @@ fn main() -> Result<()> {
         Command::Sequencer { command: SequencerCommand::Serve(args) } => serve(args),
         Command::Tx { command } => build(command),
         Command::Submit { sequencer, file, wait } => submit(&sequencer, &file, wait),
+        Command::Prover {
+            command: ProverCommand::Run { sequencer, threads, worker, exit_when_idle, setup },
+        } => {
+            let keys = setup.load()?;
+            let name = worker.unwrap_or_else(|| format!("prover-{}", std::process::id()));
+            let mut worker = Worker::new(&sequencer, &name, keys, threads)?;
+            // Scripts and tests wait for this line.
+            println!("prover {name} ready");
+            std::io::stdout().flush()?;
+            loop {
+                match worker.step() {
+                    Ok(WorkerStep::Idle) if exit_when_idle => return Ok(()),
+                    Ok(WorkerStep::Idle) => std::thread::sleep(Duration::from_millis(500)),
+                    Ok(WorkerStep::Proved { batch, chunk, seconds, accepted }) => {
+                        println!(
+                            "batch {batch} chunk {chunk}: proved in {seconds} s, {}",
+                            if accepted {
+                                "accepted"
+                            } else {
+                                "duplicate (another prover was first)"
+                            }
+                        );
+                        std::io::stdout().flush()?;
+                    }
+                    // The sequencer may be restarting: retry rather than die.
+                    Err(e) => {
+                        eprintln!("prover {name}: {e}; retrying in 2 s");
+                        std::thread::sleep(Duration::from_secs(2));
+                    }
+                }
+            }
+        }
         Command::Setup(args) => {
             let keys = args.load()?;
             print_json(&keys.manifest)

@@ -6,12 +6,15 @@
 //!   a rayon pool of `threads` threads (each job's own halo2 work runs on the
 //!   same pool), with a progress bar per chunk, and checks each proof before
 //!   handing it out;
+//! - [`worker`]: `clearproof prover run`, pulling chunk jobs from a sequencer
+//!   over HTTP under leases;
 //! - the result is one [`ChunkProof`] artifact per chunk (format in
 //!   `clearproof_verifier::artifact`).
 
 #![forbid(unsafe_code)]
 
 pub mod keys;
+pub mod worker;
 
 use std::time::{Duration, Instant};
 

@@ -15,6 +15,7 @@ use clearproof_circuits::state::Genesis;
 use clearproof_circuits::types::AccountId;
 use tokio::net::TcpListener;
 
+use crate::jobs::{JobBoard, Submitted};
 use crate::node::{Config, Sequencer, SubmitError};
 use crate::store::{Store, StoreError};
 use crate::wire::{DepositRequest, ErrorBody, ErrorDetail, Submission, SUBMISSION_TYPES};
@@ -23,6 +24,7 @@ use crate::wire::{DepositRequest, ErrorBody, ErrorDetail, Submission, SUBMISSION
 pub struct Node {
     sequencer: Mutex<Sequencer>,
     store: Store,
+    jobs: JobBoard,
 }
 
 impl Node {
@@ -34,9 +36,24 @@ impl Node {
         depth: usize,
         config: Config,
     ) -> Result<Arc<Self>, StoreError> {
+        Self::open_with_jobs(data_dir, genesis, depth, config, JobBoard::default())
+    }
+
+    /// [`Node::open`] with a job board for remote provers.
+    pub fn open_with_jobs(
+        data_dir: &Path,
+        genesis: &Genesis,
+        depth: usize,
+        config: Config,
+        jobs: JobBoard,
+    ) -> Result<Arc<Self>, StoreError> {
         let store = Store::open(data_dir)?;
         let sequencer = Sequencer::open(store.clone(), genesis, depth, config)?;
-        Ok(Arc::new(Self { sequencer: Mutex::new(sequencer), store }))
+        Ok(Arc::new(Self { sequencer: Mutex::new(sequencer), store, jobs }))
+    }
+
+    fn committed_batches(&self) -> u64 {
+        self.lock().committed().globals.batch_number
     }
 
     /// Locks the sequencer (a poisoned lock means a handler panicked mid-update:
@@ -190,6 +207,75 @@ async fn get_batch(State(node): State<Arc<Node>>, UrlPath(n): UrlPath<String>) -
     }
 }
 
+#[derive(serde::Deserialize)]
+struct LeaseRequest {
+    worker: String,
+}
+
+async fn post_lease(State(node): State<Arc<Node>>, body: Bytes) -> Response {
+    let worker = match serde_json::from_slice::<LeaseRequest>(&body) {
+        Ok(r) => r.worker,
+        Err(e) => return error_response(400, "MALFORMED_JSON", e.to_string(), None),
+    };
+    let committed = node.committed_batches();
+    match node.jobs.lease(&node.store, committed, &worker) {
+        Ok(Some(job)) => {
+            tracing::info!(batch = job.batch, chunk = job.chunk, %worker, lease = job.lease_id, "job leased");
+            Json(job).into_response()
+        }
+        Ok(None) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => store_error(e),
+    }
+}
+
+async fn post_proof(
+    State(node): State<Arc<Node>>,
+    UrlPath((batch, chunk)): UrlPath<(String, String)>,
+    body: Bytes,
+) -> Response {
+    let (Ok(batch), Ok(chunk)) = (batch.parse::<u64>(), chunk.parse::<usize>()) else {
+        return error_response(400, "MALFORMED_ID", "not a batch and chunk number".into(), None);
+    };
+    let text = String::from_utf8_lossy(&body);
+    match node.jobs.submit(&node.store, batch, chunk, &text) {
+        Ok(outcome) => {
+            tracing::info!(batch, chunk, ?outcome, "proof received");
+            let status =
+                if outcome == Submitted::Accepted { StatusCode::CREATED } else { StatusCode::OK };
+            (status, Json(serde_json::json!({ "status": outcome }))).into_response()
+        }
+        Err(e) => {
+            tracing::warn!(batch, chunk, error = %e, "proof refused");
+            error_response(e.http_status(), e.code(), e.to_string(), None)
+        }
+    }
+}
+
+async fn get_jobs(State(node): State<Arc<Node>>) -> Response {
+    let committed = node.committed_batches();
+    match node.jobs.status(&node.store, committed) {
+        Ok(jobs) => Json(jobs).into_response(),
+        Err(e) => store_error(e),
+    }
+}
+
+async fn get_batch_proofs(State(node): State<Arc<Node>>, UrlPath(n): UrlPath<String>) -> Response {
+    let Ok(number) = n.parse::<u64>() else {
+        return error_response(400, "MALFORMED_ID", format!("not a batch number: {n:?}"), None);
+    };
+    match node.jobs.proofs(&node.store, number) {
+        Ok(Some(proofs)) => Json(serde_json::json!({
+            "batch": number,
+            "chunks": proofs.len(),
+            "complete": proofs.iter().all(Option::is_some),
+            "proofs": proofs,
+        }))
+        .into_response(),
+        Ok(None) => error_response(404, "UNKNOWN_BATCH", format!("no batch {number}"), None),
+        Err(e) => store_error(e),
+    }
+}
+
 /// The router.
 pub fn router(node: Arc<Node>) -> Router {
     Router::new()
@@ -199,6 +285,10 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/v1/state", get(get_state))
         .route("/v1/accounts/{id}", get(get_account))
         .route("/v1/batches/{n}", get(get_batch))
+        .route("/v1/batches/{n}/proofs", get(get_batch_proofs))
+        .route("/v1/jobs", get(get_jobs))
+        .route("/v1/jobs/lease", post(post_lease))
+        .route("/v1/jobs/{batch}/{chunk}/proof", post(post_proof))
         .with_state(node)
 }
 

@@ -5,13 +5,15 @@
 //! their fills, the deleverage counterparty ([`node`]) — applies them in arrival
 //! order with the native state machine of `clearproof-circuits`, and commits
 //! batches durably in sled ([`store`]) together with everything a prover needs.
-//! [`client`] is the HTTP client the CLI and tests use.
+//! [`jobs`] hands committed batches' chunks to remote provers under leases and
+//! keeps their proofs. [`client`] is the HTTP client the CLI and tests use.
 
 #![forbid(unsafe_code)]
 
 pub mod api;
 pub mod client;
 pub mod genesis;
+pub mod jobs;
 pub mod node;
 pub mod order;
 pub mod store;

@@ -13,6 +13,7 @@
 //! | `pend/{seq:u64be}` | accepted, not yet committed entry |
 //! | `depq/{index:u64be}` | deposit queue entry (for idempotency) with its id |
 //! | `fill/{account:u32be}{order_id:u64be}` | order message and filled lots |
+//! | `prf/{batch:u64be}{chunk:u32be}` | a chunk proof artifact (JSON), stored once |
 //!
 //! A batch commit is one `sled::Batch` (atomic) followed by a flush; an accepted
 //! entry is inserted and flushed before it is acknowledged.
@@ -316,6 +317,23 @@ impl Store {
     /// A batch record (JSON bytes).
     pub fn batch(&self, number: u64) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self.db.get(seq_key("batch/", number))?.map(|v| v.to_vec()))
+    }
+
+    /// Stores chunk `chunk` of batch `batch`'s proof artifact unless one is stored
+    /// already (durable when this returns). Returns whether this call stored it.
+    pub fn put_proof(&self, batch: u64, chunk: u32, artifact: &[u8]) -> Result<bool, StoreError> {
+        let k = key("prf/", &[&batch.to_be_bytes(), &chunk.to_be_bytes()]);
+        let stored = self.db.compare_and_swap(k, None::<&[u8]>, Some(artifact))?.is_ok();
+        if stored {
+            self.db.flush()?;
+        }
+        Ok(stored)
+    }
+
+    /// A stored chunk proof artifact (JSON bytes).
+    pub fn proof(&self, batch: u64, chunk: u32) -> Result<Option<Vec<u8>>, StoreError> {
+        let k = key("prf/", &[&batch.to_be_bytes(), &chunk.to_be_bytes()]);
+        Ok(self.db.get(k)?.map(|v| v.to_vec()))
     }
 
     /// The deposit recorded at a queue index, with its transaction id.

@@ -1,0 +1,222 @@
+//! The whole pipeline with real processes and real (small) proofs: a
+//! `clearproof sequencer serve` process batches deposits, a price and a
+//! withdrawal; two `clearproof prover run` worker processes pull its chunk jobs
+//! over HTTP, one of them killed with SIGKILL while it holds a lease; the
+//! surviving worker proves every chunk (the dead worker's chunk once its lease
+//! expires); the proofs are posted to a base-layer ledger, which verifies them
+//! against its last accepted root; and `clearproof verify` accepts the batch
+//! from files and rejects a one-bit change of its data.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use clearproof_circuits::serde_fr::to_hex;
+use clearproof_circuits::tx::Transaction;
+use clearproof_circuits::types::*;
+use clearproof_sequencer::client::Client;
+use clearproof_sequencer::node::BatchRecord;
+use clearproof_sequencer::wire::{DepositRequest, DepositTag, Submission};
+use clearproof_tests::{deposit, genesis, genesis_state, key, oracle, small_keys, SMALL, T0};
+use clearproof_verifier::artifact::ChunkProof;
+use clearproof_verifier::ledger::{Ledger, PostedBatch};
+
+struct Process(Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_clearproof"));
+    c.env("RUST_LOG", "warn").stderr(Stdio::inherit());
+    c
+}
+
+/// Spawns `cmd` and waits for a stdout line starting with `prefix`.
+fn spawn_until(mut cmd: Command, prefix: &str) -> (Process, String) {
+    let mut child = cmd.stdout(Stdio::piped()).spawn().expect("spawn");
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    loop {
+        line.clear();
+        assert!(out.read_line(&mut line).unwrap() > 0, "process ended before {prefix:?}");
+        if line.starts_with(prefix) {
+            break;
+        }
+    }
+    // Keep draining stdout so the process never blocks on a full pipe.
+    std::thread::spawn(move || for _ in out.lines() {});
+    (Process(child), line.trim().to_string())
+}
+
+fn small_args(cmd: &mut Command, cache: &Path) {
+    cmd.arg("--cache").arg(cache);
+    cmd.args(["--depth", &SMALL.depth.to_string(), "--slots", &SMALL.slots.to_string()]);
+    cmd.args(["--k", &SMALL.k.to_string()]);
+}
+
+fn worker(url: &str, name: &str, cache: &Path) -> Process {
+    let mut cmd = bin();
+    cmd.args(["prover", "run", "--sequencer", url, "--threads", "1", "--worker", name]);
+    small_args(&mut cmd, cache);
+    spawn_until(cmd, "prover ").0
+}
+
+async fn jobs(client: &Client) -> Vec<serde_json::Value> {
+    client.get("/v1/jobs").await.unwrap().body.as_array().cloned().unwrap_or_default()
+}
+
+async fn wait_for(what: &str, timeout: Duration, mut check: impl AsyncFnMut() -> bool) {
+    let start = Instant::now();
+    while !check().await {
+        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn verify_cli(args: &[&str], keys: &Path) -> Output {
+    let mut cmd = bin();
+    cmd.arg("verify").args(args).arg("--keys").arg(keys).stderr(Stdio::piped());
+    cmd.output().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sequencer_two_provers_one_killed_ledger_and_verify() {
+    let cache = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("keys");
+    let keys = {
+        let cache = cache.clone();
+        tokio::task::spawn_blocking(move || small_keys(&cache)).await.unwrap()
+    };
+    let key_dir = keys.dir.clone();
+    let verifier = keys.verifier_key();
+    let dir = tempfile::tempdir().unwrap();
+    let genesis_file = dir.path().join("genesis.json");
+    std::fs::write(&genesis_file, serde_json::to_vec(&genesis()).unwrap()).unwrap();
+
+    let mut cmd = bin();
+    cmd.args(["sequencer", "serve", "--listen", "127.0.0.1:0", "--batch-size", "3"]);
+    cmd.args(["--batch-interval-ms", "300", "--lease-ms", "4000"]);
+    cmd.args(["--tree-depth", &SMALL.depth.to_string()]);
+    cmd.arg("--data-dir").arg(dir.path().join("sequencer"));
+    cmd.arg("--genesis").arg(&genesis_file).arg("--keys").arg(&key_dir);
+    let (_sequencer, line) = spawn_until(cmd, "listening on ");
+    let url = line.strip_prefix("listening on ").unwrap().to_string();
+    let client = Client::new(&url);
+
+    // Deposits go through the ledger's queue first, then to the sequencer.
+    let ledger_dir = dir.path().join("ledger");
+    let ledger = Ledger::open_or_create(&ledger_dir, genesis_state().root(), &verifier).unwrap();
+    for (i, d) in
+        [deposit(1, 50_000), deposit(2, 50_000), deposit(3, 20_000)].into_iter().enumerate()
+    {
+        assert_eq!(ledger.deposit(d.clone()).unwrap(), i as u64);
+        let request = DepositRequest {
+            kind: DepositTag::Deposit,
+            queue_index: i as u64,
+            account: d.account,
+            owner: d.owner,
+            amount: d.amount,
+        };
+        let answer = client.submit_line(&serde_json::to_string(&request).unwrap()).await.unwrap();
+        assert_eq!(answer.status, 202, "{:?}", answer.body);
+    }
+    let price = Submission::price_update(
+        &oracle(),
+        MarketId::new(0).unwrap(),
+        Price::from_units(101),
+        Timestamp::new((T0 + 10).into()).unwrap(),
+    );
+    let withdraw = Submission::withdraw(
+        &key(3),
+        AccountId::new(3).unwrap(),
+        Amount::new(5_000).unwrap(),
+        Nonce::new(0).unwrap(),
+    );
+    for s in [price, withdraw] {
+        let answer = client.submit_line(&serde_json::to_string(&s).unwrap()).await.unwrap();
+        assert_eq!(answer.status, 202, "{:?}", answer.body);
+    }
+    wait_for("two committed batches", Duration::from_secs(10), async || {
+        client.get("/v1/state").await.unwrap().body["batch_number"] == 2
+    })
+    .await;
+    assert_eq!(jobs(&client).await.len(), 3, "2 chunks + 1 chunk of 2 slots");
+
+    // Two workers; kill the first while it holds a lease.
+    let mut doomed = worker(&url, "doomed", &cache);
+    let _survivor = worker(&url, "survivor", &cache);
+    let mut held = None;
+    wait_for("the doomed worker to lease a job", Duration::from_secs(60), async || {
+        held = jobs(&client).await.into_iter().find(|j| j["worker"] == "doomed");
+        held.is_some()
+    })
+    .await;
+    doomed.0.kill().unwrap(); // SIGKILL
+    doomed.0.wait().unwrap();
+    let held = held.unwrap();
+    assert_eq!(held["state"], "leased", "killed mid-job, before its proof arrived");
+    wait_for("every chunk proven", Duration::from_secs(300), async || {
+        jobs(&client).await.iter().all(|j| j["state"] == "proven")
+    })
+    .await;
+
+    // Post both batches to the ledger; it verifies them against its root.
+    let mut files = Vec::new();
+    for n in 1..=2u64 {
+        let record = client.get(&format!("/v1/batches/{n}")).await.unwrap().body;
+        let record: BatchRecord = serde_json::from_value(record).unwrap();
+        let proofs = client.get(&format!("/v1/batches/{n}/proofs")).await.unwrap().body;
+        assert_eq!(proofs["complete"], true);
+        let proofs: Vec<ChunkProof> = serde_json::from_value(proofs["proofs"].clone()).unwrap();
+        let data: Vec<Transaction> = record.public_data.iter().map(|p| p.tx.clone()).collect();
+        let posted = PostedBatch { number: n, data, proofs };
+        let accepted = ledger.post(&verifier, &posted).expect("the ledger accepts the batch");
+        assert_eq!(accepted.next_state_root, record.header.next_state_root);
+        files.push((record.header.prev_state_root, posted));
+    }
+    let state = ledger.state().unwrap();
+    let sequencer_root = client.get("/v1/state").await.unwrap().body["state_root"].clone();
+    assert_eq!(serde_json::json!(to_hex(&state.root)), sequencer_root);
+    let released = ledger.batch(2).unwrap().unwrap().withdrawals;
+    assert_eq!(released.len(), 1);
+    assert_eq!(released[0].owner, key(3).public_key());
+
+    // A proof that arrives twice is stored once.
+    let again = files[0].1.proofs[0].to_json();
+    let answer = client.post_raw("/v1/jobs/1/0/proof", again.into_bytes()).await.unwrap();
+    assert_eq!((answer.status, answer.body["status"].as_str()), (200, Some("duplicate")));
+    drop(ledger);
+
+    // `clearproof verify` from files, then against the ledger.
+    let (prev, posted) = &files[0];
+    let mut args: Vec<String> = vec!["--proof".into()];
+    for (i, p) in posted.proofs.iter().enumerate() {
+        let path = dir.path().join(format!("chunk-{i}.json"));
+        std::fs::write(&path, p.to_json()).unwrap();
+        args.push(path.display().to_string());
+    }
+    let data = dir.path().join("data.json");
+    std::fs::write(&data, serde_json::to_vec(&posted.data).unwrap()).unwrap();
+    args.extend(["--prev-root".into(), to_hex(prev), "--data".into(), data.display().to_string()]);
+    let args_ref: Vec<&str> = args.iter().map(String::as_str).collect();
+    let ok = verify_cli(&args_ref, &key_dir);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(String::from_utf8_lossy(&ok.stdout).starts_with("valid: batch 1"));
+    let mut tampered = posted.data.clone();
+    let Transaction::Deposit(d) = &mut tampered[0] else { panic!("a deposit") };
+    d.amount = Amount::new(d.amount.wide() ^ 1).unwrap();
+    std::fs::write(&data, serde_json::to_vec(&tampered).unwrap()).unwrap();
+    let bad = verify_cli(&args_ref, &key_dir);
+    assert_eq!(bad.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(stderr.contains("DATA_HASH_MISMATCH"), "{stderr}");
+    let from_ledger =
+        verify_cli(&["--ledger", ledger_dir.to_str().unwrap(), "--batch", "2"], &key_dir);
+    assert!(from_ledger.status.success(), "{}", String::from_utf8_lossy(&from_ledger.stderr));
+    assert!(String::from_utf8_lossy(&from_ledger.stdout).starts_with("valid: batch 2"));
+}
