@@ -10,6 +10,7 @@ use clearproof_circuits::state::{Genesis, Market, MarketParams, MarketState, Sta
 use clearproof_circuits::types::*;
 use clearproof_sequencer::api::{self, Node};
 use clearproof_sequencer::client::{Answer, Client};
+use clearproof_sequencer::jobs::JobBoard;
 use clearproof_sequencer::node::{BatchRecord, Config};
 use clearproof_sequencer::order::{Order, OrderId, Side, SignedOrder};
 use clearproof_sequencer::wire::{DepositRequest, DepositTag, Submission};
@@ -63,10 +64,18 @@ impl Server {
 }
 
 pub async fn start_in(dir: tempfile::TempDir, batch_size: usize, interval_ms: u64) -> Server {
+    start_with_jobs(dir, batch_size, interval_ms, JobBoard::default()).await
+}
+
+pub async fn start_with_jobs(
+    dir: tempfile::TempDir,
+    batch_size: usize,
+    interval_ms: u64,
+    jobs: JobBoard,
+) -> Server {
     let interval = Duration::from_millis(interval_ms);
-    let node =
-        Node::open(dir.path(), &genesis(), DEPTH, Config { batch_size, batch_interval: interval })
-            .unwrap();
+    let config = Config { batch_size, batch_interval: interval };
+    let node = Node::open_with_jobs(dir.path(), &genesis(), DEPTH, config, jobs).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let task = tokio::spawn({
