@@ -95,9 +95,8 @@ enum Command {
         /// Prover threads (0: one per core).
         #[arg(long, default_value_t = 0)]
         threads: usize,
-        /// SRS and key cache.
-        #[arg(long)]
-        cache: Option<PathBuf>,
+        #[command(flatten)]
+        setup: SetupArgs,
     },
 }
 
@@ -714,11 +713,15 @@ fn main() -> Result<()> {
         }
         Command::Prove { batch, out, threads, setup } => prove(&batch, &out, threads, &setup),
         Command::Verify(args) => verify(&args),
-        Command::Devnet { data_dir, threads, cache } => {
+        Command::Devnet { data_dir, threads, setup } => {
+            if setup.srs.is_some() {
+                bail!("the devnet always uses the insecure development SRS");
+            }
             let temp = tempfile::TempDir::new()?;
             let data_dir = data_dir.unwrap_or_else(|| temp.path().to_path_buf());
-            let cache = cache.unwrap_or_else(devnet::default_key_cache);
-            let options = devnet::Options::new(data_dir, cache, threads);
+            let mut options = devnet::Options::new(data_dir, setup.cache(), threads);
+            options.circuit = setup.params();
+            options.progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
             devnet::run(&options, &mut std::io::stdout())?;
             Ok(())
         }
