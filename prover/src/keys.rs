@@ -129,12 +129,12 @@ fn srs(cache: &Path, source: &SrsSource, label: &str, k: u32) -> Result<(Srs, St
     let name = format!("srs-k{k}-{label}.bin");
     let path = cache.join(&name);
     if path.exists() {
-        return Ok((read_srs(&path)?, name));
+        return Ok((read_srs(&path, false)?, name));
     }
     let srs = match source {
         SrsSource::InsecureDev => insecure_dev_srs(k),
         SrsSource::File(file) => {
-            let mut srs = read_srs(file)?;
+            let mut srs = read_srs(file, true)?;
             if srs.k() < k {
                 return Err(SetupError::SrsTooSmall { have: srs.k(), need: k });
             }
@@ -226,4 +226,65 @@ fn load(
         generated: false,
         seconds: 0.0,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TINY: CircuitParams = CircuitParams { depth: 4, slots: 1, k: 15 };
+
+    #[test]
+    fn a_ceremony_file_is_downsized_cached_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("ceremony.srs");
+        let mut out = BufWriter::new(File::create(&file).unwrap());
+        // A "ceremony" SRS unlike the development one (another secret), bigger
+        // than the circuit needs.
+        use rand::SeedableRng;
+        let ceremony = Srs::setup(16, rand::rngs::StdRng::seed_from_u64(7));
+        ceremony.write_custom(&mut out, SerdeFormat::RawBytes).unwrap();
+        drop(out);
+        let cache = dir.path().join("cache");
+        let first = setup(&cache, TINY, &SrsSource::File(file.clone())).unwrap();
+        assert!(first.generated);
+        assert!(first.manifest.srs.starts_with("file-"), "{}", first.manifest.srs);
+        assert!(!first.manifest.insecure());
+        assert_eq!(first.srs.k(), 15, "downsized to the circuit");
+        let again = setup(&cache, TINY, &SrsSource::File(file)).unwrap();
+        assert!(!again.generated, "re-running reuses the cache");
+        assert_eq!(again.manifest.vk_digest, first.manifest.vk_digest);
+        // The verifier loads the same key from the directory.
+        let vk = VerifierKey::load(&again.dir).unwrap();
+        assert_eq!(vk.digest(), first.manifest.vk_digest);
+        // Another SRS gives other keys, in their own directory.
+        let dev = setup(&cache, TINY, &SrsSource::InsecureDev).unwrap();
+        assert!(dev.generated && dev.manifest.insecure());
+        assert_ne!(dev.manifest.vk_digest, first.manifest.vk_digest);
+        assert_ne!(dev.dir, first.dir);
+    }
+
+    #[test]
+    fn an_srs_smaller_than_the_circuit_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("small.srs");
+        let mut out = BufWriter::new(File::create(&file).unwrap());
+        insecure_dev_srs(10).write_custom(&mut out, SerdeFormat::RawBytes).unwrap();
+        drop(out);
+        let err = setup(&dir.path().join("cache"), TINY, &SrsSource::File(file)).err().unwrap();
+        assert!(matches!(err, SetupError::SrsTooSmall { have: 10, need: 15 }), "{err}");
+    }
+
+    #[test]
+    fn a_tampered_cached_key_is_regenerated() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = setup(dir.path(), TINY, &SrsSource::InsecureDev).unwrap();
+        let mut manifest = first.manifest.clone();
+        manifest.vk_digest = "00".repeat(32);
+        std::fs::write(first.dir.join("manifest.json"), serde_json::to_vec(&manifest).unwrap())
+            .unwrap();
+        let again = setup(dir.path(), TINY, &SrsSource::InsecureDev).unwrap();
+        assert!(again.generated, "a key whose digest does not match is not used");
+        assert_eq!(again.manifest.vk_digest, first.manifest.vk_digest);
+    }
 }

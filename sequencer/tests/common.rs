@@ -64,18 +64,30 @@ impl Server {
 }
 
 pub async fn start_in(dir: tempfile::TempDir, batch_size: usize, interval_ms: u64) -> Server {
-    start_with_jobs(dir, batch_size, interval_ms, JobBoard::default()).await
+    start_with_jobs(dir, batch_size, interval_ms, JobBoard::default).await
 }
 
 pub async fn start_with_jobs(
     dir: tempfile::TempDir,
     batch_size: usize,
     interval_ms: u64,
-    jobs: JobBoard,
+    jobs: impl Fn() -> JobBoard,
 ) -> Server {
     let interval = Duration::from_millis(interval_ms);
     let config = Config { batch_size, batch_interval: interval };
-    let node = Node::open_with_jobs(dir.path(), &genesis(), DEPTH, config, jobs).unwrap();
+    // sled releases its file lock from a background thread shortly after the
+    // last handle drops: after a stop, retry the open for a moment.
+    let mut attempts = 0;
+    let node = loop {
+        match Node::open_with_jobs(dir.path(), &genesis(), DEPTH, config, jobs()) {
+            Ok(node) => break node,
+            Err(e) if e.to_string().contains("could not acquire lock") && attempts < 100 => {
+                attempts += 1;
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            Err(e) => panic!("opening the sequencer: {e}"),
+        }
+    };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let task = tokio::spawn({

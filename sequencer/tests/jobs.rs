@@ -49,7 +49,7 @@ async fn submit(s: &Server, batch: u64, chunk: usize, p: &ChunkProof) -> (u16, V
 
 #[tokio::test]
 async fn leases_expire_and_proofs_are_stored_once() {
-    let jobs = JobBoard::new(SLOTS, Duration::from_millis(300), None);
+    let jobs = || JobBoard::new(SLOTS, Duration::from_millis(300), None);
     let s = start_with_jobs(tempfile::tempdir().unwrap(), 3, 60_000, jobs).await;
     assert_eq!(lease(&s, "a").await.0, 204, "nothing committed yet");
     for (i, account) in [1, 2, 3].into_iter().enumerate() {
@@ -111,7 +111,6 @@ async fn leases_expire_and_proofs_are_stored_once() {
 
     // Proofs survive a restart; proven jobs are not offered again.
     let dir = s.stop().await;
-    let jobs = JobBoard::new(SLOTS, Duration::from_millis(300), None);
     let s = start_with_jobs(dir, 3, 60_000, jobs).await;
     assert_eq!(lease(&s, "a").await.0, 204);
     let listed = s.client.get("/v1/jobs").await.unwrap().body;

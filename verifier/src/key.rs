@@ -78,10 +78,12 @@ pub fn vk_digest(vk: &VerifyingKey<G1Affine>) -> String {
     hex::encode(Sha256::digest(vk.to_bytes(SerdeFormat::RawBytes)))
 }
 
-/// Reads an SRS file (halo2 raw format).
-pub fn read_srs(path: &Path) -> Result<Srs, KeyError> {
+/// Reads an SRS file (halo2 raw format). `checked`: validate every point (for a
+/// file from elsewhere); unchecked is for the cache's own copies.
+pub fn read_srs(path: &Path, checked: bool) -> Result<Srs, KeyError> {
     let file = File::open(path).map_err(|e| KeyError::io(path, e))?;
-    Srs::read_custom(&mut BufReader::new(file), SerdeFormat::RawBytesUnchecked)
+    let format = if checked { SerdeFormat::RawBytes } else { SerdeFormat::RawBytesUnchecked };
+    Srs::read_custom(&mut BufReader::new(file), format)
         .map_err(|e| KeyError::Corrupt(path.to_path_buf(), e.to_string()))
 }
 
@@ -111,7 +113,7 @@ impl VerifierKey {
         if vk_digest(&vk) != manifest.vk_digest {
             return Err(KeyError::Corrupt(path, "digest differs from the manifest".into()));
         }
-        let srs = read_srs(&dir.join(&manifest.srs_file))?;
+        let srs = read_srs(&dir.join(&manifest.srs_file), false)?;
         Ok(Self { manifest, vk, srs })
     }
 
