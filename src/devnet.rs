@@ -292,7 +292,10 @@ pub fn run(options: &Options, out: &mut dyn std::io::Write) -> Result<Report> {
     let genesis_root = State::genesis_with_depth(&genesis, circuit.depth)?.root();
     let ledger = Ledger::open_or_create(&options.data_dir.join("ledger"), genesis_root, &verifier)
         .context("opening the ledger")?;
-    if ledger.state()?.batches != 0 || sequencer.committed().state_root != genesis_root {
+    let fresh = ledger.state()?.deposits_queued == 0
+        && sequencer.committed().state_root == genesis_root
+        && sequencer.committed().pending == 0;
+    if !fresh {
         bail!(
             "{} already holds a devnet run; pass an empty --data-dir",
             options.data_dir.display()

@@ -227,13 +227,11 @@ struct ServeArgs {
     /// Account tree depth (tests use smaller trees; the protocol uses 24).
     #[arg(long, default_value_t = ACCOUNT_TREE_DEPTH, hide = true)]
     tree_depth: usize,
-    /// Key directory (from `clearproof setup`): verify proofs provers submit
-    /// before storing them, and cut jobs to its circuit's chunk size.
+    /// Key directory (from `clearproof setup`): serve chunk proving jobs for its
+    /// circuit, and verify every proof provers submit before storing it.
+    /// Without it the sequencer serves no jobs.
     #[arg(long)]
     keys: Option<PathBuf>,
-    /// Slots per chunk job when no --keys is given.
-    #[arg(long, default_value_t = CircuitParams::PRODUCTION.slots, hide = true)]
-    chunk_slots: usize,
     /// A leased chunk job is offered again after this many milliseconds.
     #[arg(long, default_value_t = 120_000)]
     lease_ms: u64,
@@ -497,10 +495,25 @@ fn serve(args: ServeArgs) -> Result<()> {
         ),
         None => None,
     };
-    let slots = verifier.as_ref().map_or(args.chunk_slots, |k| k.manifest.circuit.slots);
-    let jobs = JobBoard::new(slots, Duration::from_millis(args.lease_ms.max(1)), verifier);
-    let node = Node::open_with_jobs(&args.data_dir, &genesis, args.tree_depth, config, jobs)
-        .with_context(|| format!("opening {:?}", args.data_dir))?;
+    let node = match verifier {
+        Some(key) => {
+            if key.manifest.circuit.depth != args.tree_depth {
+                bail!(
+                    "the keys are for a depth-{} tree, the sequencer's tree has depth {}",
+                    key.manifest.circuit.depth,
+                    args.tree_depth
+                );
+            }
+            let slots = key.manifest.circuit.slots;
+            let jobs = JobBoard::new(slots, Duration::from_millis(args.lease_ms.max(1)), Some(key));
+            Node::open_with_jobs(&args.data_dir, &genesis, args.tree_depth, config, jobs)
+        }
+        None => {
+            tracing::warn!("no --keys: this sequencer serves no proving jobs");
+            Node::open(&args.data_dir, &genesis, args.tree_depth, config)
+        }
+    }
+    .with_context(|| format!("opening {:?}", args.data_dir))?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(&args.listen)

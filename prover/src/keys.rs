@@ -9,9 +9,12 @@
 //! ```
 //!
 //! A key directory is reused when its manifest names the same circuit and SRS
-//! and its verifying key still hashes to the manifest's digest; otherwise keys
-//! are generated and written (each file via a temporary name and a rename, so
-//! a crash never leaves a half-written key that looks valid).
+//! (label and digest), `vk.bin` and the proving key's vk hash to the manifest's
+//! digest, and today's circuit code still yields that verifying key (so keys of
+//! an older circuit are never used). Anything else — missing, truncated, stale —
+//! is regenerated. Each file is written to a temporary file of its own and
+//! renamed, the manifest last, so a crash never leaves a half-written key that
+//! looks valid.
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
@@ -19,9 +22,11 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clearproof_circuits::circuit::proof::{
-    insecure_dev_srs, keygen, ChunkKeys, CircuitParams, Srs,
+    insecure_dev_srs, keygen, verifying_key, ChunkKeys, CircuitParams, Srs,
 };
-use clearproof_verifier::key::{read_srs, vk_digest, KeyManifest, VerifierKey, INSECURE_DEV_SRS};
+use clearproof_verifier::key::{
+    read_srs, srs_digest, vk_digest, KeyManifest, VerifierKey, INSECURE_DEV_SRS,
+};
 use halo2_base::gates::circuit::builder::BaseCircuitBuilder;
 use halo2_base::halo2_proofs::halo2curves::bn256::{Fr, G1Affine};
 use halo2_base::halo2_proofs::plonk::ProvingKey;
@@ -67,15 +72,18 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SetupError + '_ {
 /// Writes `path` through a temporary file and a rename.
 fn write_atomically(
     path: &Path,
-    write: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>,
+    write: impl FnOnce(&mut BufWriter<tempfile::NamedTempFile>) -> std::io::Result<()>,
 ) -> Result<(), SetupError> {
-    let tmp = path.with_extension("tmp");
-    let file = File::create(&tmp).map_err(io(&tmp))?;
-    let mut out = BufWriter::new(file);
-    write(&mut out).map_err(io(&tmp))?;
-    out.flush().map_err(io(&tmp))?;
-    out.get_ref().sync_all().map_err(io(&tmp))?;
-    std::fs::rename(&tmp, path).map_err(io(path))
+    // A temporary file of its own in the same directory: concurrent setups of one
+    // cache never write into each other's file, and the rename is atomic.
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let tmp = tempfile::NamedTempFile::new_in(dir).map_err(io(dir))?;
+    let mut out = BufWriter::new(tmp);
+    write(&mut out).map_err(io(path))?;
+    let tmp = out.into_inner().map_err(|e| SetupError::Io(path.to_path_buf(), e.into_error()))?;
+    tmp.as_file().sync_all().map_err(io(path))?;
+    tmp.persist(path).map_err(|e| SetupError::Io(path.to_path_buf(), e.error))?;
+    Ok(())
 }
 
 /// Proving keys, loaded or made.
@@ -167,6 +175,7 @@ pub fn setup(
         config: keys.config.clone(),
         break_points: keys.break_points.clone(),
         vk_digest: vk_digest(keys.vk()),
+        srs_digest: srs_digest(&srs),
         srs: label,
         srs_file: format!("../{srs_name}"),
     };
@@ -188,29 +197,40 @@ pub fn setup(
     })
 }
 
+/// The cached keys in `dir`, if they are complete, intact, made with this SRS,
+/// and still the keys of today's circuit code; anything else is a cache miss
+/// (the caller regenerates), never an error.
 fn load(
     dir: &Path,
     params: CircuitParams,
     label: &str,
     srs: &Srs,
 ) -> Result<Option<ProverKeys>, SetupError> {
-    if !dir.join("manifest.json").exists() {
+    let Ok(manifest) = KeyManifest::load(dir) else { return Ok(None) };
+    if manifest.circuit != params || manifest.srs != label || manifest.srs_digest != srs_digest(srs)
+    {
         return Ok(None);
     }
-    let manifest = KeyManifest::load(dir)?;
-    if manifest.circuit != params || manifest.srs != label {
+    let Ok(vk_bytes) = std::fs::read(dir.join("vk.bin")) else { return Ok(None) };
+    if hex::encode(Sha256::digest(&vk_bytes)) != manifest.vk_digest {
         return Ok(None);
     }
-    let path = dir.join("pk.bin");
-    let file = File::open(&path).map_err(io(&path))?;
-    let pk = ProvingKey::<G1Affine>::read::<_, BaseCircuitBuilder<Fr>>(
+    let Ok(file) = File::open(dir.join("pk.bin")) else { return Ok(None) };
+    let Ok(pk) = ProvingKey::<G1Affine>::read::<_, BaseCircuitBuilder<Fr>>(
         &mut BufReader::new(file),
         SerdeFormat::RawBytesUnchecked,
         manifest.config.clone(),
-    )
-    .map_err(io(&path))?;
+    ) else {
+        return Ok(None);
+    };
     if vk_digest(pk.get_vk()) != manifest.vk_digest {
-        // Stale or foreign keys: regenerate rather than prove with them.
+        return Ok(None);
+    }
+    // Keys made by older circuit code describe another circuit: the verifying key
+    // of today's code must be the cached one.
+    let current = verifying_key(srs, &params).map_err(|e| SetupError::Keygen(e.to_string()))?;
+    if vk_digest(&current) != manifest.vk_digest {
+        tracing::warn!(dir = %dir.display(), "cached keys are for older circuit code; regenerating");
         return Ok(None);
     }
     let keys = ChunkKeys {

@@ -112,7 +112,10 @@ impl Worker {
         let response = self
             .http
             .post(format!("{}/v1/jobs/lease", self.base))
-            .json(&serde_json::json!({ "worker": self.name }))
+            .json(&serde_json::json!({
+                "worker": self.name,
+                "vk_digest": self.keys.manifest.vk_digest,
+            }))
             .send()?;
         if response.status().as_u16() == 204 {
             return Ok(Step::Idle);

@@ -24,7 +24,8 @@ use crate::wire::{DepositRequest, ErrorBody, ErrorDetail, Submission, SUBMISSION
 pub struct Node {
     sequencer: Mutex<Sequencer>,
     store: Store,
-    jobs: JobBoard,
+    /// Chunk jobs for remote provers; `None`: job endpoints answer `503 JOBS_DISABLED`.
+    jobs: Option<JobBoard>,
 }
 
 impl Node {
@@ -36,7 +37,9 @@ impl Node {
         depth: usize,
         config: Config,
     ) -> Result<Arc<Self>, StoreError> {
-        Self::open_with_jobs(data_dir, genesis, depth, config, JobBoard::default())
+        let store = Store::open(data_dir)?;
+        let sequencer = Sequencer::open(store.clone(), genesis, depth, config)?;
+        Ok(Arc::new(Self { sequencer: Mutex::new(sequencer), store, jobs: None }))
     }
 
     /// [`Node::open`] with a job board for remote provers.
@@ -49,7 +52,7 @@ impl Node {
     ) -> Result<Arc<Self>, StoreError> {
         let store = Store::open(data_dir)?;
         let sequencer = Sequencer::open(store.clone(), genesis, depth, config)?;
-        Ok(Arc::new(Self { sequencer: Mutex::new(sequencer), store, jobs }))
+        Ok(Arc::new(Self { sequencer: Mutex::new(sequencer), store, jobs: Some(jobs) }))
     }
 
     fn committed_batches(&self) -> u64 {
@@ -210,15 +213,51 @@ async fn get_batch(State(node): State<Arc<Node>>, UrlPath(n): UrlPath<String>) -
 #[derive(serde::Deserialize)]
 struct LeaseRequest {
     worker: String,
+    /// The worker's verifying-key digest: a worker with other keys gets no job.
+    vk_digest: Option<String>,
+}
+
+fn jobs_disabled() -> Response {
+    error_response(
+        503,
+        "JOBS_DISABLED",
+        "this sequencer serves no proving jobs (start it with --keys)".into(),
+        None,
+    )
+}
+
+/// Runs job-board work (sled reads, witness decoding, proof checks) off the async
+/// runtime, so provers cannot stall the API and the batch timer.
+async fn with_jobs(
+    node: Arc<Node>,
+    f: impl FnOnce(&Node, &JobBoard) -> Response + Send + 'static,
+) -> Response {
+    if node.jobs.is_none() {
+        return jobs_disabled();
+    }
+    tokio::task::spawn_blocking(move || f(&node, node.jobs.as_ref().expect("checked")))
+        .await
+        .unwrap_or_else(|e| error_response(500, "INTERNAL", e.to_string(), None))
 }
 
 async fn post_lease(State(node): State<Arc<Node>>, body: Bytes) -> Response {
-    let worker = match serde_json::from_slice::<LeaseRequest>(&body) {
-        Ok(r) => r.worker,
+    let request = match serde_json::from_slice::<LeaseRequest>(&body) {
+        Ok(r) => r,
         Err(e) => return error_response(400, "MALFORMED_JSON", e.to_string(), None),
     };
+    with_jobs(node, move |node, jobs| lease_job(node, jobs, request)).await
+}
+
+fn lease_job(node: &Node, jobs: &JobBoard, request: LeaseRequest) -> Response {
+    let LeaseRequest { worker, vk_digest } = request;
+    if let (Some(mine), Some(theirs)) = (jobs.vk_digest(), vk_digest.as_deref()) {
+        if mine != theirs {
+            let message = format!("this sequencer takes proofs for verifying key {mine}");
+            return error_response(409, "WRONG_VERIFYING_KEY", message, None);
+        }
+    }
     let committed = node.committed_batches();
-    match node.jobs.lease(&node.store, committed, &worker) {
+    match jobs.lease(&node.store, committed, &worker) {
         Ok(Some(job)) => {
             tracing::info!(batch = job.batch, chunk = job.chunk, %worker, lease = job.lease_id, "job leased");
             Json(job).into_response()
@@ -236,8 +275,15 @@ async fn post_proof(
     let (Ok(batch), Ok(chunk)) = (batch.parse::<u64>(), chunk.parse::<usize>()) else {
         return error_response(400, "MALFORMED_ID", "not a batch and chunk number".into(), None);
     };
-    let text = String::from_utf8_lossy(&body);
-    match node.jobs.submit(&node.store, batch, chunk, &text) {
+    with_jobs(node, move |node, jobs| {
+        let text = String::from_utf8_lossy(&body);
+        submit_proof(node, jobs, batch, chunk, &text)
+    })
+    .await
+}
+
+fn submit_proof(node: &Node, jobs: &JobBoard, batch: u64, chunk: usize, text: &str) -> Response {
+    match jobs.submit(&node.store, batch, chunk, text) {
         Ok(outcome) => {
             tracing::info!(batch, chunk, ?outcome, "proof received");
             let status =
@@ -252,18 +298,22 @@ async fn post_proof(
 }
 
 async fn get_jobs(State(node): State<Arc<Node>>) -> Response {
-    let committed = node.committed_batches();
-    match node.jobs.status(&node.store, committed) {
+    with_jobs(node, |node, jobs| match jobs.status(&node.store, node.committed_batches()) {
         Ok(jobs) => Json(jobs).into_response(),
         Err(e) => store_error(e),
-    }
+    })
+    .await
 }
 
 async fn get_batch_proofs(State(node): State<Arc<Node>>, UrlPath(n): UrlPath<String>) -> Response {
     let Ok(number) = n.parse::<u64>() else {
         return error_response(400, "MALFORMED_ID", format!("not a batch number: {n:?}"), None);
     };
-    match node.jobs.proofs(&node.store, number) {
+    with_jobs(node, move |node, jobs| batch_proofs(node, jobs, number)).await
+}
+
+fn batch_proofs(node: &Node, jobs: &JobBoard, number: u64) -> Response {
+    match jobs.proofs(&node.store, number) {
         Ok(Some(proofs)) => Json(serde_json::json!({
             "batch": number,
             "chunks": proofs.len(),

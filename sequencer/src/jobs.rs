@@ -134,6 +134,7 @@ pub struct JobBoard {
 }
 
 impl Default for JobBoard {
+    /// Production chunks, 120 s leases, and no verifying key: see [`JobBoard::new`].
     fn default() -> Self {
         Self::new(CHUNK_SLOTS, Duration::from_secs(120), None)
     }
@@ -147,8 +148,11 @@ fn record(store: &Store, batch: u64) -> Result<Option<BatchRecord>, StoreError> 
 }
 
 impl JobBoard {
-    /// Jobs of `slots` slots per chunk, leased for `lease`; with a verifying key,
-    /// submitted proofs are verified before they are stored.
+    /// Jobs of `slots` slots per chunk, leased for `lease`. With a verifying key,
+    /// a submitted proof must carry its digest and verify before it is stored.
+    /// Without one (trusted provers only, or tests) only the public inputs are
+    /// checked: any client could then store a bogus proof first and block that
+    /// chunk, so `clearproof sequencer serve` serves jobs only with `--keys`.
     pub fn new(slots: usize, lease: Duration, verifier: Option<VerifierKey>) -> Self {
         assert!(slots > 0, "a chunk has at least one slot");
         Self {
@@ -157,6 +161,11 @@ impl JobBoard {
             verifier,
             board: Mutex::new(Board { first_open: 1, ..Board::default() }),
         }
+    }
+
+    /// The digest of the verifying key proofs are checked against, if any.
+    pub fn vk_digest(&self) -> Option<&str> {
+        self.verifier.as_ref().map(VerifierKey::digest)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Board> {

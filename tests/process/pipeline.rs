@@ -147,6 +147,14 @@ async fn sequencer_two_provers_one_killed_ledger_and_verify() {
     .await;
     assert_eq!(jobs(&client).await.len(), 3, "2 chunks + 1 chunk of 2 slots");
 
+    // A worker with other keys gets no job.
+    let foreign = serde_json::json!({ "worker": "foreign", "vk_digest": "00".repeat(32) });
+    let answer = client.post_raw("/v1/jobs/lease", foreign.to_string().into_bytes()).await.unwrap();
+    assert_eq!(
+        (answer.status, answer.body["error"]["code"].as_str()),
+        (409, Some("WRONG_VERIFYING_KEY"))
+    );
+
     // Two workers; kill the first while it holds a lease.
     let mut doomed = worker(&url, "doomed", &cache);
     let _survivor = worker(&url, "survivor", &cache);

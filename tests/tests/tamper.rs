@@ -201,6 +201,19 @@ fn foreign_keys_and_unknown_formats_are_rejected() {
     let mut batch = f.b1.clone();
     batch.proofs[0].circuit.k += 1;
     refused(&ledger, &batch, "WRONG_CIRCUIT");
+    // The same verifying key with another SRS (a known secret) is refused.
+    let other = VerifierKey {
+        manifest: clearproof_verifier::key::KeyManifest {
+            srs_digest: "11".repeat(32),
+            ..f.key.manifest.clone()
+        },
+        vk: f.key.vk.clone(),
+        srs: clearproof_circuits::circuit::proof::insecure_dev_srs(10),
+    };
+    let before = ledger.state().unwrap();
+    let refused_key = ledger.post(&other, &f.b1).unwrap_err();
+    assert!(matches!(refused_key, LedgerError::Rejected(Rejection::WrongVerifyingKey { .. })));
+    assert_eq!(ledger.state().unwrap(), before);
     let json = f.b1.proofs[0].to_json();
     let v2 = json.replace("\"version\": 1", "\"version\": 2");
     assert_eq!(ChunkProof::from_json(&v2), Err(Rejection::UnsupportedVersion(2)));

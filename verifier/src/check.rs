@@ -24,7 +24,8 @@ use crate::Rejection;
 /// What a valid batch proves.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verified {
-    /// The batch number the artifacts carry.
+    /// The batch number the artifacts claim (metadata: the proofs bind roots and
+    /// data, not this label; the ledger checks it against its own count).
     pub batch: u64,
     /// The root the batch extends.
     pub prev_state_root: Fr,
@@ -50,11 +51,11 @@ pub fn verify_batch(
     proofs: &[ChunkProof],
 ) -> Result<Verified, Rejection> {
     let circuit = key.manifest.circuit;
-    let first = proofs.first().ok_or(Rejection::WrongChunkCount { expected: 1, got: 0 })?;
-    let expected_chunks = data.len().div_ceil(circuit.slots).max(1);
+    let expected_chunks = data.len().div_ceil(circuit.slots.max(1)).max(1);
     if proofs.len() != expected_chunks {
         return Err(Rejection::WrongChunkCount { expected: expected_chunks, got: proofs.len() });
     }
+    let first = &proofs[0];
     for (i, p) in proofs.iter().enumerate() {
         if p.format != FORMAT {
             return Err(Rejection::UnknownFormat(p.format.clone()));

@@ -35,7 +35,11 @@ pub struct KeyManifest {
     pub break_points: MultiPhaseThreadBreakPoints,
     /// SHA-256 of `vk.bin`, hex.
     pub vk_digest: String,
-    /// The SRS label: [`INSECURE_DEV_SRS`] or `file:<sha-256 prefix>`.
+    /// [`srs_digest`] of the SRS the keys were made with: what verification
+    /// depends on besides the vk, so a swapped SRS file is caught.
+    pub srs_digest: String,
+    /// The SRS label: [`INSECURE_DEV_SRS`] or `file-<first 16 hex digits of the
+    /// file's SHA-256>`.
     pub srs: String,
     /// The SRS file, relative to the key directory.
     pub srs_file: String,
@@ -78,10 +82,43 @@ pub fn vk_digest(vk: &VerifyingKey<G1Affine>) -> String {
     hex::encode(Sha256::digest(vk.to_bytes(SerdeFormat::RawBytes)))
 }
 
+/// SHA-256 of the SRS elements a verifier uses (`k`, the first `G1` point, `G2`
+/// and `s·G2`), hex. A verifier holding another SRS with the same vk would accept
+/// proofs made with that SRS's secret: the ledger pins this digest with the vk's.
+pub fn srs_digest(srs: &Srs) -> String {
+    use halo2_base::halo2_proofs::halo2curves::group::GroupEncoding;
+    use halo2_base::halo2_proofs::poly::commitment::{Params, ParamsProver};
+    let mut h = Sha256::new();
+    h.update(srs.k().to_le_bytes());
+    h.update(srs.get_g()[0].to_bytes());
+    h.update(srs.g2().to_bytes());
+    h.update(srs.s_g2().to_bytes());
+    hex::encode(h.finalize())
+}
+
+/// The largest SRS this code reads (`2^MAX_SRS_K` points).
+pub const MAX_SRS_K: u32 = 28;
+
 /// Reads an SRS file (halo2 raw format). `checked`: validate every point (for a
 /// file from elsewhere); unchecked is for the cache's own copies.
 pub fn read_srs(path: &Path, checked: bool) -> Result<Srs, KeyError> {
-    let file = File::open(path).map_err(|e| KeyError::io(path, e))?;
+    let mut file = File::open(path).map_err(|e| KeyError::io(path, e))?;
+    // halo2 allocates 2^k points from the header before reading: check the header
+    // and the file's length first, so a corrupt file is an error, not an abort.
+    let corrupt = |m: String| KeyError::Corrupt(path.to_path_buf(), m);
+    let mut header = [0u8; 4];
+    std::io::Read::read_exact(&mut file, &mut header).map_err(|e| KeyError::io(path, e))?;
+    let k = u32::from_le_bytes(header);
+    if k > MAX_SRS_K {
+        return Err(corrupt(format!("SRS header says 2^{k} points (at most 2^{MAX_SRS_K})")));
+    }
+    // Raw format: 2 × 2^k uncompressed G1 points (64 bytes), then 2 G2 points.
+    let expected = 4 + (2u64 << k) * 64 + 2 * 128;
+    let len = file.metadata().map_err(|e| KeyError::io(path, e))?.len();
+    if len != expected {
+        return Err(corrupt(format!("{len} bytes, a raw SRS of 2^{k} points has {expected}")));
+    }
+    std::io::Seek::rewind(&mut file).map_err(|e| KeyError::io(path, e))?;
     let format = if checked { SerdeFormat::RawBytes } else { SerdeFormat::RawBytesUnchecked };
     Srs::read_custom(&mut BufReader::new(file), format)
         .map_err(|e| KeyError::Corrupt(path.to_path_buf(), e.to_string()))
@@ -113,12 +150,30 @@ impl VerifierKey {
         if vk_digest(&vk) != manifest.vk_digest {
             return Err(KeyError::Corrupt(path, "digest differs from the manifest".into()));
         }
-        let srs = read_srs(&dir.join(&manifest.srs_file), false)?;
+        if manifest.circuit.slots == 0 {
+            return Err(KeyError::Corrupt(
+                dir.join("manifest.json"),
+                "zero slots per chunk".into(),
+            ));
+        }
+        let srs_path = dir.join(&manifest.srs_file);
+        let srs = read_srs(&srs_path, false)?;
+        if srs_digest(&srs) != manifest.srs_digest {
+            return Err(KeyError::Corrupt(
+                srs_path,
+                "not the SRS the keys were made with (digest differs from the manifest)".into(),
+            ));
+        }
         Ok(Self { manifest, vk, srs })
     }
 
     /// The verifying key's digest.
     pub fn digest(&self) -> &str {
         &self.manifest.vk_digest
+    }
+
+    /// The SRS's digest ([`srs_digest`]).
+    pub fn srs_digest(&self) -> &str {
+        &self.manifest.srs_digest
     }
 }

@@ -44,6 +44,8 @@ pub struct LedgerState {
     pub deposits_consumed: u64,
     /// The verifying key the ledger accepts proofs for.
     pub vk_digest: String,
+    /// The SRS it verifies them with (`key::srs_digest`).
+    pub srs_digest: String,
     /// Its circuit.
     pub circuit: CircuitParams,
 }
@@ -92,7 +94,7 @@ pub enum LedgerError {
     #[error(transparent)]
     Rejected(#[from] Rejection),
     /// The store already holds a different chain.
-    #[error("the ledger at this path was created for another genesis root or verifying key")]
+    #[error("the ledger at this path was created for another genesis root, verifying key or SRS")]
     Mismatch,
     /// The store has not been created.
     #[error("no ledger at this path (create one first)")]
@@ -145,7 +147,10 @@ impl Ledger {
                     Some(b) => b.prev_state_root,
                     None => state.root,
                 };
-                if genesis != genesis_root || state.vk_digest != key.digest() {
+                if genesis != genesis_root
+                    || state.vk_digest != key.digest()
+                    || state.srs_digest != key.srs_digest()
+                {
                     return Err(LedgerError::Mismatch);
                 }
             }
@@ -156,6 +161,7 @@ impl Ledger {
                     deposits_queued: 0,
                     deposits_consumed: 0,
                     vk_digest: key.digest().to_string(),
+                    srs_digest: key.srs_digest().to_string(),
                     circuit: key.manifest.circuit,
                 };
                 ledger.db.insert(META, json(&state))?;
@@ -222,7 +228,7 @@ impl Ledger {
     ) -> Result<AcceptedBatch, LedgerError> {
         let _writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let mut state = self.state()?;
-        if key_.digest() != state.vk_digest {
+        if key_.digest() != state.vk_digest || key_.srs_digest() != state.srs_digest {
             return Err(Rejection::WrongVerifyingKey { chunk: 0 }.into());
         }
         let expected = state.batches + 1;

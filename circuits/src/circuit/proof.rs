@@ -96,6 +96,13 @@ pub fn keygen(srs: &Srs, params: &CircuitParams) -> Result<ChunkKeys, Error> {
     Ok(ChunkKeys { pk, config, break_points })
 }
 
+/// The verifying key alone for chunks of `params` (cheaper than [`keygen`]; used
+/// to check cached keys against today's circuit code).
+pub fn verifying_key(srs: &Srs, params: &CircuitParams) -> Result<VerifyingKey<G1Affine>, Error> {
+    let (circuit, _) = builder(CircuitBuilderStage::Keygen, params.k as usize, &params.shape());
+    keygen_vk(srs, &circuit)
+}
+
 /// Proves one chunk; the proof's public inputs are `w.instance`. Fails if the
 /// witness does not satisfy the circuit only in the sense that the proof will not
 /// verify: halo2's prover does not check constraints.
