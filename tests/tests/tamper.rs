@@ -192,6 +192,23 @@ fn a_deposit_that_is_not_the_queue_head_is_rejected() {
 }
 
 #[test]
+fn queue_entries_a_batch_skips_are_refunded() {
+    let f = fixture();
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = Ledger::open_or_create(dir.path(), f.genesis_root, &f.key).unwrap();
+    // An entry the sequencer refused (another owner for account 1) sits between
+    // the deposits it applied.
+    let mut refused = f.deposits[0].clone();
+    refused.owner = clearproof_tests::key(9).public_key();
+    for d in [&f.deposits[0], &refused, &f.deposits[1], &f.deposits[2]] {
+        ledger.deposit(d.clone()).unwrap();
+    }
+    let accepted = ledger.post(&f.key, &f.b1).unwrap();
+    assert_eq!((accepted.deposits, accepted.refunds.clone()), (3, vec![refused]));
+    assert_eq!(ledger.state().unwrap().deposits_consumed, 4);
+}
+
+#[test]
 fn foreign_keys_and_unknown_formats_are_rejected() {
     let f = fixture();
     let (_dir, ledger) = ledger();

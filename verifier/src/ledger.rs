@@ -3,10 +3,13 @@
 //! releases.
 //!
 //! `post` accepts a batch only if its number is the next one, [`verify_batch`]
-//! accepts its proofs against the last accepted root, its deposits are the next
-//! entries of the deposit queue in order (the circuit does not check who
+//! accepts its proofs against the last accepted root, its deposits are entries
+//! of the deposit queue in queue order (the circuit does not check who
 //! authorised a deposit: this does), and its withdrawals come from accounts a
-//! deposit created (they are released to that deposit's owner). An accepted post is one atomic sled batch, flushed before
+//! deposit created (they are released to that deposit's owner). Queue entries a
+//! batch skips — the sequencer refused them, e.g. for an account owned by
+//! another key — are consumed and refunded to their depositor; a sequencer can
+//! thereby delay a deposit but not take it. An accepted post is one atomic sled batch, flushed before
 //! `post` returns; a refused one writes nothing.
 
 use std::path::Path;
@@ -77,8 +80,11 @@ pub struct AcceptedBatch {
     pub data_hash: Fr,
     /// Transactions in its public data.
     pub transactions: usize,
-    /// Deposits it consumed from the queue.
+    /// Deposits it applied from the queue.
     pub deposits: usize,
+    /// Queue entries it skipped (the sequencer refused them): refunded to their
+    /// owner.
+    pub refunds: Vec<Deposit>,
     /// Chunk proofs verified.
     pub chunks: usize,
     /// Total proof bytes.
@@ -245,16 +251,27 @@ impl Ledger {
         // them so withdrawals can be released to the account's owner.
         let mut new_owners: Vec<(AccountId, PublicKey)> = Vec::new();
         let mut withdrawals = Vec::new();
+        let mut refunds = Vec::new();
         let mut consumed = state.deposits_consumed;
         for (position, tx) in posted.data.iter().enumerate() {
             match tx {
                 Transaction::Deposit(d) => {
-                    if self.queued(consumed)?.as_ref() != Some(d) {
-                        return Err(
-                            Rejection::DepositMismatch { position, queue_index: consumed }.into()
-                        );
+                    // Queue entries before the one applied were refused by the
+                    // sequencer (e.g. an account owned by another key): refunded.
+                    loop {
+                        let Some(entry) = self.queued(consumed)? else {
+                            return Err(Rejection::DepositMismatch {
+                                position,
+                                queue_index: consumed,
+                            }
+                            .into());
+                        };
+                        consumed += 1;
+                        if entry == *d {
+                            break;
+                        }
+                        refunds.push(entry);
                     }
-                    consumed += 1;
                     let known = new_owners.iter().any(|(a, _)| *a == d.account)
                         || self.owner(d.account)?.is_some();
                     if !known {
@@ -278,7 +295,8 @@ impl Ledger {
             next_state_root,
             data_hash,
             transactions: posted.data.len(),
-            deposits: (consumed - state.deposits_consumed) as usize,
+            deposits: (consumed - state.deposits_consumed) as usize - refunds.len(),
+            refunds,
             chunks,
             proof_bytes,
             withdrawals,
