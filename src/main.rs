@@ -87,6 +87,11 @@ enum Command {
     },
     /// Check a batch's chunk proofs: against the ledger, or explicit inputs.
     Verify(VerifyArgs),
+    /// The base-layer ledger: deposit queue, posting proven batches, state.
+    Ledger {
+        #[command(subcommand)]
+        command: LedgerCommand,
+    },
     /// Run the whole pipeline on embedded defaults: sequencer, provers, ledger, verifier.
     Devnet {
         /// Where the sequencer and ledger stores go (default: a new temporary directory).
@@ -178,6 +183,130 @@ enum KeysCommand {
     New,
     /// Print the built-in devnet oracle key (public knowledge: insecure).
     DevnetOracle,
+}
+
+#[derive(Args)]
+struct LedgerArgs {
+    /// Ledger directory (created on first use).
+    #[arg(long)]
+    ledger: PathBuf,
+    /// Key directory whose verifying key and SRS the ledger accepts (default:
+    /// the production keys with the development SRS in the cache).
+    #[arg(long)]
+    keys: Option<PathBuf>,
+    /// Genesis JSON the chain starts from (default: the built-in devnet genesis).
+    #[arg(long)]
+    genesis: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum LedgerCommand {
+    /// Queue a deposit; prints the `/v1/deposits` JSON line to give the sequencer.
+    Deposit {
+        #[command(flatten)]
+        ledger: LedgerArgs,
+        /// Credited account.
+        #[arg(long, value_parser = account)]
+        account: AccountId,
+        /// Owner public key (hex).
+        #[arg(long, value_parser = public)]
+        owner: PublicKey,
+        /// Quote micro-units.
+        #[arg(long, value_parser = amount)]
+        amount: Amount,
+    },
+    /// Post every fully proven batch the sequencer has, in order; prints one line each.
+    Post {
+        #[command(flatten)]
+        ledger: LedgerArgs,
+        /// Sequencer base URL.
+        #[arg(long)]
+        sequencer: String,
+    },
+    /// Print the ledger's state (root, batches, deposit queue).
+    Show {
+        #[command(flatten)]
+        ledger: LedgerArgs,
+    },
+}
+
+impl LedgerArgs {
+    fn open(&self) -> Result<(Ledger, VerifierKey)> {
+        let key = load_verifier_key(self.keys.as_ref())?;
+        let genesis: Genesis = match &self.genesis {
+            Some(path) => serde_json::from_str(&std::fs::read_to_string(path)?)
+                .with_context(|| format!("{path:?} is not a genesis file"))?,
+            None => genesis::devnet(),
+        };
+        let depth = key.manifest.circuit.depth;
+        let root = clearproof_circuits::state::State::genesis_with_depth(&genesis, depth)?.root();
+        let ledger = Ledger::open_or_create(&self.ledger, root, &key)
+            .with_context(|| format!("opening the ledger at {}", self.ledger.display()))?;
+        Ok((ledger, key))
+    }
+}
+
+fn load_verifier_key(dir: Option<&PathBuf>) -> Result<VerifierKey> {
+    let dir = dir.cloned().unwrap_or_else(|| {
+        devnet::default_key_cache()
+            .join(format!("{}-{INSECURE_DEV_SRS}", CircuitParams::PRODUCTION.id()))
+    });
+    VerifierKey::load(&dir)
+        .with_context(|| format!("loading the verifying key from {}", dir.display()))
+}
+
+fn ledger_command(command: LedgerCommand) -> Result<()> {
+    match command {
+        LedgerCommand::Deposit { ledger, account, owner, amount } => {
+            let (ledger, _) = ledger.open()?;
+            let deposit = clearproof_circuits::tx::Deposit { account, owner, amount };
+            let queue_index = ledger.deposit(deposit)?;
+            print_json(&DepositRequest {
+                kind: DepositTag::Deposit,
+                queue_index,
+                account,
+                owner,
+                amount,
+            })
+        }
+        LedgerCommand::Show { ledger } => print_json(&ledger.open()?.0.state()?),
+        LedgerCommand::Post { ledger, sequencer } => {
+            let (ledger, key) = ledger.open()?;
+            let runtime = tokio::runtime::Runtime::new()?;
+            let client = Client::new(&sequencer);
+            loop {
+                let next = ledger.state()?.batches + 1;
+                let proofs = runtime.block_on(client.get(&format!("/v1/batches/{next}/proofs")))?;
+                if proofs.status == 404 || proofs.body["complete"] != true {
+                    println!("batch {next}: not proven yet; the ledger is at batch {}", next - 1);
+                    return Ok(());
+                }
+                if proofs.status != 200 {
+                    bail!("sequencer answered {}: {}", proofs.status, proofs.body);
+                }
+                let record = runtime.block_on(client.get(&format!("/v1/batches/{next}")))?;
+                let data =
+                    read_public_data(&record.body.to_string()).map_err(anyhow::Error::msg)?;
+                let proofs: Vec<ChunkProof> =
+                    serde_json::from_value(proofs.body["proofs"].clone())?;
+                let posted =
+                    clearproof_verifier::ledger::PostedBatch { number: next, data, proofs };
+                match ledger.post(&key, &posted) {
+                    Ok(a) => println!(
+                        "batch {}: accepted, {} transactions, {} chunks, root {}, {} withdrawals released, {} deposits refunded",
+                        a.number,
+                        a.transactions,
+                        a.chunks,
+                        clearproof_circuits::serde_fr::to_hex(&a.next_state_root),
+                        a.withdrawals.len(),
+                        a.refunds.len()
+                    ),
+                    Err(clearproof_verifier::ledger::LedgerError::Rejected(e)) => invalid(&e),
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -596,12 +725,7 @@ fn prove(batch: &PathBuf, out: &PathBuf, threads: usize, setup: &SetupArgs) -> R
 }
 
 fn verify(args: &VerifyArgs) -> Result<()> {
-    let keys_dir = args.keys.clone().unwrap_or_else(|| {
-        devnet::default_key_cache()
-            .join(format!("{}-{INSECURE_DEV_SRS}", CircuitParams::PRODUCTION.id()))
-    });
-    let key = VerifierKey::load(&keys_dir)
-        .with_context(|| format!("loading the verifying key from {}", keys_dir.display()))?;
+    let key = load_verifier_key(args.keys.as_ref())?;
     let (prev_root, data, proofs) = match (&args.ledger, args.batch) {
         (Some(dir), Some(n)) => {
             let ledger = Ledger::open(dir)?;
@@ -726,6 +850,7 @@ fn main() -> Result<()> {
         }
         Command::Prove { batch, out, threads, setup } => prove(&batch, &out, threads, &setup),
         Command::Verify(args) => verify(&args),
+        Command::Ledger { command } => ledger_command(command),
         Command::Devnet { data_dir, threads, setup } => {
             if setup.srs.is_some() {
                 bail!("the devnet always uses the insecure development SRS");

@@ -17,9 +17,8 @@ use clearproof_circuits::tx::Transaction;
 use clearproof_circuits::types::*;
 use clearproof_sequencer::client::Client;
 use clearproof_sequencer::node::BatchRecord;
-use clearproof_sequencer::wire::{DepositRequest, DepositTag, Submission};
-use clearproof_tests::{deposit, genesis, genesis_state, key, oracle, small_keys, SMALL, T0};
-use clearproof_verifier::artifact::ChunkProof;
+use clearproof_sequencer::wire::{DepositRequest, Submission};
+use clearproof_tests::{deposit, genesis, key, oracle, small_keys, SMALL, T0};
 use clearproof_verifier::ledger::{Ledger, PostedBatch};
 
 struct Process(Child);
@@ -108,21 +107,29 @@ async fn sequencer_two_provers_one_killed_ledger_and_verify() {
     let url = line.strip_prefix("listening on ").unwrap().to_string();
     let client = Client::new(&url);
 
-    // Deposits go through the ledger's queue first, then to the sequencer.
+    // Deposits go through the ledger's queue first (`clearproof ledger deposit`
+    // prints the line to give the sequencer), then to the sequencer.
     let ledger_dir = dir.path().join("ledger");
-    let ledger = Ledger::open_or_create(&ledger_dir, genesis_state().root(), &verifier).unwrap();
+    let ledger_cmd = |sub: &str| {
+        let mut cmd = bin();
+        cmd.args(["ledger", sub, "--ledger"]).arg(&ledger_dir);
+        cmd.arg("--keys").arg(&key_dir).arg("--genesis").arg(&genesis_file);
+        cmd.stderr(Stdio::piped());
+        cmd
+    };
     for (i, d) in
         [deposit(1, 50_000), deposit(2, 50_000), deposit(3, 20_000)].into_iter().enumerate()
     {
-        assert_eq!(ledger.deposit(d.clone()).unwrap(), i as u64);
-        let request = DepositRequest {
-            kind: DepositTag::Deposit,
-            queue_index: i as u64,
-            account: d.account,
-            owner: d.owner,
-            amount: d.amount,
-        };
-        let answer = client.submit_line(&serde_json::to_string(&request).unwrap()).await.unwrap();
+        let out = ledger_cmd("deposit")
+            .args(["--account", &d.account.get().to_string(), "--owner", &d.owner.to_hex()])
+            .args(["--amount", &d.amount.get().to_string()])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let line = String::from_utf8(out.stdout).unwrap();
+        let request: DepositRequest = serde_json::from_str(&line).unwrap();
+        assert_eq!(request.queue_index, i as u64);
+        let answer = client.submit_line(&line).await.unwrap();
         assert_eq!(answer.status, 202, "{:?}", answer.body);
     }
     let price = Submission::price_update(
@@ -173,18 +180,25 @@ async fn sequencer_two_provers_one_killed_ledger_and_verify() {
     })
     .await;
 
-    // Post both batches to the ledger; it verifies them against its root.
+    // `clearproof ledger post` posts both batches; the ledger verifies them
+    // against its root.
+    let posted = ledger_cmd("post").arg("--sequencer").arg(&url).output().unwrap();
+    let stdout = String::from_utf8_lossy(&posted.stdout);
+    assert!(posted.status.success(), "{stdout}{}", String::from_utf8_lossy(&posted.stderr));
+    assert!(stdout.contains("batch 1: accepted, 3 transactions, 2 chunks"), "{stdout}");
+    assert!(stdout.contains("batch 2: accepted, 2 transactions, 1 chunks"), "{stdout}");
+    assert!(stdout.contains("1 withdrawals released"), "{stdout}");
+    let ledger = Ledger::open(&ledger_dir).unwrap();
+    assert_eq!(ledger.state().unwrap().vk_digest, verifier.digest());
     let mut files = Vec::new();
     for n in 1..=2u64 {
         let record = client.get(&format!("/v1/batches/{n}")).await.unwrap().body;
         let record: BatchRecord = serde_json::from_value(record).unwrap();
-        let proofs = client.get(&format!("/v1/batches/{n}/proofs")).await.unwrap().body;
-        assert_eq!(proofs["complete"], true);
-        let proofs: Vec<ChunkProof> = serde_json::from_value(proofs["proofs"].clone()).unwrap();
-        let data: Vec<Transaction> = record.public_data.iter().map(|p| p.tx.clone()).collect();
-        let posted = PostedBatch { number: n, data, proofs };
-        let accepted = ledger.post(&verifier, &posted).expect("the ledger accepts the batch");
+        let accepted = ledger.batch(n).unwrap().expect("accepted");
         assert_eq!(accepted.next_state_root, record.header.next_state_root);
+        let posted: PostedBatch = ledger.posted(n).unwrap().unwrap();
+        let data: Vec<Transaction> = record.public_data.iter().map(|p| p.tx.clone()).collect();
+        assert_eq!(posted.data, data);
         files.push((record.header.prev_state_root, posted));
     }
     let state = ledger.state().unwrap();
