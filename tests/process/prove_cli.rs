@@ -42,36 +42,28 @@ fn prove_writes_artifacts_that_verify() {
     assert!(String::from_utf8_lossy(&proved.stderr).contains("INSECURE development SRS"));
 
     let keys = cache.join(format!("{}-insecure-dev", SMALL.id()));
-    let verified = Command::new(env!("CARGO_BIN_EXE_clearproof"))
-        .arg("verify")
-        .arg("--proof")
-        .arg(out.join("batch-1-chunk-0.json"))
-        .arg(out.join("batch-1-chunk-1.json"))
-        .args(["--prev-root", &to_hex(&b1.prev_state_root), "--data"])
-        .arg(out.join("batch-1-data.json"))
-        .arg("--keys")
-        .arg(&keys)
-        .stderr(Stdio::piped())
-        .output()
-        .unwrap();
+    let verify = |chunks: [usize; 2]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_clearproof"));
+        cmd.arg("verify").arg("--proof");
+        for c in chunks {
+            cmd.arg(out.join(format!("batch-1-chunk-{c}.json")));
+        }
+        cmd.args(["--prev-root", &to_hex(&b1.prev_state_root), "--data"])
+            .arg(out.join("batch-1-data.json"))
+            .arg("--keys")
+            .arg(&keys)
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap()
+    };
+    let verified = verify([0, 1]);
     let stdout = String::from_utf8_lossy(&verified.stdout);
     assert!(verified.status.success(), "{}", String::from_utf8_lossy(&verified.stderr));
     assert!(stdout.starts_with("valid: batch 1, 3 transactions in 2 chunks"), "{stdout}");
     assert!(stdout.contains(&to_hex(&b1.next_state_root)), "{stdout}");
 
     // Chunks given in the wrong order are refused with the reason.
-    let swapped = Command::new(env!("CARGO_BIN_EXE_clearproof"))
-        .arg("verify")
-        .arg("--proof")
-        .arg(out.join("batch-1-chunk-1.json"))
-        .arg(out.join("batch-1-chunk-0.json"))
-        .args(["--prev-root", &to_hex(&b1.prev_state_root), "--data"])
-        .arg(out.join("batch-1-data.json"))
-        .arg("--keys")
-        .arg(&keys)
-        .stderr(Stdio::piped())
-        .output()
-        .unwrap();
+    let swapped = verify([1, 0]);
     assert_eq!(swapped.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&swapped.stderr).contains("invalid: CHUNK_OUT_OF_PLACE"));
 }
