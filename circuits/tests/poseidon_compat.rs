@@ -50,3 +50,79 @@ fn hash_is_not_trivially_symmetric_or_constant() {
     assert_ne!(poseidon::hash(&[a]), poseidon::hash(&[a, Fr::ZERO]), "padding separates lengths");
     assert_ne!(poseidon::hash(&[]), Fr::ZERO);
 }
+
+/// The textbook Poseidon permutation (every round: add the round constants, S-box
+/// — all words in full rounds, the first in partial rounds — then the MDS), with
+/// the round constants and MDS straight from the generator halo2-base uses. A
+/// custom Poseidon gate can compute this schedule; this test pins that it is the
+/// same function as halo2-base's optimised schedule, which the protocol uses.
+mod textbook {
+    use clearproof_circuits::poseidon::{RATE, R_F, R_P, T};
+    use clearproof_circuits::Fr;
+    use halo2_base::halo2_proofs::halo2curves::ff::{Field, PrimeField};
+    use poseidon_primitives::poseidon::primitives::Spec;
+
+    #[derive(Debug)]
+    struct Pow5T3;
+
+    impl Spec<Fr, T, RATE> for Pow5T3 {
+        fn full_rounds() -> usize {
+            R_F
+        }
+        fn partial_rounds() -> usize {
+            R_P
+        }
+        fn sbox(val: Fr) -> Fr {
+            val.pow_vartime([5])
+        }
+        fn secure_mds() -> usize {
+            0
+        }
+    }
+
+    fn permute(state: &mut [Fr; T], constants: &[[Fr; T]], mds: &[[Fr; T]; T]) {
+        for (round, c) in constants.iter().enumerate() {
+            for (s, c) in state.iter_mut().zip(c) {
+                *s += c;
+            }
+            let full = !(R_F / 2..R_F / 2 + R_P).contains(&round);
+            for (i, s) in state.iter_mut().enumerate() {
+                if full || i == 0 {
+                    *s = s.pow_vartime([5]);
+                }
+            }
+            *state = std::array::from_fn(|i| (0..T).map(|j| mds[i][j] * state[j]).sum());
+        }
+    }
+
+    /// The sponge of `PoseidonHasher::hash_fix_len_array` over the textbook permutation.
+    pub fn hash(inputs: &[Fr]) -> Fr {
+        let (constants, mds, _) = Pow5T3::constants();
+        let mut state = [Fr::from_u128(1u128 << 64), Fr::ZERO, Fr::ZERO];
+        let mut blocks: Vec<Vec<Fr>> = inputs.chunks(RATE).map(<[Fr]>::to_vec).collect();
+        if inputs.len().is_multiple_of(RATE) {
+            blocks.push(Vec::new());
+        }
+        for block in blocks {
+            for i in 0..RATE {
+                state[i + 1] += match i.cmp(&block.len()) {
+                    std::cmp::Ordering::Less => block[i],
+                    std::cmp::Ordering::Equal => Fr::ONE,
+                    std::cmp::Ordering::Greater => Fr::ZERO,
+                };
+            }
+            permute(&mut state, &constants, &mds);
+        }
+        state[1]
+    }
+}
+
+#[test]
+fn textbook_permutation_with_generated_constants_matches_the_protocol_hash() {
+    use clearproof_circuits::poseidon::hash;
+    use clearproof_circuits::Fr;
+    for len in [0usize, 1, 2, 3, 9, 12, 48] {
+        let inputs: Vec<Fr> = (0..len as u64).map(|i| Fr::from(i * 7 + 3)).collect();
+        assert_eq!(textbook::hash(&inputs), hash(&inputs), "length {len}");
+    }
+}
