@@ -14,6 +14,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use clearproof_circuits::circuit::chunk::chunk_witnesses;
+use clearproof_circuits::circuit::public::Instance;
 use clearproof_circuits::params::CHUNK_SLOTS;
 use clearproof_verifier::artifact::ChunkProof;
 use clearproof_verifier::check::verify_one;
@@ -120,6 +121,8 @@ struct Lease {
 struct Board {
     leases: HashMap<(u64, usize), Lease>,
     chunks: HashMap<u64, usize>,
+    /// Per batch: its tree depth and each chunk's public inputs (computed once).
+    instances: HashMap<u64, (usize, Vec<Instance>)>,
     next_lease: u64,
     /// Every batch below this one is fully proven.
     first_open: u64,
@@ -225,6 +228,7 @@ impl JobBoard {
             if batch_proven && all_proven_so_far {
                 board.first_open = batch + 1;
                 board.leases.retain(|(b, _), _| *b > batch);
+                board.instances.remove(&batch);
             } else {
                 all_proven_so_far = false;
             }
@@ -251,14 +255,12 @@ impl JobBoard {
                 artifact.batch, artifact.chunk, artifact.circuit.slots
             )));
         }
-        let record = record(store, batch)?.ok_or(JobError::UnknownJob(batch, chunk))?;
-        let witnesses = chunk_witnesses(&record.witness, self.slots);
-        let expected = witnesses.get(chunk).ok_or(JobError::UnknownJob(batch, chunk))?;
-        if artifact.chunks != witnesses.len() || artifact.circuit.depth != record.witness.tree_depth
-        {
+        let (depth, instances) = self.instances(store, batch)?;
+        let expected = instances.get(chunk).ok_or(JobError::UnknownJob(batch, chunk))?;
+        if artifact.chunks != instances.len() || artifact.circuit.depth != depth {
             return Err(JobError::WrongJob(format!("a batch of {} chunks", artifact.chunks)));
         }
-        if artifact.public_inputs != expected.instance {
+        if artifact.public_inputs != *expected {
             return Err(JobError::WrongPublicInputs);
         }
         if let Some(key) = &self.verifier {
@@ -272,6 +274,20 @@ impl JobBoard {
         let stored = store.put_proof(batch, chunk as u32, body.as_bytes())?;
         self.lock().leases.remove(&(batch, chunk));
         Ok(if stored { Submitted::Accepted } else { Submitted::Duplicate })
+    }
+
+    /// Batch `batch`'s tree depth and its chunks' public inputs, from the cache or
+    /// (once per batch) from its stored witness.
+    fn instances(&self, store: &Store, batch: u64) -> Result<(usize, Vec<Instance>), JobError> {
+        if let Some(cached) = self.lock().instances.get(&batch) {
+            return Ok(cached.clone());
+        }
+        let record = record(store, batch)?.ok_or(JobError::UnknownJob(batch, 0))?;
+        let instances =
+            chunk_witnesses(&record.witness, self.slots).into_iter().map(|w| w.instance).collect();
+        let entry = (record.witness.tree_depth, instances);
+        self.lock().instances.insert(batch, entry.clone());
+        Ok(entry)
     }
 
     /// Every job of batches `1..=committed` and where it stands.
