@@ -27,7 +27,7 @@ use clearproof_circuits::circuit::proof::{
 use clearproof_verifier::key::{
     read_srs, srs_digest, vk_digest, KeyManifest, VerifierKey, INSECURE_DEV_SRS,
 };
-use halo2_base::gates::circuit::builder::BaseCircuitBuilder;
+use clearproof_circuits::circuit::hash::HashedCircuit;
 use halo2_base::halo2_proofs::halo2curves::bn256::{Fr, G1Affine};
 use halo2_base::halo2_proofs::plonk::ProvingKey;
 use halo2_base::halo2_proofs::poly::commitment::Params;
@@ -216,7 +216,7 @@ fn load(
         return Ok(None);
     }
     let Ok(file) = File::open(dir.join("pk.bin")) else { return Ok(None) };
-    let Ok(pk) = ProvingKey::<G1Affine>::read::<_, BaseCircuitBuilder<Fr>>(
+    let Ok(pk) = ProvingKey::<G1Affine>::read::<_, HashedCircuit>(
         &mut BufReader::new(file),
         SerdeFormat::RawBytesUnchecked,
         manifest.config.clone(),

@@ -11,7 +11,7 @@ use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use clearproof_circuits::circuit::proof::{CircuitParams, Srs};
-use halo2_base::gates::circuit::builder::BaseCircuitBuilder;
+use clearproof_circuits::circuit::hash::HashedCircuit;
 use halo2_base::gates::circuit::BaseCircuitParams;
 use halo2_base::gates::flex_gate::MultiPhaseThreadBreakPoints;
 use halo2_base::halo2_proofs::halo2curves::bn256::{Fr, G1Affine};
@@ -141,7 +141,7 @@ impl VerifierKey {
         let manifest = KeyManifest::load(dir)?;
         let path = dir.join("vk.bin");
         let file = File::open(&path).map_err(|e| KeyError::io(&path, e))?;
-        let vk = VerifyingKey::<G1Affine>::read::<_, BaseCircuitBuilder<Fr>>(
+        let vk = VerifyingKey::<G1Affine>::read::<_, HashedCircuit>(
             &mut BufReader::new(file),
             SerdeFormat::RawBytes,
             manifest.config.clone(),

@@ -83,7 +83,7 @@ impl AssignedAccount {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::circuit::testing::satisfied;
+    use crate::circuit::testing::{satisfied, satisfied_hashing};
     use crate::signature::SecretKey;
     use crate::types::{Balance, Collateral};
 
@@ -95,10 +95,9 @@ mod tests {
     }
 
     fn leaf_ok(account: Option<Account>, claimed: Fr) -> bool {
-        satisfied(13, |ctx, range| {
-            let hasher = CircuitHasher::new(ctx, range.gate());
+        satisfied_hashing(13, |ctx, range, hasher| {
             let a = AssignedAccount::load(ctx, range, account.as_ref());
-            let leaf = a.leaf(ctx, range, &hasher);
+            let leaf = a.leaf(ctx, range, hasher);
             let expected = ctx.load_witness(claimed);
             ctx.constrain_equal(&leaf, &expected);
         })

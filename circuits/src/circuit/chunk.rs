@@ -14,7 +14,7 @@ use halo2_base::gates::circuit::CircuitBuilderStage;
 use halo2_base::gates::{GateInstructions, RangeChip, RangeInstructions};
 
 use super::cost::{metered, Part};
-use super::hash::CircuitHasher;
+use super::hash::{CircuitHasher, HashedCircuit};
 use super::market::{markets_hash, AssignedMarket};
 use super::public::{data_hash_step, data_hash_step_in_circuit, Instance, NUM_PUBLIC_INPUTS};
 use super::slot::{self, GlobalCells};
@@ -112,10 +112,15 @@ pub fn chunk_witnesses(batch: &BatchOutput, slots: usize) -> Vec<ChunkWitness> {
         .collect()
 }
 
-/// Lays out the chunk; returns the public-input cells in [`Instance`] order.
-pub fn synthesize(ctx: &mut Ctx, range: &RangeChip<Fr>, w: &ChunkWitness) -> Vec<Cell> {
+/// Lays out the chunk, hashing with `hasher`; returns the public-input cells in
+/// [`Instance`] order.
+pub fn synthesize(
+    ctx: &mut Ctx,
+    range: &RangeChip<Fr>,
+    hasher: &CircuitHasher,
+    w: &ChunkWitness,
+) -> Vec<Cell> {
     let gate = range.gate();
-    let hasher = CircuitHasher::new(ctx, gate);
     let mut accounts_root = ctx.load_witness(w.accounts_root);
     let (mut markets, g) = metered(Part::StateHashes, ctx, range, |ctx| {
         let markets = w.markets.map(|m| AssignedMarket::load(ctx, range, &m));
@@ -129,7 +134,7 @@ pub fn synthesize(ctx: &mut Ctx, range: &RangeChip<Fr>, w: &ChunkWitness) -> Vec
     let root =
         |ctx: &mut Ctx, accounts: Cell, markets: &[AssignedMarket; MARKETS], g: &GlobalCells| {
             metered(Part::StateHashes, ctx, range, |ctx| {
-                let m = markets_hash(ctx, range, &hasher, markets);
+                let m = markets_hash(ctx, range, hasher, markets);
                 let gh = hasher.hash(ctx, gate, &g.fields());
                 hasher.hash(ctx, gate, &[accounts, m, gh])
             })
@@ -147,7 +152,7 @@ pub fn synthesize(ctx: &mut Ctx, range: &RangeChip<Fr>, w: &ChunkWitness) -> Vec
         let (root, enc, is_noop) = slot::synthesize(
             ctx,
             range,
-            &hasher,
+            hasher,
             w.depth,
             slot,
             &mut markets,
@@ -156,7 +161,7 @@ pub fn synthesize(ctx: &mut Ctx, range: &RangeChip<Fr>, w: &ChunkWitness) -> Vec
         );
         accounts_root = root;
         data_hash = metered(Part::DataHash, ctx, range, |ctx| {
-            data_hash_step_in_circuit(ctx, gate, &hasher, data_hash, &enc, is_noop)
+            data_hash_step_in_circuit(ctx, gate, hasher, data_hash, &enc, is_noop)
         });
     }
 
@@ -164,42 +169,68 @@ pub fn synthesize(ctx: &mut Ctx, range: &RangeChip<Fr>, w: &ChunkWitness) -> Vec
     vec![prev_root, next_root, prev_data_hash, data_hash]
 }
 
-/// A builder with the chunk laid out and its public inputs assigned to the
-/// instance column, and the public values the circuit computed. `stage` must not
-/// be a prover-only stage for MockProver or keygen.
-pub fn builder(
+/// How the chunk circuit proves its hashes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hashing {
+    /// With the Poseidon chip (the production circuit).
+    Chip,
+    /// With halo2-base's hasher, in halo2-base cells: the circuit before the
+    /// chip, kept as the benches' baseline.
+    Halo2Base,
+}
+
+fn hasher(ctx: &mut Ctx, range: &RangeChip<Fr>, hashing: Hashing) -> CircuitHasher {
+    match hashing {
+        Hashing::Chip => CircuitHasher::new(ctx, range.gate()),
+        Hashing::Halo2Base => CircuitHasher::halo2_base(ctx, range.gate()),
+    }
+}
+
+/// The chunk circuit laid out for `w`, and the public values it computed. `stage`
+/// must not be a prover-only stage for MockProver or keygen.
+pub fn builder(stage: CircuitBuilderStage, k: usize, w: &ChunkWitness) -> (HashedCircuit, Vec<Fr>) {
+    builder_with(stage, k, w, Hashing::Chip)
+}
+
+/// [`builder`] with a choice of [`Hashing`].
+pub fn builder_with(
     stage: CircuitBuilderStage,
     k: usize,
     w: &ChunkWitness,
-) -> (BaseCircuitBuilder<Fr>, Vec<Fr>) {
+    hashing: Hashing,
+) -> (HashedCircuit, Vec<Fr>) {
     let mut builder = BaseCircuitBuilder::from_stage(stage)
         .use_k(k)
         .use_lookup_bits(k - 1)
         .use_instance_columns(1);
     let range = builder.range_chip();
-    let public = synthesize(builder.main(0), &range, w);
+    let ctx = builder.main(0);
+    let hasher = hasher(ctx, &range, hashing);
+    let public = synthesize(ctx, &range, &hasher, w);
     assert_eq!(public.len(), NUM_PUBLIC_INPUTS);
     let values = public.iter().map(|c| *c.value()).collect();
     builder.assigned_instances[0].extend(public);
     builder.calculate_params(Some(9));
-    (builder, values)
+    (HashedCircuit::new(builder, &hasher), values)
 }
 
-/// A witness-generation-only builder pinned to a proving key's configuration
+/// A witness-generation-only circuit pinned to a proving key's configuration
 /// (`config` and `break_points` from the keygen builder).
 pub fn prover_builder(
     config: halo2_base::gates::circuit::BaseCircuitParams,
     break_points: halo2_base::gates::flex_gate::MultiPhaseThreadBreakPoints,
     w: &ChunkWitness,
-) -> BaseCircuitBuilder<Fr> {
+) -> HashedCircuit {
     let mut builder = BaseCircuitBuilder::prover(config, break_points);
     if builder.assigned_instances.is_empty() {
         builder.assigned_instances.push(Vec::new());
     }
     let range = builder.range_chip();
-    let public = synthesize(builder.main(0), &range, w);
+    let ctx = builder.main(0);
+    let hasher = hasher(ctx, &range, Hashing::Chip);
+    let public = synthesize(ctx, &range, &hasher, w);
     builder.assigned_instances[0].extend(public);
-    builder
+    HashedCircuit::new(builder, &hasher)
 }
 
 #[cfg(test)]

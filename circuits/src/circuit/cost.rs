@@ -67,6 +67,8 @@ pub struct Cost {
     pub advice: usize,
     /// Of those, cells also copied to the lookup columns (range-check limbs).
     pub lookup: usize,
+    /// Rows of the Poseidon chip (each [`super::poseidon_chip::ADVICE_COLUMNS`] wide).
+    pub chip_rows: usize,
 }
 
 /// Cells per part, in [`Part::ALL`] order.
@@ -79,6 +81,12 @@ struct Open {
 
 thread_local! {
     static OPEN: RefCell<Option<Open>> = const { RefCell::new(None) };
+    static CHIP_ROWS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Counts `rows` of the Poseidon chip towards the part being metered.
+pub(crate) fn charge_chip_rows(rows: usize) {
+    CHIP_ROWS.with(|c| c.set(c.get() + rows));
 }
 
 fn lookups(range: &RangeChip<Fr>) -> usize {
@@ -107,9 +115,13 @@ pub fn metered<T>(
         });
         return out;
     }
-    let (advice, lookup) = (ctx.advice.len(), lookups(range));
+    let (advice, lookup, rows) = (ctx.advice.len(), lookups(range), CHIP_ROWS.with(|c| c.get()));
     let out = f(ctx);
-    let spent = Cost { advice: ctx.advice.len() - advice, lookup: lookups(range) - lookup };
+    let spent = Cost {
+        advice: ctx.advice.len() - advice,
+        lookup: lookups(range) - lookup,
+        chip_rows: CHIP_ROWS.with(|c| c.get()) - rows,
+    };
     OPEN.with(|o| {
         let mut o = o.borrow_mut();
         let open = o.as_mut().expect("ledger still open");
@@ -117,6 +129,7 @@ pub fn metered<T>(
         let i = Part::ALL.iter().position(|p| *p == part).expect("listed part");
         open.ledger[i].advice += spent.advice;
         open.ledger[i].lookup += spent.lookup;
+        open.ledger[i].chip_rows += spent.chip_rows;
     });
     out
 }

@@ -1,29 +1,274 @@
-//! Poseidon in the circuit, behind one interface so a faster chip can replace
-//! halo2-base's hasher without touching callers.
+//! Poseidon in the circuit, behind one interface: gadgets call
+//! [`CircuitHasher::hash`]; [`HashedCircuit`] proves every such call with the
+//! Poseidon chip (`poseidon_chip.rs`).
+//!
+//! halo2-base lays a circuit out virtually first and assigns it afterwards, while
+//! the chip assigns real rows. So, during virtual synthesis, `hash` only returns
+//! a witness cell holding the native hash and records the call. When the circuit
+//! is assigned, [`HashedCircuit`] lets halo2-base assign its cells, lays out each
+//! recorded call with the chip, and copy-constrains every chip cell that holds a
+//! sponge word to the halo2-base cell it stands for: inputs, output, and the
+//! capacity and padding constants (halo2-base constant cells). The chip's gates
+//! make its output the hash of its inputs; the copy constraints make those the
+//! caller's cells, so the witness output cell is constrained like any other.
+//!
+//! [`CircuitHasher::halo2_base`] keeps halo2-base's own hasher (every hash laid
+//! out in halo2-base cells, no chip): the cost baseline the benches compare with.
 
+use std::sync::{Arc, Mutex};
+
+use halo2_base::gates::circuit::builder::BaseCircuitBuilder;
+use halo2_base::gates::circuit::{BaseCircuitParams, BaseConfig};
 use halo2_base::gates::GateInstructions;
+use halo2_base::halo2_proofs::circuit::{Layouter, SimpleFloorPlanner};
+use halo2_base::halo2_proofs::plonk::{Circuit, ConstraintSystem, Error};
 use halo2_base::poseidon::hasher::PoseidonHasher;
 
+use super::cost;
+use super::poseidon_chip::{
+    capacity, rows_for_hash, PoseidonChip, PoseidonConfig, PoseidonInstructions, Word,
+};
 use super::{Cell, Ctx};
 use crate::poseidon::{spec, RATE, T};
 use crate::Fr;
+use halo2_base::halo2_proofs::halo2curves::ff::Field;
+
+/// One recorded hash: the caller's input cells and the witness output cell.
+#[derive(Debug, Clone)]
+pub struct HashCall {
+    /// The inputs, in order.
+    pub inputs: Vec<Cell>,
+    /// The output (a witness the chip constrains).
+    pub output: Cell,
+}
+
+/// The halo2-base constant cells the sponge's constant words are tied to.
+#[derive(Debug, Clone, Copy)]
+struct SpongeConstants {
+    capacity: Cell,
+    one: Cell,
+    zero: Cell,
+}
+
+#[derive(Debug, Clone)]
+enum Backend {
+    Chip { constants: SpongeConstants, calls: Arc<Mutex<Vec<HashCall>>> },
+    Halo2Base(Box<PoseidonHasher<Fr, T, RATE>>),
+}
 
 /// `H(x_1..x_n)` in the circuit, identical to [`crate::poseidon::hash`].
 #[derive(Debug, Clone)]
 pub struct CircuitHasher {
-    inner: PoseidonHasher<Fr, T, RATE>,
+    backend: Backend,
 }
 
 impl CircuitHasher {
-    /// Loads the hasher's constants into `ctx`.
-    pub fn new(ctx: &mut Ctx, gate: &impl GateInstructions<Fr>) -> Self {
+    /// A hasher whose calls the Poseidon chip proves; loads the sponge's constants
+    /// into `ctx`. Hand it to [`HashedCircuit::new`] once synthesis is done.
+    pub fn new(ctx: &mut Ctx, _gate: &impl GateInstructions<Fr>) -> Self {
+        let constants = SpongeConstants {
+            capacity: ctx.load_constant(capacity()),
+            one: ctx.load_constant(Fr::ONE),
+            zero: ctx.load_constant(Fr::ZERO),
+        };
+        Self { backend: Backend::Chip { constants, calls: Arc::default() } }
+    }
+
+    /// halo2-base's hasher: every hash in halo2-base cells (the cost baseline).
+    pub fn halo2_base(ctx: &mut Ctx, gate: &impl GateInstructions<Fr>) -> Self {
         let mut inner = PoseidonHasher::new(spec().clone());
         inner.initialize_consts(ctx, gate);
-        Self { inner }
+        Self { backend: Backend::Halo2Base(Box::new(inner)) }
     }
 
     /// The fixed-length hash of `inputs`.
     pub fn hash(&self, ctx: &mut Ctx, gate: &impl GateInstructions<Fr>, inputs: &[Cell]) -> Cell {
-        self.inner.hash_fix_len_array(ctx, gate, inputs)
+        match &self.backend {
+            Backend::Chip { .. } => {
+                let values: Vec<Fr> = inputs.iter().map(|c| *c.value()).collect();
+                let output = ctx.load_witness(crate::poseidon::hash(&values));
+                self.record(HashCall { inputs: inputs.to_vec(), output });
+                output
+            }
+            Backend::Halo2Base(inner) => inner.hash_fix_len_array(ctx, gate, inputs),
+        }
+    }
+
+    /// Records a call for the chip to prove. `call.output` must be a witness
+    /// cell: the chip constrains it to the hash of `call.inputs`.
+    pub(crate) fn record(&self, call: HashCall) {
+        if let Backend::Chip { calls, .. } = &self.backend {
+            cost::charge_chip_rows(rows_for_hash(call.inputs.len()));
+            calls.lock().expect("hash log").push(call);
+        }
+    }
+}
+
+/// A halo2-base circuit whose hashes the Poseidon chip proves.
+#[derive(Debug, Clone)]
+pub struct HashedCircuit {
+    /// The halo2-base part: every cell but the chip's.
+    pub base: BaseCircuitBuilder<Fr>,
+    constants: Option<SpongeConstants>,
+    calls: Vec<HashCall>,
+    /// Test hooks: lay the chip out on other values than the recorded ones.
+    #[cfg(test)]
+    pub(crate) tamper: Tamper,
+}
+
+/// What a test changes in the chip's layout.
+#[cfg(test)]
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Tamper {
+    /// `(call, input, value)`: lay call `call` out with input `input` = `value`.
+    pub input: Option<(usize, usize, Fr)>,
+    /// `(row, advice column, value)`: overwrite a chip cell after layout.
+    pub advice: Option<(usize, usize, Fr)>,
+    /// `(row, fixed column, value)`: overwrite a round-constant cell after layout.
+    pub fixed: Option<(usize, usize, Fr)>,
+    /// Skip the copy constraints of every call's inputs (a deliberately broken tie).
+    pub untied_inputs: bool,
+}
+
+/// The columns of a [`HashedCircuit`].
+#[derive(Debug, Clone)]
+pub struct HashedConfig {
+    base: BaseConfig<Fr>,
+    poseidon: PoseidonConfig,
+}
+
+impl HashedCircuit {
+    /// Wraps `base`, laid out with `hasher` (whose recorded calls it takes).
+    pub fn new(base: BaseCircuitBuilder<Fr>, hasher: &CircuitHasher) -> Self {
+        let (constants, calls) = match &hasher.backend {
+            Backend::Chip { constants, calls } => {
+                (Some(*constants), std::mem::take(&mut *calls.lock().expect("hash log")))
+            }
+            Backend::Halo2Base(_) => (None, Vec::new()),
+        };
+        Self {
+            base,
+            constants,
+            calls,
+            #[cfg(test)]
+            tamper: Tamper::default(),
+        }
+    }
+
+    /// Rows the chip needs (it must fit in the usable rows of `2^k`).
+    pub fn chip_rows(&self) -> usize {
+        self.calls.iter().map(|c| rows_for_hash(c.inputs.len())).sum()
+    }
+
+    /// The hashes the chip proves.
+    pub fn hash_count(&self) -> usize {
+        self.calls.len()
+    }
+
+    fn lay_out_chip(
+        &self,
+        config: PoseidonConfig,
+        usable_rows: usize,
+        mut layouter: impl Layouter<Fr>,
+    ) -> Result<(), Error> {
+        let chip = PoseidonChip::construct(config.clone());
+        let tie = !self.base.witness_gen_only();
+        let k = self.base.config_params.k as u32;
+        layouter.assign_region(
+            || "poseidon chip",
+            |mut region| {
+                let mut offset = 0;
+                let mut ties = Vec::new();
+                for (i, call) in self.calls.iter().enumerate() {
+                    #[allow(unused_mut)]
+                    let mut values: Vec<Fr> = call.inputs.iter().map(|c| *c.value()).collect();
+                    #[cfg(test)]
+                    if let Some((_, j, v)) = self.tamper.input.filter(|t| t.0 == i) {
+                        values[j] = v;
+                    }
+                    let assigned = chip.hash(&mut region, &mut offset, &values);
+                    if offset > usable_rows {
+                        return Err(Error::NotEnoughRowsAvailable { current_k: k });
+                    }
+                    if tie {
+                        ties.extend(assigned.words.into_iter().map(|(cell, word)| (cell, i, word)));
+                    }
+                }
+                #[cfg(test)]
+                self.apply_tamper(&config, &mut region);
+                if ties.is_empty() {
+                    return Ok(());
+                }
+                let constants = self.constants.expect("a chip hasher has constants");
+                let manager = self.base.core().copy_manager.lock().expect("copy manager");
+                for (cell, i, word) in ties {
+                    let call = &self.calls[i];
+                    let theirs = match word {
+                        Word::Capacity => constants.capacity,
+                        Word::One => constants.one,
+                        Word::Zero => constants.zero,
+                        Word::Input(j) => {
+                            #[cfg(test)]
+                            if self.tamper.untied_inputs {
+                                continue;
+                            }
+                            call.inputs[j]
+                        }
+                        Word::Output => call.output,
+                    };
+                    let theirs = theirs.cell.expect("a laid-out cell");
+                    let theirs =
+                        manager.assigned_advices.get(&theirs).expect("halo2-base assigned it");
+                    region.constrain_equal(cell, *theirs);
+                }
+                Ok(())
+            },
+        )
+    }
+
+    #[cfg(test)]
+    fn apply_tamper(
+        &self,
+        config: &PoseidonConfig,
+        region: &mut halo2_base::halo2_proofs::circuit::Region<'_, Fr>,
+    ) {
+        use halo2_base::halo2_proofs::circuit::Value;
+        if let Some((row, col, v)) = self.tamper.advice {
+            region.assign_advice(config.advice()[col], row, Value::known(v));
+        }
+        if let Some((row, col, v)) = self.tamper.fixed {
+            region.assign_fixed(config.fixed()[col], row, v);
+        }
+    }
+}
+
+impl Circuit<Fr> for HashedCircuit {
+    type Config = HashedConfig;
+    type FloorPlanner = SimpleFloorPlanner;
+    type Params = BaseCircuitParams;
+
+    fn params(&self) -> Self::Params {
+        self.base.config_params.clone()
+    }
+
+    fn without_witnesses(&self) -> Self {
+        unimplemented!("as halo2-base's builder: circuits are built per stage")
+    }
+
+    /// halo2-base's columns first, then the chip's.
+    fn configure_with_params(meta: &mut ConstraintSystem<Fr>, params: Self::Params) -> Self::Config {
+        let base = BaseConfig::configure(meta, params);
+        let poseidon = PoseidonChip::configure(meta);
+        HashedConfig { base, poseidon }
+    }
+
+    fn configure(_: &mut ConstraintSystem<Fr>) -> Self::Config {
+        unreachable!("configured with BaseCircuitParams")
+    }
+
+    fn synthesize(&self, config: Self::Config, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {
+        let usable_rows = config.base.gate().max_rows;
+        self.base.synthesize(config.base, layouter.namespace(|| "halo2-base"))?;
+        self.lay_out_chip(config.poseidon, usable_rows, layouter.namespace(|| "poseidon"))
     }
 }

@@ -55,7 +55,7 @@ pub fn update(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::circuit::testing::satisfied;
+    use crate::circuit::testing::{satisfied, satisfied_hashing};
     use crate::tree::SparseMerkleTree;
 
     const DEPTH: usize = 6;
@@ -74,15 +74,14 @@ mod tests {
         tree.update(13, Fr::from(8u64));
         let mut new_root = tree.root();
         tamper(&mut siblings, &mut old_leaf, &mut new_root);
-        satisfied(14, |ctx, range| {
-            let hasher = CircuitHasher::new(ctx, range.gate());
+        satisfied_hashing(14, |ctx, range, hasher| {
             let index = ctx.load_witness(Fr::from(13u64));
             let bits = index_bits(ctx, range, index, DEPTH);
             let siblings = ctx.assign_witnesses(siblings);
             let old_leaf = ctx.load_witness(old_leaf);
             let new_leaf = ctx.load_witness(Fr::from(8u64));
             let old_root = ctx.load_witness(old_root);
-            let next = update(ctx, range, &hasher, &bits, &siblings, old_leaf, new_leaf, old_root);
+            let next = update(ctx, range, hasher, &bits, &siblings, old_leaf, new_leaf, old_root);
             let claimed = ctx.load_witness(new_root);
             ctx.constrain_equal(&next, &claimed);
         })

@@ -10,7 +10,8 @@
 //! - [`proof`]: keygen, proving and verification with KZG;
 //! - [`cost`]: cells per part, for the cost report (`benches/chunk.rs`);
 //! - gadgets, each with MockProver tests that tamper one value and expect
-//!   failure: [`hash`] (Poseidon behind one interface), [`num`] (range-checked
+//!   failure: [`hash`] (Poseidon behind one interface, proven by the custom
+//!   gate in [`poseidon_chip`]), [`num`] (range-checked
 //!   protocol numbers), [`arith`] (sound comparisons), [`merkle`] (membership
 //!   and update along one path), [`account`] and [`market`] (cells and hashes),
 //!   [`funding`] (§5 settlement), [`margin`] (§4 health and solvency).
@@ -25,6 +26,7 @@ pub mod margin;
 pub mod market;
 pub mod merkle;
 pub mod num;
+pub mod poseidon_chip;
 pub mod proof;
 pub mod public;
 pub mod slot;
@@ -42,18 +44,39 @@ pub(crate) mod testing {
     use halo2_base::gates::RangeChip;
     use halo2_base::halo2_proofs::dev::MockProver;
 
+    use super::hash::{CircuitHasher, HashedCircuit};
     use super::Ctx;
     use crate::Fr;
+    use halo2_base::gates::RangeInstructions;
 
     /// Runs `f` in a fresh range-check circuit of size `2^k` and reports whether
     /// MockProver is satisfied (a constraint failure is `false`, never a panic).
     pub fn satisfied(k: u32, f: impl FnOnce(&mut Ctx, &RangeChip<Fr>)) -> bool {
+        satisfied_hashing(k, |ctx, range, _| f(ctx, range))
+    }
+
+    /// [`satisfied`] for gadgets that hash: `f` gets a hasher whose calls the
+    /// Poseidon chip proves, in the same circuit.
+    pub fn satisfied_hashing(
+        k: u32,
+        f: impl FnOnce(&mut Ctx, &RangeChip<Fr>, &CircuitHasher),
+    ) -> bool {
+        MockProver::run(k, &hashed(k, f), vec![]).expect("circuit fits").verify().is_ok()
+    }
+
+    /// The circuit [`satisfied_hashing`] checks.
+    pub fn hashed(
+        k: u32,
+        f: impl FnOnce(&mut Ctx, &RangeChip<Fr>, &CircuitHasher),
+    ) -> HashedCircuit {
         let lookup_bits = 8;
         let mut builder = RangeCircuitBuilder::default().use_k(k as usize);
         builder.set_lookup_bits(lookup_bits);
         let range = RangeChip::new(lookup_bits, builder.lookup_manager().clone());
-        f(builder.main(0), &range);
+        let ctx = builder.main(0);
+        let hasher = CircuitHasher::new(ctx, range.gate());
+        f(ctx, &range, &hasher);
         builder.calculate_params(Some(9));
-        MockProver::run(k, &builder, vec![]).expect("circuit fits").verify().is_ok()
+        HashedCircuit::new(builder, &hasher)
     }
 }

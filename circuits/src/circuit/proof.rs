@@ -9,7 +9,7 @@ use halo2_base::gates::circuit::{BaseCircuitParams, CircuitBuilderStage};
 use halo2_base::gates::flex_gate::MultiPhaseThreadBreakPoints;
 use halo2_base::halo2_proofs::halo2curves::bn256::{Bn256, G1Affine};
 use halo2_base::halo2_proofs::plonk::{
-    create_proof, keygen_pk, keygen_vk, verify_proof, Error, ProvingKey, VerifyingKey,
+    create_proof, keygen_pk, keygen_vk, verify_proof, Circuit, Error, ProvingKey, VerifyingKey,
 };
 use halo2_base::halo2_proofs::poly::commitment::ParamsProver;
 use halo2_base::halo2_proofs::poly::kzg::commitment::{KZGCommitmentScheme, ParamsKZG};
@@ -27,6 +27,7 @@ use crate::params::{ACCOUNT_TREE_DEPTH, CHUNK_K, CHUNK_SLOTS, MARKETS};
 use crate::signature::SecretKey;
 use crate::state::{Genesis, Market, MarketParams, MarketState, State};
 use crate::types::{FundingRate, Price, Quote, Timestamp};
+use crate::Fr;
 
 /// The KZG structured reference string.
 pub type Srs = ParamsKZG<Bn256>;
@@ -89,11 +90,16 @@ impl ChunkKeys {
 /// Generates the keys for chunks of `params`; `srs` must have `params.k`.
 pub fn keygen(srs: &Srs, params: &CircuitParams) -> Result<ChunkKeys, Error> {
     let (circuit, _) = builder(CircuitBuilderStage::Keygen, params.k as usize, &params.shape());
-    let config = circuit.config_params.clone();
-    let vk = keygen_vk(srs, &circuit)?;
-    let pk = keygen_pk(srs, vk, &circuit)?;
-    let break_points = circuit.break_points();
+    let pk = keygen_circuit(srs, &circuit)?;
+    let config = circuit.base.config_params.clone();
+    let break_points = circuit.base.break_points();
     Ok(ChunkKeys { pk, config, break_points })
+}
+
+/// Keys for any circuit (the chunk circuit, or the benches' baseline).
+pub fn keygen_circuit<C: Circuit<Fr>>(srs: &Srs, circuit: &C) -> Result<ProvingKey<G1Affine>, Error> {
+    let vk = keygen_vk(srs, circuit)?;
+    keygen_pk(srs, vk, circuit)
 }
 
 /// The verifying key alone for chunks of `params` (cheaper than [`keygen`]; used
@@ -108,11 +114,21 @@ pub fn verifying_key(srs: &Srs, params: &CircuitParams) -> Result<VerifyingKey<G
 /// verify: halo2's prover does not check constraints.
 pub fn prove(srs: &Srs, keys: &ChunkKeys, w: &ChunkWitness) -> Result<Vec<u8>, Error> {
     let circuit = prover_builder(keys.config.clone(), keys.break_points.clone(), w);
-    let instance = w.instance.to_vec();
+    prove_circuit(srs, &keys.pk, circuit, &w.instance)
+}
+
+/// Proves any circuit with one instance column holding `instance`.
+pub fn prove_circuit<C: Circuit<Fr>>(
+    srs: &Srs,
+    pk: &ProvingKey<G1Affine>,
+    circuit: C,
+    instance: &Instance,
+) -> Result<Vec<u8>, Error> {
+    let instance = instance.to_vec();
     let mut transcript = Blake2bWrite::<_, G1Affine, Challenge255<_>>::init(Vec::new());
     create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, _, _, _, _>(
         srs,
-        &keys.pk,
+        pk,
         &[circuit],
         &[&[&instance]],
         rand::rngs::OsRng,

@@ -83,7 +83,7 @@ pub fn data_hash_step_in_circuit(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::circuit::testing::satisfied;
+    use crate::circuit::testing::satisfied_hashing;
     use halo2_base::gates::RangeInstructions;
 
     #[test]
@@ -105,14 +105,13 @@ mod tests {
         let encoding: [Fr; TX_ENCODING_LEN] = std::array::from_fn(|i| Fr::from(i as u64 + 3));
         let native = data_hash_step(prev, &encoding);
         let claimed = claimed(prev, native);
-        satisfied(13, |ctx, range| {
-            let hasher = CircuitHasher::new(ctx, range.gate());
+        satisfied_hashing(13, |ctx, range, hasher| {
             let prev = ctx.load_witness(prev);
             let enc = ctx.assign_witnesses(encoding);
             let noop = ctx.load_witness(Fr::from(u64::from(is_noop)));
             range.gate().assert_bit(ctx, noop);
             let enc: [Cell; TX_ENCODING_LEN] = enc.try_into().unwrap();
-            let next = data_hash_step_in_circuit(ctx, range.gate(), &hasher, prev, &enc, noop);
+            let next = data_hash_step_in_circuit(ctx, range.gate(), hasher, prev, &enc, noop);
             let claimed = ctx.load_witness(claimed);
             ctx.constrain_equal(&next, &claimed);
         })
