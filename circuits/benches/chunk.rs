@@ -1,27 +1,41 @@
-//! The chunk circuit's cost report at the production tree depth (24):
+//! The chunk circuit's cost report at the production tree depth (24), with the
+//! Poseidon chip and, side by side, the same circuit hashing with halo2-base's
+//! hasher (the circuit before the chip):
 //!
-//! 1. cells by part, per slot and per chunk (from the layouts of a 1-slot and a
+//! 1. one 2-to-1 hash: advice cells, and rows × advice columns;
+//! 2. cost by part, per slot and per chunk (from the layouts of a 1-slot and a
 //!    2-slot chunk: the difference is one slot, the rest is the chunk's own);
-//! 2. the layout at the chosen `S` and `k` (columns, rows used);
-//! 3. a real KZG keygen, proof and verification at that `S` and `k`, with an
-//!    INSECURE development SRS: times, proof size, trades proven per second and
-//!    peak memory.
+//! 3. the layout at each circuit's `S` and `k` (columns, rows used);
+//! 4. a real KZG keygen, proof and verification of each, every one in a child
+//!    process of its own so peak memory is its own, with an INSECURE development
+//!    SRS: times, proof size, trades proven per second and peak memory.
 //!
 //! `cargo bench -p clearproof-circuits --bench chunk`
-//! (`CHUNK_SLOTS`, `CHUNK_K` override `params::CHUNK_SLOTS` and `params::CHUNK_K`;
-//! `CHUNK_PROVE=0` skips step 3.)
+//! (`CHUNK_SLOTS`, `CHUNK_K` override the chip circuit's `params::CHUNK_SLOTS` and
+//! `params::CHUNK_K`; `BASELINE_SLOTS`, `BASELINE_K` the baseline's 4 and 17;
+//! `CHUNK_PROVE=0` skips step 4.)
 
+use std::process::Command;
 use std::time::Instant;
 
-use clearproof_circuits::circuit::chunk::{builder, chunk_witnesses, ChunkWitness};
+use clearproof_circuits::circuit::chunk::{
+    builder_with, chunk_witnesses, prover_builder_with, ChunkWitness, Hashing,
+};
 use clearproof_circuits::circuit::cost::{measure, Cost, Part};
-use clearproof_circuits::circuit::proof::{insecure_dev_srs, keygen, prove, verify, CircuitParams};
+use clearproof_circuits::circuit::hash::CircuitHasher;
+use clearproof_circuits::circuit::poseidon_chip::{rows_for_hash, ADVICE_COLUMNS};
+use clearproof_circuits::circuit::proof::{
+    insecure_dev_srs, keygen_circuit, prove_circuit, verify,
+};
 use clearproof_circuits::params::{ACCOUNT_TREE_DEPTH, CHUNK_K, CHUNK_SLOTS, MARKETS};
 use clearproof_circuits::signature::SecretKey;
 use clearproof_circuits::state::{Genesis, Market, MarketParams, MarketState, State};
 use clearproof_circuits::tx::{Deposit, Trade, Transaction};
 use clearproof_circuits::types::*;
+use clearproof_circuits::Fr;
+use halo2_base::gates::circuit::builder::RangeCircuitBuilder;
 use halo2_base::gates::circuit::CircuitBuilderStage;
+use halo2_base::gates::{RangeChip, RangeInstructions};
 
 fn env(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
@@ -69,23 +83,47 @@ fn trade_chunks(trades: usize, slots: usize) -> Vec<ChunkWitness> {
     chunk_witnesses(&out, slots)
 }
 
-struct Layout {
-    parts: [Cost; Part::ALL.len()],
-    advice: usize,
-    lookup: usize,
+/// One circuit of the comparison.
+#[derive(Clone, Copy)]
+struct Variant {
+    name: &'static str,
+    hashing: Hashing,
+    slots: usize,
+    k: usize,
 }
 
-fn layout(k: usize, slots: usize) -> Layout {
+/// Cells of one variant's layout.
+struct Layout {
+    parts: [Cost; Part::ALL.len()],
+    /// halo2-base advice cells (gate columns).
+    advice: usize,
+    /// halo2-base lookup cells.
+    lookup: usize,
+    /// Rows of the Poseidon chip.
+    chip_rows: usize,
+}
+
+impl Layout {
+    /// Advice cells in the unit both circuits share: halo2-base cells plus the
+    /// chip's rows × its advice columns.
+    fn cells(&self) -> usize {
+        self.advice + self.chip_rows * ADVICE_COLUMNS
+    }
+}
+
+fn layout(v: Variant, slots: usize) -> Layout {
     let w = trade_chunks(slots, slots).remove(0);
-    let mut advice = 0;
-    let mut lookup = 0;
+    let mut out = (0, 0, 0);
     let parts = measure(|| {
-        let (b, _) = builder(CircuitBuilderStage::Keygen, k, &w);
-        let stats = b.statistics();
-        advice = stats.gate.total_advice_per_phase.iter().sum();
-        lookup = stats.total_lookup_advice_per_phase.iter().sum();
+        let (c, _) = builder_with(CircuitBuilderStage::Keygen, v.k, &w, v.hashing);
+        let stats = c.base.statistics();
+        out = (
+            stats.gate.total_advice_per_phase.iter().sum(),
+            stats.total_lookup_advice_per_phase.iter().sum(),
+            c.chip_rows(),
+        );
     });
-    Layout { parts, advice, lookup }
+    Layout { parts, advice: out.0, lookup: out.1, chip_rows: out.2 }
 }
 
 fn peak_memory_mib() -> Option<u64> {
@@ -95,108 +133,217 @@ fn peak_memory_mib() -> Option<u64> {
     Some(kib / 1024)
 }
 
+/// halo2-base cells per 2-to-1 hash with `hasher` (64 hashes, constants excluded).
+fn base_cells_per_hash(
+    make: fn(&mut halo2_base::Context<Fr>, &RangeChip<Fr>) -> CircuitHasher,
+) -> f64 {
+    let count = |n: usize| {
+        let mut b = RangeCircuitBuilder::<Fr>::from_stage(CircuitBuilderStage::Keygen)
+            .use_k(12)
+            .use_lookup_bits(8);
+        let range = b.range_chip();
+        let ctx = b.main(0);
+        let hasher = make(ctx, &range);
+        let mut acc = ctx.load_witness(Fr::from(1u64));
+        for _ in 0..n {
+            let x = ctx.load_witness(Fr::from(2u64));
+            acc = hasher.hash(ctx, range.gate(), &[acc, x]);
+        }
+        ctx.advice.len() - n
+    };
+    (count(64) - count(0)) as f64 / 64.0
+}
+
+fn hash_report() {
+    println!("\n1. one 2-to-1 hash");
+    let theirs = base_cells_per_hash(|ctx, range| CircuitHasher::halo2_base(ctx, range.gate()));
+    let glue = base_cells_per_hash(|ctx, range| CircuitHasher::new(ctx, range.gate()));
+    let rows = rows_for_hash(2);
+    let ours = (rows * ADVICE_COLUMNS) as f64 + glue;
+    println!("   halo2-base hasher: {theirs:.0} advice cells = {theirs:.0} rows x 1 advice column");
+    println!(
+        "   Poseidon chip:     {rows} rows x {ADVICE_COLUMNS} advice columns = {} cells, \
+         + {glue:.0} halo2-base cell (the output witness) = {ours:.0} cells",
+        rows * ADVICE_COLUMNS
+    );
+    println!("   the chip is {:.1}x cheaper per hash", theirs / ours);
+}
+
+fn parts_report(v: Variant) -> (Layout, Layout) {
+    let one = layout(v, 1);
+    let two = layout(v, 2);
+    println!("\n2. cost by part, {}: halo2-base advice cells (lookup cells), chip rows", v.name);
+    println!(
+        "   {:<30} {:>10} {:>8} {:>9} {:>12} {:>8} {:>9}",
+        "part", "per slot", "lookup", "chip rows", "chunk fixed", "lookup", "chip rows"
+    );
+    let mut slot_parts = (0, 0, 0);
+    let mut fixed_parts = (0, 0, 0);
+    for (i, part) in Part::ALL.iter().enumerate() {
+        let (a1, a2) = (one.parts[i], two.parts[i]);
+        let slot = (a2.advice - a1.advice, a2.lookup - a1.lookup, a2.chip_rows - a1.chip_rows);
+        let fixed = (a1.advice - slot.0, a1.lookup - slot.1, a1.chip_rows - slot.2);
+        slot_parts = (slot_parts.0 + slot.0, slot_parts.1 + slot.1, slot_parts.2 + slot.2);
+        fixed_parts = (fixed_parts.0 + fixed.0, fixed_parts.1 + fixed.1, fixed_parts.2 + fixed.2);
+        println!(
+            "   {:<30} {:>10} {:>8} {:>9} {:>12} {:>8} {:>9}",
+            part.name(),
+            slot.0,
+            slot.1,
+            slot.2,
+            fixed.0,
+            fixed.1,
+            fixed.2
+        );
+    }
+    let slot = (two.advice - one.advice, two.lookup - one.lookup, two.chip_rows - one.chip_rows);
+    let fixed = (one.advice - slot.0, one.lookup - slot.1, one.chip_rows - slot.2);
+    println!(
+        "   {:<30} {:>10} {:>8} {:>9} {:>12} {:>8} {:>9}",
+        "rules, selection, encoding",
+        slot.0 - slot_parts.0,
+        slot.1 - slot_parts.1,
+        slot.2 - slot_parts.2,
+        fixed.0 - fixed_parts.0,
+        fixed.1 - fixed_parts.1,
+        fixed.2 - fixed_parts.2
+    );
+    println!(
+        "   {:<30} {:>10} {:>8} {:>9} {:>12} {:>8} {:>9}",
+        "total", slot.0, slot.1, slot.2, fixed.0, fixed.1, fixed.2
+    );
+    println!(
+        "   per slot: {} advice cells in all (halo2-base cells + chip rows x {ADVICE_COLUMNS})",
+        two.cells() - one.cells()
+    );
+    (one, two)
+}
+
+fn layout_report(v: Variant) {
+    let chunk = layout(v, v.slots);
+    let (c, _) = builder_with(
+        CircuitBuilderStage::Keygen,
+        v.k,
+        &trade_chunks(v.slots, v.slots)[0],
+        v.hashing,
+    );
+    let config = c.base.config_params.clone();
+    let usable = (1usize << v.k) - 10;
+    let base_columns = config.num_advice_per_phase.iter().sum::<usize>();
+    let chip_columns = if v.hashing == Hashing::Chip { ADVICE_COLUMNS } else { 0 };
+    println!(
+        "\n3. {} at S = {}, k = {}: {} halo2-base advice columns ({:.1} % used) + {} lookup \
+         + {chip_columns} chip columns ({} rows, {:.1} % used); {} advice cells in all",
+        v.name,
+        v.slots,
+        v.k,
+        base_columns,
+        100.0 * chunk.advice as f64 / (base_columns * usable) as f64,
+        config.num_lookup_advice_per_phase.iter().sum::<usize>(),
+        chunk.chip_rows,
+        100.0 * chunk.chip_rows as f64 / usable as f64,
+        chunk.cells(),
+    );
+}
+
+/// Step 4 for one variant, in this (child) process; prints one `RESULT` line.
+fn prove_run(v: Variant) {
+    let chunks = trade_chunks(2 * v.slots, v.slots);
+    let srs = insecure_dev_srs(v.k as u32);
+    let t = Instant::now();
+    let (c, _) = builder_with(CircuitBuilderStage::Keygen, v.k, &chunks[0], v.hashing);
+    let pk = match v.hashing {
+        Hashing::Chip => keygen_circuit(&srs, &c),
+        Hashing::Halo2Base => keygen_circuit(&srs, &c.base),
+    }
+    .unwrap();
+    let (config, break_points) = (c.base.config_params.clone(), c.base.break_points());
+    drop(c);
+    let keygen_s = t.elapsed().as_secs_f64();
+    let w = &chunks[1];
+    let t = Instant::now();
+    let circuit = prover_builder_with(config, break_points, w, v.hashing);
+    let proof = match v.hashing {
+        Hashing::Chip => prove_circuit(&srs, &pk, circuit, &w.instance),
+        Hashing::Halo2Base => prove_circuit(&srs, &pk, circuit.base, &w.instance),
+    }
+    .unwrap();
+    let prove_s = t.elapsed().as_secs_f64();
+    let runs = 20;
+    let t = Instant::now();
+    for _ in 0..runs {
+        verify(&srs, pk.get_vk(), &proof, &w.instance).unwrap();
+    }
+    let verify_ms = t.elapsed().as_secs_f64() * 1e3 / runs as f64;
+    println!(
+        "RESULT {keygen_s:.2} {prove_s:.2} {} {verify_ms:.2} {}",
+        proof.len(),
+        peak_memory_mib().unwrap_or(0)
+    );
+}
+
 fn main() {
+    let chip = Variant {
+        name: "Poseidon chip",
+        hashing: Hashing::Chip,
+        slots: env("CHUNK_SLOTS", CHUNK_SLOTS),
+        k: env("CHUNK_K", CHUNK_K),
+    };
+    let baseline = Variant {
+        name: "halo2-base hasher (baseline)",
+        hashing: Hashing::Halo2Base,
+        slots: env("BASELINE_SLOTS", 4),
+        k: env("BASELINE_K", 17),
+    };
+    if let Ok(which) = std::env::var("CHUNK_RUN") {
+        prove_run(if which == "chip" { chip } else { baseline });
+        return;
+    }
     // `cargo bench` passes `--bench`; `cargo test --benches` does not: skip then.
     if !std::env::args().any(|a| a == "--bench") {
         return;
     }
-    let slots = env("CHUNK_SLOTS", CHUNK_SLOTS);
-    let k = env("CHUNK_K", CHUNK_K);
-    let depth = ACCOUNT_TREE_DEPTH;
-    println!("chunk circuit cost report: tree depth {depth}, S = {slots}, k = {k}");
-
-    let one = layout(k, 1);
-    let two = layout(k, 2);
-    let columns = |cells: usize| cells as f64 / (1u64 << k) as f64;
-    println!("\ncells by part (advice cells; of which range-check limbs copied to lookup columns)");
+    println!("chunk circuit cost report: tree depth {ACCOUNT_TREE_DEPTH}, 2 cores");
+    hash_report();
+    let (b1, b2) = parts_report(baseline);
+    let (c1, c2) = parts_report(chip);
+    let per_slot = |one: &Layout, two: &Layout| two.cells() - one.cells();
     println!(
-        "{:<30} {:>12} {:>10} {:>14} {:>10}",
-        "part", "per slot", "lookup", "chunk fixed", "lookup"
+        "\n   per slot: baseline {} cells, chip {} cells ({} halo2-base + {} chip rows): {:.1}x fewer",
+        per_slot(&b1, &b2),
+        per_slot(&c1, &c2),
+        c2.advice - c1.advice,
+        c2.chip_rows - c1.chip_rows,
+        per_slot(&b1, &b2) as f64 / per_slot(&c1, &c2) as f64
     );
-    let mut slot_parts = (0, 0);
-    let mut fixed_parts = (0, 0);
-    for (i, part) in Part::ALL.iter().enumerate() {
-        let per_slot = two.parts[i].advice - one.parts[i].advice;
-        let per_slot_lookup = two.parts[i].lookup - one.parts[i].lookup;
-        let fixed = one.parts[i].advice - per_slot;
-        let fixed_lookup = one.parts[i].lookup - per_slot_lookup;
-        slot_parts = (slot_parts.0 + per_slot, slot_parts.1 + per_slot_lookup);
-        fixed_parts = (fixed_parts.0 + fixed, fixed_parts.1 + fixed_lookup);
-        println!(
-            "{:<30} {:>12} {:>10} {:>14} {:>10}",
-            part.name(),
-            per_slot,
-            per_slot_lookup,
-            fixed,
-            fixed_lookup
-        );
-    }
-    let slot_total = two.advice - one.advice;
-    let slot_lookup = two.lookup - one.lookup;
-    let fixed_total = one.advice - slot_total;
-    let fixed_lookup = one.lookup - slot_lookup;
-    println!(
-        "{:<30} {:>12} {:>10} {:>14} {:>10}",
-        "rules, selection, encoding",
-        slot_total - slot_parts.0,
-        slot_lookup - slot_parts.1,
-        fixed_total - fixed_parts.0,
-        fixed_lookup - fixed_parts.1
-    );
-    println!(
-        "{:<30} {:>12} {:>10} {:>14} {:>10}",
-        "total", slot_total, slot_lookup, fixed_total, fixed_lookup
-    );
-    println!(
-        "per slot: {slot_total} advice cells = {:.2} columns of 2^{k} rows",
-        columns(slot_total)
-    );
-
-    let chunk = layout(k, slots);
-    let (b, _) = builder(CircuitBuilderStage::Keygen, k, &trade_chunks(slots, slots)[0]);
-    let config = b.config_params.clone();
-    drop(b);
-    println!(
-        "\nchunk of {slots} slots: {} advice cells, {} lookup cells; at k = {k}: {} advice \
-         columns, {} lookup columns, {} fixed columns ({:.1} % of advice rows used)",
-        chunk.advice,
-        chunk.lookup,
-        config.num_advice_per_phase.iter().sum::<usize>(),
-        config.num_lookup_advice_per_phase.iter().sum::<usize>(),
-        config.num_fixed,
-        100.0 * chunk.advice as f64
-            / (config.num_advice_per_phase[0] as f64 * ((1u64 << k) as f64 - 10.0)),
-    );
+    layout_report(baseline);
+    layout_report(chip);
 
     if env("CHUNK_PROVE", 1) == 0 {
         return;
     }
-    let chunks = trade_chunks(2 * slots, slots);
-    let t = Instant::now();
-    let srs = insecure_dev_srs(k as u32);
-    println!("\nINSECURE development SRS (fixed seed), 2^{k}: {:.1} s", t.elapsed().as_secs_f64());
-    let t = Instant::now();
-    let params = CircuitParams { depth, slots, k: k as u32 };
-    let keys = keygen(&srs, &params).unwrap();
-    println!("keygen (vk + pk): {:.1} s", t.elapsed().as_secs_f64());
-    let t = Instant::now();
-    let proof = prove(&srs, &keys, &chunks[1]).unwrap();
-    let prove_s = t.elapsed().as_secs_f64();
+    println!("\n4. keygen, prove one chunk of trades, verify (INSECURE development SRS)");
     println!(
-        "prove one chunk of {slots} trades: {prove_s:.1} s = {:.3} trades proven/s; proof {} bytes",
-        slots as f64 / prove_s,
-        proof.len()
+        "   {:<30} {:>3} {:>3} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10}",
+        "circuit", "S", "k", "keygen s", "prove s", "trades/s", "proof B", "verify ms", "peak MiB"
     );
-    let runs = 20;
-    let t = Instant::now();
-    for _ in 0..runs {
-        verify(&srs, keys.vk(), &proof, &chunks[1].instance).unwrap();
+    let mut rates = Vec::new();
+    for v in [baseline, chip] {
+        let out = Command::new(std::env::current_exe().expect("own path"))
+            .env("CHUNK_RUN", if v.hashing == Hashing::Chip { "chip" } else { "baseline" })
+            .output()
+            .expect("run the child");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let Some(line) = stdout.lines().find(|l| l.starts_with("RESULT ")) else {
+            panic!("{} failed: {}", v.name, String::from_utf8_lossy(&out.stderr));
+        };
+        let f: Vec<f64> = line.split_whitespace().skip(1).map(|x| x.parse().unwrap()).collect();
+        let rate = v.slots as f64 / f[1];
+        rates.push(rate);
+        println!(
+            "   {:<30} {:>3} {:>3} {:>9.1} {:>9.1} {:>9.3} {:>9} {:>9.1} {:>10}",
+            v.name, v.slots, v.k, f[0], f[1], rate, f[2], f[3], f[4]
+        );
     }
-    println!(
-        "verify one chunk proof: {:.1} ms (mean of {runs})",
-        t.elapsed().as_secs_f64() * 1e3 / runs as f64
-    );
-    if let Some(mib) = peak_memory_mib() {
-        println!("peak memory: {mib} MiB");
-    }
+    println!("   trades proven/s: {:.1}x the baseline", rates[1] / rates[0]);
 }

@@ -27,12 +27,13 @@ pub const TX_ENCODING_LEN: usize = 8;
 
 /// Transaction slots per chunk proof at the production depth. Chosen with
 /// [`CHUNK_K`] from the cost report (`cargo bench -p clearproof-circuits --bench
-/// chunk`; the measured sweep is in `docs/CIRCUIT-DESIGN.md`): 4 slots fill
-/// 98.5 % of the rows of 17 advice columns at `2^17`; the chunk's fixed cost
-/// (opening and re-hashing the markets) is 6 % of it.
-pub const CHUNK_SLOTS: usize = 4;
+/// chunk`; the measured sweep is in `docs/CIRCUIT-DESIGN.md`): a slot takes
+/// 4 400 rows of the Poseidon chip, the chunk's own hashes 1 158, so 14 slots
+/// fill 95.8 % of the chip's rows at `2^16` (and 2 halo2-base columns).
+pub const CHUNK_SLOTS: usize = 14;
 
-/// `log2` of the rows of a chunk circuit at the production depth: the fastest
-/// proving per trade short of `2^16`, which proves 13 % faster but doubles the
-/// proof (10.7 KB) and adds a third to verification.
-pub const CHUNK_K: usize = 17;
+/// `log2` of the rows of a chunk circuit at the production depth. Trades proven
+/// per second are the same within 6 % from `2^15` (7 slots) to `2^17` (29 slots);
+/// `2^16` halves the proofs the base layer checks against `2^15` while keeping a
+/// chunk's proof near 10 s on 2 cores and its memory near 350 MiB.
+pub const CHUNK_K: usize = 16;

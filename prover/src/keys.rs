@@ -21,14 +21,14 @@ use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use clearproof_circuits::circuit::hash::HashedCircuit;
 use clearproof_circuits::circuit::proof::{
     insecure_dev_srs, keygen, verifying_key, ChunkKeys, CircuitParams, Srs,
 };
 use clearproof_verifier::key::{
     read_srs, srs_digest, vk_digest, KeyManifest, VerifierKey, INSECURE_DEV_SRS,
 };
-use clearproof_circuits::circuit::hash::HashedCircuit;
-use halo2_base::halo2_proofs::halo2curves::bn256::{Fr, G1Affine};
+use halo2_base::halo2_proofs::halo2curves::bn256::G1Affine;
 use halo2_base::halo2_proofs::plonk::ProvingKey;
 use halo2_base::halo2_proofs::poly::commitment::Params;
 use halo2_base::halo2_proofs::SerdeFormat;
@@ -252,7 +252,7 @@ fn load(
 mod tests {
     use super::*;
 
-    const TINY: CircuitParams = CircuitParams { depth: 4, slots: 1, k: 15 };
+    const TINY: CircuitParams = CircuitParams { depth: 4, slots: 1, k: 12 };
 
     #[test]
     fn a_ceremony_file_is_downsized_cached_and_reused() {

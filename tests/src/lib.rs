@@ -17,7 +17,7 @@ use clearproof_circuits::Fr;
 use clearproof_prover::{setup, ProverKeys, SrsSource};
 
 /// The test circuit: the production code at a small size.
-pub const SMALL: CircuitParams = CircuitParams { depth: 8, slots: 2, k: 16 };
+pub const SMALL: CircuitParams = CircuitParams { depth: 8, slots: 2, k: 13 };
 
 /// Genesis timestamp.
 pub const T0: u64 = 1_700_000_000;

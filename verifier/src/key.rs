@@ -10,11 +10,11 @@ use std::fs::File;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
-use clearproof_circuits::circuit::proof::{CircuitParams, Srs};
 use clearproof_circuits::circuit::hash::HashedCircuit;
+use clearproof_circuits::circuit::proof::{CircuitParams, Srs};
 use halo2_base::gates::circuit::BaseCircuitParams;
 use halo2_base::gates::flex_gate::MultiPhaseThreadBreakPoints;
-use halo2_base::halo2_proofs::halo2curves::bn256::{Fr, G1Affine};
+use halo2_base::halo2_proofs::halo2curves::bn256::G1Affine;
 use halo2_base::halo2_proofs::plonk::VerifyingKey;
 use halo2_base::halo2_proofs::SerdeFormat;
 use serde::{Deserialize, Serialize};

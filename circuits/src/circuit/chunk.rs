@@ -221,13 +221,23 @@ pub fn prover_builder(
     break_points: halo2_base::gates::flex_gate::MultiPhaseThreadBreakPoints,
     w: &ChunkWitness,
 ) -> HashedCircuit {
+    prover_builder_with(config, break_points, w, Hashing::Chip)
+}
+
+/// [`prover_builder`] with a choice of [`Hashing`].
+pub fn prover_builder_with(
+    config: halo2_base::gates::circuit::BaseCircuitParams,
+    break_points: halo2_base::gates::flex_gate::MultiPhaseThreadBreakPoints,
+    w: &ChunkWitness,
+    hashing: Hashing,
+) -> HashedCircuit {
     let mut builder = BaseCircuitBuilder::prover(config, break_points);
     if builder.assigned_instances.is_empty() {
         builder.assigned_instances.push(Vec::new());
     }
     let range = builder.range_chip();
     let ctx = builder.main(0);
-    let hasher = hasher(ctx, &range, Hashing::Chip);
+    let hasher = hasher(ctx, &range, hashing);
     let public = synthesize(ctx, &range, &hasher, w);
     builder.assigned_instances[0].extend(public);
     HashedCircuit::new(builder, &hasher)

@@ -52,7 +52,7 @@ struct SpongeConstants {
 
 #[derive(Debug, Clone)]
 enum Backend {
-    Chip { constants: SpongeConstants, calls: Arc<Mutex<Vec<HashCall>>> },
+    Chip { constants: Box<SpongeConstants>, calls: Arc<Mutex<Vec<HashCall>>> },
     Halo2Base(Box<PoseidonHasher<Fr, T, RATE>>),
 }
 
@@ -71,7 +71,7 @@ impl CircuitHasher {
             one: ctx.load_constant(Fr::ONE),
             zero: ctx.load_constant(Fr::ZERO),
         };
-        Self { backend: Backend::Chip { constants, calls: Arc::default() } }
+        Self { backend: Backend::Chip { constants: Box::new(constants), calls: Arc::default() } }
     }
 
     /// halo2-base's hasher: every hash in halo2-base cells (the cost baseline).
@@ -142,7 +142,7 @@ impl HashedCircuit {
     pub fn new(base: BaseCircuitBuilder<Fr>, hasher: &CircuitHasher) -> Self {
         let (constants, calls) = match &hasher.backend {
             Backend::Chip { constants, calls } => {
-                (Some(*constants), std::mem::take(&mut *calls.lock().expect("hash log")))
+                (Some(**constants), std::mem::take(&mut *calls.lock().expect("hash log")))
             }
             Backend::Halo2Base(_) => (None, Vec::new()),
         };
@@ -256,7 +256,10 @@ impl Circuit<Fr> for HashedCircuit {
     }
 
     /// halo2-base's columns first, then the chip's.
-    fn configure_with_params(meta: &mut ConstraintSystem<Fr>, params: Self::Params) -> Self::Config {
+    fn configure_with_params(
+        meta: &mut ConstraintSystem<Fr>,
+        params: Self::Params,
+    ) -> Self::Config {
         let base = BaseConfig::configure(meta, params);
         let poseidon = PoseidonChip::configure(meta);
         HashedConfig { base, poseidon }
@@ -266,7 +269,11 @@ impl Circuit<Fr> for HashedCircuit {
         unreachable!("configured with BaseCircuitParams")
     }
 
-    fn synthesize(&self, config: Self::Config, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {
+    fn synthesize(
+        &self,
+        config: Self::Config,
+        mut layouter: impl Layouter<Fr>,
+    ) -> Result<(), Error> {
         let usable_rows = config.base.gate().max_rows;
         self.base.synthesize(config.base, layouter.namespace(|| "halo2-base"))?;
         self.lay_out_chip(config.poseidon, usable_rows, layouter.namespace(|| "poseidon"))

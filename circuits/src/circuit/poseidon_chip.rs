@@ -138,7 +138,7 @@ pub fn word_constant(word: Word) -> Option<Fr> {
 fn blocks(n: usize) -> Vec<[Word; RATE]> {
     let mut words: Vec<Word> = (0..n).map(Word::Input).collect();
     words.push(Word::One);
-    if words.len() % RATE != 0 {
+    if !words.len().is_multiple_of(RATE) {
         words.push(Word::Zero);
     }
     words.chunks(RATE).map(|c| [c[0], c[1]]).collect()
@@ -213,11 +213,8 @@ fn quad_forms(rc: &[[Fr; T]]) -> QuadForms {
     for r in 1..QUAD {
         x[r - 1] = state[0].plus(rc[r][0]);
         if r < QUAD - 1 {
-            state = mds_affine([
-                Affine::var(2 + r),
-                state[1].plus(rc[r][1]),
-                state[2].plus(rc[r][2]),
-            ]);
+            state =
+                mds_affine([Affine::var(2 + r), state[1].plus(rc[r][1]), state[2].plus(rc[r][2])]);
         }
     }
     QuadForms { x, y: [state[1].plus(rc[QUAD - 1][1]), state[2].plus(rc[QUAD - 1][2])] }
@@ -364,8 +361,7 @@ pub struct AssignedHash {
 pub trait PoseidonInstructions {
     /// Lays out the fixed-length hash of `inputs` from row `*offset` of `region`
     /// and advances `*offset` past it.
-    fn hash(&self, region: &mut Region<'_, Fr>, offset: &mut usize, inputs: &[Fr])
-        -> AssignedHash;
+    fn hash(&self, region: &mut Region<'_, Fr>, offset: &mut usize, inputs: &[Fr]) -> AssignedHash;
 }
 
 /// The Poseidon chip.
@@ -417,14 +413,14 @@ impl PoseidonChip {
                 std::array::from_fn(|j| a[j].clone() * a[j].clone() * x2[j].clone());
             let sq = |e: &Expression<Fr>| e.clone() * e.clone();
             let mut constraints = Vec::new();
-            for j in 0..T {
-                constraints.push(("round 1: b = x^4", b[j].clone() - sq(&sq(&x[j]))));
+            for (b, x) in b.iter().zip(&x) {
+                constraints.push(("round 1: b = x^4", b.clone() - sq(&sq(x))));
             }
-            for j in 0..T {
-                constraints.push(("round 2: a = x^2", a[j].clone() - sq(&x2[j])));
+            for (a, x2) in a.iter().zip(&x2) {
+                constraints.push(("round 2: a = x^2", a.clone() - sq(x2)));
             }
-            for j in 0..T {
-                constraints.push(("next state", next[j].clone() - mds(m2.clone(), j)));
+            for (j, next) in next.iter().enumerate() {
+                constraints.push(("next state", next.clone() - mds(m2.clone(), j)));
             }
             Constraints::with_selector(q, constraints)
         });
@@ -457,8 +453,8 @@ impl PoseidonChip {
                 ("round 3: x^5", c[7].clone() - sq(&c[6]) * x3),
                 ("round 4: x^2", c[8].clone() - sq(&x4)),
             ];
-            for j in 0..T {
-                constraints.push(("next state", next[j].clone() - mds(after.clone(), j)));
+            for (j, next) in next.iter().enumerate() {
+                constraints.push(("next state", next.clone() - mds(after.clone(), j)));
             }
             Constraints::with_selector(q, constraints)
         });
@@ -479,8 +475,8 @@ impl PoseidonChip {
                 c[2].clone() + kc[2].clone(),
             ];
             let mut constraints = vec![("x^4", c[3].clone() - sq(&sq(&x1)))];
-            for j in 0..T {
-                constraints.push(("next state", next[j].clone() - mds(after.clone(), j)));
+            for (j, next) in next.iter().enumerate() {
+                constraints.push(("next state", next.clone() - mds(after.clone(), j)));
             }
             Constraints::with_selector(q, constraints)
         });
@@ -508,12 +504,7 @@ impl PoseidonChip {
         Self { config }
     }
 
-    fn assign_row(
-        &self,
-        region: &mut Region<'_, Fr>,
-        offset: usize,
-        w: &[Fr],
-    ) -> Vec<RawCell> {
+    fn assign_row(&self, region: &mut Region<'_, Fr>, offset: usize, w: &[Fr]) -> Vec<RawCell> {
         w.iter()
             .zip(&self.config.w)
             .map(|(v, col)| region.assign_advice(*col, offset, Value::known(*v)).cell())
@@ -560,12 +551,7 @@ impl PoseidonChip {
 }
 
 impl PoseidonInstructions for PoseidonChip {
-    fn hash(
-        &self,
-        region: &mut Region<'_, Fr>,
-        offset: &mut usize,
-        inputs: &[Fr],
-    ) -> AssignedHash {
+    fn hash(&self, region: &mut Region<'_, Fr>, offset: &mut usize, inputs: &[Fr]) -> AssignedHash {
         let value = |word: Word| match word {
             Word::Input(i) => inputs[i],
             w => word_constant(w).expect("a constant word"),
@@ -652,7 +638,12 @@ mod tests {
                 let cells = ctx.assign_witnesses(payload.iter().copied());
                 let chip = hasher.hash(ctx, range.gate(), &cells);
                 let theirs = reference.hash_fix_len_array(ctx, range.gate(), &cells);
-                assert_eq!(*chip.value(), crate::poseidon::hash(payload), "length {}", payload.len());
+                assert_eq!(
+                    *chip.value(),
+                    crate::poseidon::hash(payload),
+                    "length {}",
+                    payload.len()
+                );
                 ctx.constrain_equal(&chip, &theirs);
             }
         });

@@ -97,7 +97,10 @@ pub fn keygen(srs: &Srs, params: &CircuitParams) -> Result<ChunkKeys, Error> {
 }
 
 /// Keys for any circuit (the chunk circuit, or the benches' baseline).
-pub fn keygen_circuit<C: Circuit<Fr>>(srs: &Srs, circuit: &C) -> Result<ProvingKey<G1Affine>, Error> {
+pub fn keygen_circuit<C: Circuit<Fr>>(
+    srs: &Srs,
+    circuit: &C,
+) -> Result<ProvingKey<G1Affine>, Error> {
     let vk = keygen_vk(srs, circuit)?;
     keygen_pk(srs, vk, circuit)
 }
