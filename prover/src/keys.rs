@@ -3,8 +3,8 @@
 //! Layout under the cache directory:
 //!
 //! ```text
-//! srs-k17-insecure-dev.bin          the SRS, halo2 raw format, exactly 2^k
-//! d24-s4-k17-insecure-dev/          one key directory per (circuit, SRS)
+//! srs-k16-insecure-dev.bin          the SRS, halo2 raw format, exactly 2^k
+//! d24-s14-k16-insecure-dev/         one key directory per (circuit, SRS)
 //!   manifest.json  vk.bin  pk.bin   see clearproof_verifier::key
 //! ```
 //!

@@ -50,9 +50,27 @@ struct SpongeConstants {
     zero: Cell,
 }
 
+/// The calls recorded and not yet handed to a [`HashedCircuit`]. A hash output is
+/// only constrained once the chip lays its call out, so in debug builds dropping
+/// a log that still holds calls is a bug and panics.
+#[derive(Debug, Default)]
+struct HashLog(Vec<HashCall>);
+
+impl Drop for HashLog {
+    fn drop(&mut self) {
+        if cfg!(debug_assertions) && !self.0.is_empty() && !std::thread::panicking() {
+            panic!(
+                "{} hash calls were recorded but never laid out by a HashedCircuit: \
+                 their outputs would be unconstrained",
+                self.0.len()
+            );
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 enum Backend {
-    Chip { constants: Box<SpongeConstants>, calls: Arc<Mutex<Vec<HashCall>>> },
+    Chip { constants: Box<SpongeConstants>, calls: Arc<Mutex<HashLog>> },
     Halo2Base(Box<PoseidonHasher<Fr, T, RATE>>),
 }
 
@@ -64,7 +82,8 @@ pub struct CircuitHasher {
 
 impl CircuitHasher {
     /// A hasher whose calls the Poseidon chip proves; loads the sponge's constants
-    /// into `ctx`. Hand it to [`HashedCircuit::new`] once synthesis is done.
+    /// into `ctx`. Hand it to [`HashedCircuit::new`] once synthesis is done: until
+    /// then, the outputs it returned are unconstrained witnesses.
     pub fn new(ctx: &mut Ctx, _gate: &impl GateInstructions<Fr>) -> Self {
         let constants = SpongeConstants {
             capacity: ctx.load_constant(capacity()),
@@ -99,7 +118,7 @@ impl CircuitHasher {
     pub(crate) fn record(&self, call: HashCall) {
         if let Backend::Chip { calls, .. } = &self.backend {
             cost::charge_chip_rows(rows_for_hash(call.inputs.len()));
-            calls.lock().expect("hash log").push(call);
+            calls.lock().expect("hash log").0.push(call);
         }
     }
 }
@@ -142,7 +161,7 @@ impl HashedCircuit {
     pub fn new(base: BaseCircuitBuilder<Fr>, hasher: &CircuitHasher) -> Self {
         let (constants, calls) = match &hasher.backend {
             Backend::Chip { constants, calls } => {
-                (Some(**constants), std::mem::take(&mut *calls.lock().expect("hash log")))
+                (Some(**constants), std::mem::take(&mut calls.lock().expect("hash log").0))
             }
             Backend::Halo2Base(_) => (None, Vec::new()),
         };
@@ -186,10 +205,10 @@ impl HashedCircuit {
                     if let Some((_, j, v)) = self.tamper.input.filter(|t| t.0 == i) {
                         values[j] = v;
                     }
-                    let assigned = chip.hash(&mut region, &mut offset, &values);
-                    if offset > usable_rows {
+                    if offset + rows_for_hash(values.len()) > usable_rows {
                         return Err(Error::NotEnoughRowsAvailable { current_k: k });
                     }
+                    let assigned = chip.hash(&mut region, &mut offset, &values);
                     if tie {
                         ties.extend(assigned.words.into_iter().map(|(cell, word)| (cell, i, word)));
                     }

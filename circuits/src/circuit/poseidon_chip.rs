@@ -750,4 +750,29 @@ mod tests {
             assert!(input_swapped(i, true), "input {i}");
         }
     }
+
+    #[test]
+    fn a_chip_that_does_not_fit_is_an_error_not_a_panic() {
+        // 30 2-to-1 hashes need 1 170 rows; 2^10 has 1 014 usable.
+        let circuit = hashed(10, |ctx, range, hasher| {
+            let x = ctx.load_witness(Fr::ONE);
+            (0..30).fold(x, |acc, _| hasher.hash(ctx, range.gate(), &[acc, x]));
+        });
+        assert_eq!(circuit.chip_rows(), 30 * 39);
+        assert!(MockProver::run(10, &circuit, vec![]).is_err());
+    }
+
+    #[test]
+    #[should_panic(expected = "never laid out")]
+    fn hashes_never_laid_out_by_the_chip_are_caught() {
+        let mut builder = halo2_base::gates::circuit::builder::RangeCircuitBuilder::<Fr>::default()
+            .use_k(K as usize)
+            .use_lookup_bits(8);
+        let range = builder.range_chip();
+        let ctx = builder.main(0);
+        let hasher = crate::circuit::hash::CircuitHasher::new(ctx, range.gate());
+        let x = ctx.load_witness(Fr::ONE);
+        hasher.hash(ctx, range.gate(), &[x, x]);
+        // Dropped without HashedCircuit::new: the output would be unconstrained.
+    }
 }

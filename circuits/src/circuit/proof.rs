@@ -48,7 +48,7 @@ impl CircuitParams {
     pub const PRODUCTION: Self =
         Self { depth: ACCOUNT_TREE_DEPTH, slots: CHUNK_SLOTS, k: CHUNK_K as u32 };
 
-    /// A short name for file names and logs: `d24-s4-k17`.
+    /// A short name for file names and logs: `d24-s14-k16`.
     pub fn id(&self) -> String {
         format!("d{}-s{}-k{}", self.depth, self.slots, self.k)
     }
