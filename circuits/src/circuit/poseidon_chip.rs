@@ -666,67 +666,104 @@ mod tests {
         }
     }
 
+    /// What MockProver reports: each failed constraint as `Constraint i ('name')
+    /// in gate j ('gate name')`, and "copy constraint" for a failed equality.
+    fn failures(circuit: &HashedCircuit) -> Vec<String> {
+        use halo2_base::halo2_proofs::dev::VerifyFailure;
+        match MockProver::run(K, circuit, vec![]).expect("fits").verify() {
+            Ok(()) => Vec::new(),
+            Err(errors) => errors
+                .iter()
+                .map(|e| match e {
+                    VerifyFailure::ConstraintNotSatisfied { constraint, .. } => {
+                        constraint.to_string()
+                    }
+                    VerifyFailure::Permutation { .. } => "copy constraint".into(),
+                    other => other.to_string(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Whether `failures` names constraint `constraint` of gate `gate`.
+    fn names(failures: &[String], gate: &str, constraint: &str) -> bool {
+        let (gate, constraint) = (format!("('poseidon: {gate}')"), format!("('{constraint}')"));
+        failures.iter().any(|f| f.contains(&gate) && f.contains(&constraint))
+    }
+
     /// A 3-input hash (rows: permutation 0..=18, absorb 19, permutation 20..=38,
-    /// output 39), tampered after layout.
-    fn tampered(tamper: impl FnOnce(&mut HashedCircuit)) -> bool {
+    /// output 39), tampered after layout; what fails.
+    fn tampered(tamper: impl FnOnce(&mut HashedCircuit)) -> Vec<String> {
         let inputs = vec![Fr::from(3u64), Fr::from(4u64), Fr::from(5u64)];
         let mut circuit = one_hash(inputs.clone(), crate::poseidon::hash(&inputs));
         tamper(&mut circuit);
-        ok(&circuit)
+        failures(&circuit)
     }
 
     #[test]
     fn untampered_layout_is_accepted() {
-        assert!(tampered(|_| {}));
+        assert_eq!(tampered(|_| {}), Vec::<String>::new());
     }
 
     #[test]
     fn tampering_any_intermediate_round_value_is_rejected() {
-        // Full pair (x⁴ and x'² cells), partial quad (each of its six cells),
-        // the single partial round, the absorbed words, a state word mid-way.
-        let cells = [
-            (0, 3),
-            (1, 8),
-            (2, 3),
-            (5, 4),
-            (5, 5),
-            (9, 6),
-            (9, 7),
-            (15, 8),
-            (16, 3),
-            (18, 6),
-            (19, 3),
-            (19, 4),
-            (10, 0),
-            (22, 2),
-            (38, 5),
+        // Each named constraint of each gate, seen failing when one of its cells
+        // is changed (rows: 0-1 full pairs, 2-15 partial quads, 16 the single
+        // partial round, 17-18 full pairs, 19 absorb, then permutation 2).
+        let cases = [
+            (0, 3, "two full rounds", "round 1: b = x^4"),
+            (38, 5, "two full rounds", "round 1: b = x^4"),
+            (1, 8, "two full rounds", "round 2: a = x^2"),
+            (18, 6, "two full rounds", "round 2: a = x^2"),
+            (2, 1, "two full rounds", "next state"),
+            (22, 2, "two full rounds", "next state"),
+            (2, 3, "four partial rounds", "round 1: x^4"),
+            (5, 4, "four partial rounds", "round 2: x^2"),
+            (5, 5, "four partial rounds", "round 2: x^5"),
+            (9, 6, "four partial rounds", "round 3: x^2"),
+            (9, 7, "four partial rounds", "round 3: x^5"),
+            (15, 8, "four partial rounds", "round 4: x^2"),
+            (10, 0, "four partial rounds", "next state"),
+            (16, 3, "one partial round", "x^4"),
+            (17, 2, "one partial round", "next state"),
+            (19, 3, "absorb", "word 1 absorbed"),
+            (19, 4, "absorb", "word 2 absorbed"),
+            (20, 0, "absorb", "capacity kept"),
         ];
-        for (row, col) in cells {
-            assert!(
-                !tampered(|c| c.tamper.advice = Some((row, col, Fr::from(12_345u64)))),
-                "row {row} column {col}"
-            );
+        for (row, col, gate, constraint) in cases {
+            let failed = tampered(|c| c.tamper.advice = Some((row, col, Fr::from(12_345u64))));
+            assert!(names(&failed, gate, constraint), "row {row} column {col}: {failed:?}");
         }
     }
 
     #[test]
     fn tampering_a_round_constant_is_rejected() {
-        for (row, col) in [(0, 0), (1, 4), (3, 1), (7, 5), (16, 2), (20, 1), (37, 3)] {
-            assert!(
-                !tampered(|c| c.tamper.fixed = Some((row, col, Fr::from(9u64)))),
-                "row {row} column {col}"
-            );
+        let cases = [
+            (0, 0, "two full rounds"),
+            (1, 4, "two full rounds"),
+            (37, 3, "two full rounds"),
+            (20, 1, "two full rounds"),
+            (3, 1, "four partial rounds"),
+            (7, 5, "four partial rounds"),
+            (16, 2, "one partial round"),
+        ];
+        for (row, col, gate) in cases {
+            let failed = tampered(|c| c.tamper.fixed = Some((row, col, Fr::from(9u64))));
+            let gate = format!("('poseidon: {gate}')");
+            assert!(failed.iter().any(|f| f.contains(&gate)), "row {row} column {col}: {failed:?}");
         }
     }
 
     #[test]
     fn tampering_the_output_is_rejected() {
-        assert!(!tampered(|c| c.tamper.advice = Some((39, 1, Fr::from(1u64)))));
+        let failed = tampered(|c| c.tamper.advice = Some((39, 1, Fr::from(1u64))));
+        assert!(names(&failed, "two full rounds", "next state"), "{failed:?}");
+        assert!(failed.iter().any(|f| f == "copy constraint"), "tied to the caller's output");
     }
 
     /// The chip laid out with input `i` changed (a consistent layout, its output
     /// claimed by the caller) while the caller's input cell keeps the old value.
-    fn input_swapped(i: usize, untied: bool) -> bool {
+    fn input_swapped(i: usize, untied: bool) -> Vec<String> {
         let inputs = [Fr::from(10u64), Fr::from(20u64), Fr::from(30u64)];
         let mut forged = inputs;
         forged[i] += Fr::ONE;
@@ -737,17 +774,19 @@ mod tests {
         });
         circuit.tamper.input = Some((0, i, forged[i]));
         circuit.tamper.untied_inputs = untied;
-        ok(&circuit)
+        failures(&circuit)
     }
 
     #[test]
     fn an_input_that_differs_from_the_callers_cell_is_rejected() {
         // Input 0 sits in the first row, input 2 in the absorb row.
         for i in [0, 1, 2] {
-            assert!(!input_swapped(i, false), "input {i}");
+            let failed = input_swapped(i, false);
+            assert!(!failed.is_empty(), "input {i}");
+            assert!(failed.iter().all(|f| f == "copy constraint"), "input {i}: {failed:?}");
             // Control: without the input copy constraints the forgery passes, so
             // the rejection above is the copy constraint's doing.
-            assert!(input_swapped(i, true), "input {i}");
+            assert_eq!(input_swapped(i, true), Vec::<String>::new(), "input {i}");
         }
     }
 
