@@ -326,6 +326,24 @@ fn quad_forms_cached() -> &'static QuadForms {
     FORMS.get_or_init(|| quad_forms(&[[Fr::ZERO; T]; QUAD]))
 }
 
+fn sq(e: &Expression<Fr>) -> Expression<Fr> {
+    e.clone() * e.clone()
+}
+
+/// Row `i` of the MDS times `v`.
+fn mds_expr(v: &[Expression<Fr>; T], i: usize) -> Expression<Fr> {
+    let m = &constants().mds;
+    v[0].clone() * m[i][0] + v[1].clone() * m[i][1] + v[2].clone() * m[i][2]
+}
+
+/// "next state": the next row's `w0..w2` equal `MDS · after`.
+fn next_state(
+    next: &[Expression<Fr>; T],
+    after: &[Expression<Fr>; T],
+) -> Vec<(&'static str, Expression<Fr>)> {
+    next.iter().enumerate().map(|(j, n)| ("next state", n.clone() - mds_expr(after, j))).collect()
+}
+
 /// The chip's columns and gates.
 #[derive(Debug, Clone)]
 pub struct PoseidonConfig {
@@ -388,11 +406,6 @@ impl PoseidonChip {
             q_partial_single: meta.selector(),
             q_absorb: meta.selector(),
         };
-        let m = constants().mds;
-        let mds = |v: [Expression<Fr>; T], i: usize| -> Expression<Fr> {
-            v[0].clone() * m[i][0] + v[1].clone() * m[i][1] + v[2].clone() * m[i][2]
-        };
-
         meta.create_gate("poseidon: two full rounds", |meta| {
             let q = meta.query_selector(config.q_full_pair);
             let cur = |meta: &mut halo2_base::halo2_proofs::plonk::VirtualCells<'_, Fr>, i| {
@@ -408,10 +421,9 @@ impl PoseidonChip {
             let x: [Expression<Fr>; T] = std::array::from_fn(|j| s[j].clone() + kc[j].clone());
             let m1: [Expression<Fr>; T] = std::array::from_fn(|j| b[j].clone() * x[j].clone());
             let x2: [Expression<Fr>; T] =
-                std::array::from_fn(|j| mds(m1.clone(), j) + kc[T + j].clone());
+                std::array::from_fn(|j| mds_expr(&m1, j) + kc[T + j].clone());
             let m2: [Expression<Fr>; T] =
                 std::array::from_fn(|j| a[j].clone() * a[j].clone() * x2[j].clone());
-            let sq = |e: &Expression<Fr>| e.clone() * e.clone();
             let mut constraints = Vec::new();
             for (b, x) in b.iter().zip(&x) {
                 constraints.push(("round 1: b = x^4", b.clone() - sq(&sq(x))));
@@ -419,9 +431,7 @@ impl PoseidonChip {
             for (a, x2) in a.iter().zip(&x2) {
                 constraints.push(("round 2: a = x^2", a.clone() - sq(x2)));
             }
-            for (j, next) in next.iter().enumerate() {
-                constraints.push(("next state", next.clone() - mds(m2.clone(), j)));
-            }
+            constraints.extend(next_state(&next, &m2));
             Constraints::with_selector(q, constraints)
         });
 
@@ -434,7 +444,6 @@ impl PoseidonChip {
             let kc: [Expression<Fr>; FIXED_COLUMNS] =
                 std::array::from_fn(|j| meta.query_fixed(k[j], Rotation::cur()));
             let forms = quad_forms_cached();
-            let sq = |e: &Expression<Fr>| e.clone() * e.clone();
             let x1 = c[0].clone() + kc[0].clone();
             let m1 = c[3].clone() * x1.clone();
             let vars = [c[1].clone(), c[2].clone(), m1, c[5].clone(), c[7].clone()];
@@ -453,9 +462,7 @@ impl PoseidonChip {
                 ("round 3: x^5", c[7].clone() - sq(&c[6]) * x3),
                 ("round 4: x^2", c[8].clone() - sq(&x4)),
             ];
-            for (j, next) in next.iter().enumerate() {
-                constraints.push(("next state", next.clone() - mds(after.clone(), j)));
-            }
+            constraints.extend(next_state(&next, &after));
             Constraints::with_selector(q, constraints)
         });
 
@@ -468,16 +475,13 @@ impl PoseidonChip {
             let kc: [Expression<Fr>; T] =
                 std::array::from_fn(|j| meta.query_fixed(k[j], Rotation::cur()));
             let x1 = c[0].clone() + kc[0].clone();
-            let sq = |e: &Expression<Fr>| e.clone() * e.clone();
             let after = [
                 c[3].clone() * x1.clone(),
                 c[1].clone() + kc[1].clone(),
                 c[2].clone() + kc[2].clone(),
             ];
             let mut constraints = vec![("x^4", c[3].clone() - sq(&sq(&x1)))];
-            for (j, next) in next.iter().enumerate() {
-                constraints.push(("next state", next.clone() - mds(after.clone(), j)));
-            }
+            constraints.extend(next_state(&next, &after));
             Constraints::with_selector(q, constraints)
         });
 
