@@ -293,13 +293,13 @@ fn ledger_command(command: LedgerCommand) -> Result<()> {
                     clearproof_verifier::ledger::PostedBatch { number: next, data, proofs };
                 match ledger.post(&key, &posted) {
                     Ok(a) => println!(
-                        "batch {}: accepted, {} transactions, {} chunks, root {}, {} withdrawals released, {} deposits refunded",
+                        "batch {}: accepted, {}, {}, root {}, {} released, {} refunded",
                         a.number,
-                        a.transactions,
-                        a.chunks,
+                        count(a.transactions, "transaction"),
+                        count(a.chunks, "chunk"),
                         clearproof_circuits::serde_fr::to_hex(&a.next_state_root),
-                        a.withdrawals.len(),
-                        a.refunds.len()
+                        count(a.withdrawals.len(), "withdrawal"),
+                        count(a.refunds.len(), "deposit")
                     ),
                     Err(clearproof_verifier::ledger::LedgerError::Rejected(e)) => invalid(&e),
                     Err(e) => return Err(e.into()),
@@ -763,10 +763,10 @@ fn verify(args: &VerifyArgs) -> Result<()> {
     match verify_batch(&key, prev_root, &data, &proofs) {
         Ok(v) => {
             println!(
-                "valid: batch {}, {} transactions in {} chunks, {} → {}, data hash {}, {} proof bytes, verified in {:.1} ms{}",
+                "valid: batch {}, {} in {}, {} → {}, data hash {}, {} proof bytes, verified in {:.1} ms{}",
                 v.batch,
-                data.len(),
-                v.chunks,
+                count(data.len(), "transaction"),
+                count(v.chunks, "chunk"),
                 clearproof_circuits::serde_fr::to_hex(&v.prev_state_root),
                 clearproof_circuits::serde_fr::to_hex(&v.next_state_root),
                 clearproof_circuits::serde_fr::to_hex(&v.data_hash),
@@ -778,6 +778,11 @@ fn verify(args: &VerifyArgs) -> Result<()> {
         }
         Err(e) => invalid(&e),
     }
+}
+
+/// `n` and `noun`, plural unless `n` is 1: "1 chunk", "2 chunks".
+fn count(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }
 
 /// Prints why a batch is invalid and exits with status 1.

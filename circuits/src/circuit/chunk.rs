@@ -210,7 +210,7 @@ pub fn builder_with(
     assert_eq!(public.len(), NUM_PUBLIC_INPUTS);
     let values = public.iter().map(|c| *c.value()).collect();
     builder.assigned_instances[0].extend(public);
-    builder.calculate_params(Some(9));
+    super::fit_columns(&mut builder);
     (HashedCircuit::new(builder, &hasher), values)
 }
 

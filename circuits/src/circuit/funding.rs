@@ -120,6 +120,46 @@ mod tests {
         assert!(run(|_| {}));
     }
 
+    /// Collateral just below `2^63`, credited 100 in market 0 and charged 100 in
+    /// market 1 (see `funding::tests`): netted, the circuit and the native rule
+    /// both accept it with collateral unchanged; with the charge gone, the credit
+    /// alone overflows, which the native rule refuses and a forged witness cannot
+    /// prove either.
+    fn near_the_bound(charged: bool) -> (Account, [Market; MARKETS]) {
+        let mut a = Account::new(SecretKey::from_bytes([4; 32]).unwrap().public_key());
+        a.collateral = Collateral::new(i64::MAX as i128 - 10).unwrap();
+        a.balances[0] = Balance::new(1).unwrap();
+        a.balances[1] = Balance::new(i128::from(charged)).unwrap();
+        (a, [-100i128 << 32, 100 << 32, 0, 0].map(market))
+    }
+
+    fn settles(account: &Account, markets: &[Market; MARKETS], collateral: Fr) -> bool {
+        satisfied(13, |ctx, range| {
+            let a = AssignedAccount::load(ctx, range, Some(account));
+            let ms = markets.map(|m| AssignedMarket::load(ctx, range, &m));
+            let settled = settle(ctx, range, &a, &ms);
+            let expected = ctx.load_witness(collateral);
+            ctx.constrain_equal(&settled.collateral, &expected);
+        })
+    }
+
+    #[test]
+    fn a_settlement_that_nets_back_into_range_is_accepted_natively_and_in_circuit() {
+        let (account, markets) = near_the_bound(true);
+        let native = crate::funding::settle(&account, &markets).expect("netted in range");
+        assert_eq!(native.collateral, account.collateral);
+        assert!(settles(&account, &markets, native.collateral.to_field()));
+    }
+
+    #[test]
+    fn a_settlement_that_leaves_the_range_is_rejected_natively_and_in_circuit() {
+        let (account, markets) = near_the_bound(false);
+        assert!(crate::funding::settle(&account, &markets).is_err());
+        // The forged witness claims the overflowing collateral, 2^63 + 89.
+        let overflow = Fr::from(i64::MAX as u64) + Fr::from(90u64);
+        assert!(!settles(&account, &markets, overflow));
+    }
+
     #[test]
     fn funding_mis_rounded_by_one_unit_is_rejected() {
         // Up by one (overcharging) and down by one (the floor instead of the ceiling).

@@ -51,14 +51,14 @@ struct SpongeConstants {
 }
 
 /// The calls recorded and not yet handed to a [`HashedCircuit`]. A hash output is
-/// only constrained once the chip lays its call out, so in debug builds dropping
-/// a log that still holds calls is a bug and panics.
+/// only constrained once the chip lays its call out, so dropping a log that still
+/// holds calls is a bug and panics, in every build profile.
 #[derive(Debug, Default)]
 struct HashLog(Vec<HashCall>);
 
 impl Drop for HashLog {
     fn drop(&mut self) {
-        if cfg!(debug_assertions) && !self.0.is_empty() && !std::thread::panicking() {
+        if !self.0.is_empty() && !std::thread::panicking() {
             panic!(
                 "{} hash calls were recorded but never laid out by a HashedCircuit: \
                  their outputs would be unconstrained",

@@ -37,6 +37,33 @@ pub type Ctx = halo2_base::Context<crate::Fr>;
 /// An assigned cell.
 pub type Cell = halo2_base::AssignedValue<crate::Fr>;
 
+/// Rows at the end of every column that halo2 keeps for blinding (halo2-base's
+/// `minimum_unusable_rows`).
+pub const UNUSABLE_ROWS: usize = 9;
+
+/// Sizes the columns for what `builder` laid out and fixes them in its
+/// configuration: the advice and lookup columns each phase needs at `2^k` rows
+/// (less [`UNUSABLE_ROWS`]) and the fixed columns for its constants. The same
+/// arithmetic as halo2-base's `calculate_params`, which also prints its
+/// statistics to stdout: a user of `clearproof` sees only clearproof's lines.
+pub fn fit_columns(
+    builder: &mut halo2_base::gates::circuit::builder::BaseCircuitBuilder<crate::Fr>,
+) -> halo2_base::gates::circuit::BaseCircuitParams {
+    let mut params = builder.config_params.clone();
+    let k = params.k;
+    assert_ne!(k, 0, "k must be set");
+    let usable = (1usize << k) - UNUSABLE_ROWS;
+    let stats = builder.statistics();
+    params.num_advice_per_phase =
+        stats.gate.total_advice_per_phase.iter().map(|cells| cells.div_ceil(usable)).collect();
+    params.num_fixed = stats.gate.total_fixed.div_ceil(1 << k);
+    params.num_lookup_advice_per_phase =
+        stats.total_lookup_advice_per_phase.iter().map(|cells| cells.div_ceil(usable)).collect();
+    params.lookup_bits = builder.lookup_bits();
+    builder.set_params(params.clone());
+    params
+}
+
 /// MockProver helpers for the gadget tests.
 #[cfg(test)]
 pub(crate) mod testing {
@@ -76,7 +103,36 @@ pub(crate) mod testing {
         let ctx = builder.main(0);
         let hasher = CircuitHasher::new(ctx, range.gate());
         f(ctx, &range, &hasher);
-        builder.calculate_params(Some(9));
+        super::fit_columns(&mut builder);
         HashedCircuit::new(builder, &hasher)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use halo2_base::gates::circuit::builder::BaseCircuitBuilder;
+    use halo2_base::gates::circuit::CircuitBuilderStage;
+    use halo2_base::gates::RangeInstructions;
+
+    use crate::Fr;
+
+    #[test]
+    fn fit_columns_sizes_columns_as_halo2_base_does() {
+        let mut builder = BaseCircuitBuilder::<Fr>::from_stage(CircuitBuilderStage::Keygen)
+            .use_k(10)
+            .use_lookup_bits(8)
+            .use_instance_columns(1);
+        let range = builder.range_chip();
+        let ctx = builder.main(0);
+        for i in 0..900u64 {
+            let x = ctx.load_witness(Fr::from(i * 7_919));
+            range.range_check(ctx, x, 40);
+            ctx.load_constant(Fr::from(i));
+        }
+        let mut theirs = builder.deep_clone();
+        let ours = super::fit_columns(&mut builder);
+        let expected = theirs.calculate_params(Some(super::UNUSABLE_ROWS));
+        assert_eq!(format!("{ours:?}"), format!("{expected:?}"));
+        assert!(ours.num_advice_per_phase[0] > 1 && ours.num_fixed > 0, "{ours:?}");
     }
 }
