@@ -367,9 +367,9 @@ fn prove_and_post(
     let batch = &record.witness;
     let mut kinds: Vec<(&str, usize)> = Vec::new();
     for tx in batch.applied() {
-        match kinds.iter_mut().find(|(k, _)| *k == tx.kind()) {
+        match kinds.iter_mut().find(|(k, _)| *k == tx.name()) {
             Some((_, n)) => *n += 1,
-            None => kinds.push((tx.kind(), 1)),
+            None => kinds.push((tx.name(), 1)),
         }
     }
     let kinds: Vec<String> = kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();

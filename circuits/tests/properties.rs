@@ -261,7 +261,7 @@ fn generated_sequences_apply_every_transaction_type() {
     for intent in &intents {
         if let Some(tx) = build(&s, intent) {
             if s.apply(&tx).is_ok() {
-                kinds.insert(tx.kind());
+                kinds.insert(tx.name());
             }
         }
     }

@@ -13,8 +13,9 @@ use clearproof_circuits::types::{AccountId, Amount, Bps, MarketId, Price, RangeE
 use clearproof_circuits::Fr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// Type tag of an order's encoding (after the eight transaction tags).
-pub const ORDER_TAG: u64 = 9;
+/// Type tag of an order's encoding, reserved in the transaction registry so no
+/// transaction's message can ever equal an order's.
+pub use clearproof_circuits::tx::ORDER_TAG;
 
 /// Buy or sell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -33,7 +33,8 @@ fn devnet_accepts_every_batch_and_releases_withdrawals() {
     assert!(stdout.contains("account 4: 10.000000 USD"), "{stdout}");
     // Only clearproof's own lines: no library statistics (halo2-base prints its
     // column sizing to stdout unless clearproof sizes the columns itself).
-    for noise in ["Gate Chip", "Total range check", "fixed cells", "read params", "creating params"] {
+    for noise in ["Gate Chip", "Total range check", "fixed cells", "read params", "creating params"]
+    {
         assert!(!stdout.contains(noise), "library output on stdout ({noise:?}):\n{stdout}");
     }
 

@@ -521,7 +521,7 @@ mod tests {
                     }
                 }
                 let out = batch.close(&state);
-                let kinds: Vec<_> = out.applied().map(Transaction::kind).collect();
+                let kinds: Vec<_> = out.applied().map(Transaction::name).collect();
                 eprintln!("{} of 20 candidates applied: {kinds:?}", kinds.len());
                 let chunks = chunk_witnesses(&out, SLOTS);
                 for (i, w) in chunks.iter().enumerate() {

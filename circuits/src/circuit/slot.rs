@@ -1,13 +1,21 @@
 //! One transaction slot of a chunk: the type one-hot, the encoding, the two
-//! touched accounts with their funding settlement and Merkle updates, and each
-//! transaction's gated constraints (`circuit/tx/`).
+//! touched accounts with their funding settlement and Merkle updates, and every
+//! registered type's gated constraints (`circuit/tx/`).
 //!
 //! Every slot lays out the same cells whatever it holds: two gated Merkle
 //! updates (A: the single account, buyer, liquidated or bankrupt; B: seller,
 //! liquidator or counterparty, under the root A left), four leaf hashes, two
 //! funding settlements, the margins, and every type's rules.
+//!
+//! Nothing here names a transaction type. The one-hot ranges over the
+//! registry's tags, a field is "unused" by a type when its spec declares fewer
+//! fields, and the market id and the two account indices are selected from the
+//! fields each type's spec names ([`crate::tx::TxSpec`]).
+
+use std::collections::BTreeMap;
 
 use halo2_base::gates::{GateInstructions, RangeChip, RangeInstructions};
+use halo2_base::QuantumCell::Constant;
 
 use super::account::AssignedAccount;
 use super::arith::require_zero;
@@ -16,14 +24,12 @@ use super::cost::{metered, Part};
 use super::hash::CircuitHasher;
 use super::market::AssignedMarket;
 use super::num::{check_bits, check_signed63};
-use super::tx::{self, Kinds, SlotCells};
+use super::tx::fill::Fill;
+use super::tx::{lay_out, Sides};
 use super::{funding, merkle, Cell, Ctx};
 use crate::params::{MARKETS, TX_ENCODING_LEN};
-use crate::tx::{tag, Transaction};
+use crate::tx::{Transaction, TxKind, TxSpec, NOOP_TAG};
 use crate::Fr;
-
-/// Number of transaction tags (0 = no-op … 8 = `FundingTick`).
-const TAGS: usize = 9;
 
 /// Global cells carried through a chunk.
 pub struct GlobalCells {
@@ -40,6 +46,124 @@ impl GlobalCells {
     pub fn fields(&self) -> [Cell; 3] {
         [self.insurance_fund, self.fee_pool, self.batch_number]
     }
+}
+
+/// What a gadget reads and changes in its slot: the encoding and type bits, the
+/// named market's one-hot, the running markets and globals (updated in place,
+/// gated), and the two touched accounts (A: side A as loaded, and both sides
+/// after funding settlement).
+pub(crate) struct Slot<'a> {
+    /// The transaction's encoding cells (tag first).
+    pub enc: [Cell; TX_ENCODING_LEN],
+    kinds: Vec<(TxKind, Cell)>,
+    /// One-hot of the named market (market 0 for types that name none).
+    pub m_is: Vec<Cell>,
+    /// The markets as of this slot.
+    pub markets: &'a mut [AssignedMarket; MARKETS],
+    /// The globals as of this slot.
+    pub globals: &'a mut GlobalCells,
+    /// A as loaded (its leaf under the running root).
+    pub a_before: AssignedAccount,
+    /// A after funding settlement.
+    pub a: AssignedAccount,
+    /// B after funding settlement.
+    pub b: AssignedAccount,
+    /// The fill shared by the fill types, laid out once by the first that asks.
+    fill: Option<Fill>,
+}
+
+impl Slot<'_> {
+    /// The constrained bit "this slot holds a `kind`".
+    pub fn is(&self, kind: TxKind) -> Cell {
+        self.kinds.iter().find(|(k, _)| *k == kind).expect("every kind has a bit").1
+    }
+
+    /// The bit "this slot holds one of `kinds`" (the bits are a one-hot).
+    pub fn is_any(
+        &self,
+        ctx: &mut Ctx,
+        gate: &impl GateInstructions<Fr>,
+        kinds: &[TxKind],
+    ) -> Cell {
+        let bits: Vec<Cell> = kinds.iter().map(|k| self.is(*k)).collect();
+        gate.sum(ctx, bits)
+    }
+
+    /// `kind`'s field `name` as it stands in the encoding (not gated).
+    pub fn field(&self, kind: TxKind, name: &str) -> Cell {
+        self.enc[kind.spec().position(name)]
+    }
+
+    /// The field `name` of whichever of `kinds` the slot holds, and 0 for any
+    /// other type: the way a gadget takes an input, so its arithmetic stays
+    /// bounded in every slot.
+    pub fn input(
+        &self,
+        ctx: &mut Ctx,
+        gate: &impl GateInstructions<Fr>,
+        name: &str,
+        kinds: &[TxKind],
+    ) -> Cell {
+        let named = kinds.iter().map(|k| (*k, Some(k.spec().position(name))));
+        select_field(ctx, gate, &self.enc, &self.kinds, named)
+    }
+
+    /// One field of the market the slot names.
+    pub fn pick(
+        &self,
+        ctx: &mut Ctx,
+        gate: &impl GateInstructions<Fr>,
+        field: fn(&AssignedMarket) -> Cell,
+    ) -> Cell {
+        let values: Vec<Cell> = self.markets.iter().map(field).collect();
+        gate.select_by_indicator(ctx, values, self.m_is.iter().copied())
+    }
+
+    /// The fill shared by `Trade`, `Liquidate` and `Deleverage`
+    /// ([`super::tx::fill`]), laid out on first use.
+    pub fn fill(&mut self, ctx: &mut Ctx, range: &RangeChip<Fr>) -> Fill {
+        if self.fill.is_none() {
+            self.fill = Some(super::tx::fill::constrain(ctx, range, self));
+        }
+        self.fill.clone().expect("just laid out")
+    }
+}
+
+/// `Σ_t is_t · enc[position_t]` over the types that have a position: the value
+/// of the field each type names, 0 for the others. Types are grouped by
+/// position, so each distinct position costs one multiplication.
+fn select_field(
+    ctx: &mut Ctx,
+    gate: &impl GateInstructions<Fr>,
+    enc: &[Cell; TX_ENCODING_LEN],
+    kinds: &[(TxKind, Cell)],
+    positions: impl Iterator<Item = (TxKind, Option<usize>)>,
+) -> Cell {
+    let mut by_position: BTreeMap<usize, Vec<Cell>> = BTreeMap::new();
+    for (kind, position) in positions {
+        if let Some(p) = position {
+            let bit = kinds.iter().find(|(k, _)| *k == kind).expect("every kind has a bit").1;
+            by_position.entry(p).or_default().push(bit);
+        }
+    }
+    let mut value = ctx.load_zero();
+    for (position, bits) in by_position {
+        let selected = gate.sum(ctx, bits);
+        value = gate.mul_add(ctx, enc[position], selected, value);
+    }
+    value
+}
+
+/// The bit "the slot holds a type whose spec satisfies `pred`".
+fn any_kind(
+    ctx: &mut Ctx,
+    gate: &impl GateInstructions<Fr>,
+    kinds: &[(TxKind, Cell)],
+    pred: impl Fn(&TxSpec) -> bool,
+) -> Cell {
+    let bits: Vec<Cell> =
+        kinds.iter().filter(|(k, _)| pred(k.spec())).map(|(_, bit)| *bit).collect();
+    gate.sum(ctx, bits)
 }
 
 /// The slot's transaction encoding (all zero for a no-op).
@@ -64,109 +188,33 @@ pub fn synthesize(
     let gate = range.gate();
     let enc: [Cell; TX_ENCODING_LEN] =
         ctx.assign_witnesses(encoding(slot)).try_into().expect("8 cells");
-    // "slot type is one of the v1 tags": a one-hot indicator that sums to 1.
-    let is = gate.idx_to_indicator(ctx, enc[0], TAGS);
-    let total = gate.sum(ctx, is.iter().copied());
+    // "slot type is a registered tag or the no-op": one bit per tag (distinct,
+    // checked when the registry compiles), exactly one of them set.
+    let noop = gate.is_equal(ctx, enc[0], Constant(Fr::from(NOOP_TAG)));
+    let kinds: Vec<(TxKind, Cell)> = TxKind::ALL
+        .iter()
+        .map(|k| (*k, gate.is_equal(ctx, enc[0], Constant(Fr::from(k.tag())))))
+        .collect();
+    let total = gate.sum(ctx, kinds.iter().map(|(_, bit)| *bit).chain([noop]));
     gate.assert_is_const(ctx, &total, &Fr::one());
-    let kind = |t: u64| is[t as usize];
-    let kinds = Kinds {
-        noop: kind(tag::NOOP),
-        deposit: kind(tag::DEPOSIT),
-        withdraw: kind(tag::WITHDRAW),
-        trade: kind(tag::TRADE),
-        liquidate: kind(tag::LIQUIDATE),
-        cover: kind(tag::COVER_DEFICIT),
-        deleverage: kind(tag::DELEVERAGE),
-        price: kind(tag::PRICE_UPDATE),
-        funding: kind(tag::FUNDING_TICK),
-    };
-    constrain_unused_fields(ctx, gate, &enc, kinds);
+    constrain_unused_fields(ctx, gate, &enc, &kinds);
     // "market id < 4" for the types that name a market: a one-hot summing to 1
     // (other types read market 0).
-    let names_market =
-        gate.sum(ctx, [kinds.price, kinds.funding, kinds.trade, kinds.liquidate, kinds.deleverage]);
-    let market_id = gate.mul(ctx, enc[1], names_market);
+    let market = kinds.iter().map(|(k, _)| (*k, k.spec().market.map(|f| k.spec().position(f))));
+    let market_id = select_field(ctx, gate, &enc, &kinds, market);
     let m_is = gate.idx_to_indicator(ctx, market_id, MARKETS);
     let m_total = gate.sum(ctx, m_is.iter().copied());
     gate.assert_is_const(ctx, &m_total, &Fr::one());
 
-    tx::price_update::constrain(ctx, range, &enc, &m_is, markets, kinds.price);
-    tx::funding_tick::constrain(ctx, range, &enc, &m_is, markets, kinds.funding);
-    let root = account_transactions(
-        ctx,
-        range,
-        hasher,
-        depth,
-        slot,
-        &enc,
-        kinds,
-        &m_is,
-        markets,
-        globals,
-        accounts_root,
-    );
-    (root, enc, kinds.noop)
-}
-
-/// "unused encoding fields are zero": field `i` is used by the types listed.
-fn constrain_unused_fields(
-    ctx: &mut Ctx,
-    gate: &impl GateInstructions<Fr>,
-    enc: &[Cell; TX_ENCODING_LEN],
-    k: Kinds,
-) {
-    for (i, field) in enc.iter().enumerate().skip(1) {
-        let users: Vec<Cell> = match i {
-            1 => vec![
-                k.deposit,
-                k.withdraw,
-                k.cover,
-                k.price,
-                k.funding,
-                k.trade,
-                k.liquidate,
-                k.deleverage,
-            ],
-            2 | 3 => {
-                vec![k.deposit, k.withdraw, k.price, k.funding, k.trade, k.liquidate, k.deleverage]
-            }
-            4 => vec![k.deposit, k.trade, k.liquidate, k.deleverage],
-            5 => vec![k.trade, k.liquidate, k.deleverage],
-            6 => vec![k.trade, k.liquidate],
-            _ => vec![k.trade],
-        };
-        let used = gate.sum(ctx, users);
-        let unused = gate.not(ctx, used);
-        let masked = gate.mul(ctx, *field, unused);
-        require_zero(ctx, gate, masked, "unused encoding field is zero");
-    }
-}
-
-/// The account-touching transactions over the slot's two gated Merkle updates.
-/// Returns the accounts root after the slot.
-#[allow(clippy::too_many_arguments)]
-fn account_transactions(
-    ctx: &mut Ctx,
-    range: &RangeChip<Fr>,
-    hasher: &CircuitHasher,
-    depth: usize,
-    slot: &SlotWitness,
-    enc: &[Cell; TX_ENCODING_LEN],
-    kinds: Kinds,
-    m_is: &[Cell],
-    markets: &[AssignedMarket; MARKETS],
-    globals: &mut GlobalCells,
-    accounts_root: Cell,
-) -> Cell {
-    let gate = range.gate();
-    let single = gate.sum(ctx, [kinds.deposit, kinds.withdraw, kinds.cover]);
-    let forced_close = gate.add(ctx, kinds.liquidate, kinds.deleverage);
-    let fill = gate.add(ctx, kinds.trade, forced_close);
-    let a_active = gate.add(ctx, single, fill);
+    // The accounts each type names, side A then side B.
+    let side = |i: usize| {
+        kinds.iter().map(move |(k, _)| (*k, k.spec().accounts.get(i).map(|f| k.spec().position(f))))
+    };
+    let a_index = select_field(ctx, gate, &enc, &kinds, side(0));
+    let b_index = select_field(ctx, gate, &enc, &kinds, side(1));
+    let a_active = any_kind(ctx, gate, &kinds, |s| !s.accounts.is_empty());
+    let b_active = any_kind(ctx, gate, &kinds, |s| s.accounts.len() == 2);
     // "account id < 2^depth" (the index bits are the Merkle path's directions).
-    let a_single = gate.mul(ctx, enc[1], single);
-    let a_index = gate.mul_add(ctx, enc[2], fill, a_single);
-    let b_index = gate.mul(ctx, enc[3], fill);
     let (a_bits, b_bits) = metered(Part::MerklePaths, ctx, range, |ctx| {
         let a = merkle::index_bits(ctx, range, a_index, depth);
         (a, merkle::index_bits(ctx, range, b_index, depth))
@@ -181,40 +229,41 @@ fn account_transactions(
         let a = funding::settle(ctx, range, &a_before, markets);
         (a, funding::settle(ctx, range, &b_before, markets))
     });
-    // "named accounts exist" (all but a deposit's).
+    // "named account exists" (all but an account a type may open).
     let a_missing = gate.not(ctx, a_before.exists);
-    let needs_a = gate.sum(ctx, [kinds.withdraw, kinds.cover, fill]);
+    let needs_a = any_kind(ctx, gate, &kinds, |s| !s.accounts.is_empty() && !s.opens_account);
     let bad = gate.mul(ctx, a_missing, needs_a);
     require_zero(ctx, gate, bad, "named account exists");
     let b_missing = gate.not(ctx, b_before.exists);
-    let bad = gate.mul(ctx, b_missing, fill);
+    let bad = gate.mul(ctx, b_missing, b_active);
     require_zero(ctx, gate, bad, "second account exists");
+    let same = gate.is_equal(ctx, a_index, b_index);
+    let bad = gate.mul(ctx, same, b_active);
+    require_zero(ctx, gate, bad, "the two accounts differ");
 
-    let s = SlotCells {
+    let mut s = Slot {
         enc,
-        kinds,
+        kinds: kinds.clone(),
         m_is,
         markets,
-        indices: (a_index, b_index),
-        a_before: &a_before,
-        a: &a,
-        b: &b,
+        globals,
+        a_before: a_before.clone(),
+        a,
+        b: b.clone(),
+        fill: None,
     };
-    let after_deposit = tx::deposit::constrain(ctx, range, &s);
-    let after_withdraw = tx::withdraw::constrain(ctx, range, &s);
-    let (after_cover, fund) = tx::cover_deficit::constrain(ctx, range, &s, globals.insurance_fund);
-    globals.insurance_fund = fund;
-    let f = tx::fill::constrain(ctx, range, &s);
-    globals.fee_pool = tx::trade::constrain(ctx, range, &s, &f, globals.fee_pool);
-    tx::deleverage::constrain(ctx, range, &s, &f, globals.insurance_fund);
-    globals.insurance_fund = tx::liquidate::constrain(ctx, range, &s, &f, globals.insurance_fund);
-
     // The new accounts: by type, or unchanged when not touched.
-    let a_after = select_account(ctx, gate, &after_deposit, &a_before, kinds.deposit);
-    let a_after = select_account(ctx, gate, &after_withdraw, &a_after, kinds.withdraw);
-    let a_after = select_account(ctx, gate, &after_cover, &a_after, kinds.cover);
-    let a_after = select_account(ctx, gate, &f.a_filled, &a_after, fill);
-    let b_after = select_account(ctx, gate, &f.b_filled, &b_before, fill);
+    let (mut a_after, mut b_after) = (a_before.clone(), b_before.clone());
+    for (kind, bit) in &kinds {
+        match lay_out(*kind, ctx, range, &mut s) {
+            Sides::None => {}
+            Sides::A(a) => a_after = select_account(ctx, gate, &a, &a_after, *bit),
+            Sides::AB(a, b) => {
+                a_after = select_account(ctx, gate, &a, &a_after, *bit);
+                b_after = select_account(ctx, gate, &b, &b_after, *bit);
+            }
+        }
+    }
 
     let root = gated_update(
         ctx,
@@ -227,7 +276,24 @@ fn account_transactions(
         accounts_root,
         a_active,
     );
-    gated_update(ctx, range, hasher, &b_bits, &b_siblings, &b_before, &b_after, root, fill)
+    let root =
+        gated_update(ctx, range, hasher, &b_bits, &b_siblings, &b_before, &b_after, root, b_active);
+    (root, enc, noop)
+}
+
+/// "unused encoding fields are zero": a type uses the positions its spec declares.
+fn constrain_unused_fields(
+    ctx: &mut Ctx,
+    gate: &impl GateInstructions<Fr>,
+    enc: &[Cell; TX_ENCODING_LEN],
+    kinds: &[(TxKind, Cell)],
+) {
+    for (i, field) in enc.iter().enumerate().skip(1) {
+        let used = any_kind(ctx, gate, kinds, |s| s.uses_position(i));
+        let unused = gate.not(ctx, used);
+        let masked = gate.mul(ctx, *field, unused);
+        require_zero(ctx, gate, masked, "unused encoding field is zero");
+    }
 }
 
 /// Loads the `i`-th account update of a slot (or an unused, empty one).

@@ -7,7 +7,7 @@
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use serde::{Deserialize, Serialize};
 
-use super::{settled_account, tag, CommonError, Effect};
+use super::{error_codes, settled_account, CommonError, Effect, Rule, TxSpec};
 use crate::state::State;
 use crate::types::{AccountId, Collateral};
 
@@ -36,21 +36,25 @@ pub enum CoverDeficitError {
     InsuranceInsufficient,
 }
 
-impl CoverDeficitError {
-    /// Stable error code.
-    pub fn code(&self) -> &'static str {
-        match self {
-            CoverDeficitError::Common(e) => e.code(),
-            CoverDeficitError::OpenPositions => "COVER_OPEN_POSITIONS",
-            CoverDeficitError::NoDeficit => "COVER_NO_DEFICIT",
-            CoverDeficitError::InsuranceInsufficient => "COVER_INSURANCE_INSUFFICIENT",
-        }
-    }
-}
+error_codes!(CoverDeficitError, common {
+    OpenPositions => "COVER_OPEN_POSITIONS",
+    NoDeficit => "COVER_NO_DEFICIT",
+    InsuranceInsufficient => "COVER_INSURANCE_INSUFFICIENT",
+});
 
-impl CoverDeficit {
-    /// Checks and computes the effect.
-    pub fn apply(&self, state: &State) -> Result<Effect, CoverDeficitError> {
+impl Rule for CoverDeficit {
+    const SPEC: TxSpec = TxSpec {
+        tag: 5,
+        name: "cover_deficit",
+        fields: &["account"],
+        accounts: &["account"],
+        opens_account: false,
+        market: None,
+        codes: CoverDeficitError::CODES,
+    };
+    type Error = CoverDeficitError;
+
+    fn apply(&self, state: &State) -> Result<Effect, CoverDeficitError> {
         let mut account = settled_account(state, self.account)?;
         if !account.is_flat() {
             return Err(CoverDeficitError::OpenPositions);
@@ -73,8 +77,8 @@ impl CoverDeficit {
         })
     }
 
-    /// `[COVER_DEFICIT, account]`.
-    pub fn encode(&self) -> Vec<Fr> {
-        vec![Fr::from(tag::COVER_DEFICIT), self.account.to_field()]
+    /// `account`.
+    fn fields(&self) -> Vec<Fr> {
+        vec![self.account.to_field()]
     }
 }

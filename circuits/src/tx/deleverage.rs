@@ -14,7 +14,7 @@ use ethnum::I256;
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use serde::{Deserialize, Serialize};
 
-use super::{moved, settled_pair, tag, CommonError, Effect};
+use super::{error_codes, moved, settled_pair, CommonError, Effect, Rule, TxSpec};
 use crate::margin::total_value;
 use crate::params::FIXED_POINT_BITS;
 use crate::state::{Account, State};
@@ -65,25 +65,29 @@ pub enum DeleverageError {
     CounterpartyBankrupt,
 }
 
-impl DeleverageError {
-    /// Stable error code.
-    pub fn code(&self) -> &'static str {
-        match self {
-            DeleverageError::Common(e) => e.code(),
-            DeleverageError::NotBankrupt => "DELEVERAGE_NOT_BANKRUPT",
-            DeleverageError::InsuranceCanCover => "DELEVERAGE_INSURANCE_CAN_COVER",
-            DeleverageError::NoPosition => "DELEVERAGE_NO_POSITION",
-            DeleverageError::CounterpartyNotOpposite => "DELEVERAGE_COUNTERPARTY_NOT_OPPOSITE",
-            DeleverageError::PositionOvershoot => "DELEVERAGE_POSITION_OVERSHOOT",
-            DeleverageError::NotBankruptcyPrice => "DELEVERAGE_NOT_BANKRUPTCY_PRICE",
-            DeleverageError::CounterpartyBankrupt => "DELEVERAGE_COUNTERPARTY_BANKRUPT",
-        }
-    }
-}
+error_codes!(DeleverageError, common {
+    NotBankrupt => "DELEVERAGE_NOT_BANKRUPT",
+    InsuranceCanCover => "DELEVERAGE_INSURANCE_CAN_COVER",
+    NoPosition => "DELEVERAGE_NO_POSITION",
+    CounterpartyNotOpposite => "DELEVERAGE_COUNTERPARTY_NOT_OPPOSITE",
+    PositionOvershoot => "DELEVERAGE_POSITION_OVERSHOOT",
+    NotBankruptcyPrice => "DELEVERAGE_NOT_BANKRUPTCY_PRICE",
+    CounterpartyBankrupt => "DELEVERAGE_COUNTERPARTY_BANKRUPT",
+});
 
-impl Deleverage {
-    /// Checks and computes the effect.
-    pub fn apply(&self, state: &State) -> Result<Effect, DeleverageError> {
+impl Rule for Deleverage {
+    const SPEC: TxSpec = TxSpec {
+        tag: 6,
+        name: "deleverage",
+        fields: &["market", "bankrupt", "counterparty", "base", "quote"],
+        accounts: &["bankrupt", "counterparty"],
+        opens_account: false,
+        market: Some("market"),
+        codes: DeleverageError::CODES,
+    };
+    type Error = DeleverageError;
+
+    fn apply(&self, state: &State) -> Result<Effect, DeleverageError> {
         let (bankrupt, counterparty) = settled_pair(state, self.bankrupt, self.counterparty)?;
         let markets = state.markets();
         let position = check_bankrupt(state, self.market, &bankrupt)?;
@@ -112,10 +116,9 @@ impl Deleverage {
         })
     }
 
-    /// `[DELEVERAGE, market, bankrupt, counterparty, base, quote]`.
-    pub fn encode(&self) -> Vec<Fr> {
+    /// `market, bankrupt, counterparty, base, quote`.
+    fn fields(&self) -> Vec<Fr> {
         vec![
-            Fr::from(tag::DELEVERAGE),
             self.market.to_field(),
             self.bankrupt.to_field(),
             self.counterparty.to_field(),

@@ -7,7 +7,7 @@
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use serde::{Deserialize, Serialize};
 
-use super::{tag, CommonError, Effect};
+use super::{error_codes, CommonError, Effect, Rule, TxSpec};
 use crate::funding;
 use crate::signature::PublicKey;
 use crate::state::{Account, State};
@@ -36,19 +36,23 @@ pub enum DepositError {
     OwnerMismatch(AccountId),
 }
 
-impl DepositError {
-    /// Stable error code.
-    pub fn code(&self) -> &'static str {
-        match self {
-            DepositError::Common(e) => e.code(),
-            DepositError::OwnerMismatch(_) => "DEPOSIT_OWNER_MISMATCH",
-        }
-    }
-}
+error_codes!(DepositError, common {
+    OwnerMismatch => "DEPOSIT_OWNER_MISMATCH",
+});
 
-impl Deposit {
-    /// Checks and computes the effect.
-    pub fn apply(&self, state: &State) -> Result<Effect, DepositError> {
+impl Rule for Deposit {
+    const SPEC: TxSpec = TxSpec {
+        tag: 1,
+        name: "deposit",
+        fields: &["account", "owner_x", "owner_y", "amount"],
+        accounts: &["account"],
+        opens_account: true,
+        market: None,
+        codes: DepositError::CODES,
+    };
+    type Error = DepositError;
+
+    fn apply(&self, state: &State) -> Result<Effect, DepositError> {
         if self.account.index() >= state.tree().capacity() {
             return Err(CommonError::AccountOutsideTree(self.account).into());
         }
@@ -65,9 +69,9 @@ impl Deposit {
         Ok(Effect { accounts: vec![(self.account, account)], ..Effect::default() })
     }
 
-    /// `[DEPOSIT, account, owner.x, owner.y, amount]`.
-    pub fn encode(&self) -> Vec<Fr> {
+    /// `account, owner.x, owner.y, amount`.
+    fn fields(&self) -> Vec<Fr> {
         let [x, y] = self.owner.to_fields();
-        vec![Fr::from(tag::DEPOSIT), self.account.to_field(), x, y, self.amount.to_field()]
+        vec![self.account.to_field(), x, y, self.amount.to_field()]
     }
 }

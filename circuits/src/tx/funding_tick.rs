@@ -8,7 +8,7 @@ use ethnum::I256;
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use serde::{Deserialize, Serialize};
 
-use super::{tag, Effect};
+use super::{error_codes, Effect, Rule, TxSpec};
 use crate::params::FIXED_POINT_BITS;
 use crate::state::State;
 use crate::types::{FundingIndex, MarketId, Timestamp};
@@ -41,19 +41,24 @@ pub enum FundingTickError {
     RateExceeded,
 }
 
-impl FundingTickError {
-    /// Stable error code.
-    pub fn code(&self) -> &'static str {
-        match self {
-            FundingTickError::StaleTimestamp { .. } => "FUNDING_STALE_TIMESTAMP",
-            FundingTickError::RateExceeded => "FUNDING_RATE_EXCEEDED",
-        }
-    }
-}
+error_codes!(FundingTickError {
+    StaleTimestamp => "FUNDING_STALE_TIMESTAMP",
+    RateExceeded => "FUNDING_RATE_EXCEEDED",
+});
 
-impl FundingTick {
-    /// Checks and computes the effect.
-    pub fn apply(&self, state: &State) -> Result<Effect, FundingTickError> {
+impl Rule for FundingTick {
+    const SPEC: TxSpec = TxSpec {
+        tag: 8,
+        name: "funding_tick",
+        fields: &["market", "index", "timestamp"],
+        accounts: &[],
+        opens_account: false,
+        market: Some("market"),
+        codes: FundingTickError::CODES,
+    };
+    type Error = FundingTickError;
+
+    fn apply(&self, state: &State) -> Result<Effect, FundingTickError> {
         let market = state.market(self.market);
         let mut next = market.state;
         if self.timestamp <= next.funding_ts {
@@ -76,13 +81,8 @@ impl FundingTick {
         Ok(Effect { market: Some((self.market, next)), ..Effect::default() })
     }
 
-    /// `[FUNDING_TICK, market, index, timestamp]` (a negative index as `p − |index|`).
-    pub fn encode(&self) -> Vec<Fr> {
-        vec![
-            Fr::from(tag::FUNDING_TICK),
-            self.market.to_field(),
-            self.index.to_field(),
-            self.timestamp.to_field(),
-        ]
+    /// `market, index, timestamp` (a negative index as `p − |index|`).
+    fn fields(&self) -> Vec<Fr> {
+        vec![self.market.to_field(), self.index.to_field(), self.timestamp.to_field()]
     }
 }

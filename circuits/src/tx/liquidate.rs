@@ -14,7 +14,7 @@ use ethnum::I256;
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use serde::{Deserialize, Serialize};
 
-use super::{moved, settled_pair, tag, within_band, CommonError, Effect};
+use super::{error_codes, moved, settled_pair, within_band, CommonError, Effect, Rule, TxSpec};
 use crate::margin::{is_healthy, is_liquidatable, MarginLevel};
 use crate::params::{BPS_DENOMINATOR, FIXED_POINT_BITS};
 use crate::state::State;
@@ -64,26 +64,28 @@ pub enum LiquidateError {
     LiquidatorUndercollateralised,
 }
 
-impl LiquidateError {
-    /// Stable error code.
-    pub fn code(&self) -> &'static str {
-        match self {
-            LiquidateError::Common(e) => e.code(),
-            LiquidateError::AccountHealthy => "LIQUIDATE_ACCOUNT_HEALTHY",
-            LiquidateError::NoPosition => "LIQUIDATE_NO_POSITION",
-            LiquidateError::PositionOvershoot => "LIQUIDATE_POSITION_OVERSHOOT",
-            LiquidateError::PriceOutsideBand => "LIQUIDATE_PRICE_OUTSIDE_BAND",
-            LiquidateError::PenaltyAboveCap => "LIQUIDATE_PENALTY_ABOVE_CAP",
-            LiquidateError::LiquidatorUndercollateralised => {
-                "LIQUIDATE_LIQUIDATOR_UNDERCOLLATERALISED"
-            }
-        }
-    }
-}
+error_codes!(LiquidateError, common {
+    AccountHealthy => "LIQUIDATE_ACCOUNT_HEALTHY",
+    NoPosition => "LIQUIDATE_NO_POSITION",
+    PositionOvershoot => "LIQUIDATE_POSITION_OVERSHOOT",
+    PriceOutsideBand => "LIQUIDATE_PRICE_OUTSIDE_BAND",
+    PenaltyAboveCap => "LIQUIDATE_PENALTY_ABOVE_CAP",
+    LiquidatorUndercollateralised => "LIQUIDATE_LIQUIDATOR_UNDERCOLLATERALISED",
+});
 
-impl Liquidate {
-    /// Checks and computes the effect.
-    pub fn apply(&self, state: &State) -> Result<Effect, LiquidateError> {
+impl Rule for Liquidate {
+    const SPEC: TxSpec = TxSpec {
+        tag: 4,
+        name: "liquidate",
+        fields: &["market", "liquidated", "liquidator", "base", "quote", "penalty"],
+        accounts: &["liquidated", "liquidator"],
+        opens_account: false,
+        market: Some("market"),
+        codes: LiquidateError::CODES,
+    };
+    type Error = LiquidateError;
+
+    fn apply(&self, state: &State) -> Result<Effect, LiquidateError> {
         let (liquidated, liquidator) = settled_pair(state, self.liquidated, self.liquidator)?;
         let markets = state.markets();
         if !is_liquidatable(&liquidated, markets) {
@@ -128,10 +130,9 @@ impl Liquidate {
         })
     }
 
-    /// `[LIQUIDATE, market, liquidated, liquidator, base, quote, penalty]`.
-    pub fn encode(&self) -> Vec<Fr> {
+    /// `market, liquidated, liquidator, base, quote, penalty`.
+    fn fields(&self) -> Vec<Fr> {
         vec![
-            Fr::from(tag::LIQUIDATE),
             self.market.to_field(),
             self.liquidated.to_field(),
             self.liquidator.to_field(),

@@ -1,8 +1,14 @@
-//! The eight transactions of PROTOCOL §6, one file each: the transaction type, its
-//! error variants (each with a stable code) and its rule, `apply`, which checks
-//! every precondition against a read-only [`State`] and returns the complete
-//! [`Effect`]. Only [`crate::batch`] writes an effect to the state, so a
+//! The transactions of PROTOCOL §6, one file each: the transaction type, its
+//! error variants (each with a stable code), its declaration ([`TxSpec`]: tag,
+//! name, fields, accounts, market, codes) and its rule, [`Rule::apply`], which
+//! checks every precondition against a read-only [`State`] and returns the
+//! complete [`Effect`]. Only [`crate::batch`] writes an effect to the state, so a
 //! transaction applies in full or not at all.
+//!
+//! The list below is the registry: [`Transaction`], [`TxError`] and [`TxKind`]
+//! are generated from it. A new type is a file here, one line in the list, its
+//! gadget in `circuit/tx/` (the circuit refuses to compile without one), and the
+//! wire, CLI, docs and tests listed in `docs/NEW-TRANSACTION.md`.
 
 use ethnum::I256;
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
@@ -22,17 +28,32 @@ pub mod deposit;
 pub mod funding_tick;
 pub mod liquidate;
 pub mod price_update;
+mod registry;
 pub mod trade;
 pub mod withdraw;
 
-pub use cover_deficit::{CoverDeficit, CoverDeficitError};
-pub use deleverage::{Deleverage, DeleverageError};
-pub use deposit::{Deposit, DepositError};
-pub use funding_tick::{FundingTick, FundingTickError};
-pub use liquidate::{Liquidate, LiquidateError};
-pub use price_update::{PriceUpdate, PriceUpdateError};
-pub use trade::{Trade, TradeError};
-pub use withdraw::{Withdraw, WithdrawError};
+pub(crate) use registry::error_codes;
+use registry::transactions;
+pub use registry::{Rule, TxSpec, NOOP_TAG, ORDER_TAG};
+
+transactions! {
+    /// Base-layer deposit.
+    Deposit(deposit::DepositError),
+    /// Owner-signed withdrawal.
+    Withdraw(withdraw::WithdrawError),
+    /// A fill between two signed orders.
+    Trade(trade::TradeError),
+    /// Liquidation of an account below maintenance margin.
+    Liquidate(liquidate::LiquidateError),
+    /// Insurance fund covers a flat account's negative collateral.
+    CoverDeficit(cover_deficit::CoverDeficitError),
+    /// Auto-deleverage of a bankrupt account against a counterparty.
+    Deleverage(deleverage::DeleverageError),
+    /// Oracle price.
+    PriceUpdate(price_update::PriceUpdateError),
+    /// Oracle funding index.
+    FundingTick(funding_tick::FundingTickError),
+}
 
 /// Errors every transaction can raise.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -51,17 +72,12 @@ pub enum CommonError {
     ResultOutOfRange(#[from] RangeError),
 }
 
-impl CommonError {
-    /// Stable error code.
-    pub fn code(&self) -> &'static str {
-        match self {
-            CommonError::UnknownAccount(_) => "UNKNOWN_ACCOUNT",
-            CommonError::AccountOutsideTree(_) => "ACCOUNT_OUTSIDE_TREE",
-            CommonError::SameAccount => "SAME_ACCOUNT",
-            CommonError::ResultOutOfRange(_) => "RESULT_OUT_OF_RANGE",
-        }
-    }
-}
+error_codes!(CommonError {
+    UnknownAccount => "UNKNOWN_ACCOUNT",
+    AccountOutsideTree => "ACCOUNT_OUTSIDE_TREE",
+    SameAccount => "SAME_ACCOUNT",
+    ResultOutOfRange => "RESULT_OUT_OF_RANGE",
+});
 
 /// Everything a valid transaction changes. Written by [`crate::batch`] in order:
 /// accounts (in the listed order, each with its own Merkle update), then the
@@ -89,81 +105,34 @@ pub struct Withdrawal {
     pub amount: Amount,
 }
 
-/// A v1 transaction.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Transaction {
-    /// Base-layer deposit.
-    Deposit(Deposit),
-    /// Owner-signed withdrawal.
-    Withdraw(Withdraw),
-    /// A fill between two signed orders.
-    Trade(Trade),
-    /// Liquidation of an account below maintenance margin.
-    Liquidate(Liquidate),
-    /// Insurance fund covers a flat account's negative collateral.
-    CoverDeficit(CoverDeficit),
-    /// Auto-deleverage of a bankrupt account against a counterparty.
-    Deleverage(Deleverage),
-    /// Oracle price.
-    PriceUpdate(PriceUpdate),
-    /// Oracle funding index.
-    FundingTick(FundingTick),
+impl TxKind {
+    /// The JSON `type`, e.g. `"cover_deficit"`.
+    pub fn name(self) -> &'static str {
+        self.spec().name
+    }
+
+    /// The encoding's tag.
+    pub fn tag(self) -> u64 {
+        self.spec().tag
+    }
 }
 
-/// Type tags of the field encoding; `0` is the no-op that pads chunks.
-pub mod tag {
-    /// Padding slot.
-    pub const NOOP: u64 = 0;
-    /// `Deposit`.
-    pub const DEPOSIT: u64 = 1;
-    /// `Withdraw`.
-    pub const WITHDRAW: u64 = 2;
-    /// `Trade`.
-    pub const TRADE: u64 = 3;
-    /// `Liquidate`.
-    pub const LIQUIDATE: u64 = 4;
-    /// `CoverDeficit`.
-    pub const COVER_DEFICIT: u64 = 5;
-    /// `Deleverage`.
-    pub const DELEVERAGE: u64 = 6;
-    /// `PriceUpdate`.
-    pub const PRICE_UPDATE: u64 = 7;
-    /// `FundingTick`.
-    pub const FUNDING_TICK: u64 = 8;
+impl std::fmt::Display for TxKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 impl Transaction {
-    /// Checks every precondition against `state` and returns the effect.
-    pub fn apply(&self, state: &State) -> Result<Effect, TxError> {
-        Ok(match self {
-            Transaction::Deposit(tx) => tx.apply(state)?,
-            Transaction::Withdraw(tx) => tx.apply(state)?,
-            Transaction::Trade(tx) => tx.apply(state)?,
-            Transaction::Liquidate(tx) => tx.apply(state)?,
-            Transaction::CoverDeficit(tx) => tx.apply(state)?,
-            Transaction::Deleverage(tx) => tx.apply(state)?,
-            Transaction::PriceUpdate(tx) => tx.apply(state)?,
-            Transaction::FundingTick(tx) => tx.apply(state)?,
-        })
-    }
-
     /// The field encoding `[tag, fields…]`, zero-padded to [`TX_ENCODING_LEN`]
     /// (layout per type in `docs/PROTOCOL-ENCODING.md`).
     pub fn encode(&self) -> [Fr; TX_ENCODING_LEN] {
-        let words: Vec<Fr> = match self {
-            Transaction::Deposit(tx) => tx.encode(),
-            Transaction::Withdraw(tx) => tx.encode(),
-            Transaction::Trade(tx) => tx.encode(),
-            Transaction::Liquidate(tx) => tx.encode(),
-            Transaction::CoverDeficit(tx) => tx.encode(),
-            Transaction::Deleverage(tx) => tx.encode(),
-            Transaction::PriceUpdate(tx) => tx.encode(),
-            Transaction::FundingTick(tx) => tx.encode(),
-        };
-        debug_assert!(words.len() <= TX_ENCODING_LEN);
+        let spec = self.kind().spec();
+        let fields = self.field_values();
+        assert_eq!(fields.len(), spec.fields.len(), "{} encodes its declared fields", spec.name);
         let mut out = [Fr::ZERO; TX_ENCODING_LEN];
-        out[..words.len()].copy_from_slice(&words);
+        out[0] = Fr::from(spec.tag);
+        out[1..=fields.len()].copy_from_slice(&fields);
         out
     }
 
@@ -173,62 +142,8 @@ impl Transaction {
     }
 
     /// The type name, as in JSON.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Transaction::Deposit(_) => "deposit",
-            Transaction::Withdraw(_) => "withdraw",
-            Transaction::Trade(_) => "trade",
-            Transaction::Liquidate(_) => "liquidate",
-            Transaction::CoverDeficit(_) => "cover_deficit",
-            Transaction::Deleverage(_) => "deleverage",
-            Transaction::PriceUpdate(_) => "price_update",
-            Transaction::FundingTick(_) => "funding_tick",
-        }
-    }
-}
-
-/// Why a transaction was rejected. [`TxError::code`] is stable and documented.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TxError {
-    /// See [`DepositError`].
-    #[error(transparent)]
-    Deposit(#[from] DepositError),
-    /// See [`WithdrawError`].
-    #[error(transparent)]
-    Withdraw(#[from] WithdrawError),
-    /// See [`TradeError`].
-    #[error(transparent)]
-    Trade(#[from] TradeError),
-    /// See [`LiquidateError`].
-    #[error(transparent)]
-    Liquidate(#[from] LiquidateError),
-    /// See [`CoverDeficitError`].
-    #[error(transparent)]
-    CoverDeficit(#[from] CoverDeficitError),
-    /// See [`DeleverageError`].
-    #[error(transparent)]
-    Deleverage(#[from] DeleverageError),
-    /// See [`PriceUpdateError`].
-    #[error(transparent)]
-    PriceUpdate(#[from] PriceUpdateError),
-    /// See [`FundingTickError`].
-    #[error(transparent)]
-    FundingTick(#[from] FundingTickError),
-}
-
-impl TxError {
-    /// Stable error code, e.g. `TRADE_PRICE_OUTSIDE_BAND`.
-    pub fn code(&self) -> &'static str {
-        match self {
-            TxError::Deposit(e) => e.code(),
-            TxError::Withdraw(e) => e.code(),
-            TxError::Trade(e) => e.code(),
-            TxError::Liquidate(e) => e.code(),
-            TxError::CoverDeficit(e) => e.code(),
-            TxError::Deleverage(e) => e.code(),
-            TxError::PriceUpdate(e) => e.code(),
-            TxError::FundingTick(e) => e.code(),
-        }
+    pub fn name(&self) -> &'static str {
+        self.kind().name()
     }
 }
 

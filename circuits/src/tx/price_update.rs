@@ -6,7 +6,7 @@
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use serde::{Deserialize, Serialize};
 
-use super::{tag, Effect};
+use super::{error_codes, Effect, Rule, TxSpec};
 use crate::state::State;
 use crate::types::{MarketId, Price, Timestamp};
 
@@ -38,19 +38,24 @@ pub enum PriceUpdateError {
     },
 }
 
-impl PriceUpdateError {
-    /// Stable error code.
-    pub fn code(&self) -> &'static str {
-        match self {
-            PriceUpdateError::ZeroPrice => "PRICE_ZERO",
-            PriceUpdateError::StaleTimestamp { .. } => "PRICE_STALE_TIMESTAMP",
-        }
-    }
-}
+error_codes!(PriceUpdateError {
+    ZeroPrice => "PRICE_ZERO",
+    StaleTimestamp => "PRICE_STALE_TIMESTAMP",
+});
 
-impl PriceUpdate {
-    /// Checks and computes the effect.
-    pub fn apply(&self, state: &State) -> Result<Effect, PriceUpdateError> {
+impl Rule for PriceUpdate {
+    const SPEC: TxSpec = TxSpec {
+        tag: 7,
+        name: "price_update",
+        fields: &["market", "price", "timestamp"],
+        accounts: &[],
+        opens_account: false,
+        market: Some("market"),
+        codes: PriceUpdateError::CODES,
+    };
+    type Error = PriceUpdateError;
+
+    fn apply(&self, state: &State) -> Result<Effect, PriceUpdateError> {
         if self.price.get() == 0 {
             return Err(PriceUpdateError::ZeroPrice);
         }
@@ -66,13 +71,8 @@ impl PriceUpdate {
         Ok(Effect { market: Some((self.market, market)), ..Effect::default() })
     }
 
-    /// `[PRICE_UPDATE, market, price, timestamp]`.
-    pub fn encode(&self) -> Vec<Fr> {
-        vec![
-            Fr::from(tag::PRICE_UPDATE),
-            self.market.to_field(),
-            self.price.to_field(),
-            self.timestamp.to_field(),
-        ]
+    /// `market, price, timestamp`.
+    fn fields(&self) -> Vec<Fr> {
+        vec![self.market.to_field(), self.price.to_field(), self.timestamp.to_field()]
     }
 }

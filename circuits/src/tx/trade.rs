@@ -12,7 +12,10 @@ use ethnum::I256;
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use serde::{Deserialize, Serialize};
 
-use super::{moved, settled_pair, shrinks, tag, within_band, within_cap, CommonError, Effect};
+use super::{
+    error_codes, moved, settled_pair, shrinks, within_band, within_cap, CommonError, Effect, Rule,
+    TxSpec,
+};
 use crate::margin::{is_healthy, MarginLevel};
 use crate::params::MARKETS;
 use crate::state::{Account, Market, State};
@@ -61,19 +64,13 @@ pub enum TradeError {
     SellerUndercollateralised,
 }
 
-impl TradeError {
-    /// Stable error code.
-    pub fn code(&self) -> &'static str {
-        match self {
-            TradeError::Common(e) => e.code(),
-            TradeError::PriceOutsideBand => "TRADE_PRICE_OUTSIDE_BAND",
-            TradeError::BuyerFeeAboveCap => "TRADE_BUYER_FEE_ABOVE_CAP",
-            TradeError::SellerFeeAboveCap => "TRADE_SELLER_FEE_ABOVE_CAP",
-            TradeError::BuyerUndercollateralised => "TRADE_BUYER_UNDERCOLLATERALISED",
-            TradeError::SellerUndercollateralised => "TRADE_SELLER_UNDERCOLLATERALISED",
-        }
-    }
-}
+error_codes!(TradeError, common {
+    PriceOutsideBand => "TRADE_PRICE_OUTSIDE_BAND",
+    BuyerFeeAboveCap => "TRADE_BUYER_FEE_ABOVE_CAP",
+    SellerFeeAboveCap => "TRADE_SELLER_FEE_ABOVE_CAP",
+    BuyerUndercollateralised => "TRADE_BUYER_UNDERCOLLATERALISED",
+    SellerUndercollateralised => "TRADE_SELLER_UNDERCOLLATERALISED",
+});
 
 /// After a fill: healthy at initial margin, or the position only shrank and the
 /// account is healthy at maintenance margin.
@@ -89,9 +86,19 @@ fn may_hold(
             && is_healthy(after, markets, MarginLevel::Maintenance))
 }
 
-impl Trade {
-    /// Checks and computes the effect.
-    pub fn apply(&self, state: &State) -> Result<Effect, TradeError> {
+impl Rule for Trade {
+    const SPEC: TxSpec = TxSpec {
+        tag: 3,
+        name: "trade",
+        fields: &["market", "buyer", "seller", "base", "quote", "buyer_fee", "seller_fee"],
+        accounts: &["buyer", "seller"],
+        opens_account: false,
+        market: Some("market"),
+        codes: TradeError::CODES,
+    };
+    type Error = TradeError;
+
+    fn apply(&self, state: &State) -> Result<Effect, TradeError> {
         let (buyer, seller) = settled_pair(state, self.buyer, self.seller)?;
         let market = state.market(self.market);
         if !within_band(self.base, self.quote, market.state.price, market.params.band_bp) {
@@ -125,10 +132,9 @@ impl Trade {
         })
     }
 
-    /// `[TRADE, market, buyer, seller, base, quote, buyer_fee, seller_fee]`.
-    pub fn encode(&self) -> Vec<Fr> {
+    /// `market, buyer, seller, base, quote, buyer_fee, seller_fee`.
+    fn fields(&self) -> Vec<Fr> {
         vec![
-            Fr::from(tag::TRADE),
             self.market.to_field(),
             self.buyer.to_field(),
             self.seller.to_field(),

@@ -7,7 +7,7 @@
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use serde::{Deserialize, Serialize};
 
-use super::{settled_account, tag, CommonError, Effect, Withdrawal};
+use super::{error_codes, settled_account, CommonError, Effect, Rule, TxSpec, Withdrawal};
 use crate::margin::{is_healthy, MarginLevel};
 use crate::state::State;
 use crate::types::{AccountId, Amount, Nonce};
@@ -46,21 +46,25 @@ pub enum WithdrawError {
     Undercollateralised,
 }
 
-impl WithdrawError {
-    /// Stable error code.
-    pub fn code(&self) -> &'static str {
-        match self {
-            WithdrawError::Common(e) => e.code(),
-            WithdrawError::BadNonce { .. } => "WITHDRAW_BAD_NONCE",
-            WithdrawError::NegativeCollateral => "WITHDRAW_NEGATIVE_COLLATERAL",
-            WithdrawError::Undercollateralised => "WITHDRAW_UNDERCOLLATERALISED",
-        }
-    }
-}
+error_codes!(WithdrawError, common {
+    BadNonce => "WITHDRAW_BAD_NONCE",
+    NegativeCollateral => "WITHDRAW_NEGATIVE_COLLATERAL",
+    Undercollateralised => "WITHDRAW_UNDERCOLLATERALISED",
+});
 
-impl Withdraw {
-    /// Checks and computes the effect.
-    pub fn apply(&self, state: &State) -> Result<Effect, WithdrawError> {
+impl Rule for Withdraw {
+    const SPEC: TxSpec = TxSpec {
+        tag: 2,
+        name: "withdraw",
+        fields: &["account", "amount", "nonce"],
+        accounts: &["account"],
+        opens_account: false,
+        market: None,
+        codes: WithdrawError::CODES,
+    };
+    type Error = WithdrawError;
+
+    fn apply(&self, state: &State) -> Result<Effect, WithdrawError> {
         let mut account = settled_account(state, self.account)?;
         if account.nonce != self.nonce {
             return Err(WithdrawError::BadNonce {
@@ -88,13 +92,8 @@ impl Withdraw {
         })
     }
 
-    /// `[WITHDRAW, account, amount, nonce]`.
-    pub fn encode(&self) -> Vec<Fr> {
-        vec![
-            Fr::from(tag::WITHDRAW),
-            self.account.to_field(),
-            self.amount.to_field(),
-            self.nonce.to_field(),
-        ]
+    /// `account, amount, nonce`.
+    fn fields(&self) -> Vec<Fr> {
+        vec![self.account.to_field(), self.amount.to_field(), self.nonce.to_field()]
     }
 }

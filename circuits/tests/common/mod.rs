@@ -174,6 +174,12 @@ pub fn assert_rejected(state: &mut State, tx: &Transaction, code: &str) {
     let markets = *state.markets();
     let err = state.apply(tx).expect_err("transaction must be rejected");
     assert_eq!(err.code(), code, "wrong rejection: {err}");
+    let spec = tx.kind().spec();
+    assert!(
+        spec.codes.contains(&code) || CommonError::CODES.contains(&code),
+        "{code} is not among the codes {} declares",
+        spec.name
+    );
     assert_eq!(state.root(), root, "root changed by a rejected transaction");
     assert_eq!(state.recompute_root(), root);
     assert_eq!(state.accounts().map(|(i, a)| (*i, *a)).collect::<Vec<_>>(), accounts);

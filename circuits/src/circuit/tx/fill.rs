@@ -6,22 +6,31 @@
 use halo2_base::gates::{GateInstructions, RangeChip, RangeInstructions};
 use halo2_base::QuantumCell::Constant;
 
-use super::{pick, SlotCells};
 use crate::circuit::account::AssignedAccount;
 use crate::circuit::arith::{assert_nonneg_if, nonneg_flag, require_zero};
 use crate::circuit::cost::{metered, Part};
 use crate::circuit::margin::Margin;
 use crate::circuit::num::{check_amount, check_bits};
+use crate::circuit::slot::Slot;
 use crate::circuit::{Cell, Ctx};
 use crate::margin::MarginLevel;
+use crate::tx::TxKind;
 use crate::Fr;
+
+/// The fill types: `base` lots of the named market for `quote`, between A and B.
+pub(crate) const FILLS: [TxKind; 3] = [TxKind::Trade, TxKind::Liquidate, TxKind::Deleverage];
+/// Fills whose price must lie in the band around the oracle price.
+const BANDED: [TxKind; 2] = [TxKind::Trade, TxKind::Liquidate];
+/// Fills that close A's position (their direction is the position's opposite).
+const CLOSES: [TxKind; 2] = [TxKind::Liquidate, TxKind::Deleverage];
 
 /// Bits bounding the band and cap comparisons (products of a 63-bit amount, a
 /// 64-bit price and ≤ 2^46 factors).
 pub const COMPARISON_BITS: usize = 150;
 
 /// The fill's inputs and results, zero outside fills.
-pub struct Fill {
+#[derive(Clone)]
+pub(crate) struct Fill {
     /// Lots moved (`0 < base < 2^63` in a fill).
     pub base: Cell,
     /// Quote micro-units paid for them (`0 < quote < 2^63` in a fill).
@@ -55,7 +64,6 @@ pub struct Fill {
 
 /// Constrains what the three fills share and computes both accounts after it:
 /// - amounts: `0 < base, quote < 2^63`, fees and penalty `< 2^63`;
-/// - "the two accounts differ";
 /// - trades and liquidations: "fill price within the band",
 ///   `10 000·|quote·2^32 − base·price| ≤ band_bp·base·price`;
 /// - liquidations and deleverages close A's position: it is non-zero, its sign
@@ -63,17 +71,17 @@ pub struct Fill {
 ///   `base ≤ |position|`, so the position shrinks toward zero and keeps its sign;
 /// - effects: A gets `dir·base` and pays `dir·quote` plus its fee or penalty, B
 ///   the opposite and its fee (`dir = +1` for a buyer, `−sign` for a close).
-pub fn constrain(ctx: &mut Ctx, range: &RangeChip<Fr>, s: &SlotCells) -> Fill {
+pub(crate) fn constrain(ctx: &mut Ctx, range: &RangeChip<Fr>, s: &Slot<'_>) -> Fill {
     let gate = range.gate();
-    let k = s.kinds;
-    let forced_close = gate.add(ctx, k.liquidate, k.deleverage);
-    let fill = gate.add(ctx, k.trade, forced_close);
-    let banded = gate.add(ctx, k.trade, k.liquidate);
-    // Every input is zeroed outside its type so the arithmetic stays bounded.
-    let mut input = |i: usize, kind: Cell| gate.mul(ctx, s.enc[i], kind);
-    let (base, quote) = (input(4, fill), input(5, fill));
-    let (buyer_fee, seller_fee) = (input(6, k.trade), input(7, k.trade));
-    let penalty = input(6, k.liquidate);
+    let forced_close = s.is_any(ctx, gate, &CLOSES);
+    let fill = s.is_any(ctx, gate, &FILLS);
+    let banded = s.is_any(ctx, gate, &BANDED);
+    // Every input is zeroed outside its types so the arithmetic stays bounded.
+    let base = s.input(ctx, gate, "base", &FILLS);
+    let quote = s.input(ctx, gate, "quote", &FILLS);
+    let buyer_fee = s.input(ctx, gate, "buyer_fee", &[TxKind::Trade]);
+    let seller_fee = s.input(ctx, gate, "seller_fee", &[TxKind::Trade]);
+    let penalty = s.input(ctx, gate, "penalty", &[TxKind::Liquidate]);
     let checked_base = gate.select(ctx, base, Constant(Fr::one()), fill);
     check_amount(ctx, range, checked_base);
     let checked_quote = gate.select(ctx, quote, Constant(Fr::one()), fill);
@@ -81,13 +89,10 @@ pub fn constrain(ctx: &mut Ctx, range: &RangeChip<Fr>, s: &SlotCells) -> Fill {
     for x in [buyer_fee, seller_fee, penalty] {
         check_bits(ctx, range, x, 63);
     }
-    let same = gate.is_equal(ctx, s.indices.0, s.indices.1);
-    let bad = gate.mul(ctx, same, fill);
-    require_zero(ctx, gate, bad, "the two accounts differ");
 
     // "fill price within the band" (trades and liquidations).
-    let price = pick(ctx, gate, s, |m| m.price);
-    let band = pick(ctx, gate, s, |m| m.band_bp);
+    let price = s.pick(ctx, gate, |m| m.price);
+    let band = s.pick(ctx, gate, |m| m.band_bp);
     let oracle_value = gate.mul(ctx, base, price);
     let fill_value = gate.mul(ctx, quote, Constant(Fr::from(1u64 << 32)));
     let gap = gate.sub(ctx, fill_value, oracle_value);
@@ -112,11 +117,11 @@ pub fn constrain(ctx: &mut Ctx, range: &RangeChip<Fr>, s: &SlotCells) -> Fill {
     let room = gate.sub(ctx, magnitude, base);
     assert_nonneg_if(ctx, range, room, forced_close, 70);
     let a_margin_before =
-        metered(Part::Margin, ctx, range, |ctx| Margin::new(ctx, range, s.a, s.markets));
+        metered(Part::Margin, ctx, range, |ctx| Margin::new(ctx, range, &s.a, s.markets));
 
     // Effects.
     let close_dir = gate.mul(ctx, sign, forced_close);
-    let dir = gate.sub(ctx, k.trade, close_dir);
+    let dir = gate.sub(ctx, s.is(TxKind::Trade), close_dir);
     let a_fee = gate.add(ctx, buyer_fee, penalty);
     let moved = |ctx: &mut Ctx, acc: &AssignedAccount, side: Fr, fee: Cell| {
         let signed_dir = gate.mul(ctx, dir, Constant(side));
@@ -128,8 +133,8 @@ pub fn constrain(ctx: &mut Ctx, range: &RangeChip<Fr>, s: &SlotCells) -> Fill {
         let collateral = gate.sub(ctx, acc.collateral, paid);
         AssignedAccount { balances, collateral, ..acc.clone() }
     };
-    let a_filled = moved(ctx, s.a, Fr::one(), a_fee);
-    let b_filled = moved(ctx, s.b, -Fr::one(), seller_fee);
+    let a_filled = moved(ctx, &s.a, Fr::one(), a_fee);
+    let b_filled = moved(ctx, &s.b, -Fr::one(), seller_fee);
     // Each filled side's margin, computed once for every rule that needs it.
     let (a_margin, b_margin, a_im, b_im) = metered(Part::Margin, ctx, range, |ctx| {
         let a_margin = Margin::new(ctx, range, &a_filled, s.markets);

@@ -1,11 +1,19 @@
-//! Each v1 transaction's circuit constraints, one file per transaction next to
-//! its native rule in `crate::tx` (`tx/trade.rs` ↔ `circuit/tx/trade.rs`).
+//! Each transaction's circuit constraints, one [`Gadget`] per registered type,
+//! in a file next to its native rule (`tx/trade.rs` ↔ `circuit/tx/trade.rs`).
 //!
-//! Every slot lays out every transaction's constraints; each is gated by the
-//! slot's type bit, so a rule is enforced exactly when the slot holds its type
-//! and is a no-op otherwise (an equality as `is_type·(lhs − rhs) = 0`, an
-//! inequality as a range check of `is_type·value`). Inputs a type does not use are
-//! zeroed by its bit first, so the arithmetic stays bounded in every slot.
+//! Every slot lays out every gadget; each is gated by the slot's type bit, so a
+//! rule is enforced exactly when the slot holds its type and is a no-op
+//! otherwise (an equality as `is_type·(lhs − rhs) = 0`, an inequality as a range
+//! check of `is_type·value`). Inputs a type does not use are zeroed by its bit
+//! first, so the arithmetic stays bounded in every slot.
+//!
+//! A gadget declares nothing the native rule already declares: the fields it
+//! reads, the accounts it fills (side A, then B) and the market it names come
+//! from the type's [`TxSpec`](crate::tx::TxSpec), and `circuit/slot.rs` derives
+//! the type one-hot, the unused-field masks and the market and account
+//! selection from those specs. [`lay_out`] matches on [`TxKind`] exhaustively,
+//! so a registered type without a gadget does not compile, and it checks that
+//! each gadget fills exactly the sides its spec names.
 //!
 //! | transaction | native rule | constraints |
 //! |---|---|---|
@@ -17,92 +25,92 @@
 //! | `Deleverage` | `tx/deleverage.rs` | [`fill`], [`deleverage`] |
 //! | `PriceUpdate` | `tx/price_update.rs` | [`price_update`] |
 //! | `FundingTick` | `tx/funding_tick.rs` | [`funding_tick`] |
-//!
-//! The slot around them (type one-hot, encoding, funding settlement, the two
-//! Merkle updates) is `circuit/slot.rs`.
 
-use halo2_base::gates::GateInstructions;
+use halo2_base::gates::RangeChip;
 
 use super::account::AssignedAccount;
-use super::market::AssignedMarket;
-use super::{Cell, Ctx};
-use crate::params::{MARKETS, TX_ENCODING_LEN};
+use super::slot::Slot;
+use super::Ctx;
+use crate::tx::TxKind;
 use crate::Fr;
 
-pub mod cover_deficit;
-pub mod deleverage;
-pub mod deposit;
-pub mod fill;
-pub mod funding_tick;
-pub mod liquidate;
-pub mod price_update;
-pub mod trade;
-pub mod withdraw;
+pub(crate) mod cover_deficit;
+pub(crate) mod deleverage;
+pub(crate) mod deposit;
+pub(crate) mod fill;
+pub(crate) mod funding_tick;
+pub(crate) mod liquidate;
+pub(crate) mod price_update;
+pub(crate) mod trade;
+pub(crate) mod withdraw;
 
-/// The slot's constrained type bits (a one-hot: exactly one is set).
-#[derive(Debug, Clone, Copy)]
-pub struct Kinds {
-    /// No-op padding.
-    pub noop: Cell,
-    /// `Deposit`.
-    pub deposit: Cell,
-    /// `Withdraw`.
-    pub withdraw: Cell,
-    /// `Trade`.
-    pub trade: Cell,
-    /// `Liquidate`.
-    pub liquidate: Cell,
-    /// `CoverDeficit`.
-    pub cover: Cell,
-    /// `Deleverage`.
-    pub deleverage: Cell,
-    /// `PriceUpdate`.
-    pub price: Cell,
-    /// `FundingTick`.
-    pub funding: Cell,
+/// The accounts a gadget computed after its transaction, for the slot's two
+/// Merkle updates (side A first).
+// One per gadget per slot, moved once: boxing would buy nothing.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Sides {
+    /// It touches no account (oracle transactions).
+    None,
+    /// Side A only.
+    A(AssignedAccount),
+    /// Sides A and B.
+    AB(AssignedAccount, AssignedAccount),
 }
 
-/// What an account transaction's constraints read: the slot's encoding, type
-/// bits and market one-hot, the markets, and the two touched accounts (A: the
-/// single account, buyer, liquidated or bankrupt; B: seller, liquidator or
-/// counterparty) as loaded and after funding settlement.
-pub struct SlotCells<'a> {
-    /// The transaction's 8 encoding cells (tag first).
-    pub enc: &'a [Cell; TX_ENCODING_LEN],
-    /// Type bits.
-    pub kinds: Kinds,
-    /// One-hot of the named market (market 0 for types that name none).
-    pub m_is: &'a [Cell],
-    /// The markets as of this slot.
-    pub markets: &'a [AssignedMarket; MARKETS],
-    /// Leaf index of A and of B (0 when unused).
-    pub indices: (Cell, Cell),
-    /// A as loaded (its leaf under the running root).
-    pub a_before: &'a AssignedAccount,
-    /// A after funding settlement.
-    pub a: &'a AssignedAccount,
-    /// B after funding settlement.
-    pub b: &'a AssignedAccount,
+impl Sides {
+    fn count(&self) -> usize {
+        match self {
+            Sides::None => 0,
+            Sides::A(_) => 1,
+            Sides::AB(..) => 2,
+        }
+    }
 }
 
-/// One field of the market the slot names (`m_is` is its one-hot).
-pub fn pick_market(
+/// A transaction type's constraints.
+pub(crate) trait Gadget {
+    /// The registered type it proves.
+    const KIND: TxKind;
+
+    /// Constrains the rule, gated by `slot.is(Self::KIND)`: reads the slot's
+    /// encoding, markets, globals and settled accounts, updates the markets and
+    /// globals it changes (gated), and returns the accounts after it.
+    fn constrain(ctx: &mut Ctx, range: &RangeChip<Fr>, slot: &mut Slot<'_>) -> Sides;
+}
+
+/// Lays out `kind`'s gadget in `slot`.
+pub(crate) fn lay_out(
+    kind: TxKind,
     ctx: &mut Ctx,
-    gate: &impl GateInstructions<Fr>,
-    markets: &[AssignedMarket; MARKETS],
-    m_is: &[Cell],
-    field: fn(&AssignedMarket) -> Cell,
-) -> Cell {
-    let values: Vec<Cell> = markets.iter().map(field).collect();
-    gate.select_by_indicator(ctx, values, m_is.iter().copied())
+    range: &RangeChip<Fr>,
+    slot: &mut Slot<'_>,
+) -> Sides {
+    match kind {
+        TxKind::Deposit => run::<deposit::Deposit>(kind, ctx, range, slot),
+        TxKind::Withdraw => run::<withdraw::Withdraw>(kind, ctx, range, slot),
+        TxKind::Trade => run::<trade::Trade>(kind, ctx, range, slot),
+        TxKind::Liquidate => run::<liquidate::Liquidate>(kind, ctx, range, slot),
+        TxKind::CoverDeficit => run::<cover_deficit::CoverDeficit>(kind, ctx, range, slot),
+        TxKind::Deleverage => run::<deleverage::Deleverage>(kind, ctx, range, slot),
+        TxKind::PriceUpdate => run::<price_update::PriceUpdate>(kind, ctx, range, slot),
+        TxKind::FundingTick => run::<funding_tick::FundingTick>(kind, ctx, range, slot),
+    }
 }
 
-/// [`pick_market`] for an account transaction's slot.
-pub(crate) fn pick(
+fn run<G: Gadget>(
+    kind: TxKind,
     ctx: &mut Ctx,
-    gate: &impl GateInstructions<Fr>,
-    s: &SlotCells,
-    field: fn(&AssignedMarket) -> Cell,
-) -> Cell {
-    pick_market(ctx, gate, s.markets, s.m_is, field)
+    range: &RangeChip<Fr>,
+    slot: &mut Slot<'_>,
+) -> Sides {
+    assert_eq!(G::KIND, kind, "the gadget laid out for {kind} proves {}", G::KIND);
+    let sides = G::constrain(ctx, range, slot);
+    let declared = kind.spec().accounts.len();
+    assert_eq!(
+        sides.count(),
+        declared,
+        "the {kind} gadget fills {} sides, its spec names {declared} accounts",
+        sides.count()
+    );
+    sides
 }

@@ -5,53 +5,55 @@
 use halo2_base::gates::{GateInstructions, RangeChip, RangeInstructions};
 use halo2_base::QuantumCell::Constant;
 
-use super::fill::Fill;
-use super::{pick, SlotCells};
+use super::{Gadget, Sides};
 use crate::circuit::arith::{assert_nonneg_if, nonneg_flag, require_zero};
 use crate::circuit::cost::{metered, Part};
 use crate::circuit::margin::Margin;
 use crate::circuit::market::AssignedMarket;
+use crate::circuit::slot::Slot;
 use crate::circuit::{Cell, Ctx};
 use crate::margin::MarginLevel;
 use crate::params::MARKETS;
+use crate::tx::TxKind;
 use crate::Fr;
 
-/// Constrains a trade's own rules (gated by its type bit): each fee
-/// `≤ max_fee_bp` of `quote` (`max_fee_bp·quote − 10 000·fee ≥ 0`), and each side
-/// may hold its position after the fill. Returns the fee pool after (fees are
-/// zero outside trades).
-pub fn constrain(
-    ctx: &mut Ctx,
-    range: &RangeChip<Fr>,
-    s: &SlotCells,
-    f: &Fill,
-    fee_pool: Cell,
-) -> Cell {
-    let gate = range.gate();
-    let is = s.kinds.trade;
-    let max_fee = pick(ctx, gate, s, |m| m.max_fee_bp);
-    let fee_room = gate.mul(ctx, max_fee, f.quote);
-    for fee in [f.buyer_fee, f.seller_fee] {
-        let scaled_fee = gate.mul(ctx, fee, Constant(Fr::from(10_000u64)));
-        let slack = gate.sub(ctx, fee_room, scaled_fee);
-        assert_nonneg_if(ctx, range, slack, is, 80);
+/// A trade's own rules: each fee `≤ max_fee_bp` of `quote`
+/// (`max_fee_bp·quote − 10 000·fee ≥ 0`), and each side may hold its position
+/// after the fill; the fees go to the fee pool (they are zero outside trades).
+pub(crate) struct Trade;
+
+impl Gadget for Trade {
+    const KIND: TxKind = TxKind::Trade;
+
+    fn constrain(ctx: &mut Ctx, range: &RangeChip<Fr>, s: &mut Slot<'_>) -> Sides {
+        let f = s.fill(ctx, range);
+        let gate = range.gate();
+        let is = s.is(Self::KIND);
+        let max_fee = s.pick(ctx, gate, |m| m.max_fee_bp);
+        let fee_room = gate.mul(ctx, max_fee, f.quote);
+        for fee in [f.buyer_fee, f.seller_fee] {
+            let scaled_fee = gate.mul(ctx, fee, Constant(Fr::from(10_000u64)));
+            let slack = gate.sub(ctx, fee_room, scaled_fee);
+            assert_nonneg_if(ctx, range, slack, is, 80);
+        }
+        for (before, after, margin) in
+            [(&s.a, &f.a_filled, (&f.a_margin, f.a_im)), (&s.b, &f.b_filled, (&f.b_margin, f.b_im))]
+        {
+            let old = gate.select_by_indicator(ctx, before.balances, s.m_is.iter().copied());
+            let new = gate.select_by_indicator(ctx, after.balances, s.m_is.iter().copied());
+            let ok = metered(Part::Margin, ctx, range, |ctx| {
+                may_hold(ctx, range, s.markets, margin, old, new)
+            });
+            let not_ok = gate.not(ctx, ok);
+            let bad = gate.mul(ctx, not_ok, is);
+            require_zero(ctx, gate, bad, "each side may hold its position after the fill");
+        }
+        let fees = gate.add(ctx, f.buyer_fee, f.seller_fee);
+        let pool = gate.add(ctx, s.globals.fee_pool, fees);
+        range.range_check(ctx, pool, 63);
+        s.globals.fee_pool = pool;
+        Sides::AB(f.a_filled, f.b_filled)
     }
-    for (before, after, margin) in
-        [(s.a, &f.a_filled, (&f.a_margin, f.a_im)), (s.b, &f.b_filled, (&f.b_margin, f.b_im))]
-    {
-        let old = gate.select_by_indicator(ctx, before.balances, s.m_is.iter().copied());
-        let new = gate.select_by_indicator(ctx, after.balances, s.m_is.iter().copied());
-        let ok = metered(Part::Margin, ctx, range, |ctx| {
-            may_hold(ctx, range, s.markets, margin, old, new)
-        });
-        let not_ok = gate.not(ctx, ok);
-        let bad = gate.mul(ctx, not_ok, is);
-        require_zero(ctx, gate, bad, "each side may hold its position after the fill");
-    }
-    let fees = gate.add(ctx, f.buyer_fee, f.seller_fee);
-    let pool = gate.add(ctx, fee_pool, fees);
-    range.range_check(ctx, pool, 63);
-    pool
 }
 
 /// A constrained bit: the position moved toward zero without crossing it.
