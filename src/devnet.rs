@@ -19,18 +19,19 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use clearproof_circuits::circuit::proof::CircuitParams;
+use clearproof_circuits::circuit::CircuitParams;
 use clearproof_circuits::serde_fr::to_hex;
 use clearproof_circuits::signature::SecretKey;
 use clearproof_circuits::state::State;
 use clearproof_circuits::tx::Deposit;
 use clearproof_circuits::types::*;
-use clearproof_prover::{prove_batch, setup, SrsSource};
+use clearproof_prover::keys::{setup_with, Regenerate};
+use clearproof_prover::{prove_batch, SrsSource};
 use clearproof_sequencer::genesis;
-use clearproof_sequencer::node::{BatchRecord, Config, Sequencer};
 use clearproof_sequencer::order::{Order, OrderId, Side, SignedOrder};
-use clearproof_sequencer::store::Store;
+use clearproof_sequencer::store::SledStore;
 use clearproof_sequencer::wire::{DepositRequest, DepositTag, Submission};
+use clearproof_sequencer::{BatchRecord, Config, Sequencer};
 use clearproof_verifier::check::verify_batch;
 use clearproof_verifier::ledger::{Ledger, PostedBatch};
 
@@ -46,12 +47,21 @@ pub struct Options {
     pub circuit: CircuitParams,
     /// Show progress bars.
     pub progress: bool,
+    /// Replace cached keys that are not today's circuit's instead of refusing them.
+    pub regenerate: bool,
 }
 
 impl Options {
     /// The production circuit, `threads` provers, stores under `data_dir`.
     pub fn new(data_dir: PathBuf, key_cache: PathBuf, threads: usize) -> Self {
-        Self { data_dir, key_cache, threads, circuit: CircuitParams::PRODUCTION, progress: true }
+        Self {
+            data_dir,
+            key_cache,
+            threads,
+            circuit: CircuitParams::PRODUCTION,
+            progress: true,
+            regenerate: false,
+        }
     }
 }
 
@@ -269,7 +279,8 @@ pub fn run(options: &Options, out: &mut dyn std::io::Write) -> Result<Report> {
     writeln!(out, "keys: {} ({insecure})", options.key_cache.display())?;
     let circuit = options.circuit;
     let started = Instant::now();
-    let keys = setup(&options.key_cache, circuit, &SrsSource::InsecureDev)
+    let regenerate = if options.regenerate { Regenerate::Stale } else { Regenerate::Never };
+    let keys = setup_with(&options.key_cache, circuit, &SrsSource::InsecureDev, regenerate)
         .context("setting up the SRS and chunk keys")?;
     writeln!(
         out,
@@ -283,12 +294,13 @@ pub fn run(options: &Options, out: &mut dyn std::io::Write) -> Result<Report> {
 
     std::fs::create_dir_all(&options.data_dir)?;
     let genesis = genesis::devnet();
-    let store =
-        Store::open(&options.data_dir.join("sequencer")).context("opening the sequencer store")?;
+    let store = SledStore::open(&options.data_dir.join("sequencer"))
+        .context("opening the sequencer store")?;
     let config =
         Config { batch_size: 1_000, batch_interval: std::time::Duration::from_secs(3_600) };
     let mut sequencer =
-        Sequencer::open(store, &genesis, circuit.depth, config).context("opening the sequencer")?;
+        Sequencer::open(std::sync::Arc::new(store), &genesis, circuit.depth, config)
+            .context("opening the sequencer")?;
     let genesis_root = State::genesis_with_depth(&genesis, circuit.depth)?.root();
     let ledger = Ledger::open_or_create(&options.data_dir.join("ledger"), genesis_root, &verifier)
         .context("opening the ledger")?;

@@ -8,20 +8,21 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use clearproof::devnet;
-use clearproof_circuits::circuit::proof::CircuitParams;
+use clearproof_circuits::circuit::CircuitParams;
 use clearproof_circuits::params::ACCOUNT_TREE_DEPTH;
 use clearproof_circuits::signature::{PublicKey, SecretKey};
 use clearproof_circuits::state::Genesis;
 use clearproof_circuits::types::*;
+use clearproof_prover::keys::{setup_with, Regenerate};
 use clearproof_prover::worker::{Step as WorkerStep, Worker};
-use clearproof_prover::{prove_batch, setup as prover_setup, ProverKeys, SrsSource};
+use clearproof_prover::{prove_batch, ProverKeys, SrsSource};
 use clearproof_sequencer::api::{self, Node};
 use clearproof_sequencer::client::Client;
 use clearproof_sequencer::genesis;
 use clearproof_sequencer::jobs::JobBoard;
-use clearproof_sequencer::node::Config;
 use clearproof_sequencer::order::{Order, OrderId, Side, SignedOrder};
 use clearproof_sequencer::wire::{DepositRequest, DepositTag, Submission};
+use clearproof_sequencer::Config;
 use clearproof_verifier::artifact::{read_public_data, ChunkProof};
 use clearproof_verifier::check::verify_batch;
 use clearproof_verifier::key::{VerifierKey, INSECURE_DEV_SRS};
@@ -122,6 +123,10 @@ struct SetupArgs {
     /// log2 of the circuit's rows.
     #[arg(long, default_value_t = CircuitParams::PRODUCTION.k, hide = true)]
     k: u32,
+    /// Replace cached keys that are not today's circuit's (made by other circuit
+    /// code, or damaged) instead of refusing them.
+    #[arg(long)]
+    regenerate: bool,
 }
 
 impl SetupArgs {
@@ -138,7 +143,8 @@ impl SetupArgs {
     }
 
     fn load(&self) -> Result<ProverKeys> {
-        let keys = prover_setup(&self.cache(), self.params(), &self.source())?;
+        let regenerate = if self.regenerate { Regenerate::Stale } else { Regenerate::Never };
+        let keys = setup_with(&self.cache(), self.params(), &self.source(), regenerate)?;
         eprintln!(
             "circuit {}: keys {} in {:.1} s from {}{}",
             self.params().id(),
@@ -865,6 +871,7 @@ fn main() -> Result<()> {
             let mut options = devnet::Options::new(data_dir, setup.cache(), threads);
             options.circuit = setup.params();
             options.progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
+            options.regenerate = setup.regenerate;
             devnet::run(&options, &mut std::io::stdout())?;
             Ok(())
         }

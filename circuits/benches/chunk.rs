@@ -24,9 +24,8 @@ use clearproof_circuits::circuit::chunk::{
 use clearproof_circuits::circuit::cost::{measure, Cost, Part};
 use clearproof_circuits::circuit::hash::{CircuitHasher, HashedCircuit};
 use clearproof_circuits::circuit::poseidon_chip::{rows_for_hash, ADVICE_COLUMNS};
-use clearproof_circuits::circuit::proof::{
-    insecure_dev_srs, keygen_circuit, prove_circuit, verify,
-};
+use clearproof_circuits::circuit::proof::{keygen_circuit, prove_circuit, verify_circuit};
+use clearproof_circuits::circuit::Srs;
 use clearproof_circuits::params::{ACCOUNT_TREE_DEPTH, CHUNK_K, CHUNK_SLOTS, MARKETS};
 use clearproof_circuits::signature::SecretKey;
 use clearproof_circuits::state::{Genesis, Market, MarketParams, MarketState, State};
@@ -252,7 +251,7 @@ fn layout_report(v: Variant) {
 /// Step 4 for one variant, in this (child) process; prints one `RESULT` line.
 fn prove_run(v: Variant) {
     let chunks = trade_chunks(2 * v.slots, v.slots);
-    let srs = insecure_dev_srs(v.k as u32);
+    let srs = Srs::insecure_dev(v.k as u32);
     let t = Instant::now();
     let (c, _) = builder_with(CircuitBuilderStage::Keygen, v.k, &chunks[0], v.hashing);
     let pk = match v.hashing {
@@ -275,7 +274,7 @@ fn prove_run(v: Variant) {
     let runs = 20;
     let t = Instant::now();
     for _ in 0..runs {
-        verify(&srs, pk.get_vk(), &proof, &w.instance).unwrap();
+        verify_circuit(&srs, pk.get_vk(), &proof, &w.instance).unwrap();
     }
     let verify_ms = t.elapsed().as_secs_f64() * 1e3 / runs as f64;
     println!(

@@ -15,7 +15,7 @@
 use std::time::Instant;
 
 use clearproof_circuits::batch::BatchOutput;
-use clearproof_circuits::circuit::proof::CircuitParams;
+use clearproof_circuits::circuit::CircuitParams;
 use clearproof_circuits::params::MARKETS;
 use clearproof_circuits::signature::SecretKey;
 use clearproof_circuits::state::{Genesis, Market, MarketParams, MarketState, State};
@@ -118,7 +118,7 @@ fn main() {
     let start = Instant::now();
     for _ in 0..runs {
         for p in &proofs {
-            assert!(verify_one(&verifier, &p.proof, &p.public_inputs));
+            verify_one(&verifier, &p.proof, &p.public_inputs).unwrap();
         }
     }
     let per_chunk = start.elapsed().as_secs_f64() * 1e3 / (runs * proofs.len()) as f64;

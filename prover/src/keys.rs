@@ -8,30 +8,25 @@
 //!   manifest.json  vk.bin  pk.bin   see clearproof_verifier::key
 //! ```
 //!
-//! A key directory is reused when its manifest names the same circuit and SRS
-//! (label and digest), `vk.bin` and the proving key's vk hash to the manifest's
-//! digest, and today's circuit code still yields that verifying key (so keys of
-//! an older circuit are never used). Anything else — missing, truncated, stale —
-//! is regenerated. Each file is written to a temporary file of its own and
-//! renamed, the manifest last, so a crash never leaves a half-written key that
-//! looks valid.
+//! A directory without a manifest is a cache miss: the keys are generated. A
+//! directory with one is used only when its manifest names the same circuit and
+//! SRS (label and digest), `vk.bin` and the proving key's vk hash to the
+//! manifest's digest, and today's circuit code still yields that verifying key.
+//! Anything else — keys of older circuit code, a tampered or truncated file — is
+//! refused with [`SetupError::StaleKeys`], never silently replaced: keys change
+//! only on purpose (`clearproof setup --regenerate`, [`Regenerate::Stale`]). The
+//! production circuit's keys with the development SRS must moreover have the
+//! verifying-key digest pinned in code ([`clearproof_circuits::circuit::PINNED`]).
+//! Each file is written to a temporary file of its own and renamed, the manifest
+//! last, so a crash never leaves a half-written key that looks valid.
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use clearproof_circuits::circuit::hash::HashedCircuit;
-use clearproof_circuits::circuit::proof::{
-    insecure_dev_srs, keygen, verifying_key, ChunkKeys, CircuitParams, Srs,
-};
-use clearproof_verifier::key::{
-    read_srs, srs_digest, vk_digest, KeyManifest, VerifierKey, INSECURE_DEV_SRS,
-};
-use halo2_base::halo2_proofs::halo2curves::bn256::G1Affine;
-use halo2_base::halo2_proofs::plonk::ProvingKey;
-use halo2_base::halo2_proofs::poly::commitment::Params;
-use halo2_base::halo2_proofs::SerdeFormat;
+use clearproof_circuits::circuit::{CircuitParams, ProvingKey, Srs, VerifyingKey, PINNED};
+use clearproof_verifier::key::{read_srs, KeyManifest, VerifierKey, INSECURE_DEV_SRS};
 use sha2::{Digest, Sha256};
 
 /// Where the SRS comes from.
@@ -63,6 +58,39 @@ pub enum SetupError {
     /// halo2 keygen failed.
     #[error("keygen failed: {0}")]
     Keygen(String),
+    /// Cached keys that are not today's circuit's, or not intact.
+    #[error(
+        "the keys in {dir} are not usable: {reason}; keys change only on purpose: \
+         run `clearproof setup --regenerate` (same --cache and --srs) to replace them"
+    )]
+    StaleKeys {
+        /// The key directory.
+        dir: PathBuf,
+        /// What differs.
+        reason: String,
+    },
+    /// The production circuit's verifying key is not the pinned one.
+    #[error(
+        "the production circuit's verifying key (development SRS) is {got}, but clearproof \
+         pins {pinned}: the circuit changed without re-pinning (circuits/src/circuit/proof.rs, \
+         PINNED)"
+    )]
+    Unpinned {
+        /// The digest today's code yields.
+        got: String,
+        /// The pinned digest.
+        pinned: String,
+    },
+}
+
+/// What [`setup_with`] does with cached keys that are not usable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Regenerate {
+    /// Refuse them ([`SetupError::StaleKeys`]): the default.
+    Never,
+    /// Replace them (`clearproof setup --regenerate`, and test fixtures whose
+    /// caches outlive a circuit change).
+    Stale,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SetupError + '_ {
@@ -95,7 +123,7 @@ pub struct ProverKeys {
     /// The SRS.
     pub srs: Srs,
     /// The proving key and layout.
-    pub keys: ChunkKeys,
+    pub keys: ProvingKey,
     /// Whether this call generated the keys (false: loaded from the cache).
     pub generated: bool,
     /// Seconds spent loading or generating.
@@ -140,7 +168,7 @@ fn srs(cache: &Path, source: &SrsSource, label: &str, k: u32) -> Result<(Srs, St
         return Ok((read_srs(&path, false)?, name));
     }
     let srs = match source {
-        SrsSource::InsecureDev => insecure_dev_srs(k),
+        SrsSource::InsecureDev => Srs::insecure_dev(k),
         SrsSource::File(file) => {
             let mut srs = read_srs(file, true)?;
             if srs.k() < k {
@@ -150,39 +178,78 @@ fn srs(cache: &Path, source: &SrsSource, label: &str, k: u32) -> Result<(Srs, St
             srs
         }
     };
-    write_atomically(&path, |out| srs.write_custom(out, SerdeFormat::RawBytesUnchecked))?;
+    write_atomically(&path, |out| srs.write(out))?;
     Ok((srs, name))
 }
 
-/// Loads the keys for `params` from `cache`, or makes and caches them.
+/// Loads the keys for `params` from `cache`, or makes and caches them; refuses
+/// cached keys that are not usable.
 pub fn setup(
     cache: &Path,
     params: CircuitParams,
     source: &SrsSource,
+) -> Result<ProverKeys, SetupError> {
+    setup_with(cache, params, source, Regenerate::Never)
+}
+
+/// [`setup`], choosing what happens to unusable cached keys.
+pub fn setup_with(
+    cache: &Path,
+    params: CircuitParams,
+    source: &SrsSource,
+    regenerate: Regenerate,
 ) -> Result<ProverKeys, SetupError> {
     let start = Instant::now();
     std::fs::create_dir_all(cache).map_err(io(cache))?;
     let label = srs_label(source)?;
     let (srs, srs_name) = srs(cache, source, &label, params.k)?;
     let dir = cache.join(format!("{}-{label}", params.id()));
-    if let Some(keys) = load(&dir, params, &label, &srs)? {
-        return Ok(ProverKeys { seconds: start.elapsed().as_secs_f64(), ..keys });
+    let keys = match (load(&dir, params, &label, &srs), regenerate) {
+        (Ok(Some(keys)), _) => Some(keys),
+        (Ok(None), _) => None,
+        (Err(SetupError::StaleKeys { reason, .. }), Regenerate::Stale) => {
+            tracing::warn!(dir = %dir.display(), %reason, "replacing unusable cached keys");
+            None
+        }
+        (Err(e), _) => return Err(e),
+    };
+    let keys = match keys {
+        Some(keys) => ProverKeys { seconds: start.elapsed().as_secs_f64(), ..keys },
+        None => generate(&dir, params, label, &srs_name, srs, start)?,
+    };
+    let pinned = PINNED.params == params && keys.manifest.insecure();
+    if pinned && keys.manifest.vk_digest != PINNED.vk_digest_insecure_dev {
+        return Err(SetupError::Unpinned {
+            got: keys.manifest.vk_digest,
+            pinned: PINNED.vk_digest_insecure_dev.to_string(),
+        });
     }
+    Ok(keys)
+}
+
+fn generate(
+    dir: &Path,
+    params: CircuitParams,
+    label: String,
+    srs_name: &str,
+    srs: Srs,
+    start: Instant,
+) -> Result<ProverKeys, SetupError> {
+    let dir = dir.to_path_buf();
     std::fs::create_dir_all(&dir).map_err(io(&dir))?;
-    let keys = keygen(&srs, &params).map_err(|e| SetupError::Keygen(e.to_string()))?;
+    let keys =
+        ProvingKey::generate(&srs, &params).map_err(|e| SetupError::Keygen(e.to_string()))?;
     let manifest = KeyManifest {
         circuit: params,
-        config: keys.config.clone(),
-        break_points: keys.break_points.clone(),
-        vk_digest: vk_digest(keys.vk()),
-        srs_digest: srs_digest(&srs),
+        layout: keys.layout().clone(),
+        vk_digest: keys.vk().digest(),
+        srs_digest: srs.digest(),
+        proof_bytes: keys.vk().proof_len(),
         srs: label,
         srs_file: format!("../{srs_name}"),
     };
-    write_atomically(&dir.join("pk.bin"), |out| {
-        keys.pk.write(out, SerdeFormat::RawBytesUnchecked)
-    })?;
-    write_atomically(&dir.join("vk.bin"), |out| keys.vk().write(out, SerdeFormat::RawBytes))?;
+    write_atomically(&dir.join("pk.bin"), |out| keys.write(out))?;
+    write_atomically(&dir.join("vk.bin"), |out| out.write_all(&keys.vk().to_bytes()))?;
     // The manifest last: a directory without one is not a cache hit.
     write_atomically(&dir.join("manifest.json"), |out| {
         out.write_all(serde_json::to_string_pretty(&manifest).expect("serializable").as_bytes())
@@ -197,47 +264,48 @@ pub fn setup(
     })
 }
 
-/// The cached keys in `dir`, if they are complete, intact, made with this SRS,
-/// and still the keys of today's circuit code; anything else is a cache miss
-/// (the caller regenerates), never an error.
+/// The cached keys in `dir`: `None` if it holds no manifest (never made, or a
+/// crash before the manifest was written); the keys if they are intact, made
+/// with this SRS and still today's circuit's; [`SetupError::StaleKeys`] otherwise.
 fn load(
     dir: &Path,
     params: CircuitParams,
     label: &str,
     srs: &Srs,
 ) -> Result<Option<ProverKeys>, SetupError> {
-    let Ok(manifest) = KeyManifest::load(dir) else { return Ok(None) };
-    if manifest.circuit != params || manifest.srs != label || manifest.srs_digest != srs_digest(srs)
-    {
+    if !dir.join("manifest.json").exists() {
         return Ok(None);
     }
-    let Ok(vk_bytes) = std::fs::read(dir.join("vk.bin")) else { return Ok(None) };
+    let stale =
+        |reason: &str| SetupError::StaleKeys { dir: dir.to_path_buf(), reason: reason.into() };
+    let manifest = KeyManifest::load(dir).map_err(|e| stale(&e.to_string()))?;
+    if manifest.circuit != params || manifest.srs != label {
+        return Err(stale("the manifest names another circuit or SRS"));
+    }
+    if manifest.srs_digest != srs.digest() {
+        return Err(stale("the SRS file differs from the one the keys were made with"));
+    }
+    let vk_bytes = std::fs::read(dir.join("vk.bin")).map_err(|e| stale(&e.to_string()))?;
     if hex::encode(Sha256::digest(&vk_bytes)) != manifest.vk_digest {
-        return Ok(None);
+        return Err(stale("vk.bin does not match the manifest's digest"));
     }
-    let Ok(file) = File::open(dir.join("pk.bin")) else { return Ok(None) };
-    let Ok(pk) = ProvingKey::<G1Affine>::read::<_, HashedCircuit>(
-        &mut BufReader::new(file),
-        SerdeFormat::RawBytesUnchecked,
-        manifest.config.clone(),
-    ) else {
-        return Ok(None);
-    };
-    if vk_digest(pk.get_vk()) != manifest.vk_digest {
-        return Ok(None);
+    let file = File::open(dir.join("pk.bin")).map_err(|e| stale(&e.to_string()))?;
+    let keys = ProvingKey::read(&mut BufReader::new(file), manifest.layout.clone())
+        .map_err(|e| stale(&format!("pk.bin: {e}")))?;
+    if keys.vk().digest() != manifest.vk_digest {
+        return Err(stale("pk.bin holds another verifying key than the manifest's"));
     }
-    // Keys made by older circuit code describe another circuit: the verifying key
+    // Keys made by other circuit code describe another circuit: the verifying key
     // of today's code must be the cached one.
-    let current = verifying_key(srs, &params).map_err(|e| SetupError::Keygen(e.to_string()))?;
-    if vk_digest(&current) != manifest.vk_digest {
-        tracing::warn!(dir = %dir.display(), "cached keys are for older circuit code; regenerating");
-        return Ok(None);
+    let current =
+        VerifyingKey::generate(srs, &params).map_err(|e| SetupError::Keygen(e.to_string()))?;
+    if current.digest() != manifest.vk_digest {
+        return Err(stale(&format!(
+            "they were made by other circuit code (cached vk {}, today's circuit {})",
+            &manifest.vk_digest[..16],
+            &current.digest()[..16]
+        )));
     }
-    let keys = ChunkKeys {
-        pk,
-        config: manifest.config.clone(),
-        break_points: manifest.break_points.clone(),
-    };
     Ok(Some(ProverKeys {
         dir: dir.to_path_buf(),
         manifest,
@@ -261,9 +329,8 @@ mod tests {
         let mut out = BufWriter::new(File::create(&file).unwrap());
         // A "ceremony" SRS unlike the development one (another secret), bigger
         // than the circuit needs.
-        use rand::SeedableRng;
-        let ceremony = Srs::setup(TINY.k + 2, rand::rngs::StdRng::seed_from_u64(7));
-        ceremony.write_custom(&mut out, SerdeFormat::RawBytes).unwrap();
+        let ceremony = Srs::from_seed(TINY.k + 2, 7);
+        ceremony.write(&mut out).unwrap();
         drop(out);
         let cache = dir.path().join("cache");
         let first = setup(&cache, TINY, &SrsSource::File(file.clone())).unwrap();
@@ -289,7 +356,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("small.srs");
         let mut out = BufWriter::new(File::create(&file).unwrap());
-        insecure_dev_srs(TINY.k - 2).write_custom(&mut out, SerdeFormat::RawBytes).unwrap();
+        Srs::insecure_dev(TINY.k - 2).write(&mut out).unwrap();
         drop(out);
         let err = setup(&dir.path().join("cache"), TINY, &SrsSource::File(file)).err().unwrap();
         assert!(
@@ -299,15 +366,36 @@ mod tests {
     }
 
     #[test]
-    fn a_tampered_cached_key_is_regenerated() {
+    fn a_cached_key_whose_digest_differs_is_refused_until_regenerated_on_purpose() {
         let dir = tempfile::tempdir().unwrap();
         let first = setup(dir.path(), TINY, &SrsSource::InsecureDev).unwrap();
         let mut manifest = first.manifest.clone();
         manifest.vk_digest = "00".repeat(32);
         std::fs::write(first.dir.join("manifest.json"), serde_json::to_vec(&manifest).unwrap())
             .unwrap();
-        let again = setup(dir.path(), TINY, &SrsSource::InsecureDev).unwrap();
-        assert!(again.generated, "a key whose digest does not match is not used");
+        let err = setup(dir.path(), TINY, &SrsSource::InsecureDev).err().unwrap();
+        assert!(matches!(err, SetupError::StaleKeys { .. }), "{err}");
+        assert!(err.to_string().contains("--regenerate"), "{err}");
+        // A cached key made by other circuit code (a consistent directory whose vk
+        // today's code does not yield) is refused too.
+        let other = CircuitParams { k: TINY.k + 1, ..TINY };
+        let made = setup(dir.path(), other, &SrsSource::InsecureDev).unwrap();
+        let moved = dir.path().join(format!("{}-insecure-dev", TINY.id()));
+        std::fs::remove_dir_all(&moved).unwrap();
+        std::fs::rename(&made.dir, &moved).unwrap();
+        let mut manifest = made.manifest.clone();
+        manifest.circuit = TINY;
+        manifest.srs_digest = first.manifest.srs_digest.clone();
+        manifest.srs_file = first.manifest.srs_file.clone();
+        std::fs::write(moved.join("manifest.json"), serde_json::to_vec(&manifest).unwrap())
+            .unwrap();
+        let err = setup(dir.path(), TINY, &SrsSource::InsecureDev).err().unwrap();
+        assert!(err.to_string().contains("other circuit code"), "{err}");
+        // On purpose, they are replaced by today's.
+        let again =
+            setup_with(dir.path(), TINY, &SrsSource::InsecureDev, Regenerate::Stale).unwrap();
+        assert!(again.generated);
         assert_eq!(again.manifest.vk_digest, first.manifest.vk_digest);
+        assert!(!setup(dir.path(), TINY, &SrsSource::InsecureDev).unwrap().generated);
     }
 }

@@ -20,7 +20,6 @@ use std::time::{Duration, Instant};
 
 use clearproof_circuits::batch::BatchOutput;
 use clearproof_circuits::circuit::chunk::{chunk_witnesses, ChunkWitness};
-use clearproof_circuits::circuit::proof::prove;
 use clearproof_verifier::artifact::{ChunkProof, FORMAT, VERSION};
 use clearproof_verifier::check::verify_one;
 use clearproof_verifier::key::VerifierKey;
@@ -84,10 +83,12 @@ pub fn prove_chunk(
     w: &ChunkWitness,
 ) -> Result<ProvenChunk, ProveError> {
     let start = Instant::now();
-    let proof = prove(&keys.srs, &keys.keys, w)
+    let proof = keys
+        .keys
+        .prove(&keys.srs, w)
         .map_err(|e| ProveError::Halo2 { chunk: index, message: e.to_string() })?;
     let time = start.elapsed();
-    if !verify_one(verifier, &proof, &w.instance) {
+    if verify_one(verifier, &proof, &w.instance).is_err() {
         return Err(ProveError::Unsound(index));
     }
     Ok(ProvenChunk {

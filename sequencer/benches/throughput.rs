@@ -20,9 +20,9 @@ use clearproof_circuits::types::*;
 use clearproof_sequencer::api::{self, Node};
 use clearproof_sequencer::client::Client;
 use clearproof_sequencer::genesis;
-use clearproof_sequencer::node::Config;
 use clearproof_sequencer::order::{Order, OrderId, Side, SignedOrder};
 use clearproof_sequencer::wire::{DepositRequest, DepositTag, Submission};
+use clearproof_sequencer::Config;
 
 const PAIRS: u32 = 64;
 

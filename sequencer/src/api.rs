@@ -15,31 +15,30 @@ use clearproof_circuits::state::Genesis;
 use clearproof_circuits::types::AccountId;
 use tokio::net::TcpListener;
 
+use crate::batcher::{Config, Sequencer};
+use crate::error::SubmitError;
 use crate::jobs::{JobBoard, Submitted};
-use crate::node::{Config, Sequencer, SubmitError};
-use crate::store::{Store, StoreError};
+use crate::store::{SledStore, Store, StoreError};
 use crate::wire::{DepositRequest, ErrorBody, ErrorDetail, Submission, SUBMISSION_TYPES};
 
 /// A running sequencer shared by the HTTP handlers and the batch timer.
 pub struct Node {
     sequencer: Mutex<Sequencer>,
-    store: Store,
+    store: Arc<dyn Store>,
     /// Chunk jobs for remote provers; `None`: job endpoints answer `503 JOBS_DISABLED`.
     jobs: Option<JobBoard>,
 }
 
 impl Node {
-    /// Opens the data directory (initialising it from `genesis` if empty) and
-    /// replays pending entries.
+    /// Opens the sled store in `data_dir` (initialising it from `genesis` if
+    /// empty) and replays pending entries.
     pub fn open(
         data_dir: &Path,
         genesis: &Genesis,
         depth: usize,
         config: Config,
     ) -> Result<Arc<Self>, StoreError> {
-        let store = Store::open(data_dir)?;
-        let sequencer = Sequencer::open(store.clone(), genesis, depth, config)?;
-        Ok(Arc::new(Self { sequencer: Mutex::new(sequencer), store, jobs: None }))
+        Self::with_store(Arc::new(SledStore::open(data_dir)?), genesis, depth, config, None)
     }
 
     /// [`Node::open`] with a job board for remote provers.
@@ -50,9 +49,20 @@ impl Node {
         config: Config,
         jobs: JobBoard,
     ) -> Result<Arc<Self>, StoreError> {
-        let store = Store::open(data_dir)?;
+        Self::with_store(Arc::new(SledStore::open(data_dir)?), genesis, depth, config, Some(jobs))
+    }
+
+    /// A node on any store (tests use [`crate::store::MemoryStore`]); `jobs`
+    /// serves chunk jobs to remote provers.
+    pub fn with_store(
+        store: Arc<dyn Store>,
+        genesis: &Genesis,
+        depth: usize,
+        config: Config,
+        jobs: Option<JobBoard>,
+    ) -> Result<Arc<Self>, StoreError> {
         let sequencer = Sequencer::open(store.clone(), genesis, depth, config)?;
-        Ok(Arc::new(Self { sequencer: Mutex::new(sequencer), store, jobs: Some(jobs) }))
+        Ok(Arc::new(Self { sequencer: Mutex::new(sequencer), store, jobs }))
     }
 
     fn committed_batches(&self) -> u64 {
@@ -257,7 +267,7 @@ fn lease_job(node: &Node, jobs: &JobBoard, request: LeaseRequest) -> Response {
         }
     }
     let committed = node.committed_batches();
-    match jobs.lease(&node.store, committed, &worker) {
+    match jobs.lease(node.store.as_ref(), committed, &worker) {
         Ok(Some(job)) => {
             tracing::info!(batch = job.batch, chunk = job.chunk, %worker, lease = job.lease_id, "job leased");
             Json(job).into_response()
@@ -283,7 +293,7 @@ async fn post_proof(
 }
 
 fn submit_proof(node: &Node, jobs: &JobBoard, batch: u64, chunk: usize, text: &str) -> Response {
-    match jobs.submit(&node.store, batch, chunk, text) {
+    match jobs.submit(node.store.as_ref(), batch, chunk, text) {
         Ok(outcome) => {
             tracing::info!(batch, chunk, ?outcome, "proof received");
             let status =
@@ -298,7 +308,7 @@ fn submit_proof(node: &Node, jobs: &JobBoard, batch: u64, chunk: usize, text: &s
 }
 
 async fn get_jobs(State(node): State<Arc<Node>>) -> Response {
-    with_jobs(node, |node, jobs| match jobs.status(&node.store, node.committed_batches()) {
+    with_jobs(node, |node, jobs| match jobs.status(node.store.as_ref(), node.committed_batches()) {
         Ok(jobs) => Json(jobs).into_response(),
         Err(e) => store_error(e),
     })
@@ -313,7 +323,7 @@ async fn get_batch_proofs(State(node): State<Arc<Node>>, UrlPath(n): UrlPath<Str
 }
 
 fn batch_proofs(node: &Node, jobs: &JobBoard, number: u64) -> Response {
-    match jobs.proofs(&node.store, number) {
+    match jobs.proofs(node.store.as_ref(), number) {
         Ok(Some(proofs)) => Json(serde_json::json!({
             "batch": number,
             "chunks": proofs.len(),

@@ -14,14 +14,14 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use clearproof_circuits::circuit::chunk::chunk_witnesses;
-use clearproof_circuits::circuit::public::Instance;
+use clearproof_circuits::circuit::{Instance, ProofError};
 use clearproof_circuits::params::CHUNK_SLOTS;
 use clearproof_verifier::artifact::ChunkProof;
 use clearproof_verifier::check::verify_one;
 use clearproof_verifier::key::VerifierKey;
 use serde::{Deserialize, Serialize};
 
-use crate::node::BatchRecord;
+use crate::records::BatchRecord;
 use crate::store::{Store, StoreError};
 
 /// A leased job.
@@ -79,9 +79,9 @@ pub enum JobError {
     /// The public inputs are not the chunk's.
     #[error("the proof's public inputs are not this chunk's")]
     WrongPublicInputs,
-    /// The proof does not verify.
-    #[error("the proof does not verify")]
-    BadProof,
+    /// The proof does not verify, or is not a proof's length for the key.
+    #[error(transparent)]
+    Proof(#[from] ProofError),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -95,7 +95,7 @@ impl JobError {
             JobError::Artifact(r) => r.code(),
             JobError::WrongJob(_) => "WRONG_JOB",
             JobError::WrongPublicInputs => "WRONG_PUBLIC_INPUTS",
-            JobError::BadProof => "BAD_PROOF",
+            JobError::Proof(e) => e.code(),
             JobError::Store(_) => "STORAGE_FAILURE",
         }
     }
@@ -105,7 +105,7 @@ impl JobError {
         match self {
             JobError::UnknownJob(..) => 404,
             JobError::Artifact(_) | JobError::WrongJob(_) => 400,
-            JobError::WrongPublicInputs | JobError::BadProof => 422,
+            JobError::WrongPublicInputs | JobError::Proof(_) => 422,
             JobError::Store(_) => 503,
         }
     }
@@ -143,7 +143,7 @@ impl Default for JobBoard {
     }
 }
 
-fn record(store: &Store, batch: u64) -> Result<Option<BatchRecord>, StoreError> {
+fn record(store: &dyn Store, batch: u64) -> Result<Option<BatchRecord>, StoreError> {
     store
         .batch(batch)?
         .map(|bytes| serde_json::from_slice(&bytes).map_err(|e| StoreError::Corrupt(e.to_string())))
@@ -178,7 +178,7 @@ impl JobBoard {
     fn chunks(
         &self,
         board: &mut Board,
-        store: &Store,
+        store: &dyn Store,
         batch: u64,
     ) -> Result<Option<usize>, StoreError> {
         if let Some(n) = board.chunks.get(&batch) {
@@ -193,7 +193,7 @@ impl JobBoard {
     /// Leases the lowest open job of batches `1..=committed` to `worker`.
     pub fn lease(
         &self,
-        store: &Store,
+        store: &dyn Store,
         committed: u64,
         worker: &str,
     ) -> Result<Option<Job>, StoreError> {
@@ -240,7 +240,7 @@ impl JobBoard {
     /// Checks and stores a proof of chunk `chunk` of batch `batch`.
     pub fn submit(
         &self,
-        store: &Store,
+        store: &dyn Store,
         batch: u64,
         chunk: usize,
         body: &str,
@@ -267,9 +267,7 @@ impl JobBoard {
             if artifact.vk_digest != key.digest() {
                 return Err(clearproof_verifier::Rejection::WrongVerifyingKey { chunk }.into());
             }
-            if !verify_one(key, &artifact.proof, &artifact.public_inputs) {
-                return Err(JobError::BadProof);
-            }
+            verify_one(key, &artifact.proof, &artifact.public_inputs)?;
         }
         let stored = store.put_proof(batch, chunk as u32, body.as_bytes())?;
         self.lock().leases.remove(&(batch, chunk));
@@ -278,7 +276,7 @@ impl JobBoard {
 
     /// Batch `batch`'s tree depth and its chunks' public inputs, from the cache or
     /// (once per batch) from its stored witness.
-    fn instances(&self, store: &Store, batch: u64) -> Result<(usize, Vec<Instance>), JobError> {
+    fn instances(&self, store: &dyn Store, batch: u64) -> Result<(usize, Vec<Instance>), JobError> {
         if let Some(cached) = self.lock().instances.get(&batch) {
             return Ok(cached.clone());
         }
@@ -291,7 +289,7 @@ impl JobBoard {
     }
 
     /// Every job of batches `1..=committed` and where it stands.
-    pub fn status(&self, store: &Store, committed: u64) -> Result<Vec<JobStatus>, StoreError> {
+    pub fn status(&self, store: &dyn Store, committed: u64) -> Result<Vec<JobStatus>, StoreError> {
         let now = Instant::now();
         let mut board = self.lock();
         let mut out = Vec::new();
@@ -316,7 +314,7 @@ impl JobBoard {
     /// `None` if the batch is not committed.
     pub fn proofs(
         &self,
-        store: &Store,
+        store: &dyn Store,
         batch: u64,
     ) -> Result<Option<Vec<Option<ChunkProof>>>, StoreError> {
         let mut board = self.lock();

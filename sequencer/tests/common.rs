@@ -11,9 +11,9 @@ use clearproof_circuits::types::*;
 use clearproof_sequencer::api::{self, Node};
 use clearproof_sequencer::client::{Answer, Client};
 use clearproof_sequencer::jobs::JobBoard;
-use clearproof_sequencer::node::{BatchRecord, Config};
 use clearproof_sequencer::order::{Order, OrderId, Side, SignedOrder};
 use clearproof_sequencer::wire::{DepositRequest, DepositTag, Submission};
+use clearproof_sequencer::{BatchRecord, Config};
 use serde_json::Value;
 
 pub const T0: u64 = 1_700_000_000;

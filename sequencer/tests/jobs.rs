@@ -9,9 +9,9 @@ mod common;
 use std::time::Duration;
 
 use clearproof_circuits::circuit::chunk::chunk_witnesses;
-use clearproof_circuits::circuit::proof::CircuitParams;
+use clearproof_circuits::circuit::CircuitParams;
 use clearproof_sequencer::jobs::JobBoard;
-use clearproof_sequencer::node::BatchRecord;
+use clearproof_sequencer::BatchRecord;
 use clearproof_verifier::artifact::{ChunkProof, FORMAT, VERSION};
 use common::*;
 use serde_json::Value;
@@ -31,7 +31,7 @@ fn artifact(record: &BatchRecord, chunk: usize) -> ChunkProof {
         chunks: chunks.len(),
         public_inputs: chunks[chunk].instance,
         // No verifying key on this sequencer: only the public inputs are checked.
-        proof: vec![1, 2, 3],
+        proof: clearproof_circuits::circuit::Proof::from_bytes(vec![1, 2, 3]),
     }
 }
 

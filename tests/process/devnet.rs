@@ -12,6 +12,7 @@ use clearproof_tests::SMALL;
 #[test]
 fn devnet_accepts_every_batch_and_releases_withdrawals() {
     let cache = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("keys");
+    clearproof_tests::small_keys(&cache);
     let data = tempfile::tempdir().unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_clearproof"))
         .args(["devnet", "--threads", "2"])

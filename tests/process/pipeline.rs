@@ -16,8 +16,8 @@ use clearproof_circuits::serde_fr::to_hex;
 use clearproof_circuits::tx::Transaction;
 use clearproof_circuits::types::*;
 use clearproof_sequencer::client::Client;
-use clearproof_sequencer::node::BatchRecord;
 use clearproof_sequencer::wire::{DepositRequest, Submission};
+use clearproof_sequencer::BatchRecord;
 use clearproof_tests::{deposit, genesis, key, oracle, small_keys, SMALL, T0};
 use clearproof_verifier::ledger::{Ledger, PostedBatch};
 

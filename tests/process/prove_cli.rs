@@ -10,6 +10,7 @@ use clearproof_tests::{two_batches, SMALL};
 #[test]
 fn prove_writes_artifacts_that_verify() {
     let cache = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("keys");
+    clearproof_tests::small_keys(&cache);
     let dir = tempfile::tempdir().unwrap();
     let (_, _, b1, _) = two_batches();
     let batch = dir.path().join("batch.json");

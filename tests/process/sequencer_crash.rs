@@ -22,9 +22,9 @@ use clearproof_circuits::state::{Genesis, Market, MarketParams, MarketState, Sta
 use clearproof_circuits::tx::Transaction;
 use clearproof_circuits::types::*;
 use clearproof_sequencer::client::Client;
-use clearproof_sequencer::node::BatchRecord;
 use clearproof_sequencer::order::{Order, OrderId, Side};
 use clearproof_sequencer::wire::{DepositRequest, DepositTag, Submission};
+use clearproof_sequencer::BatchRecord;
 use rand::{Rng, SeedableRng};
 
 const T0: u64 = 1_700_000_000;

@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
+use clearproof_circuits::circuit::Proof;
 use clearproof_circuits::Fr;
 use clearproof_prover::prove_batch;
 use clearproof_tests::{small_keys, two_batches};
@@ -92,12 +93,27 @@ fn every_word_of_a_proof_flipped_is_rejected() {
     for word in 0..len / 32 {
         let mut batch = f.b1.clone();
         let at = word * 32 + word % 32;
-        batch.proofs[1].proof[at] ^= 1 << (word % 8);
+        let mut bytes = batch.proofs[1].proof.as_bytes().to_vec();
+        bytes[at] ^= 1 << (word % 8);
+        batch.proofs[1].proof = Proof::from_bytes(bytes);
         refused(&ledger, &batch, "BAD_PROOF");
     }
+}
+
+#[test]
+fn a_proof_with_bytes_appended_or_cut_is_rejected() {
+    let f = fixture();
+    let (_dir, ledger) = ledger();
+    let valid = f.b1.proofs[0].proof.as_bytes().to_vec();
+    assert_eq!(valid.len(), f.key.manifest.proof_bytes, "the manifest pins the length");
+    for bytes in [[&valid[..], &[0u8]].concat(), [&valid[..], &[0u8; 32]].concat()] {
+        let mut appended = f.b1.clone();
+        appended.proofs[0].proof = Proof::from_bytes(bytes);
+        refused(&ledger, &appended, "WRONG_PROOF_LENGTH");
+    }
     let mut truncated = f.b1.clone();
-    truncated.proofs[0].proof.truncate(len - 1);
-    refused(&ledger, &truncated, "BAD_PROOF");
+    truncated.proofs[0].proof = Proof::from_bytes(valid[..valid.len() - 1].to_vec());
+    refused(&ledger, &truncated, "WRONG_PROOF_LENGTH");
 }
 
 #[test]
@@ -225,7 +241,7 @@ fn foreign_keys_and_unknown_formats_are_rejected() {
             ..f.key.manifest.clone()
         },
         vk: f.key.vk.clone(),
-        srs: clearproof_circuits::circuit::proof::insecure_dev_srs(10),
+        srs: clearproof_circuits::circuit::Srs::insecure_dev(10),
     };
     let before = ledger.state().unwrap();
     let refused_key = ledger.post(&other, &f.b1).unwrap_err();

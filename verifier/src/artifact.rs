@@ -12,8 +12,7 @@
 //!   "proof": "<hex>" }
 //! ```
 
-use clearproof_circuits::circuit::proof::CircuitParams;
-use clearproof_circuits::circuit::public::Instance;
+use clearproof_circuits::circuit::{CircuitParams, Instance, Proof};
 use serde::{Deserialize, Serialize};
 
 use crate::Rejection;
@@ -45,8 +44,7 @@ pub struct ChunkProof {
     /// The proof's public inputs.
     pub public_inputs: Instance,
     /// The proof bytes, hex.
-    #[serde(with = "hex_bytes")]
-    pub proof: Vec<u8>,
+    pub proof: Proof,
 }
 
 impl ChunkProof {
@@ -73,19 +71,6 @@ impl ChunkProof {
     /// The artifact as pretty JSON.
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("serializable")
-    }
-}
-
-mod hex_bytes {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&hex::encode(bytes))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        let text = String::deserialize(d)?;
-        hex::decode(text).map_err(serde::de::Error::custom)
     }
 }
 

@@ -4,18 +4,10 @@
 //! batched KZG check.
 
 use clearproof_circuits::batch::data_hash;
-use clearproof_circuits::circuit::public::Instance;
+use clearproof_circuits::circuit::{Instance, Proof, ProofError};
 use clearproof_circuits::serde_fr::to_hex;
 use clearproof_circuits::tx::Transaction;
 use clearproof_circuits::Fr;
-use halo2_base::halo2_proofs::halo2curves::bn256::{Bn256, G1Affine};
-use halo2_base::halo2_proofs::plonk::verify_proof;
-use halo2_base::halo2_proofs::poly::commitment::ParamsProver;
-use halo2_base::halo2_proofs::poly::kzg::commitment::KZGCommitmentScheme;
-use halo2_base::halo2_proofs::poly::kzg::multiopen::VerifierSHPLONK;
-use halo2_base::halo2_proofs::poly::kzg::strategy::{AccumulatorStrategy, SingleStrategy};
-use halo2_base::halo2_proofs::poly::VerificationStrategy;
-use halo2_base::halo2_proofs::transcript::{Blake2bRead, Challenge255, TranscriptReadBuffer};
 
 use crate::artifact::{ChunkProof, FORMAT, VERSION};
 use crate::key::VerifierKey;
@@ -76,6 +68,13 @@ pub fn verify_batch(
         if p.chunk != i || p.chunks != proofs.len() || p.batch != first.batch {
             return Err(Rejection::ChunkOutOfPlace { position: i, chunk: p.chunk });
         }
+        if p.proof.len() != key.vk.proof_len() {
+            return Err(Rejection::ProofLength {
+                chunk: i,
+                expected: key.vk.proof_len(),
+                got: p.proof.len(),
+            });
+        }
     }
     let start = &first.public_inputs;
     if start.prev_state_root != prev_state_root {
@@ -103,11 +102,10 @@ pub fn verify_batch(
             proven: to_hex(&last.next_data_hash),
         });
     }
-    if !verify_all(key, proofs) {
+    if !key.vk.verify_all(&key.srs, proofs.iter().map(|p| (&p.proof, &p.public_inputs))) {
         for (i, p) in proofs.iter().enumerate() {
-            if !verify_one(key, &p.proof, &p.public_inputs) {
-                return Err(Rejection::BadProof { chunk: i });
-            }
+            verify_one(key, &p.proof, &p.public_inputs)
+                .map_err(|e| Rejection::from_proof_error(i, e))?;
         }
         // Each proof passes alone but not together: impossible unless the
         // accumulator's randomness was unlucky; refuse rather than guess.
@@ -123,40 +121,7 @@ pub fn verify_batch(
     })
 }
 
-/// All proofs in one check: each proof's final pairing inputs are folded into one
-/// accumulator with random scalars, and one pairing checks them all.
-fn verify_all(key: &VerifierKey, proofs: &[ChunkProof]) -> bool {
-    let mut strategy = AccumulatorStrategy::new(&key.srs);
-    for p in proofs {
-        let instance = p.public_inputs.to_vec();
-        let mut transcript = Blake2bRead::<_, G1Affine, Challenge255<_>>::init(&p.proof[..]);
-        strategy =
-            match verify_proof::<
-                KZGCommitmentScheme<Bn256>,
-                VerifierSHPLONK<'_, Bn256>,
-                _,
-                _,
-                AccumulatorStrategy<'_, Bn256>,
-            >(
-                key.srs.verifier_params(), &key.vk, strategy, &[&[&instance]], &mut transcript
-            ) {
-                Ok(s) => s,
-                Err(_) => return false,
-            };
-    }
-    VerificationStrategy::<_, VerifierSHPLONK<'_, Bn256>>::finalize(strategy)
-}
-
 /// One proof alone.
-pub fn verify_one(key: &VerifierKey, proof: &[u8], instance: &Instance) -> bool {
-    let instance = instance.to_vec();
-    let mut transcript = Blake2bRead::<_, G1Affine, Challenge255<_>>::init(proof);
-    verify_proof::<KZGCommitmentScheme<Bn256>, VerifierSHPLONK<'_, Bn256>, _, _, _>(
-        key.srs.verifier_params(),
-        &key.vk,
-        SingleStrategy::new(&key.srs),
-        &[&[&instance]],
-        &mut transcript,
-    )
-    .is_ok()
+pub fn verify_one(key: &VerifierKey, proof: &Proof, instance: &Instance) -> Result<(), ProofError> {
+    key.vk.verify(&key.srs, proof, instance)
 }

@@ -10,15 +10,8 @@ use std::fs::File;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
-use clearproof_circuits::circuit::hash::HashedCircuit;
-use clearproof_circuits::circuit::proof::{CircuitParams, Srs};
-use halo2_base::gates::circuit::BaseCircuitParams;
-use halo2_base::gates::flex_gate::MultiPhaseThreadBreakPoints;
-use halo2_base::halo2_proofs::halo2curves::bn256::G1Affine;
-use halo2_base::halo2_proofs::plonk::VerifyingKey;
-use halo2_base::halo2_proofs::SerdeFormat;
+use clearproof_circuits::circuit::{CircuitParams, Layout, Srs, VerifyingKey};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 /// The SRS label of the fixed-seed development SRS. Anyone can forge proofs
 /// against it; every output that uses it says so.
@@ -29,15 +22,16 @@ pub const INSECURE_DEV_SRS: &str = "insecure-dev";
 pub struct KeyManifest {
     /// The circuit's shape.
     pub circuit: CircuitParams,
-    /// The halo2-base layout fixed at keygen.
-    pub config: BaseCircuitParams,
-    /// Where the virtual cells break across columns (provers need it).
-    pub break_points: MultiPhaseThreadBreakPoints,
-    /// SHA-256 of `vk.bin`, hex.
+    /// The layout fixed at keygen (`config` and `break_points`).
+    #[serde(flatten)]
+    pub layout: Layout,
+    /// SHA-256 of `vk.bin`, hex ([`VerifyingKey::digest`]).
     pub vk_digest: String,
-    /// [`srs_digest`] of the SRS the keys were made with: what verification
+    /// [`Srs::digest`] of the SRS the keys were made with: what verification
     /// depends on besides the vk, so a swapped SRS file is caught.
     pub srs_digest: String,
+    /// The exact length of every proof for this key ([`VerifyingKey::proof_len`]).
+    pub proof_bytes: usize,
     /// The SRS label: [`INSECURE_DEV_SRS`] or `file-<first 16 hex digits of the
     /// file's SHA-256>`.
     pub srs: String,
@@ -76,51 +70,12 @@ impl KeyError {
     }
 }
 
-/// SHA-256 of a verifying key's raw bytes, hex: the key's identity in artifacts
-/// and in the ledger.
-pub fn vk_digest(vk: &VerifyingKey<G1Affine>) -> String {
-    hex::encode(Sha256::digest(vk.to_bytes(SerdeFormat::RawBytes)))
-}
-
-/// SHA-256 of the SRS elements a verifier uses (`k`, the first `G1` point, `G2`
-/// and `s·G2`), hex. A verifier holding another SRS with the same vk would accept
-/// proofs made with that SRS's secret: the ledger pins this digest with the vk's.
-pub fn srs_digest(srs: &Srs) -> String {
-    use halo2_base::halo2_proofs::halo2curves::group::GroupEncoding;
-    use halo2_base::halo2_proofs::poly::commitment::{Params, ParamsProver};
-    let mut h = Sha256::new();
-    h.update(srs.k().to_le_bytes());
-    h.update(srs.get_g()[0].to_bytes());
-    h.update(srs.g2().to_bytes());
-    h.update(srs.s_g2().to_bytes());
-    hex::encode(h.finalize())
-}
-
-/// The largest SRS this code reads (`2^MAX_SRS_K` points).
-pub const MAX_SRS_K: u32 = 28;
-
 /// Reads an SRS file (halo2 raw format). `checked`: validate every point (for a
 /// file from elsewhere); unchecked is for the cache's own copies.
 pub fn read_srs(path: &Path, checked: bool) -> Result<Srs, KeyError> {
-    let mut file = File::open(path).map_err(|e| KeyError::io(path, e))?;
-    // halo2 allocates 2^k points from the header before reading: check the header
-    // and the file's length first, so a corrupt file is an error, not an abort.
-    let corrupt = |m: String| KeyError::Corrupt(path.to_path_buf(), m);
-    let mut header = [0u8; 4];
-    std::io::Read::read_exact(&mut file, &mut header).map_err(|e| KeyError::io(path, e))?;
-    let k = u32::from_le_bytes(header);
-    if k > MAX_SRS_K {
-        return Err(corrupt(format!("SRS header says 2^{k} points (at most 2^{MAX_SRS_K})")));
-    }
-    // Raw format: 2 × 2^k uncompressed G1 points (64 bytes), then 2 G2 points.
-    let expected = 4 + (2u64 << k) * 64 + 2 * 128;
+    let file = File::open(path).map_err(|e| KeyError::io(path, e))?;
     let len = file.metadata().map_err(|e| KeyError::io(path, e))?.len();
-    if len != expected {
-        return Err(corrupt(format!("{len} bytes, a raw SRS of 2^{k} points has {expected}")));
-    }
-    std::io::Seek::rewind(&mut file).map_err(|e| KeyError::io(path, e))?;
-    let format = if checked { SerdeFormat::RawBytes } else { SerdeFormat::RawBytesUnchecked };
-    Srs::read_custom(&mut BufReader::new(file), format)
+    Srs::read(BufReader::new(file), len, checked)
         .map_err(|e| KeyError::Corrupt(path.to_path_buf(), e.to_string()))
 }
 
@@ -129,7 +84,7 @@ pub struct VerifierKey {
     /// The key directory's manifest.
     pub manifest: KeyManifest,
     /// The verifying key.
-    pub vk: VerifyingKey<G1Affine>,
+    pub vk: VerifyingKey,
     /// The SRS (the verifier uses its `G2` elements and first `G1` point).
     pub srs: Srs,
 }
@@ -141,14 +96,13 @@ impl VerifierKey {
         let manifest = KeyManifest::load(dir)?;
         let path = dir.join("vk.bin");
         let file = File::open(&path).map_err(|e| KeyError::io(&path, e))?;
-        let vk = VerifyingKey::<G1Affine>::read::<_, HashedCircuit>(
-            &mut BufReader::new(file),
-            SerdeFormat::RawBytes,
-            manifest.config.clone(),
-        )
-        .map_err(|e| KeyError::Corrupt(path.clone(), e.to_string()))?;
-        if vk_digest(&vk) != manifest.vk_digest {
+        let vk = VerifyingKey::read(&mut BufReader::new(file), &manifest.layout)
+            .map_err(|e| KeyError::Corrupt(path.clone(), e.to_string()))?;
+        if vk.digest() != manifest.vk_digest {
             return Err(KeyError::Corrupt(path, "digest differs from the manifest".into()));
+        }
+        if vk.proof_len() != manifest.proof_bytes {
+            return Err(KeyError::Corrupt(path, "proof length differs from the manifest".into()));
         }
         if manifest.circuit.slots == 0 {
             return Err(KeyError::Corrupt(
@@ -158,7 +112,7 @@ impl VerifierKey {
         }
         let srs_path = dir.join(&manifest.srs_file);
         let srs = read_srs(&srs_path, false)?;
-        if srs_digest(&srs) != manifest.srs_digest {
+        if srs.digest() != manifest.srs_digest {
             return Err(KeyError::Corrupt(
                 srs_path,
                 "not the SRS the keys were made with (digest differs from the manifest)".into(),
@@ -172,7 +126,7 @@ impl VerifierKey {
         &self.manifest.vk_digest
     }
 
-    /// The SRS's digest ([`srs_digest`]).
+    /// The SRS's digest ([`Srs::digest`]).
     pub fn srs_digest(&self) -> &str {
         &self.manifest.srs_digest
     }

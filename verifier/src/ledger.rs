@@ -14,7 +14,7 @@
 
 use std::path::Path;
 
-use clearproof_circuits::circuit::proof::CircuitParams;
+use clearproof_circuits::circuit::CircuitParams;
 use clearproof_circuits::serde_fr;
 use clearproof_circuits::signature::PublicKey;
 use clearproof_circuits::tx::{Deposit, Transaction, Withdrawal};

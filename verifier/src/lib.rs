@@ -89,6 +89,17 @@ pub enum Rejection {
         /// The first failing chunk.
         chunk: usize,
     },
+    /// A proof is not exactly as long as every proof for the verifying key
+    /// (bytes appended or cut).
+    #[error("chunk {chunk}: a proof has {expected} bytes for this key, this one {got}")]
+    ProofLength {
+        /// The chunk.
+        chunk: usize,
+        /// The key's proof length.
+        expected: usize,
+        /// The proof's.
+        got: usize,
+    },
     /// The batch number is not the next one.
     #[error("wrong batch number: expected {expected}, got {got}")]
     WrongBatchNumber {
@@ -111,6 +122,17 @@ pub enum Rejection {
 }
 
 impl Rejection {
+    /// The rejection for chunk `chunk`'s proof failing with `e`.
+    pub fn from_proof_error(chunk: usize, e: clearproof_circuits::circuit::ProofError) -> Self {
+        use clearproof_circuits::circuit::ProofError;
+        match e {
+            ProofError::WrongLength { expected, got } => {
+                Rejection::ProofLength { chunk, expected, got }
+            }
+            ProofError::TrailingBytes(_) | ProofError::Invalid => Rejection::BadProof { chunk },
+        }
+    }
+
     /// Stable machine-readable code.
     pub fn code(&self) -> &'static str {
         match self {
@@ -125,6 +147,7 @@ impl Rejection {
             Rejection::BrokenChain { .. } => "BROKEN_CHAIN",
             Rejection::DataHashMismatch { .. } => "DATA_HASH_MISMATCH",
             Rejection::BadProof { .. } => "BAD_PROOF",
+            Rejection::ProofLength { .. } => "WRONG_PROOF_LENGTH",
             Rejection::WrongBatchNumber { .. } => "WRONG_BATCH_NUMBER",
             Rejection::DepositMismatch { .. } => "DEPOSIT_MISMATCH",
             Rejection::UnknownAccount(_) => "UNKNOWN_ACCOUNT",

@@ -26,11 +26,6 @@ pub fn assert_nonneg_if(ctx: &mut Ctx, range: &RangeChip<Fr>, x: Cell, enable: C
     range.range_check(ctx, gated, bits);
 }
 
-/// Constrains `x ≥ 0`.
-pub fn assert_nonneg(ctx: &mut Ctx, range: &RangeChip<Fr>, x: Cell, bits: usize) {
-    range.range_check(ctx, x, bits);
-}
-
 /// A constrained bit equal to `[x ≥ 0]`, for `|x| < 2^bits`: the prover supplies
 /// the bit and both outcomes are checked (bit 1 ⇒ `x` in range, bit 0 ⇒ `−x − 1`
 /// in range), so a wrong bit fails one of the two range checks.

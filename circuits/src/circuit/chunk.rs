@@ -16,7 +16,8 @@ use halo2_base::gates::{GateInstructions, RangeChip, RangeInstructions};
 use super::cost::{metered, Part};
 use super::hash::{CircuitHasher, HashedCircuit};
 use super::market::{markets_hash, AssignedMarket};
-use super::public::{data_hash_step, data_hash_step_in_circuit, Instance, NUM_PUBLIC_INPUTS};
+use super::proof::{Instance, NUM_PUBLIC_INPUTS};
+use super::public::{data_hash_step, data_hash_step_in_circuit};
 use super::slot::{self, GlobalCells};
 use super::{Cell, Ctx};
 use crate::batch::{AccountUpdate, BatchOutput, TxWitness};
@@ -580,33 +581,51 @@ mod tests {
         unbumped.prev_data_hash = Fr::zero();
         let (_, outputs) = mock(&unbumped, None);
         let mut claim = first.instance;
-        claim.next_state_root = outputs[super::super::public::NEXT_STATE_ROOT];
+        claim.next_state_root = outputs[super::super::proof::NEXT_STATE_ROOT];
         assert_ne!(claim.next_state_root, first.instance.next_state_root);
         assert!(!mock(first, Some(claim.to_vec())).0, "the first chunk must increment");
     }
 
     #[test]
     fn real_keygen_prove_verify_with_a_development_srs() {
-        use super::super::proof::{insecure_dev_srs, keygen, prove, verify, CircuitParams};
+        use super::super::proof::{CircuitParams, Proof, ProofError, ProvingKey, Srs};
 
         let chunks = one_slot_chunks();
         let k = 16;
-        let srs = insecure_dev_srs(k as u32);
+        let srs = Srs::insecure_dev(k as u32);
         // Keys from a chunk of no-ops prove a trade: the circuit's shape does not
         // depend on the transaction type.
-        let keys = keygen(&srs, &CircuitParams { depth: DEPTH, slots: 1, k: k as u32 }).unwrap();
+        let keys =
+            ProvingKey::generate(&srs, &CircuitParams { depth: DEPTH, slots: 1, k: k as u32 })
+                .unwrap();
+        let vk = keys.vk();
         let trade = &chunks[8];
         assert!(matches!(trade.slots[0].tx, Some(Transaction::Trade(_))));
-        let proof = prove(&srs, &keys, trade).unwrap();
-        verify(&srs, keys.vk(), &proof, &trade.instance).unwrap();
+        let proof = keys.prove(&srs, trade).unwrap();
+        vk.verify(&srs, &proof, &trade.instance).unwrap();
+        assert_eq!(proof.len(), vk.proof_len(), "the proof length is a function of the vk");
         let mut wrong = trade.instance;
         wrong.next_state_root += Fr::one();
-        assert!(verify(&srs, keys.vk(), &proof, &wrong).is_err());
+        assert_eq!(vk.verify(&srs, &proof, &wrong), Err(ProofError::Invalid));
+        // Bytes appended to a valid proof, or cut from it, are refused.
+        let mut longer = proof.as_bytes().to_vec();
+        longer.push(0);
+        let longer = Proof::from_bytes(longer);
+        let err = vk.verify(&srs, &longer, &trade.instance).unwrap_err();
+        assert_eq!(err.code(), "WRONG_PROOF_LENGTH", "{err}");
+        let shorter = Proof::from_bytes(proof.as_bytes()[..proof.len() - 32].to_vec());
+        assert!(matches!(
+            vk.verify(&srs, &shorter, &trade.instance),
+            Err(ProofError::WrongLength { .. })
+        ));
+        assert!(!vk.verify_all(&srs, [(&longer, &trade.instance)]));
         // A witness that breaks a rule yields a proof that does not verify.
         let forged = forged_one_slot();
         assert!(!rules_hold(&forged));
-        let bad = prove(&srs, &keys, &forged).unwrap();
-        assert!(verify(&srs, keys.vk(), &bad, &forged.instance).is_err());
+        let bad = keys.prove(&srs, &forged).unwrap();
+        assert_eq!(vk.verify(&srs, &bad, &forged.instance), Err(ProofError::Invalid));
+        assert!(vk.verify_all(&srs, [(&proof, &trade.instance)]));
+        assert!(!vk.verify_all(&srs, [(&proof, &trade.instance), (&bad, &forged.instance)]));
         eprintln!("chunk of 1 slot at depth {DEPTH}, k = {k}: proof {} bytes", proof.len());
     }
 
@@ -879,7 +898,7 @@ mod tests {
     fn a_transaction_cannot_be_left_out_of_the_data_hash() {
         let w = &proven_batch()[1];
         let mut instance = w.instance.to_vec();
-        instance[super::super::public::NEXT_DATA_HASH] = w.prev_data_hash;
+        instance[super::super::proof::NEXT_DATA_HASH] = w.prev_data_hash;
         assert!(!mock(w, Some(instance)).0);
     }
 

@@ -37,6 +37,7 @@ pub fn root_of(
 /// Constrains `old_leaf` to be at the path's position under `old_root` and returns
 /// the root with `new_leaf` in its place.
 #[allow(clippy::too_many_arguments)]
+#[cfg(test)]
 pub fn update(
     ctx: &mut Ctx,
     range: &RangeChip<Fr>,

@@ -4,33 +4,40 @@
 //!
 //! - [`chunk`]: the chunk (state opened and re-hashed, slots, batch-number step)
 //!   and [`chunk::chunk_witnesses`], which cuts a native batch into chunks;
-//! - [`slot`]: one slot (type one-hot, two gated Merkle updates, funding);
-//! - [`tx`]: each transaction's constraints, one file per transaction;
-//! - [`public`]: the public-input layout and the data-hash chain;
-//! - [`proof`]: keygen, proving and verification with KZG;
+//! - `slot`: one slot (type one-hot, two gated Merkle updates, funding);
+//! - `tx`: each transaction's constraints, one file per transaction;
+//! - [`proof`]: the public surface — [`Srs`], [`ProvingKey`], [`VerifyingKey`],
+//!   [`Proof`], [`Instance`] — and the one place the proof system and its
+//!   transcript are chosen;
+//! - `public`: the data-hash chain in the circuit;
 //! - [`cost`]: cells per part, for the cost report (`benches/chunk.rs`);
 //! - gadgets, each with MockProver tests that tamper one value and expect
 //!   failure: [`hash`] (Poseidon behind one interface, proven by the custom
-//!   gate in [`poseidon_chip`]), [`num`] (range-checked
-//!   protocol numbers), [`arith`] (sound comparisons), [`merkle`] (membership
-//!   and update along one path), [`account`] and [`market`] (cells and hashes),
-//!   [`funding`] (§5 settlement), [`margin`] (§4 health and solvency).
+//!   gate in [`poseidon_chip`]), `num` (range-checked
+//!   protocol numbers), `arith` (sound comparisons), `merkle` (membership
+//!   and update along one path), `account` and `market` (cells and hashes),
+//!   `funding` (§5 settlement), `margin` (§4 health and solvency).
 
-pub mod account;
-pub mod arith;
+mod account;
+mod arith;
 pub mod chunk;
 pub mod cost;
-pub mod funding;
+mod funding;
 pub mod hash;
-pub mod margin;
-pub mod market;
-pub mod merkle;
-pub mod num;
+mod margin;
+mod market;
+mod merkle;
+mod num;
 pub mod poseidon_chip;
 pub mod proof;
-pub mod public;
-pub mod slot;
-pub mod tx;
+mod public;
+mod slot;
+mod tx;
+
+pub use proof::{
+    CircuitParams, Instance, KeyError, Layout, Pinned, Proof, ProofError, ProvingKey, Srs,
+    VerifyingKey, PINNED,
+};
 
 /// The context type every gadget takes first.
 pub type Ctx = halo2_base::Context<crate::Fr>;

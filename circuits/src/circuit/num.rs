@@ -39,16 +39,10 @@ pub fn check_bps(ctx: &mut Ctx, range: &RangeChip<Fr>, x: Cell) {
 }
 
 /// Loads a signed witness `|x| < 2^63` and range-checks it.
+#[cfg(test)]
 pub fn load_signed63(ctx: &mut Ctx, range: &RangeChip<Fr>, x: Fr) -> Cell {
     let cell = ctx.load_witness(x);
     check_signed63(ctx, range, cell);
-    cell
-}
-
-/// Loads a witness `< 2^bits` and range-checks it.
-pub fn load_bits(ctx: &mut Ctx, range: &RangeChip<Fr>, x: Fr, bits: usize) -> Cell {
-    let cell = ctx.load_witness(x);
-    check_bits(ctx, range, cell, bits);
     cell
 }
 

@@ -1,36 +1,95 @@
-//! Keys, proofs and verification for the chunk circuit: KZG on BN254 with the
-//! SHPLONK multi-open and a Blake2b transcript (halo2-axiom).
+//! The chunk circuit's public surface, in one place (orchard's `circuit.rs`
+//! style): the SRS, [`ProvingKey`], [`VerifyingKey`], [`Proof`] and
+//! [`Instance`]. Provers, verifiers and the sequencer use only these types; no
+//! raw halo2 key, transcript or byte-vector proof crosses a crate boundary.
 //!
-//! Keygen lays the circuit out once from any chunk witness of the right shape
-//! (depth and slots); the proving key fixes the layout ([`ChunkKeys::config`],
-//! [`ChunkKeys::break_points`]) so every later chunk is laid out identically.
+//! The proof system is fixed here once: KZG on BN254, the SHPLONK multi-open,
+//! and the transcript [`TranscriptWrite`] / [`TranscriptRead`] (Blake2b).
+//!
+//! Keygen lays the circuit out once from a chunk of no-ops of the right shape
+//! (depth and slots); the proving key fixes the layout ([`Layout`]) so every later
+//! chunk is laid out identically. A proof's length is a function of the
+//! verifying key ([`VerifyingKey::proof_len`]); verification refuses any other
+//! length and any byte the transcript does not read.
+
+use std::io::{Read, Write};
 
 use halo2_base::gates::circuit::{BaseCircuitParams, CircuitBuilderStage};
 use halo2_base::gates::flex_gate::MultiPhaseThreadBreakPoints;
 use halo2_base::halo2_proofs::halo2curves::bn256::{Bn256, G1Affine};
-use halo2_base::halo2_proofs::plonk::{
-    create_proof, keygen_pk, keygen_vk, verify_proof, Circuit, Error, ProvingKey, VerifyingKey,
-};
-use halo2_base::halo2_proofs::poly::commitment::ParamsProver;
+use halo2_base::halo2_proofs::plonk::{self, create_proof, keygen_pk, keygen_vk, verify_proof};
+use halo2_base::halo2_proofs::plonk::{Circuit, Error};
+use halo2_base::halo2_proofs::poly::commitment::{Params, ParamsProver};
 use halo2_base::halo2_proofs::poly::kzg::commitment::{KZGCommitmentScheme, ParamsKZG};
 use halo2_base::halo2_proofs::poly::kzg::multiopen::{ProverSHPLONK, VerifierSHPLONK};
-use halo2_base::halo2_proofs::poly::kzg::strategy::SingleStrategy;
+use halo2_base::halo2_proofs::poly::kzg::strategy::{AccumulatorStrategy, SingleStrategy};
+use halo2_base::halo2_proofs::poly::VerificationStrategy;
 use halo2_base::halo2_proofs::transcript::{
     Blake2bRead, Blake2bWrite, Challenge255, TranscriptReadBuffer, TranscriptWriterBuffer,
 };
-
+use halo2_base::halo2_proofs::SerdeFormat;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use super::chunk::{builder, chunk_witnesses, prover_builder, ChunkWitness};
-use super::public::Instance;
+use super::hash::HashedCircuit;
 use crate::params::{ACCOUNT_TREE_DEPTH, CHUNK_K, CHUNK_SLOTS, MARKETS};
 use crate::signature::SecretKey;
 use crate::state::{Genesis, Market, MarketParams, MarketState, State};
 use crate::types::{FundingRate, Price, Quote, Timestamp};
 use crate::Fr;
 
-/// The KZG structured reference string.
-pub type Srs = ParamsKZG<Bn256>;
+/// The transcript proofs are written with: Blake2b over BN254 points.
+pub type TranscriptWrite = Blake2bWrite<Vec<u8>, G1Affine, Challenge255<G1Affine>>;
+/// The transcript proofs are read with (over the remaining proof bytes).
+pub type TranscriptRead<'a, 'b> = Blake2bRead<&'a mut &'b [u8], G1Affine, Challenge255<G1Affine>>;
+
+/// Bytes of one point or scalar in a proof (compressed G1, or a field element).
+const WORD: usize = 32;
+
+// ---- public inputs ----
+
+/// Offset of the root before the chunk.
+pub const PREV_STATE_ROOT: usize = 0;
+/// Offset of the root after the chunk.
+pub const NEXT_STATE_ROOT: usize = 1;
+/// Offset of the data hash before the chunk.
+pub const PREV_DATA_HASH: usize = 2;
+/// Offset of the data hash after the chunk.
+pub const NEXT_DATA_HASH: usize = 3;
+/// Number of public inputs.
+pub const NUM_PUBLIC_INPUTS: usize = 4;
+
+/// A chunk's public inputs (PROTOCOL §7; the data-hash chain is in `public.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Instance {
+    /// State root before the chunk.
+    #[serde(with = "crate::serde_fr")]
+    pub prev_state_root: Fr,
+    /// State root after the chunk.
+    #[serde(with = "crate::serde_fr")]
+    pub next_state_root: Fr,
+    /// Data hash before the chunk.
+    #[serde(with = "crate::serde_fr")]
+    pub prev_data_hash: Fr,
+    /// Data hash after the chunk.
+    #[serde(with = "crate::serde_fr")]
+    pub next_data_hash: Fr,
+}
+
+impl Instance {
+    /// The public inputs in column order: the one place that lays them out.
+    pub fn to_vec(&self) -> Vec<Fr> {
+        let mut v = vec![Fr::zero(); NUM_PUBLIC_INPUTS];
+        v[PREV_STATE_ROOT] = self.prev_state_root;
+        v[NEXT_STATE_ROOT] = self.next_state_root;
+        v[PREV_DATA_HASH] = self.prev_data_hash;
+        v[NEXT_DATA_HASH] = self.next_data_hash;
+        v
+    }
+}
+
+// ---- circuit shape ----
 
 /// What fixes a chunk circuit's shape, and so its keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,67 +129,412 @@ impl CircuitParams {
     }
 }
 
-/// A chunk circuit's proving key and the layout it fixes.
-pub struct ChunkKeys {
-    /// Proving key (holds the verifying key).
-    pub pk: ProvingKey<G1Affine>,
-    /// Column counts and lookup bits chosen at keygen.
+/// What must not drift: the production circuit's shape, the digest of its
+/// verifying key made with the insecure development SRS ([`Srs::insecure_dev`];
+/// a ceremony SRS gives another digest), and the length of its proofs.
+/// `tests/pinned.rs` checks today's code against these, and `clearproof setup`
+/// refuses production keys with the development SRS whose digest differs. They
+/// change only on purpose: when a change to the circuit is intended, set them to
+/// the values the failing test prints and regenerate keys
+/// (`clearproof setup --regenerate`); every ledger and prover must then move to
+/// the new keys together.
+#[derive(Debug, Clone, Copy)]
+pub struct Pinned {
+    /// The production circuit.
+    pub params: CircuitParams,
+    /// [`VerifyingKey::digest`] of its key with the development SRS.
+    pub vk_digest_insecure_dev: &'static str,
+    /// [`VerifyingKey::proof_len`] (any SRS).
+    pub proof_bytes: usize,
+}
+
+/// The pinned production circuit.
+pub const PINNED: Pinned = Pinned {
+    params: CircuitParams::PRODUCTION,
+    vk_digest_insecure_dev: "b3be65b76409dc861e8804f79a0bcbe7303e1fe0a0921c163e8c4b302524faea",
+    proof_bytes: 2_816,
+};
+
+/// How keygen laid the circuit out: halo2-base's column counts and where its
+/// virtual cells break across columns. A prover must lay every chunk out the same
+/// way, and reading a key needs the column counts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Layout {
+    /// Column counts and lookup bits.
     pub config: BaseCircuitParams,
     /// Where the virtual cells break across columns.
     pub break_points: MultiPhaseThreadBreakPoints,
 }
 
-impl ChunkKeys {
-    /// The verifying key.
-    pub fn vk(&self) -> &VerifyingKey<G1Affine> {
-        self.pk.get_vk()
+/// Why a key or an SRS could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    /// Reading failed.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// The bytes are not what they claim to be.
+    #[error("{0}")]
+    Corrupt(String),
+}
+
+// ---- SRS ----
+
+/// The KZG structured reference string.
+#[derive(Debug, Clone)]
+pub struct Srs(ParamsKZG<Bn256>);
+
+/// The largest SRS this code reads (`2^MAX_SRS_K` points).
+pub const MAX_SRS_K: u32 = 28;
+
+impl Srs {
+    /// An INSECURE development SRS for `2^k` rows from a fixed seed: anyone can
+    /// forge proofs against it. For tests and the devnet only.
+    pub fn insecure_dev(k: u32) -> Self {
+        use rand::SeedableRng;
+        Self(ParamsKZG::setup(k, rand::rngs::StdRng::seed_from_u64(0x636c_6561_7270_726f)))
+    }
+
+    /// An SRS from a known secret (tests that need a second, different SRS).
+    #[doc(hidden)]
+    pub fn from_seed(k: u32, seed: u64) -> Self {
+        use rand::SeedableRng;
+        Self(ParamsKZG::setup(k, rand::rngs::StdRng::seed_from_u64(seed)))
+    }
+
+    /// `log2` of its number of points.
+    pub fn k(&self) -> u32 {
+        self.0.k()
+    }
+
+    /// Keeps the first `2^k` points.
+    pub fn downsize(&mut self, k: u32) {
+        self.0.downsize(k);
+    }
+
+    /// Reads an SRS in halo2's raw format of `len` bytes. `checked`: validate every
+    /// point (for a file from elsewhere); unchecked is for the cache's own copies.
+    /// The header and the length are checked first, so a corrupt file is an error,
+    /// not an allocation of `2^k` points from a bad header.
+    pub fn read(mut reader: impl Read, len: u64, checked: bool) -> Result<Self, KeyError> {
+        let mut header = [0u8; 4];
+        reader.read_exact(&mut header)?;
+        let k = u32::from_le_bytes(header);
+        if k > MAX_SRS_K {
+            return Err(KeyError::Corrupt(format!(
+                "SRS header says 2^{k} points (at most 2^{MAX_SRS_K})"
+            )));
+        }
+        // Raw format: 2 × 2^k uncompressed G1 points (64 bytes), then 2 G2 points.
+        let expected = 4 + (2u64 << k) * 64 + 2 * 128;
+        if len != expected {
+            return Err(KeyError::Corrupt(format!(
+                "{len} bytes, a raw SRS of 2^{k} points has {expected}"
+            )));
+        }
+        let format = if checked { SerdeFormat::RawBytes } else { SerdeFormat::RawBytesUnchecked };
+        ParamsKZG::read_custom(&mut header.as_slice().chain(reader), format)
+            .map(Self)
+            .map_err(|e| KeyError::Corrupt(e.to_string()))
+    }
+
+    /// Writes it in halo2's raw format.
+    pub fn write(&self, writer: &mut impl Write) -> std::io::Result<()> {
+        self.0.write_custom(writer, SerdeFormat::RawBytesUnchecked)
+    }
+
+    /// SHA-256 of the SRS elements a verifier uses (`k`, the first `G1` point,
+    /// `G2` and `s·G2`), hex. A verifier holding another SRS with the same vk
+    /// would accept proofs made with that SRS's secret: keys and ledgers pin this
+    /// digest with the vk's.
+    pub fn digest(&self) -> String {
+        use halo2_base::halo2_proofs::halo2curves::group::GroupEncoding;
+        let mut h = Sha256::new();
+        h.update(self.0.k().to_le_bytes());
+        h.update(self.0.get_g()[0].to_bytes());
+        h.update(self.0.g2().to_bytes());
+        h.update(self.0.s_g2().to_bytes());
+        hex::encode(h.finalize())
     }
 }
 
-/// Generates the keys for chunks of `params`; `srs` must have `params.k`.
-pub fn keygen(srs: &Srs, params: &CircuitParams) -> Result<ChunkKeys, Error> {
-    let (circuit, _) = builder(CircuitBuilderStage::Keygen, params.k as usize, &params.shape());
-    let pk = keygen_circuit(srs, &circuit)?;
-    let config = circuit.base.config_params.clone();
-    let break_points = circuit.base.break_points();
-    Ok(ChunkKeys { pk, config, break_points })
+// ---- keys ----
+
+/// A chunk circuit's proving key and the layout it fixes.
+pub struct ProvingKey {
+    pk: plonk::ProvingKey<G1Affine>,
+    vk: VerifyingKey,
+    layout: Layout,
 }
 
-/// Keys for any circuit (the chunk circuit, or the benches' baseline).
+impl ProvingKey {
+    /// Generates the keys for chunks of `params`; `srs` must have `params.k`.
+    pub fn generate(srs: &Srs, params: &CircuitParams) -> Result<Self, Error> {
+        let (circuit, _) = builder(CircuitBuilderStage::Keygen, params.k as usize, &params.shape());
+        let pk = keygen_circuit(srs, &circuit)?;
+        let layout = Layout {
+            config: circuit.base.config_params.clone(),
+            break_points: circuit.base.break_points(),
+        };
+        let vk = VerifyingKey(pk.get_vk().clone());
+        Ok(Self { pk, vk, layout })
+    }
+
+    /// The verifying key.
+    pub fn vk(&self) -> &VerifyingKey {
+        &self.vk
+    }
+
+    /// The layout keygen fixed.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// Writes the proving key (halo2's unchecked raw format: the cache's own file).
+    pub fn write(&self, writer: &mut impl Write) -> std::io::Result<()> {
+        self.pk.write(writer, SerdeFormat::RawBytesUnchecked)
+    }
+
+    /// Reads a proving key written by [`ProvingKey::write`] for `layout`.
+    pub fn read(reader: &mut impl Read, layout: Layout) -> Result<Self, KeyError> {
+        let pk = plonk::ProvingKey::<G1Affine>::read::<_, HashedCircuit>(
+            reader,
+            SerdeFormat::RawBytesUnchecked,
+            layout.config.clone(),
+        )?;
+        let vk = VerifyingKey(pk.get_vk().clone());
+        Ok(Self { pk, vk, layout })
+    }
+
+    /// Proves one chunk; the proof's public inputs are `w.instance`. halo2's prover
+    /// does not check constraints: a witness that breaks a rule yields a proof that
+    /// does not verify.
+    pub fn prove(&self, srs: &Srs, w: &ChunkWitness) -> Result<Proof, Error> {
+        let circuit =
+            prover_builder(self.layout.config.clone(), self.layout.break_points.clone(), w);
+        prove_circuit(srs, &self.pk, circuit, &w.instance).map(Proof)
+    }
+}
+
+/// A chunk circuit's verifying key.
+#[derive(Debug, Clone)]
+pub struct VerifyingKey(plonk::VerifyingKey<G1Affine>);
+
+impl VerifyingKey {
+    /// The verifying key alone for chunks of `params` (cheaper than a full keygen;
+    /// used to check cached keys against today's circuit code).
+    pub fn generate(srs: &Srs, params: &CircuitParams) -> Result<Self, Error> {
+        let (circuit, _) = builder(CircuitBuilderStage::Keygen, params.k as usize, &params.shape());
+        keygen_vk(&srs.0, &circuit).map(Self)
+    }
+
+    /// Its bytes (halo2's raw format).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.0.to_bytes(SerdeFormat::RawBytes)
+    }
+
+    /// Reads a verifying key written by [`VerifyingKey::to_bytes`] for `layout`.
+    pub fn read(reader: &mut impl Read, layout: &Layout) -> Result<Self, KeyError> {
+        plonk::VerifyingKey::<G1Affine>::read::<_, HashedCircuit>(
+            reader,
+            SerdeFormat::RawBytes,
+            layout.config.clone(),
+        )
+        .map(Self)
+        .map_err(|e| KeyError::Corrupt(e.to_string()))
+    }
+
+    /// SHA-256 of its bytes, hex: the key's identity in artifacts, manifests and
+    /// the ledger.
+    pub fn digest(&self) -> String {
+        hex::encode(Sha256::digest(self.to_bytes()))
+    }
+
+    /// The exact length of every proof for this key: the points and scalars the
+    /// verifier reads, in the order halo2's `verify_proof` and the SHPLONK opening
+    /// read them (checked against real proofs in the tests).
+    pub fn proof_len(&self) -> usize {
+        let cs = self.0.cs();
+        let lookups = cs.lookups().len();
+        let permuted = cs.permutation().get_columns().len();
+        let chunk = cs.degree() - 2;
+        let permutation_sets = permuted.div_ceil(chunk);
+        let quotient_pieces = self.0.get_domain().get_quotient_poly_degree();
+        let points = cs.num_advice_columns()
+            + 2 * lookups                // permuted input and table
+            + permutation_sets          // permutation products
+            + lookups                   // lookup products
+            + 1                         // vanishing: random polynomial
+            + quotient_pieces           // vanishing: h pieces
+            + 2; // SHPLONK: h1, h2
+        let scalars = cs.advice_queries().len()
+            + cs.fixed_queries().len()
+            + 1                                         // random polynomial's eval
+            + permuted                                  // permutation common evals
+            + (3 * permutation_sets).saturating_sub(1)  // product evals (+ last, but the last set)
+            + 5 * lookups;
+        (points + scalars) * WORD
+    }
+
+    /// Checks one proof against its public inputs.
+    pub fn verify(&self, srs: &Srs, proof: &Proof, instance: &Instance) -> Result<(), ProofError> {
+        self.check_len(proof)?;
+        let instance = instance.to_vec();
+        let mut rest = proof.as_bytes();
+        let mut transcript = TranscriptRead::init(&mut rest);
+        verify_proof::<KZGCommitmentScheme<Bn256>, VerifierSHPLONK<'_, Bn256>, _, _, _>(
+            srs.0.verifier_params(),
+            &self.0,
+            SingleStrategy::new(&srs.0),
+            &[&[&instance]],
+            &mut transcript,
+        )
+        .map_err(|_| ProofError::Invalid)?;
+        if !rest.is_empty() {
+            return Err(ProofError::TrailingBytes(rest.len()));
+        }
+        Ok(())
+    }
+
+    /// Checks several proofs in one pairing: each proof's final pairing inputs are
+    /// folded into one accumulator with random scalars. `false` if any proof fails
+    /// (check them one by one to find which).
+    pub fn verify_all<'a>(
+        &self,
+        srs: &Srs,
+        proofs: impl IntoIterator<Item = (&'a Proof, &'a Instance)>,
+    ) -> bool {
+        let mut strategy = AccumulatorStrategy::new(&srs.0);
+        for (proof, instance) in proofs {
+            if self.check_len(proof).is_err() {
+                return false;
+            }
+            let instance = instance.to_vec();
+            let mut rest = proof.as_bytes();
+            let mut transcript = TranscriptRead::init(&mut rest);
+            strategy =
+                match verify_proof::<
+                    KZGCommitmentScheme<Bn256>,
+                    VerifierSHPLONK<'_, Bn256>,
+                    _,
+                    _,
+                    AccumulatorStrategy<'_, Bn256>,
+                >(
+                    srs.0.verifier_params(), &self.0, strategy, &[&[&instance]], &mut transcript
+                ) {
+                    Ok(s) => s,
+                    Err(_) => return false,
+                };
+            if !rest.is_empty() {
+                return false;
+            }
+        }
+        VerificationStrategy::<_, VerifierSHPLONK<'_, Bn256>>::finalize(strategy)
+    }
+
+    fn check_len(&self, proof: &Proof) -> Result<(), ProofError> {
+        let expected = self.proof_len();
+        if proof.len() != expected {
+            return Err(ProofError::WrongLength { expected, got: proof.len() });
+        }
+        Ok(())
+    }
+}
+
+// ---- proofs ----
+
+/// A chunk proof: the transcript's bytes, hex in JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Proof(Vec<u8>);
+
+impl Proof {
+    /// A proof from its bytes (checked only when verified).
+    pub fn from_bytes(bytes: Vec<u8>) -> Self {
+        Self(bytes)
+    }
+
+    /// Its bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// Its length in bytes.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether it has no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Serialize for Proof {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(&self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for Proof {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        hex::decode(text).map(Self).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Why a proof was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProofError {
+    /// Not the length every proof for this verifying key has (bytes appended or
+    /// cut).
+    #[error("a proof for this verifying key has {expected} bytes, this one has {got}")]
+    WrongLength {
+        /// [`VerifyingKey::proof_len`].
+        expected: usize,
+        /// The proof's.
+        got: usize,
+    },
+    /// Bytes the verifier never read.
+    #[error("{0} bytes after the proof")]
+    TrailingBytes(usize),
+    /// The proof does not verify against the public inputs.
+    #[error("the proof does not verify")]
+    Invalid,
+}
+
+impl ProofError {
+    /// Stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ProofError::WrongLength { .. } | ProofError::TrailingBytes(_) => "WRONG_PROOF_LENGTH",
+            ProofError::Invalid => "BAD_PROOF",
+        }
+    }
+}
+
+// ---- any circuit (the cost benches' baseline) ----
+
+/// Keys for any circuit with one instance column (the chunk circuit, or the
+/// benches' halo2-base-hasher baseline).
 pub fn keygen_circuit<C: Circuit<Fr>>(
     srs: &Srs,
     circuit: &C,
-) -> Result<ProvingKey<G1Affine>, Error> {
-    let vk = keygen_vk(srs, circuit)?;
-    keygen_pk(srs, vk, circuit)
+) -> Result<plonk::ProvingKey<G1Affine>, Error> {
+    let vk = keygen_vk(&srs.0, circuit)?;
+    keygen_pk(&srs.0, vk, circuit)
 }
 
-/// The verifying key alone for chunks of `params` (cheaper than [`keygen`]; used
-/// to check cached keys against today's circuit code).
-pub fn verifying_key(srs: &Srs, params: &CircuitParams) -> Result<VerifyingKey<G1Affine>, Error> {
-    let (circuit, _) = builder(CircuitBuilderStage::Keygen, params.k as usize, &params.shape());
-    keygen_vk(srs, &circuit)
-}
-
-/// Proves one chunk; the proof's public inputs are `w.instance`. Fails if the
-/// witness does not satisfy the circuit only in the sense that the proof will not
-/// verify: halo2's prover does not check constraints.
-pub fn prove(srs: &Srs, keys: &ChunkKeys, w: &ChunkWitness) -> Result<Vec<u8>, Error> {
-    let circuit = prover_builder(keys.config.clone(), keys.break_points.clone(), w);
-    prove_circuit(srs, &keys.pk, circuit, &w.instance)
-}
-
-/// Proves any circuit with one instance column holding `instance`.
+/// Proves any circuit with one instance column holding `instance`, with the
+/// transcript of this module.
 pub fn prove_circuit<C: Circuit<Fr>>(
     srs: &Srs,
-    pk: &ProvingKey<G1Affine>,
+    pk: &plonk::ProvingKey<G1Affine>,
     circuit: C,
     instance: &Instance,
 ) -> Result<Vec<u8>, Error> {
     let instance = instance.to_vec();
-    let mut transcript = Blake2bWrite::<_, G1Affine, Challenge255<_>>::init(Vec::new());
+    let mut transcript = TranscriptWrite::init(Vec::new());
     create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, _, _, _, _>(
-        srs,
+        &srs.0,
         pk,
         &[circuit],
         &[&[&instance]],
@@ -140,27 +544,21 @@ pub fn prove_circuit<C: Circuit<Fr>>(
     Ok(transcript.finalize())
 }
 
-/// Verifies one chunk proof against its public inputs.
-pub fn verify(
+/// Verifies a proof of any circuit made by [`prove_circuit`].
+pub fn verify_circuit(
     srs: &Srs,
-    vk: &VerifyingKey<G1Affine>,
+    vk: &plonk::VerifyingKey<G1Affine>,
     proof: &[u8],
     instance: &Instance,
 ) -> Result<(), Error> {
     let instance = instance.to_vec();
-    let mut transcript = Blake2bRead::<_, G1Affine, Challenge255<_>>::init(proof);
+    let mut rest = proof;
+    let mut transcript = TranscriptRead::init(&mut rest);
     verify_proof::<KZGCommitmentScheme<Bn256>, VerifierSHPLONK<'_, Bn256>, _, _, _>(
-        srs.verifier_params(),
+        srs.0.verifier_params(),
         vk,
-        SingleStrategy::new(srs),
+        SingleStrategy::new(&srs.0),
         &[&[&instance]],
         &mut transcript,
     )
-}
-
-/// An INSECURE development SRS for `2^k` rows from a fixed seed: anyone can
-/// forge proofs against it. For tests and the devnet only.
-pub fn insecure_dev_srs(k: u32) -> Srs {
-    use rand::SeedableRng;
-    Srs::setup(k, rand::rngs::StdRng::seed_from_u64(0x636c_6561_7270_726f))
 }

@@ -1,7 +1,6 @@
-//! Public inputs of a chunk proof and the data-hash chain (PROTOCOL §7).
-//!
-//! A chunk's public inputs are, at these offsets, `prev_state_root`,
-//! `next_state_root`, `prev_data_hash`, `next_data_hash`. The data hash of a
+//! The data-hash chain in the circuit (PROTOCOL §7). A chunk's public inputs are
+//! [`super::Instance`]: `prev_state_root`, `next_state_root`, `prev_data_hash`,
+//! `next_data_hash`, at the offsets of `proof.rs`. The data hash of a
 //! batch starts at the batch's `prev_state_root` and absorbs each applied
 //! transaction's 8-element encoding: `d' = H(d, enc_0..enc_7)`
 //! ([`crate::batch::data_hash`]); no-op padding slots leave it unchanged, so the
@@ -20,46 +19,6 @@ use super::hash::CircuitHasher;
 use super::{Cell, Ctx};
 use crate::params::TX_ENCODING_LEN;
 use crate::Fr;
-
-/// Offset of the root before the chunk.
-pub const PREV_STATE_ROOT: usize = 0;
-/// Offset of the root after the chunk.
-pub const NEXT_STATE_ROOT: usize = 1;
-/// Offset of the data hash before the chunk.
-pub const PREV_DATA_HASH: usize = 2;
-/// Offset of the data hash after the chunk.
-pub const NEXT_DATA_HASH: usize = 3;
-/// Number of public inputs.
-pub const NUM_PUBLIC_INPUTS: usize = 4;
-
-/// A chunk's public inputs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Instance {
-    /// State root before the chunk.
-    #[serde(with = "crate::serde_fr")]
-    pub prev_state_root: Fr,
-    /// State root after the chunk.
-    #[serde(with = "crate::serde_fr")]
-    pub next_state_root: Fr,
-    /// Data hash before the chunk.
-    #[serde(with = "crate::serde_fr")]
-    pub prev_data_hash: Fr,
-    /// Data hash after the chunk.
-    #[serde(with = "crate::serde_fr")]
-    pub next_data_hash: Fr,
-}
-
-impl Instance {
-    /// The public inputs in column order: the one place that lays them out.
-    pub fn to_vec(&self) -> Vec<Fr> {
-        let mut v = vec![Fr::zero(); NUM_PUBLIC_INPUTS];
-        v[PREV_STATE_ROOT] = self.prev_state_root;
-        v[NEXT_STATE_ROOT] = self.next_state_root;
-        v[PREV_DATA_HASH] = self.prev_data_hash;
-        v[NEXT_DATA_HASH] = self.next_data_hash;
-        v
-    }
-}
 
 pub use crate::batch::data_hash_step;
 
@@ -85,20 +44,6 @@ mod tests {
     use super::*;
     use crate::circuit::testing::satisfied_hashing;
     use halo2_base::gates::RangeInstructions;
-
-    #[test]
-    fn instance_layout_uses_the_named_offsets() {
-        let i = Instance {
-            prev_state_root: Fr::from(1u64),
-            next_state_root: Fr::from(2u64),
-            prev_data_hash: Fr::from(3u64),
-            next_data_hash: Fr::from(4u64),
-        };
-        let v = i.to_vec();
-        assert_eq!(v.len(), NUM_PUBLIC_INPUTS);
-        assert_eq!(v[PREV_STATE_ROOT], Fr::from(1u64));
-        assert_eq!(v[NEXT_DATA_HASH], Fr::from(4u64));
-    }
 
     fn chain_ok(is_noop: bool, claimed: impl FnOnce(Fr, Fr) -> Fr) -> bool {
         let prev = Fr::from(99u64);

@@ -1,4 +1,4 @@
-//! The sequencer's durable state in sled: one tree, keys by prefix.
+//! [`SledStore`]: the sequencer's durable state in sled, one tree, keys by prefix.
 //!
 //! | key | value |
 //! |---|---|
@@ -26,100 +26,16 @@ use clearproof_circuits::state::{Account, Genesis, Globals, Market, State};
 use clearproof_circuits::tree::SparseMerkleTree;
 use clearproof_circuits::types::AccountId;
 use clearproof_circuits::Fr;
-use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use serde::{de::DeserializeOwned, Serialize};
 
-use crate::wire::{DepositRequest, Submission, TxStatus};
-
-/// A storage failure. The sequencer stops accepting when it sees one.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// sled failed.
-    #[error("storage: {0}")]
-    Sled(#[from] sled::Error),
-    /// Stored data does not decode or is inconsistent.
-    #[error("corrupt store: {0}")]
-    Corrupt(String),
-}
-
-fn corrupt(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(e.to_string())
-}
-
-/// What an accepted entry was.
-// Entries are few (one open batch) and short-lived: boxing buys nothing.
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", content = "body", rename_all = "snake_case")]
-pub enum EntryBody {
-    /// A user submission.
-    Submission(Submission),
-    /// A base-layer deposit.
-    Deposit(DepositRequest),
-}
-
-/// An accepted, durable entry of the open batch.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PendingEntry {
-    /// Transaction id.
-    pub seq: u64,
-    /// Unix seconds at acceptance: order expiry is judged at this time, also on replay.
-    pub accepted_at: u64,
-    /// The entry.
-    pub body: EntryBody,
-}
-
-/// A stored receipt.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StoredReceipt {
-    /// The transaction type.
-    pub kind: String,
-    /// Its status.
-    pub status: TxStatus,
-}
-
-/// Filled lots of one order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Fill {
-    /// The order's signed message: the same `(account, order_id)` may not name another order.
-    #[serde(with = "serde_fr")]
-    pub message: Fr,
-    /// Lots filled so far.
-    pub filled: u64,
-}
-
-/// Everything written when a batch commits.
-pub struct BatchCommit<'a> {
-    /// State after the batch.
-    pub state: &'a State,
-    /// Accounts the batch touched.
-    pub touched: Vec<AccountId>,
-    /// Batch number.
-    pub number: u64,
-    /// The batch record, serialised.
-    pub record: Vec<u8>,
-    /// Receipts of the batch's entries.
-    pub receipts: Vec<(u64, StoredReceipt)>,
-    /// Fills changed since the last commit.
-    pub fills: Vec<((AccountId, u64), Fill)>,
-}
-
-/// What a restart loads.
-pub struct Loaded {
-    /// The committed state.
-    pub state: State,
-    /// Committed fills.
-    pub fills: HashMap<(AccountId, u64), Fill>,
-    /// Accepted, uncommitted entries in acceptance order.
-    pub pending: Vec<PendingEntry>,
-    /// Next transaction id.
-    pub next_seq: u64,
-    /// Next deposit queue index.
-    pub next_deposit: u64,
-}
+use super::{
+    corrupt, BatchCommit, EntryBody, Flush, Loaded, PendingEntry, Store, StoreError, StoredReceipt,
+};
+use crate::wire::DepositRequest;
 
 /// The sled store.
 #[derive(Clone)]
-pub struct Store {
+pub struct SledStore {
     db: sled::Db,
 }
 
@@ -151,23 +67,27 @@ fn u64_value(bytes: &[u8]) -> Result<u64, StoreError> {
     Ok(u64::from_be_bytes(bytes.try_into().map_err(corrupt)?))
 }
 
-impl Store {
+impl SledStore {
     /// Opens (or creates) the store in `dir`.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
         let db = sled::Config::new().path(dir).mode(sled::Mode::HighThroughput).open()?;
         Ok(Self { db })
     }
 
-    /// The stored genesis and depth, if initialised.
-    pub fn genesis(&self) -> Result<Option<(Genesis, usize)>, StoreError> {
+    fn meta_u64(&self, k: &str) -> Result<u64, StoreError> {
+        u64_value(&self.db.get(k)?.ok_or_else(|| corrupt(format!("{k} missing")))?)
+    }
+}
+
+impl Store for SledStore {
+    fn genesis(&self) -> Result<Option<(Genesis, usize)>, StoreError> {
         match (self.db.get("meta/genesis")?, self.db.get("meta/depth")?) {
             (Some(g), Some(d)) => Ok(Some((parse(&g)?, u64_value(&d)? as usize))),
             _ => Ok(None),
         }
     }
 
-    /// Writes the genesis state.
-    pub fn init(&self, genesis: &Genesis, state: &State, depth: usize) -> Result<(), StoreError> {
+    fn init(&self, genesis: &Genesis, state: &State, depth: usize) -> Result<(), StoreError> {
         let mut b = sled::Batch::default();
         b.insert("meta/genesis", json(genesis));
         b.insert("meta/depth", &(depth as u64).to_be_bytes());
@@ -181,8 +101,7 @@ impl Store {
         Ok(())
     }
 
-    /// Loads the committed state, fills and pending entries; checks the stored root.
-    pub fn load(&self) -> Result<Loaded, StoreError> {
+    fn load(&self) -> Result<Loaded, StoreError> {
         let (_, depth) = self.genesis()?.ok_or_else(|| corrupt("store not initialised"))?;
         let mut accounts = BTreeMap::new();
         for kv in self.db.scan_prefix("acct/") {
@@ -232,12 +151,7 @@ impl Store {
         Ok(Loaded { state, fills, pending, next_seq, next_deposit })
     }
 
-    fn meta_u64(&self, k: &str) -> Result<u64, StoreError> {
-        u64_value(&self.db.get(k)?.ok_or_else(|| corrupt(format!("{k} missing")))?)
-    }
-
-    /// Records an accepted entry (the caller flushes before acknowledging).
-    pub fn append_pending(&self, entry: &PendingEntry) -> Result<(), StoreError> {
+    fn append_pending(&self, entry: &PendingEntry) -> Result<(), StoreError> {
         let mut b = sled::Batch::default();
         b.insert(seq_key("pend/", entry.seq), json(entry));
         b.insert("meta/next_seq", &(entry.seq + 1).to_be_bytes());
@@ -249,8 +163,7 @@ impl Store {
         Ok(())
     }
 
-    /// Records a rejected submission's receipt (and, for a deposit, its queue slot).
-    pub fn record_rejection(
+    fn record_rejection(
         &self,
         seq: u64,
         receipt: &StoredReceipt,
@@ -267,8 +180,7 @@ impl Store {
         Ok(())
     }
 
-    /// Commits a batch atomically and flushes.
-    pub fn commit_batch(&self, c: BatchCommit<'_>) -> Result<(), StoreError> {
+    fn commit_batch(&self, c: BatchCommit<'_>) -> Result<(), StoreError> {
         let mut b = sled::Batch::default();
         let tree = c.state.tree();
         for id in &c.touched {
@@ -298,30 +210,26 @@ impl Store {
         Ok(())
     }
 
-    /// Makes everything written so far durable.
-    pub async fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush_async().await?;
-        Ok(())
+    fn flush(&self) -> Flush<'_> {
+        Box::pin(async move {
+            self.db.flush_async().await?;
+            Ok(())
+        })
     }
 
-    /// A committed or rejected transaction's receipt.
-    pub fn receipt(&self, seq: u64) -> Result<Option<StoredReceipt>, StoreError> {
+    fn receipt(&self, seq: u64) -> Result<Option<StoredReceipt>, StoreError> {
         self.db.get(seq_key("rcpt/", seq))?.map(|v| parse(&v)).transpose()
     }
 
-    /// A committed account.
-    pub fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError> {
+    fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError> {
         self.db.get(key("acct/", &[&id.get().to_be_bytes()]))?.map(|v| parse(&v)).transpose()
     }
 
-    /// A batch record (JSON bytes).
-    pub fn batch(&self, number: u64) -> Result<Option<Vec<u8>>, StoreError> {
+    fn batch(&self, number: u64) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self.db.get(seq_key("batch/", number))?.map(|v| v.to_vec()))
     }
 
-    /// Stores chunk `chunk` of batch `batch`'s proof artifact unless one is stored
-    /// already (durable when this returns). Returns whether this call stored it.
-    pub fn put_proof(&self, batch: u64, chunk: u32, artifact: &[u8]) -> Result<bool, StoreError> {
+    fn put_proof(&self, batch: u64, chunk: u32, artifact: &[u8]) -> Result<bool, StoreError> {
         let k = key("prf/", &[&batch.to_be_bytes(), &chunk.to_be_bytes()]);
         let stored = self.db.compare_and_swap(k, None::<&[u8]>, Some(artifact))?.is_ok();
         if stored {
@@ -330,14 +238,12 @@ impl Store {
         Ok(stored)
     }
 
-    /// A stored chunk proof artifact (JSON bytes).
-    pub fn proof(&self, batch: u64, chunk: u32) -> Result<Option<Vec<u8>>, StoreError> {
+    fn proof(&self, batch: u64, chunk: u32) -> Result<Option<Vec<u8>>, StoreError> {
         let k = key("prf/", &[&batch.to_be_bytes(), &chunk.to_be_bytes()]);
         Ok(self.db.get(k)?.map(|v| v.to_vec()))
     }
 
-    /// The deposit recorded at a queue index, with its transaction id.
-    pub fn deposit(&self, queue_index: u64) -> Result<Option<(u64, DepositRequest)>, StoreError> {
+    fn deposit(&self, queue_index: u64) -> Result<Option<(u64, DepositRequest)>, StoreError> {
         self.db.get(seq_key("depq/", queue_index))?.map(|v| parse(&v)).transpose()
     }
 }

@@ -1,0 +1,408 @@
+//! The sequencer core: authorises submissions, applies them in arrival order to
+//! the open batch, and commits batches to the store.
+//!
+//! Every submission is executed when it arrives, against the state of the open
+//! batch: a rejected one is answered with its code at once and changes nothing;
+//! an accepted one is written to the pending log and made durable before it is
+//! acknowledged. A batch commits (state, tree nodes, batch record, receipts,
+//! fills — one atomic sled batch) when it holds `batch_size` transactions or its
+//! first transaction is `batch_interval` old. After a crash, the committed state
+//! is loaded and the pending log replayed in order, with each entry's recorded
+//! acceptance time, which reproduces the open batch exactly.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clearproof_circuits::batch::OpenBatch;
+use clearproof_circuits::serde_fr;
+use clearproof_circuits::state::{Genesis, State};
+use clearproof_circuits::tx::{Deposit, Transaction, TxError};
+use clearproof_circuits::types::AccountId;
+
+use crate::authorise::{Authoriser, FillKey, Fills};
+use crate::error::{DepositQueueError, SubmitError};
+use crate::records::{BatchHeader, BatchRecord, BatchSummary, CommittedView, PublicTx};
+use crate::store::{BatchCommit, EntryBody, Fill, PendingEntry, Store, StoreError, StoredReceipt};
+use crate::wire::{DepositRequest, Submission, TxReceipt, TxStatus};
+
+/// Batching parameters.
+#[derive(Debug, Clone, Copy)]
+pub struct Config {
+    /// A batch closes when it holds this many transactions.
+    pub batch_size: usize,
+    /// … or when its first transaction is this old.
+    pub batch_interval: Duration,
+}
+
+/// The sequencer.
+pub struct Sequencer {
+    store: Arc<dyn Store>,
+    config: Config,
+    state: State,
+    open: Option<OpenBatch>,
+    /// (id, type) of the open batch's entries, in order.
+    entries: Vec<(u64, &'static str)>,
+    entry_index: std::collections::HashMap<u64, usize>,
+    opened_at: Option<Instant>,
+    fills: Fills,
+    dirty_fills: BTreeSet<FillKey>,
+    next_seq: u64,
+    next_deposit: u64,
+    committed: CommittedView,
+    halted: bool,
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+impl Sequencer {
+    /// Opens the store: initialises it from `genesis` if empty (a stored genesis
+    /// wins otherwise), loads the committed state and replays the pending log.
+    pub fn open(
+        store: Arc<dyn Store>,
+        genesis: &Genesis,
+        depth: usize,
+        config: Config,
+    ) -> Result<Self, StoreError> {
+        if store.genesis()?.is_none() {
+            let state = State::genesis_with_depth(genesis, depth)
+                .map_err(|e| StoreError::Corrupt(format!("invalid genesis: {e}")))?;
+            store.init(genesis, &state, depth)?;
+        }
+        let loaded = store.load()?;
+        let mut state = loaded.state;
+        let committed = CommittedView {
+            state_root: state.root(),
+            accounts_root: state.accounts_root(),
+            globals: *state.globals(),
+            markets: *state.markets(),
+            pending: 0,
+        };
+        let open = Some(state.begin_batch());
+        let mut node = Self {
+            store,
+            config,
+            state,
+            open,
+            entries: Vec::new(),
+            entry_index: Default::default(),
+            opened_at: None,
+            fills: loaded.fills,
+            dirty_fills: BTreeSet::new(),
+            next_seq: loaded.next_seq,
+            next_deposit: loaded.next_deposit,
+            committed,
+            halted: false,
+        };
+        let replayed = loaded.pending.len();
+        for entry in loaded.pending {
+            node.replay(entry)?;
+        }
+        tracing::info!(
+            root = %serde_fr::to_hex(&node.committed.state_root),
+            batch = node.committed.globals.batch_number,
+            replayed,
+            "sequencer state loaded"
+        );
+        Ok(node)
+    }
+
+    fn replay(&mut self, entry: PendingEntry) -> Result<(), StoreError> {
+        let seq = entry.seq;
+        let result = match &entry.body {
+            EntryBody::Submission(sub) => {
+                self.authoriser().authorise(sub, entry.accepted_at).and_then(|(tx, fills)| {
+                    self.execute(&tx).map(|_| fills).map_err(SubmitError::from)
+                })
+            }
+            EntryBody::Deposit(d) => {
+                self.execute(&deposit_tx(d)).map(|_| Vec::new()).map_err(SubmitError::from)
+            }
+        };
+        let fills = result.map_err(|e| {
+            StoreError::Corrupt(format!("pending entry {seq} no longer applies on replay: {e}"))
+        })?;
+        self.record_fills(fills);
+        let kind = entry_kind(&entry.body);
+        self.push_entry(seq, kind);
+        Ok(())
+    }
+
+    fn execute(&mut self, tx: &Transaction) -> Result<(), TxError> {
+        let mut open = self.open.take().expect("a batch is always open outside commit");
+        let result = open.apply(&mut self.state, tx).map(|_| ());
+        self.open = Some(open);
+        result
+    }
+
+    fn record_fills(&mut self, fills: Vec<(FillKey, Fill)>) {
+        for (key, fill) in fills {
+            self.fills.insert(key, fill);
+            self.dirty_fills.insert(key);
+        }
+    }
+
+    fn push_entry(&mut self, seq: u64, kind: &'static str) {
+        self.entry_index.insert(seq, self.entries.len());
+        self.entries.push((seq, kind));
+        self.opened_at.get_or_insert_with(Instant::now);
+        self.next_seq = self.next_seq.max(seq + 1);
+    }
+
+    /// Authorises and applies a submission accepted at `now` (unix seconds). The
+    /// caller must [`Store::flush`] before acknowledging an `Ok`.
+    pub fn submit(&mut self, sub: Submission, now: u64) -> Result<TxReceipt, SubmitError> {
+        if self.halted {
+            return Err(SubmitError::Halted);
+        }
+        let kind = sub.kind();
+        let (tx, fills) = self.authoriser().authorise(&sub, now)?;
+        if let Err(error) = self.execute(&tx) {
+            let id = self.record_rejection(kind, &error, None)?;
+            tracing::debug!(
+                id,
+                kind,
+                code = error.code(),
+                "submission rejected by a protocol rule"
+            );
+            return Err(SubmitError::Rule { error, id: Some(id) });
+        }
+        let seq = self.next_seq;
+        tracing::debug!(
+            id = seq,
+            kind,
+            batch = self.open.as_ref().map_or(0, OpenBatch::number),
+            "accepted"
+        );
+        let entry = PendingEntry { seq, accepted_at: now, body: EntryBody::Submission(sub) };
+        self.persist_pending(&entry)?;
+        self.record_fills(fills);
+        self.push_entry(seq, kind);
+        Ok(self.pending_receipt(seq, kind))
+    }
+
+    /// Accepts the deposit at `queue_index`. Returns the receipt and whether it is
+    /// new (`false`: the same deposit was posted before; nothing changed).
+    pub fn deposit(
+        &mut self,
+        request: DepositRequest,
+        now: u64,
+    ) -> Result<(TxReceipt, bool), SubmitError> {
+        if self.halted {
+            return Err(SubmitError::Halted);
+        }
+        if request.queue_index < self.next_deposit {
+            return match self.store.deposit(request.queue_index)? {
+                Some((seq, existing)) if existing == request => {
+                    Ok((self.receipt(seq)?.expect("a recorded deposit has a receipt"), false))
+                }
+                _ => Err(DepositQueueError::Conflict(request.queue_index).into()),
+            };
+        }
+        if request.queue_index > self.next_deposit {
+            return Err(DepositQueueError::OutOfOrder {
+                expected: self.next_deposit,
+                got: request.queue_index,
+            }
+            .into());
+        }
+        if let Err(error) = self.execute(&deposit_tx(&request)) {
+            let id = self.record_rejection("deposit", &error, Some(&request))?;
+            self.next_deposit += 1;
+            return Err(SubmitError::Rule { error, id: Some(id) });
+        }
+        let seq = self.next_seq;
+        let entry = PendingEntry { seq, accepted_at: now, body: EntryBody::Deposit(request) };
+        self.persist_pending(&entry)?;
+        self.next_deposit += 1;
+        self.push_entry(seq, "deposit");
+        Ok((self.pending_receipt(seq, "deposit"), true))
+    }
+
+    fn persist_pending(&mut self, entry: &PendingEntry) -> Result<(), SubmitError> {
+        // The state already moved; a storage failure here leaves memory ahead of
+        // disk, so stop accepting: a restart replays what is durable.
+        self.store.append_pending(entry).map_err(|e| self.halt(e))
+    }
+
+    /// Stops accepting and committing after a storage failure: memory may now be
+    /// ahead of disk, and only a restart (which replays what is durable) is safe.
+    pub fn halt(&mut self, error: StoreError) -> SubmitError {
+        self.halted = true;
+        tracing::error!(%error, "storage failure; sequencer halted until restarted");
+        SubmitError::Store(error)
+    }
+
+    fn record_rejection(
+        &mut self,
+        kind: &str,
+        error: &TxError,
+        deposit: Option<&DepositRequest>,
+    ) -> Result<u64, SubmitError> {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let receipt = StoredReceipt {
+            kind: kind.to_string(),
+            status: TxStatus::Rejected { code: error.code().into(), message: error.to_string() },
+        };
+        self.store.record_rejection(seq, &receipt, deposit).map_err(|e| self.halt(e))?;
+        Ok(seq)
+    }
+
+    fn pending_receipt(&self, seq: u64, kind: &str) -> TxReceipt {
+        TxReceipt {
+            id: seq.to_string(),
+            kind: kind.into(),
+            status: TxStatus::Pending { batch: self.open.as_ref().map_or(0, OpenBatch::number) },
+        }
+    }
+
+    /// A transaction's receipt: pending in the open batch, or as stored.
+    pub fn receipt(&self, seq: u64) -> Result<Option<TxReceipt>, StoreError> {
+        if let Some(&i) = self.entry_index.get(&seq) {
+            return Ok(Some(self.pending_receipt(seq, self.entries[i].1)));
+        }
+        Ok(self.store.receipt(seq)?.map(|r| TxReceipt {
+            id: seq.to_string(),
+            kind: r.kind,
+            status: r.status,
+        }))
+    }
+
+    /// The committed view.
+    pub fn committed(&self) -> CommittedView {
+        CommittedView { pending: self.entries.len(), ..self.committed.clone() }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    fn authoriser(&self) -> Authoriser<'_> {
+        Authoriser { state: &self.state, fills: &self.fills }
+    }
+
+    /// True when the open batch should be committed.
+    pub fn due(&self) -> bool {
+        !self.entries.is_empty()
+            && (self.entries.len() >= self.config.batch_size
+                || self.opened_at.is_some_and(|t| t.elapsed() >= self.config.batch_interval))
+    }
+
+    /// Commits the open batch if it holds anything.
+    pub fn commit(&mut self) -> Result<Option<BatchSummary>, StoreError> {
+        if self.halted {
+            // Memory may be ahead of the durable log: never commit it. A restart
+            // recovers exactly what was acknowledged.
+            return Err(StoreError::Corrupt("sequencer halted after a storage failure".into()));
+        }
+        if self.entries.is_empty() {
+            return Ok(None);
+        }
+        let started = Instant::now();
+        let open = self.open.take().expect("a batch is always open outside commit");
+        let output = open.close(&self.state);
+        let number = output.batch_number;
+        let touched: Vec<AccountId> = output
+            .witnesses
+            .iter()
+            .flat_map(|w| w.accounts.iter().map(|u| u.id))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let public_data = self
+            .entries
+            .iter()
+            .zip(&output.witnesses)
+            .map(|((id, _), w)| PublicTx {
+                id: *id,
+                tx: w.tx.clone(),
+                encoding: w.tx.encode().to_vec(),
+            })
+            .collect();
+        let record = BatchRecord {
+            header: BatchHeader {
+                number,
+                prev_state_root: output.prev_state_root,
+                next_state_root: output.next_state_root,
+                data_hash: output.data_hash,
+                transactions: output.witnesses.len(),
+                committed_at_ms: now_ms(),
+            },
+            public_data,
+            witness: output,
+        };
+        let receipts = self
+            .entries
+            .iter()
+            .enumerate()
+            .map(|(index, (seq, kind))| {
+                (
+                    *seq,
+                    StoredReceipt {
+                        kind: kind.to_string(),
+                        status: TxStatus::Applied { batch: number, index },
+                    },
+                )
+            })
+            .collect();
+        let fills = self.dirty_fills.iter().map(|k| (*k, self.fills[k])).collect();
+        let result = self.store.commit_batch(BatchCommit {
+            state: &self.state,
+            touched,
+            number,
+            record: serde_json::to_vec(&record).expect("batch record serialises"),
+            receipts,
+            fills,
+        });
+        if let Err(e) = result {
+            self.halted = true;
+            tracing::error!(error = %e, batch = number, "batch commit failed; sequencer halted");
+            return Err(e);
+        }
+        let transactions = self.entries.len();
+        self.entries.clear();
+        self.entry_index.clear();
+        self.dirty_fills.clear();
+        self.opened_at = None;
+        self.committed = CommittedView {
+            state_root: self.state.root(),
+            accounts_root: self.state.accounts_root(),
+            globals: *self.state.globals(),
+            markets: *self.state.markets(),
+            pending: 0,
+        };
+        self.open = Some(self.state.begin_batch());
+        let summary = BatchSummary {
+            number,
+            transactions,
+            root: self.committed.state_root,
+            elapsed: started.elapsed(),
+        };
+        tracing::info!(
+            batch = number,
+            transactions,
+            root = %serde_fr::to_hex(&summary.root),
+            commit_ms = summary.elapsed.as_secs_f64() * 1e3,
+            "batch committed"
+        );
+        Ok(Some(summary))
+    }
+}
+
+fn deposit_tx(d: &DepositRequest) -> Transaction {
+    Transaction::Deposit(Deposit { account: d.account, owner: d.owner, amount: d.amount })
+}
+
+fn entry_kind(body: &EntryBody) -> &'static str {
+    match body {
+        EntryBody::Submission(s) => s.kind(),
+        EntryBody::Deposit(_) => "deposit",
+    }
+}

@@ -1,0 +1,166 @@
+//! The sequencer's durable state behind one trait, [`Store`]: what a restart
+//! loads (committed state, fills, the pending log), what a commit writes (one
+//! atomic batch), and what the API and the job board read (receipts, accounts,
+//! batch records, proofs, the deposit queue). [`SledStore`] is the production
+//! store; [`MemoryStore`] keeps the same contract in memory for tests (it
+//! survives a sequencer restart within one process, not a process crash).
+//!
+//! The contract every implementation keeps: a write returns once it is applied
+//! (visible to reads); [`Store::flush`] returns once everything applied so far is
+//! durable; a batch commit is atomic and durable when it returns.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+
+use clearproof_circuits::serde_fr;
+use clearproof_circuits::state::{Account, Genesis, State};
+use clearproof_circuits::types::AccountId;
+use clearproof_circuits::Fr;
+use serde::{Deserialize, Serialize};
+
+use crate::wire::{DepositRequest, Submission, TxStatus};
+
+mod memory;
+mod sled_store;
+
+pub use memory::MemoryStore;
+pub use sled_store::SledStore;
+
+/// A storage failure. The sequencer stops accepting when it sees one.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// sled failed.
+    #[error("storage: {0}")]
+    Sled(#[from] ::sled::Error),
+    /// Stored data does not decode or is inconsistent.
+    #[error("corrupt store: {0}")]
+    Corrupt(String),
+}
+
+/// What an accepted entry was.
+// Entries are few (one open batch) and short-lived: boxing buys nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "body", rename_all = "snake_case")]
+pub enum EntryBody {
+    /// A user submission.
+    Submission(Submission),
+    /// A base-layer deposit.
+    Deposit(DepositRequest),
+}
+
+/// An accepted, durable entry of the open batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingEntry {
+    /// Transaction id.
+    pub seq: u64,
+    /// Unix seconds at acceptance: order expiry is judged at this time, also on replay.
+    pub accepted_at: u64,
+    /// The entry.
+    pub body: EntryBody,
+}
+
+/// A stored receipt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredReceipt {
+    /// The transaction type.
+    pub kind: String,
+    /// Its status.
+    pub status: TxStatus,
+}
+
+/// Filled lots of one order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fill {
+    /// The order's signed message: the same `(account, order_id)` may not name another order.
+    #[serde(with = "serde_fr")]
+    pub message: Fr,
+    /// Lots filled so far.
+    pub filled: u64,
+}
+
+/// Everything written when a batch commits.
+pub struct BatchCommit<'a> {
+    /// State after the batch.
+    pub state: &'a State,
+    /// Accounts the batch touched.
+    pub touched: Vec<AccountId>,
+    /// Batch number.
+    pub number: u64,
+    /// The batch record, serialised.
+    pub record: Vec<u8>,
+    /// Receipts of the batch's entries.
+    pub receipts: Vec<(u64, StoredReceipt)>,
+    /// Fills changed since the last commit.
+    pub fills: Vec<((AccountId, u64), Fill)>,
+}
+
+/// What a restart loads.
+pub struct Loaded {
+    /// The committed state.
+    pub state: State,
+    /// Committed fills.
+    pub fills: HashMap<(AccountId, u64), Fill>,
+    /// Accepted, uncommitted entries in acceptance order.
+    pub pending: Vec<PendingEntry>,
+    /// Next transaction id.
+    pub next_seq: u64,
+    /// Next deposit queue index.
+    pub next_deposit: u64,
+}
+
+/// A future that flushes.
+pub type Flush<'a> = Pin<Box<dyn Future<Output = Result<(), StoreError>> + Send + 'a>>;
+
+/// The sequencer's storage.
+pub trait Store: Send + Sync {
+    /// The stored genesis and depth, if initialised.
+    fn genesis(&self) -> Result<Option<(Genesis, usize)>, StoreError>;
+
+    /// Writes the genesis state (durable when it returns).
+    fn init(&self, genesis: &Genesis, state: &State, depth: usize) -> Result<(), StoreError>;
+
+    /// Loads the committed state, fills and pending entries; checks the stored root.
+    fn load(&self) -> Result<Loaded, StoreError>;
+
+    /// Records an accepted entry (the caller flushes before acknowledging).
+    fn append_pending(&self, entry: &PendingEntry) -> Result<(), StoreError>;
+
+    /// Records a rejected submission's receipt (and, for a deposit, its queue slot).
+    fn record_rejection(
+        &self,
+        seq: u64,
+        receipt: &StoredReceipt,
+        deposit: Option<&DepositRequest>,
+    ) -> Result<(), StoreError>;
+
+    /// Commits a batch atomically and durably.
+    fn commit_batch(&self, commit: BatchCommit<'_>) -> Result<(), StoreError>;
+
+    /// Makes everything written so far durable.
+    fn flush(&self) -> Flush<'_>;
+
+    /// A committed or rejected transaction's receipt.
+    fn receipt(&self, seq: u64) -> Result<Option<StoredReceipt>, StoreError>;
+
+    /// A committed account.
+    fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError>;
+
+    /// A batch record (JSON bytes).
+    fn batch(&self, number: u64) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Stores chunk `chunk` of batch `batch`'s proof artifact unless one is stored
+    /// already (durable when this returns). Returns whether this call stored it.
+    fn put_proof(&self, batch: u64, chunk: u32, artifact: &[u8]) -> Result<bool, StoreError>;
+
+    /// A stored chunk proof artifact (JSON bytes).
+    fn proof(&self, batch: u64, chunk: u32) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// The deposit recorded at a queue index, with its transaction id.
+    fn deposit(&self, queue_index: u64) -> Result<Option<(u64, DepositRequest)>, StoreError>;
+}
+
+pub(crate) fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}

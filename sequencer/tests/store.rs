@@ -1,0 +1,95 @@
+//! The store seam: the same sequence of submissions, rejections, commits,
+//! restarts and proofs gives the same answers on the sled store and on the
+//! in-memory one, and a sequencer reopened on either replays its pending log to
+//! the same state.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use clearproof_circuits::types::{Amount, Nonce};
+use clearproof_sequencer::store::{MemoryStore, SledStore, Store};
+use clearproof_sequencer::wire::{DepositRequest, DepositTag, Submission, TxStatus};
+use clearproof_sequencer::{Config, Sequencer};
+use common::*;
+
+const NOW: u64 = T0 + 5;
+
+fn config() -> Config {
+    Config { batch_size: 1_000, batch_interval: Duration::from_secs(3_600) }
+}
+
+fn open(store: &Arc<dyn Store>) -> Sequencer {
+    Sequencer::open(store.clone(), &genesis(), DEPTH, config()).unwrap()
+}
+
+fn deposit(queue_index: u64, account: u32, amount: i128) -> DepositRequest {
+    DepositRequest {
+        kind: DepositTag::Deposit,
+        queue_index,
+        account: acct(account),
+        owner: key(account as u8).public_key(),
+        amount: n(amount),
+    }
+}
+
+fn withdraw(account: u32, amount: i128, nonce: i128) -> Submission {
+    Submission::withdraw(
+        &key(account as u8),
+        acct(account),
+        Amount::new(amount).unwrap(),
+        Nonce::new(nonce).unwrap(),
+    )
+}
+
+/// Everything a client can observe, after a scenario that exercises every store
+/// operation; the two stores must agree on all of it.
+fn scenario(store: Arc<dyn Store>) -> Vec<String> {
+    let mut seen = Vec::new();
+    let mut seq = open(&store);
+    seq.deposit(deposit(0, 1, 10_000), NOW).unwrap();
+    seq.deposit(deposit(1, 2, 10_000), NOW).unwrap();
+    let accepted = seq.submit(withdraw(1, 100, 0), NOW).unwrap();
+    let rejected = seq.submit(withdraw(2, 100, 7), NOW).unwrap_err();
+    seen.push(format!("{accepted:?} {} {}", rejected.code(), rejected.http_status()));
+    let summary = seq.commit().unwrap().expect("a batch");
+    seen.push(format!("batch {} of {}", summary.number, summary.transactions));
+    // One more accepted entry stays pending across the restart.
+    let pending = seq.submit(withdraw(2, 50, 0), NOW).unwrap();
+    let before = seq.committed();
+    drop(seq);
+
+    let mut seq = open(&store);
+    let after = seq.committed();
+    assert_eq!(after.state_root, before.state_root);
+    assert_eq!(after.pending, 1, "the pending entry is replayed");
+    seen.push(serde_json::to_string(&after).unwrap());
+    seen.push(format!("{:?}", seq.receipt(pending.id.parse().unwrap()).unwrap()));
+    for id in 1..=4 {
+        seen.push(format!("{id}: {:?}", seq.receipt(id).unwrap().map(|r| r.status)));
+    }
+    assert!(matches!(seq.receipt(4).unwrap().map(|r| r.status), Some(TxStatus::Rejected { .. })));
+    seen.push(format!("{:?}", store.account(acct(1)).unwrap()));
+    seen.push(format!("{:?}", store.deposit(1).unwrap()));
+    let record = store.batch(1).unwrap().expect("batch 1 stored");
+    let record: serde_json::Value = serde_json::from_slice(&record).unwrap();
+    seen.push(record["header"]["next_state_root"].to_string());
+    assert!(store.batch(2).unwrap().is_none());
+    assert!(store.put_proof(1, 0, b"first").unwrap());
+    assert!(!store.put_proof(1, 0, b"second").unwrap(), "a proof is stored once");
+    seen.push(String::from_utf8(store.proof(1, 0).unwrap().unwrap()).unwrap());
+    seq.commit().unwrap().expect("the replayed entry commits");
+    seen.push(serde_json::to_string(&seq.committed()).unwrap());
+    seen
+}
+
+#[test]
+fn sled_and_memory_stores_keep_the_same_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let sled: Arc<dyn Store> = Arc::new(SledStore::open(dir.path()).unwrap());
+    let memory: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    let on_sled = scenario(sled);
+    let in_memory = scenario(memory);
+    assert_eq!(on_sled, in_memory);
+}
