@@ -33,7 +33,7 @@ use clearproof_sequencer::store::SledStore;
 use clearproof_sequencer::wire::{DepositRequest, DepositTag, Submission};
 use clearproof_sequencer::{BatchRecord, Config, Sequencer};
 use clearproof_verifier::check::verify_batch;
-use clearproof_verifier::ledger::{Ledger, PostedBatch};
+use clearproof_verifier::ledger::{BaseLayer, Ledger, PostedBatch};
 
 /// Options of `clearproof devnet`.
 pub struct Options {
@@ -372,7 +372,7 @@ fn prove_and_post(
     options: &Options,
     keys: &clearproof_prover::ProverKeys,
     verifier: &clearproof_verifier::key::VerifierKey,
-    ledger: &Ledger,
+    ledger: &dyn BaseLayer,
     record: &BatchRecord,
     out: &mut dyn std::io::Write,
 ) -> Result<BatchReport> {

@@ -26,7 +26,7 @@ use clearproof_sequencer::Config;
 use clearproof_verifier::artifact::{read_public_data, ChunkProof};
 use clearproof_verifier::check::verify_batch;
 use clearproof_verifier::key::{VerifierKey, INSECURE_DEV_SRS};
-use clearproof_verifier::ledger::Ledger;
+use clearproof_verifier::ledger::{BaseLayer, Ledger, SledLedger};
 
 /// clearproof: a zero-knowledge rollup for derivative settlement.
 #[derive(Parser)]
@@ -237,7 +237,7 @@ enum LedgerCommand {
 }
 
 impl LedgerArgs {
-    fn open(&self) -> Result<(Ledger, VerifierKey)> {
+    fn open(&self) -> Result<(SledLedger, VerifierKey)> {
         let key = load_verifier_key(self.keys.as_ref())?;
         let genesis: Genesis = match &self.genesis {
             Some(path) => serde_json::from_str(&std::fs::read_to_string(path)?)

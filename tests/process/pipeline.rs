@@ -19,7 +19,7 @@ use clearproof_sequencer::client::Client;
 use clearproof_sequencer::wire::{DepositRequest, Submission};
 use clearproof_sequencer::BatchRecord;
 use clearproof_tests::{deposit, genesis, key, oracle, small_keys, SMALL, T0};
-use clearproof_verifier::ledger::{Ledger, PostedBatch};
+use clearproof_verifier::ledger::{BaseLayer, Ledger, PostedBatch};
 
 struct Process(Child);
 

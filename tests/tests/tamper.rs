@@ -1,7 +1,9 @@
 //! The tamper suite: real chunk proofs (small parameters) of two batches,
 //! posted to a real ledger in every broken way. Each post is refused with its
 //! specific reason and leaves the ledger exactly as it was; the honest posts
-//! are accepted and release their withdrawals.
+//! are accepted and release their withdrawals. Every case runs on each base-layer
+//! backend (the sled ledger and the in-memory one): the rules are the same
+//! whatever keeps the records.
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -11,8 +13,9 @@ use clearproof_circuits::Fr;
 use clearproof_prover::prove_batch;
 use clearproof_tests::{small_keys, two_batches};
 use clearproof_verifier::artifact::ChunkProof;
+use clearproof_verifier::base_layer::{BaseLayer, Ledger, LedgerError, MemoryLedgerStore};
 use clearproof_verifier::key::VerifierKey;
-use clearproof_verifier::ledger::{Ledger, LedgerError, PostedBatch};
+use clearproof_verifier::ledger::PostedBatch;
 use clearproof_verifier::Rejection;
 
 struct Fixture {
@@ -44,19 +47,87 @@ fn fixture() -> &'static Fixture {
     })
 }
 
-/// A fresh ledger at genesis with the deposit queue filled.
-fn ledger() -> (tempfile::TempDir, Ledger) {
-    let f = fixture();
-    let dir = tempfile::tempdir().unwrap();
-    let ledger = Ledger::open_or_create(dir.path(), f.genesis_root, &f.key).unwrap();
-    for d in &f.deposits {
-        ledger.deposit(d.clone()).unwrap();
-    }
-    (dir, ledger)
+/// Which store keeps the base layer's records.
+#[derive(Clone, Copy)]
+enum Backend {
+    Sled,
+    Memory,
 }
 
+/// A base layer and what it must outlive.
+struct Held {
+    ledger: Box<dyn BaseLayer>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl std::ops::Deref for Held {
+    type Target = dyn BaseLayer;
+    fn deref(&self) -> &Self::Target {
+        self.ledger.as_ref()
+    }
+}
+
+/// A fresh base layer at genesis with an empty deposit queue.
+fn empty(backend: Backend) -> Held {
+    let f = fixture();
+    match backend {
+        Backend::Sled => {
+            let dir = tempfile::tempdir().unwrap();
+            let ledger = Ledger::open_or_create(dir.path(), f.genesis_root, &f.key).unwrap();
+            Held { ledger: Box::new(ledger), _dir: Some(dir) }
+        }
+        Backend::Memory => {
+            let store = MemoryLedgerStore::default();
+            let ledger = Ledger::create_in(store, f.genesis_root, &f.key).unwrap();
+            Held { ledger: Box::new(ledger), _dir: None }
+        }
+    }
+}
+
+/// A fresh base layer at genesis with the deposit queue filled.
+fn ledger(backend: Backend) -> Held {
+    let ledger = empty(backend);
+    for d in &fixture().deposits {
+        ledger.deposit(d.clone()).unwrap();
+    }
+    ledger
+}
+
+/// Each case as a test per backend.
+macro_rules! on_every_backend {
+    ($($case:ident),* $(,)?) => {
+        mod sled {
+            $(#[test]
+            fn $case() {
+                super::$case(super::Backend::Sled)
+            })*
+        }
+        mod memory {
+            $(#[test]
+            fn $case() {
+                super::$case(super::Backend::Memory)
+            })*
+        }
+    };
+}
+
+on_every_backend!(
+    honest_batches_are_accepted_and_release_withdrawals,
+    a_batch_on_a_stale_root_is_rejected,
+    every_word_of_a_proof_flipped_is_rejected,
+    a_proof_with_bytes_appended_or_cut_is_rejected,
+    public_inputs_swapped_between_chunks_are_rejected,
+    proofs_swapped_between_chunks_are_rejected,
+    reordered_chunks_are_rejected,
+    an_omitted_or_repeated_chunk_is_rejected,
+    a_one_bit_change_in_the_data_is_rejected,
+    a_deposit_that_is_not_the_queue_head_is_rejected,
+    queue_entries_a_batch_skips_are_refunded,
+    foreign_keys_and_unknown_formats_are_rejected,
+);
+
 /// Posts `batch`, expects `code`, and checks nothing changed.
-fn refused(ledger: &Ledger, batch: &PostedBatch, code: &str) {
+fn refused(ledger: &dyn BaseLayer, batch: &PostedBatch, code: &str) {
     let before = ledger.state().unwrap();
     match ledger.post(&fixture().key, batch) {
         Err(LedgerError::Rejected(r)) => assert_eq!(r.code(), code, "{r}"),
@@ -66,10 +137,9 @@ fn refused(ledger: &Ledger, batch: &PostedBatch, code: &str) {
     assert!(ledger.batch(before.batches + 1).unwrap().is_none());
 }
 
-#[test]
-fn honest_batches_are_accepted_and_release_withdrawals() {
+fn honest_batches_are_accepted_and_release_withdrawals(b: Backend) {
     let f = fixture();
-    let (_dir, ledger) = ledger();
+    let ledger = ledger(b);
     let first = ledger.post(&f.key, &f.b1).unwrap();
     assert_eq!(first.deposits, 3);
     let second = ledger.post(&f.key, &f.b2).unwrap();
@@ -83,10 +153,9 @@ fn honest_batches_are_accepted_and_release_withdrawals() {
     assert_eq!(state.root, second.next_state_root);
 }
 
-#[test]
-fn every_word_of_a_proof_flipped_is_rejected() {
+fn every_word_of_a_proof_flipped_is_rejected(b: Backend) {
     let f = fixture();
-    let (_dir, ledger) = ledger();
+    let ledger = ledger(b);
     let len = f.b1.proofs[1].proof.len();
     // One flipped byte in every 32-byte word: commitments, evaluations and
     // opening proofs, in every chunk position they occur.
@@ -96,122 +165,110 @@ fn every_word_of_a_proof_flipped_is_rejected() {
         let mut bytes = batch.proofs[1].proof.as_bytes().to_vec();
         bytes[at] ^= 1 << (word % 8);
         batch.proofs[1].proof = Proof::from_bytes(bytes);
-        refused(&ledger, &batch, "BAD_PROOF");
+        refused(&*ledger, &batch, "BAD_PROOF");
     }
 }
 
-#[test]
-fn a_proof_with_bytes_appended_or_cut_is_rejected() {
+fn a_proof_with_bytes_appended_or_cut_is_rejected(b: Backend) {
     let f = fixture();
-    let (_dir, ledger) = ledger();
+    let ledger = ledger(b);
     let valid = f.b1.proofs[0].proof.as_bytes().to_vec();
     assert_eq!(valid.len(), f.key.manifest.proof_bytes, "the manifest pins the length");
     for bytes in [[&valid[..], &[0u8]].concat(), [&valid[..], &[0u8; 32]].concat()] {
         let mut appended = f.b1.clone();
         appended.proofs[0].proof = Proof::from_bytes(bytes);
-        refused(&ledger, &appended, "WRONG_PROOF_LENGTH");
+        refused(&*ledger, &appended, "WRONG_PROOF_LENGTH");
     }
     let mut truncated = f.b1.clone();
     truncated.proofs[0].proof = Proof::from_bytes(valid[..valid.len() - 1].to_vec());
-    refused(&ledger, &truncated, "WRONG_PROOF_LENGTH");
+    refused(&*ledger, &truncated, "WRONG_PROOF_LENGTH");
 }
 
-#[test]
-fn public_inputs_swapped_between_chunks_are_rejected() {
-    let (_dir, ledger) = ledger();
+fn public_inputs_swapped_between_chunks_are_rejected(b: Backend) {
+    let ledger = ledger(b);
     let mut batch = fixture().b1.clone();
     let (a, b) = (batch.proofs[0].public_inputs, batch.proofs[1].public_inputs);
     batch.proofs[0].public_inputs = b;
     batch.proofs[1].public_inputs = a;
-    refused(&ledger, &batch, "WRONG_PREV_ROOT");
+    refused(&*ledger, &batch, "WRONG_PREV_ROOT");
 }
 
-#[test]
-fn proofs_swapped_between_chunks_are_rejected() {
-    let (_dir, ledger) = ledger();
+fn proofs_swapped_between_chunks_are_rejected(b: Backend) {
+    let ledger = ledger(b);
     let mut batch = fixture().b1.clone();
     let a = batch.proofs[0].proof.clone();
     batch.proofs[0].proof = batch.proofs[1].proof.clone();
     batch.proofs[1].proof = a;
-    refused(&ledger, &batch, "BAD_PROOF");
+    refused(&*ledger, &batch, "BAD_PROOF");
 }
 
-#[test]
-fn reordered_chunks_are_rejected() {
-    let (_dir, ledger) = ledger();
+fn reordered_chunks_are_rejected(b: Backend) {
+    let ledger = ledger(b);
     let mut batch = fixture().b1.clone();
     batch.proofs.swap(0, 1);
-    refused(&ledger, &batch, "CHUNK_OUT_OF_PLACE");
+    refused(&*ledger, &batch, "CHUNK_OUT_OF_PLACE");
     // Relabelled to look in order, they no longer chain from the root.
     batch.proofs[0].chunk = 0;
     batch.proofs[1].chunk = 1;
-    refused(&ledger, &batch, "WRONG_PREV_ROOT");
+    refused(&*ledger, &batch, "WRONG_PREV_ROOT");
 }
 
-#[test]
-fn an_omitted_or_repeated_chunk_is_rejected() {
-    let (_dir, ledger) = ledger();
+fn an_omitted_or_repeated_chunk_is_rejected(b: Backend) {
+    let ledger = ledger(b);
     let mut batch = fixture().b1.clone();
     batch.proofs.pop();
-    refused(&ledger, &batch, "WRONG_CHUNK_COUNT");
+    refused(&*ledger, &batch, "WRONG_CHUNK_COUNT");
     let mut batch = fixture().b1.clone();
     batch.proofs[1] = batch.proofs[0].clone();
-    refused(&ledger, &batch, "CHUNK_OUT_OF_PLACE");
+    refused(&*ledger, &batch, "CHUNK_OUT_OF_PLACE");
 }
 
-#[test]
-fn a_batch_on_a_stale_root_is_rejected() {
+fn a_batch_on_a_stale_root_is_rejected(b: Backend) {
     let f = fixture();
-    let (_dir, ledger) = ledger();
+    let ledger = ledger(b);
     ledger.post(&f.key, &f.b1).unwrap();
     let mut again = f.b1.clone();
-    refused(&ledger, &again, "WRONG_BATCH_NUMBER");
+    refused(&*ledger, &again, "WRONG_BATCH_NUMBER");
     again.number = 2;
     for p in &mut again.proofs {
         p.batch = 2;
     }
-    refused(&ledger, &again, "WRONG_PREV_ROOT");
+    refused(&*ledger, &again, "WRONG_PREV_ROOT");
     // And a later batch cannot skip ahead of an unposted one.
-    let (_dir2, fresh) = self::ledger();
-    refused(&fresh, &f.b2, "WRONG_BATCH_NUMBER");
+    let fresh = self::ledger(b);
+    refused(&*fresh, &f.b2, "WRONG_BATCH_NUMBER");
 }
 
-#[test]
-fn a_one_bit_change_in_the_data_is_rejected() {
+fn a_one_bit_change_in_the_data_is_rejected(b: Backend) {
     let f = fixture();
-    let (_dir, ledger) = ledger();
+    let ledger = ledger(b);
     ledger.post(&f.key, &f.b1).unwrap();
     let mut batch = f.b2.clone();
     let clearproof_circuits::tx::Transaction::Withdraw(w) = &mut batch.data[2] else {
         panic!("the third transaction is the withdrawal")
     };
     w.amount = clearproof_circuits::types::Amount::new(w.amount.wide() ^ 1).unwrap();
-    refused(&ledger, &batch, "DATA_HASH_MISMATCH");
+    refused(&*ledger, &batch, "DATA_HASH_MISMATCH");
     let mut batch = f.b2.clone();
     batch.data.pop();
-    refused(&ledger, &batch, "WRONG_CHUNK_COUNT");
+    refused(&*ledger, &batch, "WRONG_CHUNK_COUNT");
 }
 
-#[test]
-fn a_deposit_that_is_not_the_queue_head_is_rejected() {
+fn a_deposit_that_is_not_the_queue_head_is_rejected(b: Backend) {
     let f = fixture();
-    let dir = tempfile::tempdir().unwrap();
-    let ledger = Ledger::open_or_create(dir.path(), f.genesis_root, &f.key).unwrap();
+    let ledger = empty(b);
     // The queue holds the same deposits in another order.
     for i in [1, 0, 2] {
         ledger.deposit(f.deposits[i].clone()).unwrap();
     }
-    refused(&ledger, &f.b1, "DEPOSIT_MISMATCH");
-    let dir = tempfile::tempdir().unwrap();
-    let empty = Ledger::open_or_create(dir.path(), f.genesis_root, &f.key).unwrap();
-    refused(&empty, &f.b1, "DEPOSIT_MISMATCH");
+    refused(&*ledger, &f.b1, "DEPOSIT_MISMATCH");
+    let empty = self::empty(b);
+    refused(&*empty, &f.b1, "DEPOSIT_MISMATCH");
 }
 
-#[test]
-fn queue_entries_a_batch_skips_are_refunded() {
+fn queue_entries_a_batch_skips_are_refunded(b: Backend) {
     let f = fixture();
-    let dir = tempfile::tempdir().unwrap();
-    let ledger = Ledger::open_or_create(dir.path(), f.genesis_root, &f.key).unwrap();
+    let ledger = empty(b);
     // An entry the sequencer refused (another owner for account 1) sits between
     // the deposits it applied.
     let mut refused = f.deposits[0].clone();
@@ -224,16 +281,15 @@ fn queue_entries_a_batch_skips_are_refunded() {
     assert_eq!(ledger.state().unwrap().deposits_consumed, 4);
 }
 
-#[test]
-fn foreign_keys_and_unknown_formats_are_rejected() {
+fn foreign_keys_and_unknown_formats_are_rejected(b: Backend) {
     let f = fixture();
-    let (_dir, ledger) = ledger();
+    let ledger = ledger(b);
     let mut batch = f.b1.clone();
     batch.proofs[1].vk_digest = "00".repeat(32);
-    refused(&ledger, &batch, "WRONG_VERIFYING_KEY");
+    refused(&*ledger, &batch, "WRONG_VERIFYING_KEY");
     let mut batch = f.b1.clone();
     batch.proofs[0].circuit.k += 1;
-    refused(&ledger, &batch, "WRONG_CIRCUIT");
+    refused(&*ledger, &batch, "WRONG_CIRCUIT");
     // The same verifying key with another SRS (a known secret) is refused.
     let other = VerifierKey {
         manifest: clearproof_verifier::key::KeyManifest {

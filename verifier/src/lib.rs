@@ -1,7 +1,10 @@
 //! The clearproof verifier, last stage of sequencer → prover → verifier: chunk
 //! proof artifacts ([`artifact`]), verifying keys ([`key`]), the batch check of
-//! PROTOCOL §7 ([`check`]) and the base-layer ledger that accepts batches only
-//! through it ([`ledger`], feature `ledger`, the only part that stores anything).
+//! PROTOCOL §7 ([`check`]), the base layer's rules ([`rules`], pure) and the
+//! base layer behind its seams ([`base_layer`]: the [`base_layer::BaseLayer`]
+//! interface and the [`base_layer::Ledger`] that applies the rules over a
+//! [`base_layer::LedgerStore`]). The sled store is [`ledger`] (feature `ledger`,
+//! the only part that touches a disk).
 //!
 //! The verification library has no storage engine and no prover code: it needs
 //! the verifying key, the SRS, the posted transactions and the proofs.
@@ -9,10 +12,12 @@
 #![forbid(unsafe_code)]
 
 pub mod artifact;
+pub mod base_layer;
 pub mod check;
 pub mod key;
 #[cfg(feature = "ledger")]
 pub mod ledger;
+pub mod rules;
 
 /// Why a batch, an artifact or a post was refused. Each variant has a stable
 /// code ([`Rejection::code`]); a refused post changes nothing.
