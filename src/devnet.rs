@@ -2,9 +2,10 @@
 //!
 //! The built-in devnet genesis (four markets, a publicly known oracle key), a
 //! built-in workload submitted to the real sequencer code (sled store, order and
-//! signature checks, batching), every committed batch proven chunk by chunk,
-//! posted to the base-layer ledger (its own sled store), which verifies it
-//! against the last accepted root, and a table of what happened.
+//! signature checks, batching), every committed batch proven chunk by chunk and
+//! its proofs handed to the sequencer's job board as remote provers' are, the
+//! relay posting it to the base-layer ledger (its own sled store), which verifies
+//! it against the last accepted root, and a table of what happened.
 //!
 //! The workload, in four batches:
 //! 1. four deposits (queued on the ledger first, then given to the sequencer with
@@ -16,7 +17,8 @@
 //! 4. the insurance fund covers the deficit, and two withdrawals.
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use clearproof_circuits::circuit::CircuitParams;
@@ -26,14 +28,17 @@ use clearproof_circuits::state::State;
 use clearproof_circuits::tx::Deposit;
 use clearproof_circuits::types::*;
 use clearproof_prover::keys::{setup_with, Regenerate};
-use clearproof_prover::{prove_batch, SrsSource};
+use clearproof_prover::{prove_batch, ProverKeys, SrsSource};
 use clearproof_sequencer::genesis;
+use clearproof_sequencer::jobs::JobBoard;
 use clearproof_sequencer::order::{Order, OrderId, Side, SignedOrder};
-use clearproof_sequencer::store::SledStore;
+use clearproof_sequencer::relay::{post_next, ProvenBatches, Step as RelayStep, StoreSource};
+use clearproof_sequencer::store::{SledStore, Store};
 use clearproof_sequencer::wire::{DepositRequest, DepositTag, Submission};
 use clearproof_sequencer::{BatchRecord, Config, Sequencer};
 use clearproof_verifier::check::verify_batch;
-use clearproof_verifier::ledger::{BaseLayer, Ledger, PostedBatch};
+use clearproof_verifier::key::VerifierKey;
+use clearproof_verifier::ledger::{BaseLayer, Ledger};
 
 /// Options of `clearproof devnet`.
 pub struct Options {
@@ -294,13 +299,16 @@ pub fn run(options: &Options, out: &mut dyn std::io::Write) -> Result<Report> {
 
     std::fs::create_dir_all(&options.data_dir)?;
     let genesis = genesis::devnet();
-    let store = SledStore::open(&options.data_dir.join("sequencer"))
-        .context("opening the sequencer store")?;
-    let config =
-        Config { batch_size: 1_000, batch_interval: std::time::Duration::from_secs(3_600) };
-    let mut sequencer =
-        Sequencer::open(std::sync::Arc::new(store), &genesis, circuit.depth, config)
-            .context("opening the sequencer")?;
+    let store: Arc<dyn Store> = Arc::new(
+        SledStore::open(&options.data_dir.join("sequencer"))
+            .context("opening the sequencer store")?,
+    );
+    let config = Config { batch_size: 1_000, batch_interval: Duration::from_secs(3_600) };
+    let mut sequencer = Sequencer::open(store.clone(), &genesis, circuit.depth, config)
+        .context("opening the sequencer")?;
+    // The job board takes the proofs as it takes remote provers' (public inputs
+    // checked against the batch); the relay posts them from the store.
+    let jobs = JobBoard::new(circuit.slots, Duration::from_secs(3_600), None);
     let genesis_root = State::genesis_with_depth(&genesis, circuit.depth)?.root();
     let ledger = Ledger::open_or_create(&options.data_dir.join("ledger"), genesis_root, &verifier)
         .context("opening the ledger")?;
@@ -313,6 +321,14 @@ pub fn run(options: &Options, out: &mut dyn std::io::Write) -> Result<Report> {
             options.data_dir.display()
         );
     }
+
+    let pipeline = Pipeline {
+        options,
+        keys: &keys,
+        verifier: &verifier,
+        ledger: &ledger,
+        source: StoreSource { store: store.as_ref(), jobs: &jobs },
+    };
 
     let workload = Workload::new();
     let mut reports = Vec::new();
@@ -348,7 +364,7 @@ pub fn run(options: &Options, out: &mut dyn std::io::Write) -> Result<Report> {
         let bytes =
             sequencer.store().batch(summary.number)?.context("committed batch is stored")?;
         let record: BatchRecord = serde_json::from_slice(&bytes)?;
-        let report = prove_and_post(options, &keys, &verifier, &ledger, &record, out)?;
+        let report = pipeline.prove_and_post(&record, out)?;
         let accepted = ledger.batch(report.number)?.context("accepted batch is recorded")?;
         withdrawals.extend(accepted.withdrawals.iter().map(|w| (w.account.get(), w.amount.get())));
         reports.push(report);
@@ -368,52 +384,64 @@ pub fn run(options: &Options, out: &mut dyn std::io::Write) -> Result<Report> {
     Ok(Report { batches: reports, withdrawals, final_root })
 }
 
-fn prove_and_post(
-    options: &Options,
-    keys: &clearproof_prover::ProverKeys,
-    verifier: &clearproof_verifier::key::VerifierKey,
-    ledger: &dyn BaseLayer,
-    record: &BatchRecord,
-    out: &mut dyn std::io::Write,
-) -> Result<BatchReport> {
-    let batch = &record.witness;
-    let mut kinds: Vec<(&str, usize)> = Vec::new();
-    for tx in batch.applied() {
-        match kinds.iter_mut().find(|(k, _)| *k == tx.name()) {
-            Some((_, n)) => *n += 1,
-            None => kinds.push((tx.name(), 1)),
+/// Proving and relaying one committed batch, as provers and the relay do.
+struct Pipeline<'a> {
+    options: &'a Options,
+    keys: &'a ProverKeys,
+    verifier: &'a VerifierKey,
+    ledger: &'a dyn BaseLayer,
+    source: StoreSource<'a>,
+}
+
+impl Pipeline<'_> {
+    fn prove_and_post(
+        &self,
+        record: &BatchRecord,
+        out: &mut dyn std::io::Write,
+    ) -> Result<BatchReport> {
+        let batch = &record.witness;
+        let mut kinds: Vec<(&str, usize)> = Vec::new();
+        for tx in batch.applied() {
+            match kinds.iter_mut().find(|(k, _)| *k == tx.name()) {
+                Some((_, n)) => *n += 1,
+                None => kinds.push((tx.name(), 1)),
+            }
         }
+        let kinds: Vec<String> = kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
+        writeln!(
+            out,
+            "batch {}: {} transactions committed ({}), proving…",
+            batch.batch_number,
+            batch.witnesses.len(),
+            kinds.join(", ")
+        )?;
+        let started = Instant::now();
+        let proven = prove_batch(self.keys, batch, self.options.threads, self.options.progress)?;
+        let prove_seconds = started.elapsed().as_secs_f64();
+        for c in &proven {
+            let json = c.proof.to_json();
+            self.source.jobs.submit(self.source.store, batch.batch_number, c.proof.chunk, &json)?;
+        }
+        // The verification the base layer makes, timed on its own for the report.
+        let posted = self.source.proven(batch.batch_number)?.context("every chunk is proven")?;
+        let started = Instant::now();
+        let root = self.ledger.state()?.root;
+        verify_batch(self.verifier, root, &posted.data, &posted.proofs)?;
+        let verify_ms = started.elapsed().as_secs_f64() * 1e3;
+        let accepted = match post_next(&self.source, self.ledger, self.verifier)? {
+            RelayStep::Accepted(accepted) => accepted,
+            RelayStep::Waiting { next } => bail!("batch {next} is not proven"),
+        };
+        Ok(BatchReport {
+            number: accepted.number,
+            transactions: accepted.transactions,
+            roots: (to_hex(&accepted.prev_state_root), to_hex(&accepted.next_state_root)),
+            chunks: accepted.chunks,
+            proof_bytes: accepted.proof_bytes,
+            prove_seconds,
+            verify_ms,
+        })
     }
-    let kinds: Vec<String> = kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
-    writeln!(
-        out,
-        "batch {}: {} transactions committed ({}), proving…",
-        batch.batch_number,
-        batch.witnesses.len(),
-        kinds.join(", ")
-    )?;
-    let started = Instant::now();
-    let proven = prove_batch(keys, batch, options.threads, options.progress)?;
-    let prove_seconds = started.elapsed().as_secs_f64();
-    let posted = PostedBatch {
-        number: batch.batch_number,
-        data: batch.applied().cloned().collect(),
-        proofs: proven.into_iter().map(|c| c.proof).collect(),
-    };
-    let started = Instant::now();
-    let verified = verify_batch(verifier, ledger.state()?.root, &posted.data, &posted.proofs)?;
-    let verify_ms = started.elapsed().as_secs_f64() * 1e3;
-    let accepted = ledger.post(verifier, &posted)?;
-    debug_assert_eq!(accepted.next_state_root, verified.next_state_root);
-    Ok(BatchReport {
-        number: accepted.number,
-        transactions: accepted.transactions,
-        roots: (to_hex(&accepted.prev_state_root), to_hex(&accepted.next_state_root)),
-        chunks: accepted.chunks,
-        proof_bytes: accepted.proof_bytes,
-        prove_seconds,
-        verify_ms,
-    })
 }
 
 fn short(root: &str) -> &str {

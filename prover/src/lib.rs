@@ -8,12 +8,14 @@
 //!   handing it out;
 //! - [`worker`]: `clearproof prover run`, pulling chunk jobs from a sequencer
 //!   over HTTP under leases;
+//! - [`offline`]: `clearproof prove`, a batch file proven into a directory;
 //! - the result is one [`ChunkProof`] artifact per chunk (format in
 //!   `clearproof_verifier::artifact`).
 
 #![forbid(unsafe_code)]
 
 pub mod keys;
+pub mod offline;
 pub mod worker;
 
 use std::time::{Duration, Instant};

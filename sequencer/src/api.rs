@@ -13,13 +13,34 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use clearproof_circuits::state::Genesis;
 use clearproof_circuits::types::AccountId;
+use clearproof_verifier::key::VerifierKey;
 use tokio::net::TcpListener;
 
 use crate::batcher::{Config, Sequencer};
 use crate::error::SubmitError;
-use crate::jobs::{JobBoard, Submitted};
+use crate::jobs::JobBoard;
 use crate::store::{SledStore, Store, StoreError};
-use crate::wire::{DepositRequest, ErrorBody, ErrorDetail, Submission, SUBMISSION_TYPES};
+use crate::wire::Submitted;
+use crate::wire::{
+    AccountView, BatchProofs, DepositRequest, ErrorBody, ErrorDetail, LeaseRequest, ProofAnswer,
+    Submission, SUBMISSION_TYPES,
+};
+
+/// Why a node could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The keys' circuit is for another tree depth.
+    #[error("the keys are for a depth-{keys} tree, the sequencer's tree has depth {tree}")]
+    WrongDepth {
+        /// The keys' depth.
+        keys: usize,
+        /// The sequencer's.
+        tree: usize,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
 
 /// A running sequencer shared by the HTTP handlers and the batch timer.
 pub struct Node {
@@ -50,6 +71,36 @@ impl Node {
         jobs: JobBoard,
     ) -> Result<Arc<Self>, StoreError> {
         Self::with_store(Arc::new(SledStore::open(data_dir)?), genesis, depth, config, Some(jobs))
+    }
+
+    /// Opens the sled store in `data_dir` as `clearproof sequencer serve` does.
+    /// With a verifying key, committed batches become chunk jobs for its circuit
+    /// (whose tree depth must be `depth`), leased for `lease`, and every proof a
+    /// prover submits is verified before it is stored; without one the node
+    /// serves no jobs.
+    pub fn open_serving(
+        data_dir: &Path,
+        genesis: &Genesis,
+        depth: usize,
+        config: Config,
+        keys: Option<VerifierKey>,
+        lease: Duration,
+    ) -> Result<Arc<Self>, OpenError> {
+        let jobs = match keys {
+            Some(key) => {
+                let circuit = key.manifest.circuit;
+                if circuit.depth != depth {
+                    return Err(OpenError::WrongDepth { keys: circuit.depth, tree: depth });
+                }
+                Some(JobBoard::new(circuit.slots, lease, Some(key)))
+            }
+            None => {
+                tracing::warn!("no verifying key: this sequencer serves no proving jobs");
+                None
+            }
+        };
+        let store = Arc::new(SledStore::open(data_dir)?);
+        Ok(Self::with_store(store, genesis, depth, config, jobs)?)
     }
 
     /// A node on any store (tests use [`crate::store::MemoryStore`]); `jobs`
@@ -201,7 +252,7 @@ async fn get_account(State(node): State<Arc<Node>>, UrlPath(id): UrlPath<String>
         return error_response(400, "MALFORMED_ID", format!("not an account id: {id:?}"), None);
     };
     match node.store.account(account_id) {
-        Ok(Some(a)) => Json(serde_json::json!({ "id": account_id, "account": a })).into_response(),
+        Ok(Some(account)) => Json(AccountView { id: account_id, account }).into_response(),
         Ok(None) => {
             error_response(404, "UNKNOWN_ACCOUNT", format!("account {id} does not exist"), None)
         }
@@ -218,13 +269,6 @@ async fn get_batch(State(node): State<Arc<Node>>, UrlPath(n): UrlPath<String>) -
         Ok(None) => error_response(404, "UNKNOWN_BATCH", format!("no batch {number}"), None),
         Err(e) => store_error(e),
     }
-}
-
-#[derive(serde::Deserialize)]
-struct LeaseRequest {
-    worker: String,
-    /// The worker's verifying-key digest: a worker with other keys gets no job.
-    vk_digest: Option<String>,
 }
 
 fn jobs_disabled() -> Response {
@@ -298,7 +342,7 @@ fn submit_proof(node: &Node, jobs: &JobBoard, batch: u64, chunk: usize, text: &s
             tracing::info!(batch, chunk, ?outcome, "proof received");
             let status =
                 if outcome == Submitted::Accepted { StatusCode::CREATED } else { StatusCode::OK };
-            (status, Json(serde_json::json!({ "status": outcome }))).into_response()
+            (status, Json(ProofAnswer { status: outcome })).into_response()
         }
         Err(e) => {
             tracing::warn!(batch, chunk, error = %e, "proof refused");
@@ -324,12 +368,12 @@ async fn get_batch_proofs(State(node): State<Arc<Node>>, UrlPath(n): UrlPath<Str
 
 fn batch_proofs(node: &Node, jobs: &JobBoard, number: u64) -> Response {
     match jobs.proofs(node.store.as_ref(), number) {
-        Ok(Some(proofs)) => Json(serde_json::json!({
-            "batch": number,
-            "chunks": proofs.len(),
-            "complete": proofs.iter().all(Option::is_some),
-            "proofs": proofs,
-        }))
+        Ok(Some(proofs)) => Json(BatchProofs {
+            batch: number,
+            chunks: proofs.len(),
+            complete: proofs.iter().all(Option::is_some),
+            proofs,
+        })
         .into_response(),
         Ok(None) => error_response(404, "UNKNOWN_BATCH", format!("no batch {number}"), None),
         Err(e) => store_error(e),

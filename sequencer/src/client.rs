@@ -1,21 +1,86 @@
-//! A small HTTP client for the sequencer API (used by `clearproof submit` and tests).
+//! The typed client of the sequencer's HTTP API, on the same wire types as the
+//! server ([`crate::wire`], [`crate::records`]): the CLI's `submit`, the prover
+//! worker, the relay and the tests use it. Every call returns the answer's type,
+//! or a [`ClientError`] carrying the server's stable code.
 
-use serde_json::Value;
+use std::future::Future;
+use std::time::Duration;
 
-/// A sequencer's answer: HTTP status and JSON body.
-#[derive(Debug, Clone)]
-pub struct Answer {
-    /// HTTP status.
-    pub status: u16,
-    /// JSON body (`null` if the body was not JSON).
-    pub body: Value,
+use clearproof_circuits::types::AccountId;
+use clearproof_verifier::artifact::ChunkProof;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::records::{BatchRecord, CommittedView};
+use crate::wire::{
+    AccountView, BatchProofs, DepositRequest, ErrorBody, ErrorDetail, Job, JobStatus, LeaseRequest,
+    ProofAnswer, Submission, Submitted, TxReceipt, TxStatus,
+};
+
+/// Why a call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The request did not complete (connection, timeout, …).
+    #[error("sequencer unreachable: {0}")]
+    Http(#[from] reqwest::Error),
+    /// The sequencer refused it with a stable code (`docs/API.md`).
+    #[error("sequencer answered {status}: {} ({})", .error.code, .error.message)]
+    Refused {
+        /// HTTP status.
+        status: u16,
+        /// The error body.
+        error: ErrorDetail,
+    },
+    /// An answer that is not the API's (a proxy, another service, a bug).
+    #[error("unexpected answer {status}: {body}")]
+    Unexpected {
+        /// HTTP status.
+        status: u16,
+        /// The body, as text.
+        body: String,
+    },
 }
 
-impl Answer {
-    /// The error code of a 4xx/5xx answer.
+impl ClientError {
+    /// The server's code of a refusal.
     pub fn code(&self) -> Option<&str> {
-        self.body.get("error")?.get("code")?.as_str()
+        match self {
+            ClientError::Refused { error, .. } => Some(&error.code),
+            _ => None,
+        }
     }
+
+    /// The body a refusal carried, or one describing any other failure in the
+    /// same shape (`{"error": {"code", "message"}}`).
+    pub fn body(&self) -> ErrorBody {
+        let error = match self {
+            ClientError::Refused { error, .. } => error.clone(),
+            ClientError::Unexpected { status, body } => {
+                ErrorDetail { code: format!("HTTP_{status}"), message: body.clone(), id: None }
+            }
+            ClientError::Http(e) => {
+                ErrorDetail { code: "UNREACHABLE".into(), message: e.to_string(), id: None }
+            }
+        };
+        ErrorBody { error }
+    }
+}
+
+/// An accepted submission: the receipt, and whether it is new (`false`: the same
+/// deposit was posted before and nothing changed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Accepted {
+    /// The receipt.
+    pub receipt: TxReceipt,
+    /// `202 Accepted` (new) or `200 OK` (already known).
+    pub new: bool,
+}
+
+/// The `type` of a JSON line, to route it.
+#[derive(Deserialize)]
+struct Tagged {
+    #[serde(rename = "type")]
+    kind: Option<String>,
 }
 
 /// Client for one sequencer base URL (`http://127.0.0.1:8080`).
@@ -28,40 +93,156 @@ pub struct Client {
 impl Client {
     /// A client for `base`.
     pub fn new(base: &str) -> Self {
-        Self { base: base.trim_end_matches('/').to_string(), http: reqwest::Client::new() }
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .expect("a TLS-free HTTP client builds");
+        Self { base: base.trim_end_matches('/').to_string(), http }
     }
 
-    async fn answer(response: reqwest::Response) -> Result<Answer, reqwest::Error> {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    async fn answer<T: DeserializeOwned>(
+        response: reqwest::Response,
+    ) -> Result<(u16, T), ClientError> {
         let status = response.status().as_u16();
         let bytes = response.bytes().await?;
-        Ok(Answer { status, body: serde_json::from_slice(&bytes).unwrap_or(Value::Null) })
+        if (200..300).contains(&status) {
+            if let Ok(value) = serde_json::from_slice(&bytes) {
+                return Ok((status, value));
+            }
+        } else if let Ok(body) = serde_json::from_slice::<ErrorBody>(&bytes) {
+            return Err(ClientError::Refused { status, error: body.error });
+        }
+        Err(ClientError::Unexpected { status, body: String::from_utf8_lossy(&bytes).into() })
     }
 
-    /// POSTs raw bytes to `path`.
-    pub async fn post_raw(&self, path: &str, body: Vec<u8>) -> Result<Answer, reqwest::Error> {
-        let response = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await?;
-        Self::answer(response).await
+    async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
+        Ok(Self::answer(self.http.get(self.url(path)).send().await?).await?.1)
     }
 
-    /// Submits one JSON line: deposits (`"type": "deposit"`) go to `/v1/deposits`,
-    /// everything else to `/v1/transactions`.
-    pub async fn submit_line(&self, line: &str) -> Result<Answer, reqwest::Error> {
-        let is_deposit = serde_json::from_str::<Value>(line)
-            .ok()
-            .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(|t| t == "deposit"))
-            .unwrap_or(false);
+    async fn post<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: Vec<u8>,
+    ) -> Result<(u16, T), ClientError> {
+        let request =
+            self.http.post(self.url(path)).header("content-type", "application/json").body(body);
+        Self::answer(request.send().await?).await
+    }
+
+    fn json(value: &impl Serialize) -> Vec<u8> {
+        serde_json::to_vec(value).expect("wire types serialise")
+    }
+
+    /// `POST /v1/transactions`.
+    pub async fn submit(&self, submission: &Submission) -> Result<TxReceipt, ClientError> {
+        Ok(self.post("/v1/transactions", Self::json(submission)).await?.1)
+    }
+
+    /// `POST /v1/deposits`.
+    pub async fn deposit(&self, deposit: &DepositRequest) -> Result<Accepted, ClientError> {
+        let (status, receipt) = self.post("/v1/deposits", Self::json(deposit)).await?;
+        Ok(Accepted { receipt, new: status == 202 })
+    }
+
+    /// Submits one JSON line as it is (the server judges it): deposits
+    /// (`"type": "deposit"`) go to `/v1/deposits`, everything else to
+    /// `/v1/transactions`.
+    pub async fn submit_line(&self, line: &str) -> Result<Accepted, ClientError> {
+        let is_deposit = serde_json::from_str::<Tagged>(line)
+            .is_ok_and(|t| t.kind.as_deref() == Some("deposit"));
         let path = if is_deposit { "/v1/deposits" } else { "/v1/transactions" };
-        self.post_raw(path, line.as_bytes().to_vec()).await
+        let (status, receipt) = self.post(path, line.as_bytes().to_vec()).await?;
+        Ok(Accepted { receipt, new: status == 202 })
     }
 
-    /// GETs `path`.
-    pub async fn get(&self, path: &str) -> Result<Answer, reqwest::Error> {
-        Self::answer(self.http.get(format!("{}{path}", self.base)).send().await?).await
+    /// `GET /v1/transactions/{id}`.
+    pub async fn transaction(&self, id: &str) -> Result<TxReceipt, ClientError> {
+        self.get(&format!("/v1/transactions/{id}")).await
+    }
+
+    /// Polls a transaction's receipt until it is no longer pending, for at most
+    /// `timeout`; returns the last receipt.
+    pub async fn wait_committed(
+        &self,
+        id: &str,
+        timeout: Duration,
+    ) -> Result<TxReceipt, ClientError> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let receipt = self.transaction(id).await?;
+            if !matches!(receipt.status, TxStatus::Pending { .. })
+                || tokio::time::Instant::now() >= deadline
+            {
+                return Ok(receipt);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// `GET /v1/state`.
+    pub async fn state(&self) -> Result<CommittedView, ClientError> {
+        self.get("/v1/state").await
+    }
+
+    /// `GET /v1/accounts/{id}`.
+    pub async fn account(&self, id: AccountId) -> Result<AccountView, ClientError> {
+        self.get(&format!("/v1/accounts/{id}")).await
+    }
+
+    /// `GET /v1/batches/{n}`.
+    pub async fn batch(&self, number: u64) -> Result<BatchRecord, ClientError> {
+        self.get(&format!("/v1/batches/{number}")).await
+    }
+
+    /// `GET /v1/batches/{n}/proofs`.
+    pub async fn batch_proofs(&self, number: u64) -> Result<BatchProofs, ClientError> {
+        self.get(&format!("/v1/batches/{number}/proofs")).await
+    }
+
+    /// `GET /v1/jobs`.
+    pub async fn jobs(&self) -> Result<Vec<JobStatus>, ClientError> {
+        self.get("/v1/jobs").await
+    }
+
+    /// `POST /v1/jobs/lease`: a job, or `None` when no job is open.
+    pub async fn lease(&self, request: &LeaseRequest) -> Result<Option<Job>, ClientError> {
+        let response = self.http.post(self.url("/v1/jobs/lease")).json(request).send().await?;
+        if response.status().as_u16() == 204 {
+            return Ok(None);
+        }
+        Ok(Some(Self::answer(response).await?.1))
+    }
+
+    /// `POST /v1/jobs/{batch}/{chunk}/proof`.
+    pub async fn post_proof(&self, proof: &ChunkProof) -> Result<Submitted, ClientError> {
+        let path = format!("/v1/jobs/{}/{}/proof", proof.batch, proof.chunk);
+        let (_, answer): (u16, ProofAnswer) =
+            self.post(&path, proof.to_json().into_bytes()).await?;
+        Ok(answer.status)
+    }
+}
+
+/// The client for callers without an async runtime of their own (the prover
+/// worker, the CLI, the relay): each call runs on a private current-thread
+/// runtime. Not for use inside another runtime.
+pub struct BlockingClient {
+    client: Client,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl BlockingClient {
+    /// A blocking client for `base`.
+    pub fn new(base: &str) -> std::io::Result<Self> {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        Ok(Self { client: Client::new(base), runtime })
+    }
+
+    /// Runs one call: `client.run(|c| c.state())`.
+    pub fn run<'a, F: Future + 'a>(&'a self, call: impl FnOnce(&'a Client) -> F) -> F::Output {
+        self.runtime.block_on(call(&self.client))
     }
 }

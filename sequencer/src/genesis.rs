@@ -32,3 +32,21 @@ pub fn devnet() -> Genesis {
     });
     Genesis { markets, insurance_fund: Quote::new(1_000_000_000_000).expect("valid amount") }
 }
+
+/// Why a genesis file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum GenesisError {
+    /// The file could not be read.
+    #[error("reading {0}: {1}")]
+    Io(std::path::PathBuf, std::io::Error),
+    /// The file is not a genesis.
+    #[error("{0} is not a genesis file: {1}")]
+    Malformed(std::path::PathBuf, serde_json::Error),
+}
+
+/// The genesis in `file` (JSON), or the built-in devnet genesis.
+pub fn load(file: Option<&std::path::Path>) -> Result<Genesis, GenesisError> {
+    let Some(path) = file else { return Ok(devnet()) };
+    let text = std::fs::read_to_string(path).map_err(|e| GenesisError::Io(path.into(), e))?;
+    serde_json::from_str(&text).map_err(|e| GenesisError::Malformed(path.into(), e))
+}

@@ -19,50 +19,10 @@ use clearproof_circuits::params::CHUNK_SLOTS;
 use clearproof_verifier::artifact::ChunkProof;
 use clearproof_verifier::check::verify_one;
 use clearproof_verifier::key::VerifierKey;
-use serde::{Deserialize, Serialize};
 
 use crate::records::BatchRecord;
 use crate::store::{Store, StoreError};
-
-/// A leased job.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Job {
-    /// Batch number.
-    pub batch: u64,
-    /// Chunk index.
-    pub chunk: usize,
-    /// The batch's number of chunks.
-    pub chunks: usize,
-    /// Slots per chunk (the circuit the proof must be for).
-    pub slots: usize,
-    /// Identifies this lease in logs.
-    pub lease_id: u64,
-    /// Milliseconds until the job is offered again.
-    pub lease_ms: u64,
-}
-
-/// Where one job stands.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct JobStatus {
-    /// Batch number.
-    pub batch: u64,
-    /// Chunk index.
-    pub chunk: usize,
-    /// `proven`, `leased` or `open`.
-    pub state: String,
-    /// The lease holder, for a leased job.
-    pub worker: Option<String>,
-}
-
-/// What happened to a submitted proof.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Submitted {
-    /// Stored: the first valid proof of this chunk.
-    Accepted,
-    /// A proof of this chunk was already stored; this one was dropped.
-    Duplicate,
-}
+use crate::wire::{Job, JobStatus, Submitted};
 
 /// Why a submitted proof was refused.
 #[derive(Debug, thiserror::Error)]

@@ -23,6 +23,7 @@ pub mod genesis;
 pub mod jobs;
 pub mod order;
 pub mod records;
+pub mod relay;
 pub mod store;
 pub mod wire;
 

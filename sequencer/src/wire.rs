@@ -1,13 +1,18 @@
-//! The JSON the sequencer accepts (`POST /v1/transactions`, `POST /v1/deposits`)
-//! and answers with. Every quantity is a decimal string; keys and signatures are
-//! hex. `docs/API.md` documents each shape with examples.
+//! The HTTP contract's types, shared by the server ([`crate::api`]) and the typed
+//! client ([`crate::client`]): what the sequencer accepts (`POST
+//! /v1/transactions`, `POST /v1/deposits`, job leases and proofs) and answers
+//! with. Every quantity is a decimal string; keys and signatures are hex.
+//! `docs/API.md` documents each shape with examples.
 
 use clearproof_circuits::signature::{PublicKey, SecretKey, Signature};
+use clearproof_circuits::state::Account;
 use clearproof_circuits::tx::{FundingTick, PriceUpdate, Transaction, Withdraw};
 use clearproof_circuits::types::{
     AccountId, Amount, FundingIndex, MarketId, Nonce, Price, Quote, Timestamp,
 };
 use serde::{Deserialize, Serialize};
+
+use clearproof_verifier::artifact::ChunkProof;
 
 use crate::order::SignedOrder;
 
@@ -230,4 +235,83 @@ pub struct ErrorDetail {
     /// The id under which the rejection is recorded, for state-rule rejections.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub id: Option<String>,
+}
+
+/// `GET /v1/accounts/{id}`: a committed account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountView {
+    /// The account id.
+    pub id: AccountId,
+    /// Its committed value.
+    pub account: Account,
+}
+
+/// `POST /v1/jobs/lease`: a prover asking for work.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeaseRequest {
+    /// The prover's name, shown in the job list.
+    pub worker: String,
+    /// The prover's verifying-key digest: a prover with other keys gets no job.
+    #[serde(default)]
+    pub vk_digest: Option<String>,
+}
+
+/// A leased job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Job {
+    /// Batch number.
+    pub batch: u64,
+    /// Chunk index.
+    pub chunk: usize,
+    /// The batch's number of chunks.
+    pub chunks: usize,
+    /// Slots per chunk (the circuit the proof must be for).
+    pub slots: usize,
+    /// Identifies this lease in logs.
+    pub lease_id: u64,
+    /// Milliseconds until the job is offered again.
+    pub lease_ms: u64,
+}
+
+/// Where one job stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobStatus {
+    /// Batch number.
+    pub batch: u64,
+    /// Chunk index.
+    pub chunk: usize,
+    /// `proven`, `leased` or `open`.
+    pub state: String,
+    /// The lease holder, for a leased job.
+    pub worker: Option<String>,
+}
+
+/// What happened to a submitted proof.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Submitted {
+    /// Stored: the first valid proof of this chunk.
+    Accepted,
+    /// A proof of this chunk was already stored; this one was dropped.
+    Duplicate,
+}
+
+/// `POST /v1/jobs/{batch}/{chunk}/proof`: what happened to the proof.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProofAnswer {
+    /// Stored, or a duplicate.
+    pub status: Submitted,
+}
+
+/// `GET /v1/batches/{n}/proofs`: a batch's stored chunk proofs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchProofs {
+    /// Batch number.
+    pub batch: u64,
+    /// Its number of chunks.
+    pub chunks: usize,
+    /// Every chunk is proven.
+    pub complete: bool,
+    /// One entry per chunk, in order (`null` where missing).
+    pub proofs: Vec<Option<ChunkProof>>,
 }

@@ -9,7 +9,7 @@ use clearproof_circuits::signature::SecretKey;
 use clearproof_circuits::state::{Genesis, Market, MarketParams, MarketState, State};
 use clearproof_circuits::types::*;
 use clearproof_sequencer::api::{self, Node};
-use clearproof_sequencer::client::{Answer, Client};
+use clearproof_sequencer::client::Client;
 use clearproof_sequencer::jobs::JobBoard;
 use clearproof_sequencer::order::{Order, OrderId, Side, SignedOrder};
 use clearproof_sequencer::wire::{DepositRequest, DepositTag, Submission};
@@ -37,8 +37,73 @@ pub fn genesis() -> Genesis {
     Genesis { markets: [market; MARKETS], insurance_fund: Quote::new(1_000).unwrap() }
 }
 
+/// A sequencer's answer as it came: HTTP status and JSON body (`null` if the
+/// body was not JSON). The tests' own raw HTTP, for adversarial requests and
+/// for asserting exact statuses; users go through the typed [`Client`].
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl Answer {
+    /// The error code of a 4xx/5xx answer.
+    pub fn code(&self) -> Option<&str> {
+        self.body.get("error")?.get("code")?.as_str()
+    }
+}
+
+/// Raw HTTP to one sequencer.
+#[derive(Debug, Clone)]
+pub struct RawClient {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl RawClient {
+    pub fn new(base: &str) -> Self {
+        Self { base: base.trim_end_matches('/').to_string(), http: reqwest::Client::new() }
+    }
+
+    async fn answer(response: reqwest::Response) -> Result<Answer, reqwest::Error> {
+        let status = response.status().as_u16();
+        let bytes = response.bytes().await?;
+        Ok(Answer { status, body: serde_json::from_slice(&bytes).unwrap_or(Value::Null) })
+    }
+
+    /// POSTs raw bytes to `path`.
+    pub async fn post_raw(&self, path: &str, body: Vec<u8>) -> Result<Answer, reqwest::Error> {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await?;
+        Self::answer(response).await
+    }
+
+    /// Posts one JSON line where `clearproof submit` would.
+    pub async fn submit_line(&self, line: &str) -> Result<Answer, reqwest::Error> {
+        let is_deposit = serde_json::from_str::<Value>(line)
+            .ok()
+            .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(|t| t == "deposit"))
+            .unwrap_or(false);
+        let path = if is_deposit { "/v1/deposits" } else { "/v1/transactions" };
+        self.post_raw(path, line.as_bytes().to_vec()).await
+    }
+
+    /// GETs `path`.
+    pub async fn get(&self, path: &str) -> Result<Answer, reqwest::Error> {
+        Self::answer(self.http.get(format!("{}{path}", self.base)).send().await?).await
+    }
+}
+
 pub struct Server {
-    pub client: Client,
+    /// Raw HTTP (exact statuses, adversarial bodies).
+    pub client: RawClient,
+    /// The typed client users have.
+    pub api: Client,
     pub node: Arc<Node>,
     pub dir: tempfile::TempDir,
     pub task: tokio::task::JoinHandle<()>,
@@ -50,9 +115,9 @@ impl Server {
     pub async fn stop(self) -> tempfile::TempDir {
         self.task.abort();
         let weak = Arc::downgrade(&self.node);
-        let Server { client, node, dir, task } = self;
+        let Server { client, api, node, dir, task } = self;
         let _ = task.await;
-        drop((client, node));
+        drop((client, api, node));
         for _ in 0..500 {
             if weak.upgrade().is_none() {
                 return dir;
@@ -96,7 +161,7 @@ pub async fn start_with_jobs(
             api::serve(node, listener, interval).await.unwrap();
         }
     });
-    Server { client: Client::new(&url), node, dir, task }
+    Server { client: RawClient::new(&url), api: Client::new(&url), node, dir, task }
 }
 
 pub async fn start(batch_size: usize, interval_ms: u64) -> Server {

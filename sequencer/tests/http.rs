@@ -11,6 +11,7 @@ use clearproof_sequencer::order::Side;
 use clearproof_sequencer::wire::Submission;
 use common::*;
 use serde_json::{json, Value};
+use std::time::Duration;
 
 fn withdraw(owner: u8, account: u32, amount: i128, nonce: u64) -> Value {
     let sub = Submission::withdraw(
@@ -309,4 +310,57 @@ async fn concurrent_clients_lose_and_duplicate_nothing() {
     let committed: u64 = s.state().await["batch_number"].as_u64().unwrap();
     assert!(committed >= 2, "several batches expected");
     let _ = (Amount::new(1), Signature::from_hex("00"));
+}
+
+/// The typed client, on the server's own wire types, over real HTTP: every call
+/// returns the answer's type, and a refusal carries its status and code.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_typed_client_speaks_the_whole_api() {
+    use clearproof_sequencer::client::ClientError;
+    use clearproof_sequencer::wire::{DepositRequest, DepositTag, LeaseRequest, TxStatus};
+
+    let s = start(1_000, 50).await;
+    let api = &s.api;
+    let request = |queue_index| DepositRequest {
+        kind: DepositTag::Deposit,
+        queue_index,
+        account: acct(1),
+        owner: key(1).public_key(),
+        amount: n(10_000),
+    };
+    let first = api.deposit(&request(0)).await.unwrap();
+    assert!(first.new);
+    assert!(matches!(first.receipt.status, TxStatus::Pending { batch: 1 }));
+    let again = api.deposit(&request(0)).await.unwrap();
+    assert!(!again.new, "a reposted deposit is known, not new");
+    let withdraw =
+        Submission::withdraw(&key(1), acct(1), Amount::new(5).unwrap(), Nonce::new(0).unwrap());
+    let receipt = api.submit(&withdraw).await.unwrap();
+    let committed = api.wait_committed(&receipt.id, Duration::from_secs(10)).await.unwrap();
+    assert!(matches!(committed.status, TxStatus::Applied { batch: 1, index: 1 }), "{committed:?}");
+    let replay = api.submit(&withdraw).await.unwrap_err();
+    assert!(matches!(replay, ClientError::Refused { status: 422, .. }), "{replay}");
+    assert_eq!(replay.code(), Some("WITHDRAW_BAD_NONCE"));
+    assert_eq!(api.transaction(&receipt.id).await.unwrap(), committed);
+    let state = api.state().await.unwrap();
+    assert_eq!((state.globals.batch_number, state.pending), (1, 0));
+    let account = api.account(acct(1)).await.unwrap();
+    assert_eq!(account.account.collateral.get(), 10_000 - 5);
+    let record = api.batch(1).await.unwrap();
+    assert_eq!(record.header.next_state_root, state.state_root);
+    assert_eq!(record.public_data.len(), 2);
+    let missing = api.batch(9).await.unwrap_err();
+    assert_eq!(
+        (missing.code(), missing.body().error.code.as_str()),
+        (Some("UNKNOWN_BATCH"), "UNKNOWN_BATCH")
+    );
+    // The job board: the batch's one chunk is leased, then none is open.
+    let lease = LeaseRequest { worker: "w".into(), vk_digest: None };
+    let job = api.lease(&lease).await.unwrap().expect("batch 1's chunk");
+    assert_eq!((job.batch, job.chunk, job.chunks), (1, 0, 1));
+    assert_eq!(api.lease(&lease).await.unwrap(), None);
+    let jobs = api.jobs().await.unwrap();
+    assert_eq!((jobs.len(), jobs[0].state.as_str()), (1, "leased"));
+    let proofs = api.batch_proofs(1).await.unwrap();
+    assert_eq!((proofs.chunks, proofs.complete, proofs.proofs.clone()), (1, false, vec![None]));
 }

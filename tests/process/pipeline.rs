@@ -15,9 +15,8 @@ use std::time::{Duration, Instant};
 use clearproof_circuits::serde_fr::to_hex;
 use clearproof_circuits::tx::Transaction;
 use clearproof_circuits::types::*;
-use clearproof_sequencer::client::Client;
-use clearproof_sequencer::wire::{DepositRequest, Submission};
-use clearproof_sequencer::BatchRecord;
+use clearproof_sequencer::client::{Client, ClientError};
+use clearproof_sequencer::wire::{DepositRequest, JobStatus, LeaseRequest, Submission, Submitted};
 use clearproof_tests::{deposit, genesis, key, oracle, small_keys, SMALL, T0};
 use clearproof_verifier::ledger::{BaseLayer, Ledger, PostedBatch};
 
@@ -66,8 +65,8 @@ fn worker(url: &str, name: &str, cache: &Path) -> Process {
     spawn_until(cmd, "prover ").0
 }
 
-async fn jobs(client: &Client) -> Vec<serde_json::Value> {
-    client.get("/v1/jobs").await.unwrap().body.as_array().cloned().unwrap_or_default()
+async fn jobs(client: &Client) -> Vec<JobStatus> {
+    client.jobs().await.unwrap()
 }
 
 async fn wait_for(what: &str, timeout: Duration, mut check: impl AsyncFnMut() -> bool) {
@@ -130,7 +129,7 @@ async fn sequencer_two_provers_one_killed_ledger_and_verify() {
         let request: DepositRequest = serde_json::from_str(&line).unwrap();
         assert_eq!(request.queue_index, i as u64);
         let answer = client.submit_line(&line).await.unwrap();
-        assert_eq!(answer.status, 202, "{:?}", answer.body);
+        assert!(answer.new, "{answer:?}");
     }
     let price = Submission::price_update(
         &oracle(),
@@ -145,21 +144,21 @@ async fn sequencer_two_provers_one_killed_ledger_and_verify() {
         Nonce::new(0).unwrap(),
     );
     for s in [price, withdraw] {
-        let answer = client.submit_line(&serde_json::to_string(&s).unwrap()).await.unwrap();
-        assert_eq!(answer.status, 202, "{:?}", answer.body);
+        client.submit(&s).await.unwrap();
     }
     wait_for("two committed batches", Duration::from_secs(10), async || {
-        client.get("/v1/state").await.unwrap().body["batch_number"] == 2
+        client.state().await.unwrap().globals.batch_number == 2
     })
     .await;
     assert_eq!(jobs(&client).await.len(), 3, "2 chunks + 1 chunk of 2 slots");
 
     // A worker with other keys gets no job.
-    let foreign = serde_json::json!({ "worker": "foreign", "vk_digest": "00".repeat(32) });
-    let answer = client.post_raw("/v1/jobs/lease", foreign.to_string().into_bytes()).await.unwrap();
-    assert_eq!(
-        (answer.status, answer.body["error"]["code"].as_str()),
-        (409, Some("WRONG_VERIFYING_KEY"))
+    let foreign = LeaseRequest { worker: "foreign".into(), vk_digest: Some("00".repeat(32)) };
+    let refused = client.lease(&foreign).await.unwrap_err();
+    assert!(
+        matches!(&refused, ClientError::Refused { status: 409, .. })
+            && refused.code() == Some("WRONG_VERIFYING_KEY"),
+        "{refused}"
     );
 
     // Two workers; kill the first while it holds a lease.
@@ -167,16 +166,16 @@ async fn sequencer_two_provers_one_killed_ledger_and_verify() {
     let _survivor = worker(&url, "survivor", &cache);
     let mut held = None;
     wait_for("the doomed worker to lease a job", Duration::from_secs(60), async || {
-        held = jobs(&client).await.into_iter().find(|j| j["worker"] == "doomed");
+        held = jobs(&client).await.into_iter().find(|j| j.worker.as_deref() == Some("doomed"));
         held.is_some()
     })
     .await;
     doomed.0.kill().unwrap(); // SIGKILL
     doomed.0.wait().unwrap();
     let held = held.unwrap();
-    assert_eq!(held["state"], "leased", "killed mid-job, before its proof arrived");
+    assert_eq!(held.state, "leased", "killed mid-job, before its proof arrived");
     wait_for("every chunk proven", Duration::from_secs(300), async || {
-        jobs(&client).await.iter().all(|j| j["state"] == "proven")
+        jobs(&client).await.iter().all(|j| j.state == "proven")
     })
     .await;
 
@@ -192,8 +191,7 @@ async fn sequencer_two_provers_one_killed_ledger_and_verify() {
     assert_eq!(ledger.state().unwrap().vk_digest, verifier.digest());
     let mut files = Vec::new();
     for n in 1..=2u64 {
-        let record = client.get(&format!("/v1/batches/{n}")).await.unwrap().body;
-        let record: BatchRecord = serde_json::from_value(record).unwrap();
+        let record = client.batch(n).await.unwrap();
         let accepted = ledger.batch(n).unwrap().expect("accepted");
         assert_eq!(accepted.next_state_root, record.header.next_state_root);
         let posted: PostedBatch = ledger.posted(n).unwrap().unwrap();
@@ -202,16 +200,14 @@ async fn sequencer_two_provers_one_killed_ledger_and_verify() {
         files.push((record.header.prev_state_root, posted));
     }
     let state = ledger.state().unwrap();
-    let sequencer_root = client.get("/v1/state").await.unwrap().body["state_root"].clone();
-    assert_eq!(serde_json::json!(to_hex(&state.root)), sequencer_root);
+    assert_eq!(state.root, client.state().await.unwrap().state_root);
     let released = ledger.batch(2).unwrap().unwrap().withdrawals;
     assert_eq!(released.len(), 1);
     assert_eq!(released[0].owner, key(3).public_key());
 
     // A proof that arrives twice is stored once.
-    let again = files[0].1.proofs[0].to_json();
-    let answer = client.post_raw("/v1/jobs/1/0/proof", again.into_bytes()).await.unwrap();
-    assert_eq!((answer.status, answer.body["status"].as_str()), (200, Some("duplicate")));
+    let again = client.post_proof(&files[0].1.proofs[0]).await.unwrap();
+    assert_eq!(again, Submitted::Duplicate);
     drop(ledger);
 
     // `clearproof verify` from files, then against the ledger.

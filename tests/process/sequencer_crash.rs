@@ -21,10 +21,9 @@ use clearproof_circuits::signature::SecretKey;
 use clearproof_circuits::state::{Genesis, Market, MarketParams, MarketState, State};
 use clearproof_circuits::tx::Transaction;
 use clearproof_circuits::types::*;
-use clearproof_sequencer::client::Client;
+use clearproof_sequencer::client::{Client, ClientError};
 use clearproof_sequencer::order::{Order, OrderId, Side};
-use clearproof_sequencer::wire::{DepositRequest, DepositTag, Submission};
-use clearproof_sequencer::BatchRecord;
+use clearproof_sequencer::wire::{DepositRequest, DepositTag, Submission, TxStatus};
 use rand::{Rng, SeedableRng};
 
 const T0: u64 = 1_700_000_000;
@@ -167,16 +166,16 @@ async fn acknowledged_transactions_survive_sigkill_and_nothing_applies_twice() {
                 kills += 1;
             }
             match request.await.unwrap() {
-                Ok(answer) if answer.status == 202 || answer.status == 200 => {
-                    acked.push((answer.body["id"].as_str().unwrap().into(), kind, line.clone()));
+                Ok(answer) => {
+                    acked.push((answer.receipt.id, kind, line.clone()));
                     break;
                 }
-                Ok(answer) => {
+                Err(refused @ ClientError::Refused { .. }) => {
                     // Trades beyond the orders' size are refused; otherwise only a
                     // retry of an in-flight request that did apply may be refused
                     // (a stale price timestamp).
-                    let overfilled = kind == "trade" && answer.code() == Some("ORDER_OVERFILLED");
-                    assert!(overfilled || retries > 0, "unexpected rejection: {}", answer.body);
+                    let overfilled = kind == "trade" && refused.code() == Some("ORDER_OVERFILLED");
+                    assert!(overfilled || retries > 0, "unexpected rejection: {refused}");
                     break;
                 }
                 Err(_) => {
@@ -193,27 +192,28 @@ async fn acknowledged_transactions_survive_sigkill_and_nothing_applies_twice() {
 
     // Let the last batch commit, then check every guarantee.
     let client = process.client.clone();
-    let mut committed = serde_json::Value::Null;
+    let mut committed = client.state().await.unwrap();
     for _ in 0..500 {
-        committed = client.get("/v1/state").await.unwrap().body;
-        if committed["pending"] == 0 {
+        if committed.pending == 0 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
+        committed = client.state().await.unwrap();
     }
     for (id, kind, _) in &acked {
-        let receipt = client.get(&format!("/v1/transactions/{id}")).await.unwrap().body;
-        assert_eq!(receipt["status"], "applied", "acknowledged {kind} {id} lost: {receipt}");
+        let receipt = client.transaction(id).await.unwrap();
+        assert!(
+            matches!(receipt.status, TxStatus::Applied { .. }),
+            "acknowledged {kind} {id} lost: {receipt:?}"
+        );
     }
 
     let mut state = State::genesis_with_depth(&genesis(), DEPTH).unwrap();
     let mut ids = std::collections::BTreeSet::new();
     let mut deposit_amounts = Vec::new();
     let mut trades = 0i64;
-    for b in 1..=committed["batch_number"].as_u64().unwrap() {
-        let record: BatchRecord =
-            serde_json::from_value(client.get(&format!("/v1/batches/{b}")).await.unwrap().body)
-                .unwrap();
+    for b in 1..=committed.globals.batch_number {
+        let record = client.batch(b).await.unwrap();
         assert_eq!(record.header.prev_state_root, state.root(), "batch {b} does not chain");
         for p in &record.public_data {
             assert!(ids.insert(p.id), "transaction {} applied twice", p.id);
@@ -229,8 +229,8 @@ async fn acknowledged_transactions_survive_sigkill_and_nothing_applies_twice() {
         assert_eq!(out.next_state_root, record.header.next_state_root, "batch {b} root");
     }
     assert_eq!(
-        clearproof_circuits::serde_fr::to_hex(&state.root()),
-        committed["state_root"].as_str().unwrap(),
+        state.root(),
+        committed.state_root,
         "final root differs from a replay of the committed batches"
     );
     // Each queue entry once: amounts are distinct per queue index.

@@ -101,3 +101,15 @@ pub fn read_public_data(
         })
         .collect()
 }
+
+/// Reads chunk-proof artifact files, in the given order.
+pub fn read_artifacts(paths: &[std::path::PathBuf]) -> Result<Vec<ChunkProof>, Rejection> {
+    paths
+        .iter()
+        .map(|path| {
+            std::fs::read_to_string(path)
+                .map_err(|e| Rejection::Malformed(format!("{}: {e}", path.display())))
+                .and_then(|text| ChunkProof::from_json(&text))
+        })
+        .collect()
+}

@@ -1,0 +1,143 @@
+//! The relay: posts the sequencer's proven batches to the base layer, in order.
+//!
+//! For the base layer's next batch number it fetches the batch's public data and
+//! chunk proofs, if every chunk is proven, and posts them; it stops at the first
+//! batch that is not proven yet, and at the first refusal (nothing after a
+//! refused batch can be accepted). `clearproof ledger post` relays from a
+//! sequencer over HTTP ([`HttpSource`]); `clearproof devnet` from the sequencer's
+//! store in the same process ([`StoreSource`]).
+
+use clearproof_verifier::base_layer::{BaseLayer, LedgerError};
+use clearproof_verifier::key::VerifierKey;
+use clearproof_verifier::rules::{next_batch_number, AcceptedBatch, PostedBatch};
+use clearproof_verifier::Rejection;
+
+use crate::client::{BlockingClient, ClientError};
+use crate::jobs::JobBoard;
+use crate::records::BatchRecord;
+use crate::store::{Store, StoreError};
+
+/// Why relaying stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum RelayError {
+    /// The base layer refused a batch (PROTOCOL §7); nothing was recorded.
+    #[error("batch {number}: {rejection}")]
+    Refused {
+        /// The refused batch.
+        number: u64,
+        /// Why.
+        rejection: Rejection,
+    },
+    /// The base layer failed otherwise (storage, a different chain).
+    #[error(transparent)]
+    BaseLayer(LedgerError),
+    /// The sequencer could not be asked.
+    #[error(transparent)]
+    Sequencer(#[from] ClientError),
+    /// The sequencer's store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Where the relay finds proven batches.
+pub trait ProvenBatches {
+    /// Batch `number`'s public data and proofs, if it is committed and every
+    /// chunk is proven.
+    fn proven(&self, number: u64) -> Result<Option<PostedBatch>, RelayError>;
+}
+
+fn posted(
+    record: &BatchRecord,
+    proofs: Vec<clearproof_verifier::artifact::ChunkProof>,
+) -> PostedBatch {
+    PostedBatch {
+        number: record.header.number,
+        data: record.public_data.iter().map(|p| p.tx.clone()).collect(),
+        proofs,
+    }
+}
+
+/// A sequencer over HTTP (`GET /v1/batches/{n}/proofs`, `GET /v1/batches/{n}`).
+pub struct HttpSource<'a>(pub &'a BlockingClient);
+
+impl ProvenBatches for HttpSource<'_> {
+    fn proven(&self, number: u64) -> Result<Option<PostedBatch>, RelayError> {
+        let proofs = match self.0.run(|c| c.batch_proofs(number)) {
+            Ok(p) => p,
+            Err(e) if e.code() == Some("UNKNOWN_BATCH") => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        if !proofs.complete {
+            return Ok(None);
+        }
+        let record = self.0.run(|c| c.batch(number))?;
+        Ok(Some(posted(&record, proofs.proofs.into_iter().flatten().collect())))
+    }
+}
+
+/// The sequencer's store in this process, with the job board that knows its
+/// chunks.
+pub struct StoreSource<'a> {
+    /// The sequencer's store.
+    pub store: &'a dyn Store,
+    /// Its job board (for the chunk count and the stored proofs).
+    pub jobs: &'a JobBoard,
+}
+
+impl ProvenBatches for StoreSource<'_> {
+    fn proven(&self, number: u64) -> Result<Option<PostedBatch>, RelayError> {
+        let Some(proofs) = self.jobs.proofs(self.store, number)? else { return Ok(None) };
+        if proofs.iter().any(Option::is_none) {
+            return Ok(None);
+        }
+        let Some(bytes) = self.store.batch(number)? else { return Ok(None) };
+        let record: BatchRecord = serde_json::from_slice(&bytes)
+            .map_err(|e| StoreError::Corrupt(format!("batch {number}: {e}")))?;
+        Ok(Some(posted(&record, proofs.into_iter().flatten().collect())))
+    }
+}
+
+/// What one relay step did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// The base layer accepted the batch.
+    Accepted(Box<AcceptedBatch>),
+    /// The base layer's next batch is not proven yet.
+    Waiting {
+        /// The batch the base layer expects next.
+        next: u64,
+    },
+}
+
+/// Posts the base layer's next batch if it is proven.
+pub fn post_next(
+    source: &impl ProvenBatches,
+    base: &dyn BaseLayer,
+    key: &VerifierKey,
+) -> Result<Step, RelayError> {
+    let next = next_batch_number(&base.state().map_err(RelayError::BaseLayer)?);
+    let Some(batch) = source.proven(next)? else { return Ok(Step::Waiting { next }) };
+    match base.post(key, &batch) {
+        Ok(accepted) => Ok(Step::Accepted(Box::new(accepted))),
+        Err(LedgerError::Rejected(rejection)) => {
+            Err(RelayError::Refused { number: next, rejection })
+        }
+        Err(e) => Err(RelayError::BaseLayer(e)),
+    }
+}
+
+/// Posts every proven batch in order, calling `accepted` for each; returns the
+/// batch the base layer expects next (the first one not proven yet).
+pub fn post_all(
+    source: &impl ProvenBatches,
+    base: &dyn BaseLayer,
+    key: &VerifierKey,
+    mut accepted: impl FnMut(&AcceptedBatch),
+) -> Result<u64, RelayError> {
+    loop {
+        match post_next(source, base, key)? {
+            Step::Accepted(batch) => accepted(&batch),
+            Step::Waiting { next } => return Ok(next),
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! `clearproof ledger …`: the base layer from the command line — its deposit
+//! queue, relaying proven batches from a sequencer, its state.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand};
+use clearproof_circuits::serde_fr::to_hex;
+use clearproof_circuits::signature::PublicKey;
+use clearproof_circuits::state::State;
+use clearproof_circuits::tx::Deposit;
+use clearproof_circuits::types::{AccountId, Amount};
+use clearproof_sequencer::client::BlockingClient;
+use clearproof_sequencer::genesis;
+use clearproof_sequencer::relay::{post_all, HttpSource, RelayError};
+use clearproof_sequencer::wire::{DepositRequest, DepositTag};
+use clearproof_verifier::key::VerifierKey;
+use clearproof_verifier::ledger::{BaseLayer, Ledger, SledLedger};
+
+use super::tx::{account, amount, public};
+use super::{count, invalid, load_verifier_key, print_json};
+
+#[derive(Args)]
+pub struct LedgerArgs {
+    /// Ledger directory (created on first use).
+    #[arg(long)]
+    ledger: PathBuf,
+    /// Key directory whose verifying key and SRS the ledger accepts (default:
+    /// the production keys with the development SRS in the cache).
+    #[arg(long)]
+    keys: Option<PathBuf>,
+    /// Genesis JSON the chain starts from (default: the built-in devnet genesis).
+    #[arg(long)]
+    genesis: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+pub enum LedgerCommand {
+    /// Queue a deposit; prints the `/v1/deposits` JSON line to give the sequencer.
+    Deposit {
+        #[command(flatten)]
+        ledger: LedgerArgs,
+        /// Credited account.
+        #[arg(long, value_parser = account)]
+        account: AccountId,
+        /// Owner public key (hex).
+        #[arg(long, value_parser = public)]
+        owner: PublicKey,
+        /// Quote micro-units.
+        #[arg(long, value_parser = amount)]
+        amount: Amount,
+    },
+    /// Post every fully proven batch the sequencer has, in order; prints one line each.
+    Post {
+        #[command(flatten)]
+        ledger: LedgerArgs,
+        /// Sequencer base URL.
+        #[arg(long)]
+        sequencer: String,
+    },
+    /// Print the ledger's state (root, batches, deposit queue).
+    Show {
+        #[command(flatten)]
+        ledger: LedgerArgs,
+    },
+}
+
+impl LedgerArgs {
+    fn open(&self) -> Result<(SledLedger, VerifierKey)> {
+        let key = load_verifier_key(self.keys.as_ref())?;
+        let genesis = genesis::load(self.genesis.as_deref())?;
+        let depth = key.manifest.circuit.depth;
+        let root = State::genesis_with_depth(&genesis, depth)?.root();
+        let ledger = Ledger::open_or_create(&self.ledger, root, &key)
+            .with_context(|| format!("opening the ledger at {}", self.ledger.display()))?;
+        Ok((ledger, key))
+    }
+}
+
+pub fn run(command: LedgerCommand) -> Result<()> {
+    match command {
+        LedgerCommand::Deposit { ledger, account, owner, amount } => {
+            let (ledger, _) = ledger.open()?;
+            let queue_index = ledger.deposit(Deposit { account, owner, amount })?;
+            print_json(&DepositRequest {
+                kind: DepositTag::Deposit,
+                queue_index,
+                account,
+                owner,
+                amount,
+            })
+        }
+        LedgerCommand::Show { ledger } => print_json(&ledger.open()?.0.state()?),
+        LedgerCommand::Post { ledger, sequencer } => {
+            let (ledger, key) = ledger.open()?;
+            let client = BlockingClient::new(&sequencer)?;
+            let relayed = post_all(&HttpSource(&client), &ledger, &key, |a| {
+                println!(
+                    "batch {}: accepted, {}, {}, root {}, {} released, {} refunded",
+                    a.number,
+                    count(a.transactions, "transaction"),
+                    count(a.chunks, "chunk"),
+                    to_hex(&a.next_state_root),
+                    count(a.withdrawals.len(), "withdrawal"),
+                    count(a.refunds.len(), "deposit")
+                );
+            });
+            match relayed {
+                Ok(next) => {
+                    println!("batch {next}: not proven yet; the ledger is at batch {}", next - 1);
+                    Ok(())
+                }
+                Err(RelayError::Refused { rejection, .. }) => invalid(&rejection),
+                Err(e) => Err(e.into()),
+            }
+        }
+    }
+}

@@ -1,0 +1,249 @@
+//! `clearproof tx …`: builds and signs one transaction or order, printed as a
+//! JSON line for `clearproof submit`.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Subcommand, ValueEnum};
+use clearproof_circuits::signature::{PublicKey, SecretKey};
+use clearproof_circuits::types::*;
+use clearproof_sequencer::order::{Order, OrderId, Side, SignedOrder};
+use clearproof_sequencer::wire::{DepositRequest, DepositTag, Submission};
+
+use super::print_json;
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum SideArg {
+    Buy,
+    Sell,
+}
+
+pub(super) fn int(s: &str) -> Result<i128, String> {
+    s.trim().parse().map_err(|_| format!("not an integer: {s:?}"))
+}
+
+macro_rules! typed {
+    ($name:ident, $t:ty) => {
+        pub(super) fn $name(s: &str) -> Result<$t, String> {
+            <$t>::new(int(s)?).map_err(|e| e.to_string())
+        }
+    };
+}
+typed!(amount, Amount);
+typed!(quote, Quote);
+typed!(account, AccountId);
+typed!(market, MarketId);
+typed!(nonce, Nonce);
+typed!(bps, Bps);
+typed!(timestamp, Timestamp);
+typed!(funding_index, FundingIndex);
+
+pub(super) fn price(s: &str) -> Result<Price, String> {
+    Price::from_decimal(s).map_err(|e| e.to_string())
+}
+
+pub(super) fn secret(s: &str) -> Result<SecretKey, String> {
+    SecretKey::from_hex(s.trim()).map_err(|e| format!("{} ({})", e, e.code()))
+}
+
+pub(super) fn public(s: &str) -> Result<PublicKey, String> {
+    PublicKey::from_hex(s.trim()).map_err(|e| format!("{} ({})", e, e.code()))
+}
+
+#[derive(Subcommand)]
+pub enum TxCommand {
+    /// A deposit queue entry (what the base layer posts to `/v1/deposits`).
+    Deposit {
+        #[arg(long)]
+        queue_index: u64,
+        #[arg(long, value_parser = account)]
+        account: AccountId,
+        /// Owner public key (hex).
+        #[arg(long, value_parser = public)]
+        owner: PublicKey,
+        #[arg(long, value_parser = amount)]
+        amount: Amount,
+    },
+    /// A signed order (its JSON goes into `tx trade` / `tx liquidate`).
+    Order {
+        /// The account owner's secret key (hex).
+        #[arg(long, value_parser = secret)]
+        key: SecretKey,
+        #[arg(long, value_parser = account)]
+        account: AccountId,
+        #[arg(long, value_parser = market)]
+        market: MarketId,
+        #[arg(long, value_enum)]
+        side: SideArg,
+        /// Largest number of lots to fill in total.
+        #[arg(long, value_parser = amount)]
+        size: Amount,
+        /// Worst price, in micro-units of quote per lot (decimal).
+        #[arg(long, value_parser = price)]
+        limit_price: Price,
+        #[arg(long, value_parser = bps, default_value = "50")]
+        max_fee_bp: Bps,
+        /// Unix seconds after which the order no longer fills.
+        #[arg(long, value_parser = timestamp)]
+        expiry: Timestamp,
+        #[arg(long)]
+        order_id: u64,
+    },
+    /// A fill between two signed orders.
+    Trade {
+        #[arg(long, value_parser = market)]
+        market: MarketId,
+        #[arg(long, value_parser = amount)]
+        base: Amount,
+        #[arg(long, value_parser = amount)]
+        quote: Amount,
+        #[arg(long, value_parser = quote, default_value = "0")]
+        buyer_fee: Quote,
+        #[arg(long, value_parser = quote, default_value = "0")]
+        seller_fee: Quote,
+        /// File holding the buyer's signed order JSON.
+        #[arg(long)]
+        buyer_order: PathBuf,
+        /// File holding the seller's signed order JSON.
+        #[arg(long)]
+        seller_order: PathBuf,
+    },
+    /// A liquidation fill against the liquidator's signed order.
+    Liquidate {
+        #[arg(long, value_parser = market)]
+        market: MarketId,
+        #[arg(long, value_parser = account)]
+        liquidated: AccountId,
+        #[arg(long, value_parser = amount)]
+        base: Amount,
+        #[arg(long, value_parser = amount)]
+        quote: Amount,
+        #[arg(long, value_parser = quote, default_value = "0")]
+        penalty: Quote,
+        #[arg(long)]
+        liquidator_order: PathBuf,
+    },
+    /// An owner-signed withdrawal.
+    Withdraw {
+        #[arg(long, value_parser = secret)]
+        key: SecretKey,
+        #[arg(long, value_parser = account)]
+        account: AccountId,
+        #[arg(long, value_parser = amount)]
+        amount: Amount,
+        #[arg(long, value_parser = nonce)]
+        nonce: Nonce,
+    },
+    /// Ask the insurance fund to cover a flat account's deficit.
+    CoverDeficit {
+        #[arg(long, value_parser = account)]
+        account: AccountId,
+    },
+    /// Ask the sequencer to deleverage a bankrupt account.
+    Deleverage {
+        #[arg(long, value_parser = market)]
+        market: MarketId,
+        #[arg(long, value_parser = account)]
+        bankrupt: AccountId,
+    },
+    /// An oracle-signed price (decimal micro-units of quote per lot).
+    PriceUpdate {
+        #[arg(long, value_parser = secret)]
+        key: SecretKey,
+        #[arg(long, value_parser = market)]
+        market: MarketId,
+        #[arg(long, value_parser = price)]
+        price: Price,
+        #[arg(long, value_parser = timestamp)]
+        timestamp: Timestamp,
+    },
+    /// An oracle-signed funding index (raw fixed point, 32 fractional bits).
+    FundingTick {
+        #[arg(long, value_parser = secret)]
+        key: SecretKey,
+        #[arg(long, value_parser = market)]
+        market: MarketId,
+        #[arg(long, value_parser = funding_index, allow_hyphen_values = true)]
+        index: FundingIndex,
+        #[arg(long, value_parser = timestamp)]
+        timestamp: Timestamp,
+    },
+}
+
+fn read_order(path: &PathBuf) -> Result<SignedOrder> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {path:?}"))?;
+    serde_json::from_str(&text).with_context(|| format!("{path:?} is not a signed order"))
+}
+
+/// Prints the transaction or order `command` describes.
+pub fn run(command: TxCommand) -> Result<()> {
+    match command {
+        TxCommand::Deposit { queue_index, account, owner, amount } => print_json(&DepositRequest {
+            kind: DepositTag::Deposit,
+            queue_index,
+            account,
+            owner,
+            amount,
+        }),
+        TxCommand::Order {
+            key,
+            account,
+            market,
+            side,
+            size,
+            limit_price,
+            max_fee_bp,
+            expiry,
+            order_id,
+        } => {
+            let side = match side {
+                SideArg::Buy => Side::Buy,
+                SideArg::Sell => Side::Sell,
+            };
+            let order_id = OrderId::new(order_id)?;
+            let order =
+                Order { account, market, side, size, limit_price, max_fee_bp, expiry, order_id };
+            print_json(&order.sign(&key))
+        }
+        TxCommand::Trade {
+            market,
+            base,
+            quote,
+            buyer_fee,
+            seller_fee,
+            buyer_order,
+            seller_order,
+        } => print_json(&Submission::Trade {
+            market,
+            base,
+            quote,
+            buyer_fee,
+            seller_fee,
+            buyer_order: read_order(&buyer_order)?,
+            seller_order: read_order(&seller_order)?,
+        }),
+        TxCommand::Liquidate { market, liquidated, base, quote, penalty, liquidator_order } => {
+            print_json(&Submission::Liquidate {
+                market,
+                liquidated,
+                base,
+                quote,
+                penalty,
+                liquidator_order: read_order(&liquidator_order)?,
+            })
+        }
+        TxCommand::Withdraw { key, account, amount, nonce } => {
+            print_json(&Submission::withdraw(&key, account, amount, nonce))
+        }
+        TxCommand::CoverDeficit { account } => print_json(&Submission::CoverDeficit { account }),
+        TxCommand::Deleverage { market, bankrupt } => {
+            print_json(&Submission::Deleverage { market, bankrupt })
+        }
+        TxCommand::PriceUpdate { key, market, price, timestamp } => {
+            print_json(&Submission::price_update(&key, market, price, timestamp))
+        }
+        TxCommand::FundingTick { key, market, index, timestamp } => {
+            print_json(&Submission::funding_tick(&key, market, index, timestamp))
+        }
+    }
+}
