@@ -100,6 +100,10 @@ pub enum Submission {
     },
 }
 
+/// The types only the base layer originates: they arrive through its queue
+/// (`POST /v1/deposits`), never as a user's submission.
+pub const BASE_LAYER_TYPES: [&str; 1] = ["deposit"];
+
 /// Every `type` a submission may have (deposits go to `/v1/deposits`).
 pub const SUBMISSION_TYPES: [&str; 7] = [
     "withdraw",
@@ -314,4 +318,26 @@ pub struct BatchProofs {
     pub complete: bool,
     /// One entry per chunk, in order (`null` where missing).
     pub proofs: Vec<Option<ChunkProof>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use clearproof_circuits::tx::TxKind;
+
+    use super::{BASE_LAYER_TYPES, SUBMISSION_TYPES};
+
+    #[test]
+    fn every_registered_type_can_be_submitted() {
+        for kind in TxKind::ALL {
+            let name = kind.name();
+            assert!(
+                SUBMISSION_TYPES.contains(&name) || BASE_LAYER_TYPES.contains(&name),
+                "{kind} has no Submission variant (sequencer/src/wire.rs) and is not a \
+                 base-layer type"
+            );
+        }
+        for name in SUBMISSION_TYPES.iter().chain(&BASE_LAYER_TYPES) {
+            assert!(TxKind::ALL.iter().any(|k| k.name() == *name), "{name} is not registered");
+        }
+    }
 }

@@ -247,3 +247,22 @@ pub fn run(command: TxCommand) -> Result<()> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+    use clearproof_sequencer::wire::{BASE_LAYER_TYPES, SUBMISSION_TYPES};
+
+    #[test]
+    fn every_submission_type_has_a_tx_command() {
+        let cli = crate::cli::Cli::command();
+        let tx = cli.find_subcommand("tx").expect("clearproof tx");
+        for name in SUBMISSION_TYPES.iter().chain(&BASE_LAYER_TYPES) {
+            let command = name.replace('_', "-");
+            assert!(
+                tx.find_subcommand(&command).is_some(),
+                "`clearproof tx` has no `{command}` (src/cli/tx.rs)"
+            );
+        }
+    }
+}

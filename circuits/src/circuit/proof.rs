@@ -562,3 +562,45 @@ pub fn verify_circuit(
         &mut transcript,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instance_layout_uses_the_named_offsets() {
+        let i = Instance {
+            prev_state_root: Fr::from(1u64),
+            next_state_root: Fr::from(2u64),
+            prev_data_hash: Fr::from(3u64),
+            next_data_hash: Fr::from(4u64),
+        };
+        let v = i.to_vec();
+        assert_eq!(v.len(), NUM_PUBLIC_INPUTS);
+        assert_eq!(v[PREV_STATE_ROOT], Fr::from(1u64));
+        assert_eq!(v[NEXT_STATE_ROOT], Fr::from(2u64));
+        assert_eq!(v[PREV_DATA_HASH], Fr::from(3u64));
+        assert_eq!(v[NEXT_DATA_HASH], Fr::from(4u64));
+    }
+
+    #[test]
+    fn a_proof_is_hex_in_json() {
+        let proof = Proof::from_bytes(vec![0xab, 0x01]);
+        let json = serde_json::to_string(&proof).unwrap();
+        assert_eq!(json, "\"ab01\"");
+        assert_eq!(serde_json::from_str::<Proof>(&json).unwrap(), proof);
+        assert!(serde_json::from_str::<Proof>("\"xyz\"").is_err());
+    }
+
+    #[test]
+    fn a_corrupt_srs_header_or_length_is_an_error() {
+        let mut bytes = Vec::new();
+        Srs::insecure_dev(4).write(&mut bytes).unwrap();
+        let len = bytes.len() as u64;
+        assert_eq!(Srs::read(&bytes[..], len, true).unwrap().k(), 4);
+        assert!(matches!(Srs::read(&bytes[..], len - 1, true), Err(KeyError::Corrupt(_))));
+        let mut huge = bytes.clone();
+        huge[..4].copy_from_slice(&40u32.to_le_bytes());
+        assert!(matches!(Srs::read(&huge[..], len, true), Err(KeyError::Corrupt(_))));
+    }
+}
