@@ -3,26 +3,75 @@
 //! bits (a negative `x` is `p − |x|`, far above `2^bits`), and "x < 0" a range
 //! check of `−x − 1`.
 
+use std::cell::RefCell;
+
 use halo2_base::gates::{GateInstructions, RangeChip, RangeInstructions};
+use halo2_base::halo2_proofs::halo2curves::ff::PrimeField;
 use halo2_base::QuantumCell::Constant;
 
 use super::{Cell, Ctx};
 use crate::Fr;
 
-/// Constrains `x = 0`, naming the rule. With `CLEARPROOF_CONSTRAINT_DEBUG` set,
-/// a witness that violates it is reported by name while the circuit is laid out
-/// (MockProver only reports cell positions).
-pub fn require_zero(ctx: &mut Ctx, gate: &impl GateInstructions<Fr>, x: Cell, rule: &str) {
-    if *x.value() != Fr::zero() && std::env::var_os("CLEARPROOF_CONSTRAINT_DEBUG").is_some() {
+thread_local! {
+    /// The named rules a witness violated while a circuit was laid out on this
+    /// thread, when someone is listening ([`violations_of`]).
+    static VIOLATIONS: RefCell<Option<Vec<&'static str>>> = const { RefCell::new(None) };
+}
+
+/// Notes that the witness violates `rule` (MockProver reports only cell
+/// positions; this names the rule). With `CLEARPROOF_CONSTRAINT_DEBUG` set it is
+/// also printed.
+fn violated(rule: &'static str) {
+    if std::env::var_os("CLEARPROOF_CONSTRAINT_DEBUG").is_some() {
         eprintln!("constraint violated: {rule}");
+    }
+    VIOLATIONS.with(|v| {
+        if let Some(list) = v.borrow_mut().as_mut() {
+            list.push(rule);
+        }
+    });
+}
+
+/// Lays a circuit out with `f` and returns the named rules its witness
+/// violates, in layout order: how a negative test asserts which rule failed.
+#[cfg(test)]
+pub(crate) fn violations_of(f: impl FnOnce()) -> Vec<&'static str> {
+    VIOLATIONS.with(|v| *v.borrow_mut() = Some(Vec::new()));
+    f();
+    VIOLATIONS.with(|v| v.borrow_mut().take().unwrap_or_default())
+}
+
+/// Whether `x`, as an integer, is below `2^bits`.
+fn fits(x: Fr, bits: usize) -> bool {
+    let repr = x.to_repr();
+    repr.as_ref().iter().enumerate().all(|(i, byte)| {
+        let low = 8 * i;
+        low + 8 <= bits || (low < bits && byte >> (bits - low) == 0) || *byte == 0
+    })
+}
+
+/// Constrains `x = 0`, naming the rule.
+pub fn require_zero(ctx: &mut Ctx, gate: &impl GateInstructions<Fr>, x: Cell, rule: &'static str) {
+    if *x.value() != Fr::zero() {
+        violated(rule);
     }
     gate.assert_is_const(ctx, &x, &Fr::zero());
 }
 
-/// Constrains `x ≥ 0` when `enable` is 1 (nothing when 0); `|x| < 2^bits` is the
-/// caller's bound on the value.
-pub fn assert_nonneg_if(ctx: &mut Ctx, range: &RangeChip<Fr>, x: Cell, enable: Cell, bits: usize) {
+/// Constrains `x ≥ 0` when `enable` is 1 (nothing when 0), naming the rule;
+/// `|x| < 2^bits` is the caller's bound on the value.
+pub fn assert_nonneg_if(
+    ctx: &mut Ctx,
+    range: &RangeChip<Fr>,
+    x: Cell,
+    enable: Cell,
+    bits: usize,
+    rule: &'static str,
+) {
     let gated = range.gate().mul(ctx, x, enable);
+    if !fits(*gated.value(), bits) {
+        violated(rule);
+    }
     range.range_check(ctx, gated, bits);
 }
 
@@ -34,10 +83,10 @@ pub fn nonneg_flag(ctx: &mut Ctx, range: &RangeChip<Fr>, x: Cell, bits: usize) -
     let flag_value = is_nonneg_value(*x.value());
     let flag = ctx.load_witness(Fr::from(u64::from(flag_value)));
     gate.assert_bit(ctx, flag);
-    assert_nonneg_if(ctx, range, x, flag, bits);
+    assert_nonneg_if(ctx, range, x, flag, bits, "sign flag 1 only for x ≥ 0");
     let neg_minus_one = gate.sub(ctx, Constant(-Fr::one()), x);
     let not_flag = gate.not(ctx, flag);
-    assert_nonneg_if(ctx, range, neg_minus_one, not_flag, bits);
+    assert_nonneg_if(ctx, range, neg_minus_one, not_flag, bits, "sign flag 0 only for x < 0");
     flag
 }
 
@@ -91,7 +140,27 @@ mod tests {
             let x = ctx.load_witness(signed_to_field(-7));
             let flag = ctx.load_witness(Fr::one());
             range.gate().assert_bit(ctx, flag);
-            assert_nonneg_if(ctx, range, x, flag, 100);
+            assert_nonneg_if(ctx, range, x, flag, 100, "test");
         }));
+    }
+
+    #[test]
+    fn fits_compares_the_integer_with_a_power_of_two() {
+        for (x, bits, ok) in [
+            (0u64, 0, true),
+            (1, 0, false),
+            (1, 1, true),
+            (255, 8, true),
+            (256, 8, false),
+            (256, 9, true),
+            (u64::MAX, 64, true),
+            (u64::MAX, 63, false),
+            (1 << 40, 40, false),
+            (1 << 40, 41, true),
+        ] {
+            assert_eq!(fits(Fr::from(x), bits), ok, "{x} < 2^{bits}");
+        }
+        assert!(!fits(-Fr::one(), 250), "p − 1 is far above 2^250");
+        assert!(fits(-Fr::one(), 254));
     }
 }

@@ -745,6 +745,18 @@ mod tests {
         mock(w, None).0
     }
 
+    /// MockProver refuses `w`, and `rule` is among the named rules its witness
+    /// violates: the negative test fails for the rule it names.
+    fn assert_rejected_by(w: &ChunkWitness, rule: &str) {
+        let mut holds = true;
+        let violated = super::super::arith::violations_of(|| holds = rules_hold(w));
+        assert!(!holds, "the circuit accepts a witness that breaks {rule:?}");
+        assert!(
+            violated.contains(&rule),
+            "expected {rule:?} to fail; the witness breaks {violated:?}"
+        );
+    }
+
     #[test]
     fn chunks_match_the_native_applier() {
         let chunks = proven_batch();
@@ -808,7 +820,10 @@ mod tests {
     fn withdrawal_leaving_negative_collateral_is_rejected() {
         // Carol (collateral 920 800) in batch 2, transaction 2.
         assert!(rules_hold(&forged(2, withdraw(3, 1_000, 0), withdraw_effect(3, 1_000))));
-        assert!(!rules_hold(&forged(2, withdraw(3, 2_000_000, 0), withdraw_effect(3, 2_000_000))));
+        assert_rejected_by(
+            &forged(2, withdraw(3, 2_000_000, 0), withdraw_effect(3, 2_000_000)),
+            "withdrawal leaves collateral ≥ 0",
+        );
     }
 
     #[test]
@@ -816,12 +831,18 @@ mod tests {
         // Bob: TV 20 800 − funding, requirement 7 920 at 88: 13 000 leaves too little
         // while collateral stays positive.
         assert!(rules_hold(&forged(7, withdraw(2, 5_000, 0), withdraw_effect(2, 5_000))));
-        assert!(!rules_hold(&forged(7, withdraw(2, 13_000, 0), withdraw_effect(2, 13_000))));
+        assert_rejected_by(
+            &forged(7, withdraw(2, 13_000, 0), withdraw_effect(2, 13_000)),
+            "withdrawal leaves the account healthy at im",
+        );
     }
 
     #[test]
     fn withdrawal_with_a_wrong_nonce_is_rejected() {
-        assert!(!rules_hold(&forged(7, withdraw(2, 5_000, 1), withdraw_effect(2, 5_000))));
+        assert_rejected_by(
+            &forged(7, withdraw(2, 5_000, 1), withdraw_effect(2, 5_000)),
+            "withdrawal nonce matches",
+        );
     }
 
     #[test]
@@ -832,7 +853,10 @@ mod tests {
             a.collateral = a.collateral.checked_add(500).unwrap();
             Effect { accounts: vec![(id(4), a)], ..Effect::default() }
         };
-        assert!(!rules_hold(&forged(1, deposit(4, 9, 500), effect)));
+        assert_rejected_by(
+            &forged(1, deposit(4, 9, 500), effect),
+            "deposit owner matches the account",
+        );
     }
 
     #[test]
@@ -847,31 +871,37 @@ mod tests {
             Effect { accounts: vec![(id(2), bob)], globals: Some(globals), ..Effect::default() }
         };
         let cover_bob = Transaction::CoverDeficit(CoverDeficit { account: id(2) });
-        assert!(!rules_hold(&forged(7, cover_bob, effect)));
+        assert_rejected_by(&forged(7, cover_bob, effect), "covered account has no open position");
     }
 
     #[test]
     fn wrong_sibling_is_rejected() {
-        assert!(!rules_hold(&tampered(0, 1, |s| {
-            s.accounts[0].path.siblings[3] += Fr::one();
-        })));
+        assert_rejected_by(
+            &tampered(0, 1, |s| {
+                s.accounts[0].path.siblings[3] += Fr::one();
+            }),
+            "account is a member of the running root",
+        );
     }
 
     #[test]
     fn wrong_leaf_field_is_rejected() {
-        assert!(!rules_hold(&tampered(0, 2, |s| {
-            let before = s.accounts[0].before.as_mut().unwrap();
-            before.collateral = before.collateral.checked_add(1).unwrap();
-        })));
+        assert_rejected_by(
+            &tampered(0, 2, |s| {
+                let before = s.accounts[0].before.as_mut().unwrap();
+                before.collateral = before.collateral.checked_add(1).unwrap();
+            }),
+            "account is a member of the running root",
+        );
     }
 
     #[test]
     fn oracle_timestamp_not_increasing_is_rejected() {
         // Market 0's funding timestamp and market 1's price timestamp are both T0.
         assert!(rules_hold(&forged_oracle(6, tick(0, 3_000_000, T0 + 1))));
-        assert!(!rules_hold(&forged_oracle(6, tick(0, 3_000_000, T0))));
+        assert_rejected_by(&forged_oracle(6, tick(0, 3_000_000, T0)), "funding timestamp is newer");
         assert!(rules_hold(&forged_oracle(5, price(1, 101, T0 + 1))));
-        assert!(!rules_hold(&forged_oracle(5, price(1, 101, T0))));
+        assert_rejected_by(&forged_oracle(5, price(1, 101, T0)), "price timestamp is newer");
     }
 
     #[test]
@@ -880,8 +910,14 @@ mod tests {
         let bound = 4_294_967i128 * 88 * 10;
         assert!(rules_hold(&forged_oracle(6, tick(0, bound, T0 + 10))));
         assert!(rules_hold(&forged_oracle(6, tick(0, -bound, T0 + 10))));
-        assert!(!rules_hold(&forged_oracle(6, tick(0, bound + 1, T0 + 10))));
-        assert!(!rules_hold(&forged_oracle(6, tick(0, -bound - 1, T0 + 10))));
+        assert_rejected_by(
+            &forged_oracle(6, tick(0, bound + 1, T0 + 10)),
+            "funding index within the rate bound",
+        );
+        assert_rejected_by(
+            &forged_oracle(6, tick(0, -bound - 1, T0 + 10)),
+            "funding index within the rate bound",
+        );
     }
 
     #[test]
@@ -891,7 +927,7 @@ mod tests {
             price: Price::new(0).unwrap(),
             timestamp: Timestamp::new((T0 + 2) as i128).unwrap(),
         });
-        assert!(!rules_hold(&forged_oracle(5, zero)));
+        assert_rejected_by(&forged_oracle(5, zero), "price is positive");
     }
 
     #[test]
@@ -906,28 +942,46 @@ mod tests {
     fn trade_leaving_a_side_below_initial_margin_is_rejected() {
         // Dave (≈ 1 500) buys from Erin. 10 lots need 100 of margin; 200 lots 2 000.
         assert!(rules_hold(&forged_trade(trade(2, 4, 5, 10, 1_000, 5, 5))));
-        assert!(!rules_hold(&forged_trade(trade(2, 4, 5, 200, 20_000, 0, 0))));
+        assert_rejected_by(
+            &forged_trade(trade(2, 4, 5, 200, 20_000, 0, 0)),
+            "each side may hold its position after the fill",
+        );
     }
 
     #[test]
     fn fill_outside_the_price_band_is_rejected() {
         assert!(rules_hold(&forged_trade(trade(2, 4, 5, 10, 1_050, 0, 0))));
         assert!(rules_hold(&forged_trade(trade(2, 4, 5, 10, 950, 0, 0))));
-        assert!(!rules_hold(&forged_trade(trade(2, 4, 5, 10, 1_051, 0, 0))));
-        assert!(!rules_hold(&forged_trade(trade(2, 4, 5, 10, 949, 0, 0))));
+        assert_rejected_by(
+            &forged_trade(trade(2, 4, 5, 10, 1_051, 0, 0)),
+            "fill price within the band",
+        );
+        assert_rejected_by(
+            &forged_trade(trade(2, 4, 5, 10, 949, 0, 0)),
+            "fill price within the band",
+        );
     }
 
     #[test]
     fn fee_above_cap_is_rejected() {
         assert!(rules_hold(&forged_trade(trade(2, 4, 5, 10, 1_000, 5, 5))));
-        assert!(!rules_hold(&forged_trade(trade(2, 4, 5, 10, 1_000, 6, 5))));
-        assert!(!rules_hold(&forged_trade(trade(2, 4, 5, 10, 1_000, 5, 6))));
+        assert_rejected_by(
+            &forged_trade(trade(2, 4, 5, 10, 1_000, 6, 5)),
+            "each fee within max_fee_bp of quote",
+        );
+        assert_rejected_by(
+            &forged_trade(trade(2, 4, 5, 10, 1_000, 5, 6)),
+            "each fee within max_fee_bp of quote",
+        );
     }
 
     #[test]
     fn liquidation_of_a_healthy_account_is_rejected() {
         // Bob is short 900 and healthy; Carol would take the other side.
-        assert!(!rules_hold(&forged_liquidation(liquidate(0, 2, 3, 100, 8_800, 0))));
+        assert_rejected_by(
+            &forged_liquidation(liquidate(0, 2, 3, 100, 8_800, 0)),
+            "the liquidated account is below maintenance margin",
+        );
     }
 
     #[test]
@@ -935,7 +989,10 @@ mod tests {
         // The direction comes from the position's sign, so a liquidation cannot
         // grow it; one lot more than the position would flip it.
         assert!(rules_hold(&forged_liquidation(liquidate(0, 1, 3, 900, 79_200, 0))));
-        assert!(!rules_hold(&forged_liquidation(liquidate(0, 1, 3, 901, 79_288, 0))));
+        assert_rejected_by(
+            &forged_liquidation(liquidate(0, 1, 3, 901, 79_288, 0)),
+            "the close does not flip the position",
+        );
     }
 
     #[test]
@@ -956,31 +1013,43 @@ mod tests {
         };
         let tx = liquidate(0, 1, 3, 10, 880, 0);
         assert!(rules_hold(&forged(3, tx.clone(), liquidation_effect(tx.clone()))));
-        assert!(!rules_hold(&forged(3, tx, grows)));
+        assert_rejected_by(&forged(3, tx, grows), "account is a member of the running root");
     }
 
     #[test]
     fn penalty_above_cap_is_rejected() {
         // 1 % of 900 lots at 88 is 792.
         assert!(rules_hold(&forged_liquidation(liquidate(0, 1, 3, 900, 79_200, 792))));
-        assert!(!rules_hold(&forged_liquidation(liquidate(0, 1, 3, 900, 79_200, 793))));
+        assert_rejected_by(
+            &forged_liquidation(liquidate(0, 1, 3, 900, 79_200, 793)),
+            "penalty within liq_fee_bp of the notional",
+        );
     }
 
     #[test]
     fn liquidation_fill_outside_the_price_band_is_rejected() {
-        assert!(!rules_hold(&forged_liquidation(liquidate(0, 1, 3, 900, 75_239, 0))));
+        assert_rejected_by(
+            &forged_liquidation(liquidate(0, 1, 3, 900, 75_239, 0)),
+            "fill price within the band",
+        );
     }
 
     #[test]
     fn liquidator_below_initial_margin_is_rejected() {
         // Dave (about 1 500) cannot carry 900 lots at 88.
-        assert!(!rules_hold(&forged_liquidation(liquidate(0, 1, 4, 900, 79_200, 0))));
+        assert_rejected_by(
+            &forged_liquidation(liquidate(0, 1, 4, 900, 79_200, 0)),
+            "the liquidator is healthy at im after",
+        );
     }
 
     #[test]
     fn deleverage_of_a_solvent_account_is_rejected() {
         // Bob (short 900 of market 0) is solvent; Carol holds the other side.
-        assert!(!rules_hold(&forged_deleverage(deleverage(0, 2, 3, 100, 8_800))));
+        assert_rejected_by(
+            &forged_deleverage(deleverage(0, 2, 3, 100, 8_800)),
+            "the deleveraged account is bankrupt",
+        );
     }
 
     #[test]
@@ -988,25 +1057,40 @@ mod tests {
         // Alice's deficit (800) fits in the fund (5 000): she must be liquidated and
         // covered instead. Everything else about this deleverage is valid.
         let alice = deleverage(0, 1, 2, 900, 80_000);
-        assert!(!rules_hold(&forged(3, alice.clone(), deleverage_effect(alice))));
+        assert_rejected_by(
+            &forged(3, alice.clone(), deleverage_effect(alice)),
+            "the insurance fund cannot cover the deficit",
+        );
     }
 
     #[test]
     fn deleverage_away_from_the_bankruptcy_price_is_rejected() {
         // Frank: collateral −80 000 with 900 lots; closing all at 80 000 leaves 0.
         assert!(rules_hold(&forged_deleverage(deleverage(3, 6, 7, 900, 80_000))));
-        assert!(!rules_hold(&forged_deleverage(deleverage(3, 6, 7, 900, 80_001))));
-        assert!(!rules_hold(&forged_deleverage(deleverage(3, 6, 7, 900, 79_999))));
+        assert_rejected_by(
+            &forged_deleverage(deleverage(3, 6, 7, 900, 80_001)),
+            "quote is the bankruptcy price",
+        );
+        assert_rejected_by(
+            &forged_deleverage(deleverage(3, 6, 7, 900, 79_999)),
+            "quote is the bankruptcy price",
+        );
     }
 
     #[test]
     fn deleverage_against_a_counterparty_not_on_the_other_side_is_rejected() {
         // Dave holds no position in market 3.
-        assert!(!rules_hold(&forged_deleverage(deleverage(3, 6, 4, 900, 80_000))));
+        assert_rejected_by(
+            &forged_deleverage(deleverage(3, 6, 4, 900, 80_000)),
+            "the counterparty holds the opposite side",
+        );
     }
 
     #[test]
     fn deleverage_that_flips_a_position_is_rejected() {
-        assert!(!rules_hold(&forged_deleverage(deleverage(3, 6, 7, 901, 80_050))));
+        assert_rejected_by(
+            &forged_deleverage(deleverage(3, 6, 7, 901, 80_050)),
+            "the close does not flip the position",
+        );
     }
 }

@@ -29,9 +29,16 @@ impl Gadget for CoverDeficit {
         }
         let deficit = gate.neg(ctx, s.a.collateral);
         let deficit_minus_one = gate.sub(ctx, deficit, Constant(Fr::one()));
-        assert_nonneg_if(ctx, range, deficit_minus_one, is, 64);
+        assert_nonneg_if(
+            ctx,
+            range,
+            deficit_minus_one,
+            is,
+            64,
+            "the covered account has a deficit",
+        );
         let fund_after = gate.add(ctx, insurance_fund, s.a.collateral);
-        assert_nonneg_if(ctx, range, fund_after, is, 64);
+        assert_nonneg_if(ctx, range, fund_after, is, 64, "the insurance fund covers the deficit");
         s.globals.insurance_fund = gate.select(ctx, fund_after, insurance_fund, is);
         let collateral = ctx.load_zero();
         Sides::A(AssignedAccount { collateral, ..s.a.clone() })

@@ -38,19 +38,40 @@ impl Gadget for Deleverage {
         let deficit = gate.neg(ctx, f.a_margin_before.total_value);
         let uncovered = gate.sub(ctx, deficit, fund_value);
         let uncovered = gate.sub(ctx, uncovered, Constant(Fr::one()));
-        assert_nonneg_if(ctx, range, uncovered, is, COMPARISON_BITS);
+        assert_nonneg_if(
+            ctx,
+            range,
+            uncovered,
+            is,
+            COMPARISON_BITS,
+            "the insurance fund cannot cover the deficit",
+        );
         let other = gate.select_by_indicator(ctx, s.b.balances, s.m_is.iter().copied());
         let other_magnitude = gate.mul(ctx, other, f.sign);
         let other_magnitude = gate.neg(ctx, other_magnitude); // > 0 iff opposite side
         let opposite = gate.sub(ctx, other_magnitude, Constant(Fr::one()));
-        assert_nonneg_if(ctx, range, opposite, is, 70);
+        assert_nonneg_if(ctx, range, opposite, is, 70, "the counterparty holds the opposite side");
         let other_room = gate.sub(ctx, other_magnitude, f.base);
-        assert_nonneg_if(ctx, range, other_room, is, 70);
+        assert_nonneg_if(ctx, range, other_room, is, 70, "base ≤ |counterparty position|");
         let a_value = f.a_margin.total_value;
-        assert_nonneg_if(ctx, range, a_value, is, COMPARISON_BITS);
+        assert_nonneg_if(ctx, range, a_value, is, COMPARISON_BITS, "quote is the bankruptcy price");
         let below_one = gate.sub(ctx, Constant(Fr::from((1u64 << 32) - 1)), a_value);
-        assert_nonneg_if(ctx, range, below_one, is, COMPARISON_BITS);
-        assert_nonneg_if(ctx, range, f.b_margin.total_value, is, COMPARISON_BITS);
+        assert_nonneg_if(
+            ctx,
+            range,
+            below_one,
+            is,
+            COMPARISON_BITS,
+            "quote is the bankruptcy price",
+        );
+        assert_nonneg_if(
+            ctx,
+            range,
+            f.b_margin.total_value,
+            is,
+            COMPARISON_BITS,
+            "the counterparty stays solvent",
+        );
         Sides::AB(f.a_filled, f.b_filled)
     }
 }

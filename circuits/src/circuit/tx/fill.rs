@@ -100,8 +100,8 @@ pub(crate) fn constrain(ctx: &mut Ctx, range: &RangeChip<Fr>, s: &Slot<'_>) -> F
     let allowance = gate.mul(ctx, band, oracle_value);
     let over = gate.sub(ctx, allowance, scaled_gap);
     let under = gate.add(ctx, allowance, scaled_gap);
-    assert_nonneg_if(ctx, range, over, banded, COMPARISON_BITS);
-    assert_nonneg_if(ctx, range, under, banded, COMPARISON_BITS);
+    assert_nonneg_if(ctx, range, over, banded, COMPARISON_BITS, "fill price within the band");
+    assert_nonneg_if(ctx, range, under, banded, COMPARISON_BITS, "fill price within the band");
 
     // A forced close: "A has a position in the market", its sign fixes the
     // direction, and "base ≤ |position|" keeps the sign.
@@ -115,7 +115,7 @@ pub(crate) fn constrain(ctx: &mut Ctx, range: &RangeChip<Fr>, s: &Slot<'_>) -> F
     let sign = gate.sub(ctx, two_long, Constant(Fr::one())); // +1 long, −1 short
     let magnitude = gate.mul(ctx, position, sign);
     let room = gate.sub(ctx, magnitude, base);
-    assert_nonneg_if(ctx, range, room, forced_close, 70);
+    assert_nonneg_if(ctx, range, room, forced_close, 70, "the close does not flip the position");
     let a_margin_before =
         metered(Part::Margin, ctx, range, |ctx| Margin::new(ctx, range, &s.a, s.markets));
 

@@ -37,15 +37,29 @@ impl Gadget for FundingTick {
         check_signed63(ctx, range, i);
         let elapsed = gate.sub(ctx, timestamp, funding_ts);
         let newer = gate.sub(ctx, elapsed, Constant(Fr::one()));
-        assert_nonneg_if(ctx, range, newer, is, 40);
+        assert_nonneg_if(ctx, range, newer, is, 40, "funding timestamp is newer");
         let delta = gate.sub(ctx, index, old_index);
         let scaled_delta = gate.mul(ctx, delta, Constant(Fr::from(1u64 << 32)));
         let allowance = gate.mul(ctx, rate, price);
         let allowance = gate.mul(ctx, allowance, elapsed);
         let up = gate.sub(ctx, allowance, scaled_delta);
         let down = gate.add(ctx, allowance, scaled_delta);
-        assert_nonneg_if(ctx, range, up, is, FUNDING_BOUND_BITS);
-        assert_nonneg_if(ctx, range, down, is, FUNDING_BOUND_BITS);
+        assert_nonneg_if(
+            ctx,
+            range,
+            up,
+            is,
+            FUNDING_BOUND_BITS,
+            "funding index within the rate bound",
+        );
+        assert_nonneg_if(
+            ctx,
+            range,
+            down,
+            is,
+            FUNDING_BOUND_BITS,
+            "funding index within the rate bound",
+        );
         for (m, market) in s.markets.iter_mut().enumerate() {
             let set = gate.mul(ctx, is, s.m_is[m]);
             market.funding_index = gate.select(ctx, index, market.funding_index, set);

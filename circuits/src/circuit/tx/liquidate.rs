@@ -38,7 +38,14 @@ impl Gadget for Liquidate {
         let penalty_room = gate.mul(ctx, liq_fee, f.oracle_value);
         let scaled_penalty = gate.mul(ctx, f.penalty, Constant(Fr::from(10_000u64 << 32)));
         let slack = gate.sub(ctx, penalty_room, scaled_penalty);
-        assert_nonneg_if(ctx, range, slack, is, COMPARISON_BITS);
+        assert_nonneg_if(
+            ctx,
+            range,
+            slack,
+            is,
+            COMPARISON_BITS,
+            "penalty within liq_fee_bp of the notional",
+        );
         let not_ok = gate.not(ctx, f.b_im);
         let bad = gate.mul(ctx, not_ok, is);
         require_zero(ctx, gate, bad, "the liquidator is healthy at im after");

@@ -32,7 +32,7 @@ impl Gadget for PriceUpdate {
         require_zero(ctx, gate, bad, "price is positive");
         let newer = gate.sub(ctx, timestamp, price_ts);
         let newer = gate.sub(ctx, newer, Constant(Fr::one()));
-        assert_nonneg_if(ctx, range, newer, is, 40);
+        assert_nonneg_if(ctx, range, newer, is, 40, "price timestamp is newer");
         for (m, market) in s.markets.iter_mut().enumerate() {
             let set = gate.mul(ctx, is, s.m_is[m]);
             market.price = gate.select(ctx, price, market.price, set);

@@ -34,7 +34,7 @@ impl Gadget for Trade {
         for fee in [f.buyer_fee, f.seller_fee] {
             let scaled_fee = gate.mul(ctx, fee, Constant(Fr::from(10_000u64)));
             let slack = gate.sub(ctx, fee_room, scaled_fee);
-            assert_nonneg_if(ctx, range, slack, is, 80);
+            assert_nonneg_if(ctx, range, slack, is, 80, "each fee within max_fee_bp of quote");
         }
         for (before, after, margin) in
             [(&s.a, &f.a_filled, (&f.a_margin, f.a_im)), (&s.b, &f.b_filled, (&f.b_margin, f.b_im))]

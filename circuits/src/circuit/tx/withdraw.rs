@@ -34,7 +34,7 @@ impl Gadget for Withdraw {
         // Zero outside withdrawals, so the margin below always sees bounded values.
         let taken = gate.mul(ctx, amount, is);
         let remaining = gate.sub(ctx, s.a.collateral, taken);
-        assert_nonneg_if(ctx, range, remaining, is, 64);
+        assert_nonneg_if(ctx, range, remaining, is, 64, "withdrawal leaves collateral ≥ 0");
         let nonce = gate.add(ctx, s.a.nonce, Constant(Fr::one()));
         let after = AssignedAccount { collateral: remaining, nonce, ..s.a.clone() };
         let healthy = metered(Part::Margin, ctx, range, |ctx| {
