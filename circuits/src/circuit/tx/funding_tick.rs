@@ -14,7 +14,7 @@ use crate::Fr;
 /// Bits bounding `max_funding_rate·price·Δt ± Δindex·2^32` (< 2^137).
 const FUNDING_BOUND_BITS: usize = 140;
 
-/// Constrains a funding tick (gated by `is`): `|index| < 2^63`, `timestamp <
+/// A funding tick: `|index| < 2^63`, `timestamp <
 /// 2^40` and `timestamp > funding_ts`, and the rate bound
 /// `|index − funding_index|·2^32 ≤ max_funding_rate·price·(timestamp − funding_ts)`
 /// (both directions); the named market takes the new index and timestamp.

@@ -10,7 +10,7 @@ use crate::circuit::Ctx;
 use crate::tx::TxKind;
 use crate::Fr;
 
-/// Constrains a price update (gated by `is`): `0 < price < 2^64`,
+/// A price update: `0 < price < 2^64`,
 /// `timestamp < 2^40` and `timestamp > price_ts`; the named market takes the new
 /// price and timestamp.
 pub(crate) struct PriceUpdate;
