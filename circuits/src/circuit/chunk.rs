@@ -963,6 +963,16 @@ mod tests {
     }
 
     #[test]
+    fn trade_of_an_account_with_itself_is_rejected() {
+        // Dave buys from Dave: the witness applies both sides to one leaf, each
+        // update under the root the previous left, so only the rule can refuse it.
+        assert_rejected_by(
+            &forged_trade(trade(2, 4, 4, 10, 1_000, 0, 0)),
+            "the two accounts differ",
+        );
+    }
+
+    #[test]
     fn fee_above_cap_is_rejected() {
         assert!(rules_hold(&forged_trade(trade(2, 4, 5, 10, 1_000, 5, 5))));
         assert_rejected_by(
