@@ -155,7 +155,9 @@ impl Sequencer {
     }
 
     /// Authorises and applies a submission accepted at `now` (unix seconds). The
-    /// caller must [`Store::flush`] before acknowledging an `Ok`.
+    /// caller must [`Store::flush`] before acknowledging an `Ok` or a rejection
+    /// recorded under an id (signed submissions only; an unsigned one's
+    /// rejection writes nothing).
     pub fn submit(&mut self, sub: Submission, now: u64) -> Result<TxReceipt, SubmitError> {
         if self.halted {
             return Err(SubmitError::Halted);
@@ -163,6 +165,10 @@ impl Sequencer {
         let kind = sub.kind();
         let (tx, fills) = self.authoriser().authorise(&sub, now)?;
         if let Err(error) = self.execute(&tx) {
+            if !sub.is_signed() {
+                tracing::debug!(kind, code = error.code(), "unsigned request rejected");
+                return Err(SubmitError::Rule { error, id: None });
+            }
             let id = self.record_rejection(kind, &error, None)?;
             tracing::debug!(
                 id,

@@ -144,6 +144,13 @@ impl Submission {
         Submission::FundingTick { market, index, timestamp, signature: oracle.sign(tx.message()) }
     }
 
+    /// Whether it carries a signature. An unsigned request (`cover_deficit`,
+    /// `deleverage`) can be sent by anyone at no cost, so its rejection is
+    /// answered but never stored: it gets no id and causes no write.
+    pub fn is_signed(&self) -> bool {
+        !matches!(self, Submission::CoverDeficit { .. } | Submission::Deleverage { .. })
+    }
+
     /// The JSON `type`.
     pub fn kind(&self) -> &'static str {
         match self {

@@ -7,7 +7,10 @@
 //!
 //! The contract every implementation keeps: a write returns once it is applied
 //! (visible to reads); [`Store::flush`] returns once everything applied so far is
-//! durable; a batch commit is atomic and durable when it returns.
+//! durable; a batch commit is atomic and durable when it returns. [`SledStore`]
+//! makes writes durable through one writer thread ([`GroupCommit`]): sled is
+//! never flushed from several tasks at once, and concurrent requests share a
+//! flush.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -21,9 +24,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::wire::{DepositRequest, Submission, TxStatus};
 
+mod group;
 mod memory;
 mod sled_store;
 
+pub use group::GroupCommit;
 pub use memory::MemoryStore;
 pub use sled_store::SledStore;
 
@@ -36,6 +41,9 @@ pub enum StoreError {
     /// Stored data does not decode or is inconsistent.
     #[error("corrupt store: {0}")]
     Corrupt(String),
+    /// Making writes durable failed (the group commit's flush).
+    #[error("storage flush: {0}")]
+    Durability(String),
 }
 
 /// What an accepted entry was.

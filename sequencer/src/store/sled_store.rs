@@ -16,7 +16,8 @@
 //! | `prf/{batch:u64be}{chunk:u32be}` | a chunk proof artifact (JSON), stored once |
 //!
 //! A batch commit is one `sled::Batch` (atomic) followed by a flush; an accepted
-//! entry is inserted and flushed before it is acknowledged.
+//! entry is inserted and flushed before it is acknowledged. Every flush goes
+//! through the store's one [`GroupCommit`] writer.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -29,7 +30,8 @@ use clearproof_circuits::Fr;
 use serde::{de::DeserializeOwned, Serialize};
 
 use super::{
-    corrupt, BatchCommit, EntryBody, Flush, Loaded, PendingEntry, Store, StoreError, StoredReceipt,
+    corrupt, BatchCommit, EntryBody, Flush, GroupCommit, Loaded, PendingEntry, Store, StoreError,
+    StoredReceipt,
 };
 use crate::wire::DepositRequest;
 
@@ -37,6 +39,7 @@ use crate::wire::DepositRequest;
 #[derive(Clone)]
 pub struct SledStore {
     db: sled::Db,
+    writer: std::sync::Arc<GroupCommit>,
 }
 
 fn key(prefix: &str, parts: &[&[u8]]) -> Vec<u8> {
@@ -71,7 +74,12 @@ impl SledStore {
     /// Opens (or creates) the store in `dir`.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
         let db = sled::Config::new().path(dir).mode(sled::Mode::HighThroughput).open()?;
-        Ok(Self { db })
+        let flushed = db.clone();
+        let writer = GroupCommit::start("sled", move || {
+            flushed.flush()?;
+            Ok(())
+        });
+        Ok(Self { db, writer: std::sync::Arc::new(writer) })
     }
 
     fn meta_u64(&self, k: &str) -> Result<u64, StoreError> {
@@ -97,8 +105,7 @@ impl Store for SledStore {
         b.insert("mkts", json(state.markets()));
         b.insert("glob", json(state.globals()));
         self.db.apply_batch(b)?;
-        self.db.flush()?;
-        Ok(())
+        self.writer.wait()
     }
 
     fn load(&self) -> Result<Loaded, StoreError> {
@@ -206,15 +213,11 @@ impl Store for SledStore {
             b.insert(fill_key(*account, *order_id), json(fill));
         }
         self.db.apply_batch(b)?;
-        self.db.flush()?;
-        Ok(())
+        self.writer.wait()
     }
 
     fn flush(&self) -> Flush<'_> {
-        Box::pin(async move {
-            self.db.flush_async().await?;
-            Ok(())
-        })
+        Box::pin(self.writer.durable())
     }
 
     fn receipt(&self, seq: u64) -> Result<Option<StoredReceipt>, StoreError> {
@@ -233,7 +236,7 @@ impl Store for SledStore {
         let k = key("prf/", &[&batch.to_be_bytes(), &chunk.to_be_bytes()]);
         let stored = self.db.compare_and_swap(k, None::<&[u8]>, Some(artifact))?.is_ok();
         if stored {
-            self.db.flush()?;
+            self.writer.wait()?;
         }
         Ok(stored)
     }
