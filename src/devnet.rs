@@ -8,8 +8,8 @@
 //! it against the last accepted root, and a table of what happened.
 //!
 //! The workload, in four batches:
-//! 1. four deposits (queued on the ledger first, then given to the sequencer with
-//!    their queue index) and an oracle price for every market;
+//! 1. four deposits (queued on the ledger, whose deposit queue the sequencer
+//!    reads itself) and an oracle price for every market;
 //! 2. two trades between signed orders (BTC and ETH);
 //! 3. a funding tick on BTC, then a price gap (BTC 6.00 → 6.90) that leaves the
 //!    short below maintenance margin, and its liquidation (it buys back at 7.20
@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, ensure, Context, Result};
 use clearproof_circuits::circuit::CircuitParams;
 use clearproof_circuits::serde_fr::to_hex;
 use clearproof_circuits::signature::SecretKey;
@@ -29,12 +29,13 @@ use clearproof_circuits::tx::Deposit;
 use clearproof_circuits::types::*;
 use clearproof_prover::keys::{setup_with, Regenerate};
 use clearproof_prover::{prove_batch, ProverKeys, SrsSource};
+use clearproof_sequencer::follow::read_queue;
 use clearproof_sequencer::genesis;
 use clearproof_sequencer::jobs::JobBoard;
 use clearproof_sequencer::order::{Order, OrderId, Side, SignedOrder};
 use clearproof_sequencer::relay::{post_next, ProvenBatches, Step as RelayStep, StoreSource};
 use clearproof_sequencer::store::{SledStore, Store};
-use clearproof_sequencer::wire::{DepositRequest, DepositTag, Submission};
+use clearproof_sequencer::wire::Submission;
 use clearproof_sequencer::{BatchRecord, Config, Sequencer};
 use clearproof_verifier::check::verify_batch;
 use clearproof_verifier::key::VerifierKey;
@@ -342,15 +343,13 @@ pub fn run(options: &Options, out: &mut dyn std::io::Write) -> Result<Report> {
                         owner: workload.user(owner).public_key(),
                         amount: Amount::new(amount)?,
                     };
-                    let queue_index = ledger.deposit(deposit.clone())?;
-                    let request = DepositRequest {
-                        kind: DepositTag::Deposit,
-                        queue_index,
-                        account: deposit.account,
-                        owner: deposit.owner,
-                        amount: deposit.amount,
-                    };
-                    sequencer.deposit(request, unix_now()).context("deposit refused")?;
+                    ledger.deposit(deposit)?;
+                    // The sequencer reads the ledger's queue itself (PROTOCOL §7):
+                    // nobody hands it a deposit.
+                    let from = sequencer.next_deposit();
+                    let queued = read_queue(&ledger, from, usize::MAX)?;
+                    let taken = sequencer.take_deposits(from, &queued, unix_now())?;
+                    ensure!(taken == queued.len(), "the sequencer did not take every deposit");
                 }
                 Step::Submit(submission) => {
                     let kind = submission.kind();

@@ -193,6 +193,10 @@ fn decode_hex<const N: usize>(s: &str) -> Result<[u8; N], SignatureError> {
     if s.len() != 2 * N {
         return Err(SignatureError::InvalidLength);
     }
+    // One spelling per value: lowercase only (hex::decode also takes uppercase).
+    if !s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        return Err(SignatureError::InvalidHex);
+    }
     let mut out = [0u8; N];
     hex::decode_to_slice(s, &mut out).map_err(|_| SignatureError::InvalidHex)?;
     Ok(out)

@@ -2,7 +2,10 @@
 //! construction and checked arithmetic. No amount in the protocol is a bare integer.
 //!
 //! In JSON every quantity is a decimal string (`"12500000"`), so 64-bit values
-//! survive JavaScript clients; plain JSON numbers are accepted on input too.
+//! survive JavaScript clients. Input takes exactly one spelling per value
+//! ([`parse_canonical_decimal`]): no JSON numbers, signs other than a leading
+//! `-` of a negative value, spaces or leading zeros, so two byte strings never
+//! mean the same transaction.
 
 use std::fmt;
 
@@ -25,14 +28,39 @@ pub struct RangeError {
 }
 
 impl RangeError {
-    /// Stable error code.
+    /// Stable error code: ids have their own (`ACCOUNT_OUT_OF_RANGE`,
+    /// `MARKET_OUT_OF_RANGE`), every other quantity `AMOUNT_OUT_OF_RANGE`.
     pub fn code(&self) -> &'static str {
-        "AMOUNT_OUT_OF_RANGE"
+        range_code(self.kind)
     }
 
     fn new(kind: &'static str, value: impl fmt::Display, allowed: &'static str) -> Self {
         Self { kind, value: value.to_string(), allowed }
     }
+}
+
+/// The stable code of a range error of quantity `kind` (see [`RangeError::code`]).
+pub fn range_code(kind: &str) -> &'static str {
+    match kind {
+        "account id" => "ACCOUNT_OUT_OF_RANGE",
+        "market id" => "MARKET_OUT_OF_RANGE",
+        _ => "AMOUNT_OUT_OF_RANGE",
+    }
+}
+
+/// Parses the one accepted spelling of an integer: `0`, or ASCII digits without
+/// a leading zero, optionally after one `-` (never `-0`); at most 38 digits.
+/// `None` for anything else (`+1`, ` 1`, `01`, `-0`, `1e3`, `""`).
+pub fn parse_canonical_decimal(text: &str) -> Option<i128> {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let canonical = !digits.is_empty()
+        && digits.len() <= 38
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (digits == "0" && digits.len() == text.len() || !digits.starts_with('0'));
+    if !canonical {
+        return None;
+    }
+    text.parse().ok()
 }
 
 /// Encodes a signed integer in the field: negative values as `p − |x|` (PROTOCOL §2).
@@ -82,23 +110,23 @@ macro_rules! string_serde {
         }
         impl<'de> Deserialize<'de> for $t {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                #[derive(Deserialize)]
-                #[serde(untagged)]
-                enum Wire {
-                    Text(String),
-                    Signed(i64),
-                    Unsigned(u64),
+                struct Text;
+                impl serde::de::Visitor<'_> for Text {
+                    type Value = i128;
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        write!(f, "{} as a decimal string", stringify!($t))
+                    }
+                    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<i128, E> {
+                        parse_canonical_decimal(s).ok_or_else(|| {
+                            E::custom(format!(
+                                "{}: not a canonical decimal string (no sign but a \
+                                 leading '-', no spaces, no leading zeros): {s:?}",
+                                stringify!($t)
+                            ))
+                        })
+                    }
                 }
-                let raw: i128 = match Wire::deserialize(d)? {
-                    Wire::Text(s) => s.trim().parse().map_err(|_| {
-                        serde::de::Error::custom(format!(
-                            "{}: not a decimal integer: {s:?}",
-                            stringify!($t)
-                        ))
-                    })?,
-                    Wire::Signed(n) => n.into(),
-                    Wire::Unsigned(n) => n.into(),
-                };
+                let raw = d.deserialize_str(Text)?;
                 <$t>::new(raw).map_err(serde::de::Error::custom)
             }
         }
@@ -410,12 +438,33 @@ mod tests {
         let a: Amount = serde_json::from_str("\"42\"").unwrap();
         assert_eq!(a.get(), 42);
         assert_eq!(serde_json::to_string(&a).unwrap(), "\"42\"");
-        let b: Amount = serde_json::from_str("42").unwrap();
-        assert_eq!(b, a);
         assert!(serde_json::from_str::<Amount>("\"0\"").is_err());
         assert!(serde_json::from_str::<Amount>("\"9223372036854775808\"").is_err());
         assert!(serde_json::from_str::<Amount>("\"12abc\"").is_err());
         let c: Collateral = serde_json::from_str("\"-17\"").unwrap();
         assert_eq!(c.get(), -17);
+        assert_eq!(serde_json::from_str::<Quote>("\"0\"").unwrap(), Quote::ZERO);
+    }
+
+    #[test]
+    fn one_spelling_per_value() {
+        for bad in ["42", "\"+42\"", "\" 42\"", "\"42 \"", "\"042\"", "\"-0\"", "\"\"", "\"4e1\""] {
+            assert!(serde_json::from_str::<Amount>(bad).is_err(), "{bad} accepted");
+            assert!(serde_json::from_str::<Collateral>(bad).is_err(), "{bad} accepted");
+        }
+        assert!(serde_json::from_str::<Quote>("\"00\"").is_err());
+        assert!(serde_json::from_str::<Collateral>("\"-042\"").is_err());
+        assert_eq!(parse_canonical_decimal("-42"), Some(-42));
+        assert_eq!(parse_canonical_decimal("0"), Some(0));
+        assert_eq!(parse_canonical_decimal(&"9".repeat(39)), None);
+    }
+
+    #[test]
+    fn ids_have_their_own_range_codes() {
+        let account = serde_json::from_str::<AccountId>("\"16777216\"").unwrap_err();
+        assert!(account.to_string().contains("account id out of range"), "{account}");
+        assert_eq!(AccountId::new(1 << 24).unwrap_err().code(), "ACCOUNT_OUT_OF_RANGE");
+        assert_eq!(MarketId::new(4).unwrap_err().code(), "MARKET_OUT_OF_RANGE");
+        assert_eq!(Amount::new(0).unwrap_err().code(), "AMOUNT_OUT_OF_RANGE");
     }
 }

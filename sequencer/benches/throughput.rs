@@ -16,12 +16,13 @@ use std::time::{Duration, Instant};
 
 use clearproof_circuits::params::ACCOUNT_TREE_DEPTH;
 use clearproof_circuits::signature::SecretKey;
+use clearproof_circuits::tx::Deposit;
 use clearproof_circuits::types::*;
-use clearproof_sequencer::api::{self, Node};
+use clearproof_sequencer::api::{self, Node, ServeOptions};
 use clearproof_sequencer::client::Client;
 use clearproof_sequencer::genesis;
 use clearproof_sequencer::order::{Order, OrderId, Side, SignedOrder};
-use clearproof_sequencer::wire::{DepositRequest, DepositTag, Submission};
+use clearproof_sequencer::wire::Submission;
 use clearproof_sequencer::Config;
 
 const PAIRS: u32 = 64;
@@ -75,16 +76,14 @@ fn open(batch_size: usize, interval: Duration) -> (tempfile::TempDir, Arc<Node>)
     .unwrap();
     {
         let mut seq = node.lock();
-        for a in 1..=2 * PAIRS {
-            let deposit = DepositRequest {
-                kind: DepositTag::Deposit,
-                queue_index: (a - 1) as u64,
+        let deposits: Vec<Deposit> = (1..=2 * PAIRS)
+            .map(|a| Deposit {
                 account: AccountId::new(a as i128).unwrap(),
                 owner: key(a).public_key(),
                 amount: Amount::new(1 << 50).unwrap(),
-            };
-            seq.deposit(deposit, 0).unwrap();
-        }
+            })
+            .collect();
+        seq.take_deposits(0, &deposits, 0).unwrap();
         seq.commit().unwrap();
     }
     (dir, node)
@@ -143,7 +142,7 @@ fn http_throughput(clients: usize) {
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(api::serve(node, listener, Duration::from_millis(100)));
+        tokio::spawn(api::serve(node, listener, ServeOptions::new(Duration::from_millis(100))));
         let start = Instant::now();
         let per_client = n / clients;
         let mut tasks = Vec::new();

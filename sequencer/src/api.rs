@@ -17,13 +17,15 @@ use clearproof_verifier::key::VerifierKey;
 use tokio::net::TcpListener;
 
 use crate::batcher::{Config, Sequencer};
+use crate::conn::{self, ConnectionLimits};
 use crate::error::SubmitError;
+use crate::follow::DepositQueue;
 use crate::jobs::JobBoard;
 use crate::store::{SledStore, Store, StoreError};
 use crate::wire::Submitted;
 use crate::wire::{
-    AccountView, BatchProofs, DepositRequest, ErrorBody, ErrorDetail, LeaseRequest, ProofAnswer,
-    Submission, SUBMISSION_TYPES,
+    AccountView, BatchProofs, ErrorBody, ErrorDetail, LeaseRequest, ProofAnswer, Submission,
+    SUBMISSION_TYPES,
 };
 
 /// Why a node could not be opened.
@@ -116,6 +118,17 @@ impl Node {
         Ok(Arc::new(Self { sequencer: Mutex::new(sequencer), store, jobs }))
     }
 
+    /// Takes the base layer's new deposit queue entries (at most 1,000 per call),
+    /// reading `queue` outside the sequencer lock. Returns how many were taken.
+    pub fn follow(&self, queue: &dyn DepositQueue) -> Result<usize, SubmitError> {
+        let from = self.lock().next_deposit();
+        let entries = queue.entries(from, 1_000).map_err(SubmitError::BaseLayer)?;
+        if entries.is_empty() {
+            return Ok(0);
+        }
+        self.lock().take_deposits(from, &entries, unix_now())
+    }
+
     fn committed_batches(&self) -> u64 {
         self.lock().committed().globals.batch_number
     }
@@ -166,14 +179,18 @@ async fn durable(node: &Node, answer: Response) -> Response {
 }
 
 fn parse_json(body: &[u8]) -> Result<serde_json::Value, SubmitError> {
-    serde_json::from_slice(body).map_err(|e| SubmitError::MalformedJson(e.to_string()))
+    crate::strict::parse(body)
 }
 
 fn parse_submission(body: &[u8]) -> Result<Submission, SubmitError> {
     let value = parse_json(body)?;
     let kind = value.get("type").and_then(|t| t.as_str()).unwrap_or_default().to_string();
     if !SUBMISSION_TYPES.contains(&kind.as_str()) {
-        let hint = if kind == "deposit" { " (deposits go to /v1/deposits)" } else { "" };
+        let hint = if kind == "deposit" {
+            " (deposits come only from the base layer's queue, which the sequencer reads itself)"
+        } else {
+            ""
+        };
         return Err(SubmitError::UnknownType(format!("{kind}{hint}")));
     }
     serde_json::from_value(value).map_err(SubmitError::from_decode)
@@ -209,25 +226,10 @@ async fn post_transaction(State(node): State<Arc<Node>>, body: Bytes) -> Respons
     }
 }
 
-async fn post_deposit(State(node): State<Arc<Node>>, body: Bytes) -> Response {
-    let request: DepositRequest = match parse_json(&body)
-        .and_then(|v| serde_json::from_value(v).map_err(SubmitError::from_decode))
-    {
-        Ok(r) => r,
-        Err(e) => return e.into_response(),
-    };
-    let result = match run_and_commit_if_due(&node, |seq| seq.deposit(request, unix_now())) {
-        Ok(result) => result,
-        Err(e) => return store_error(e),
-    };
-    match result {
-        Ok((receipt, new)) => {
-            let status = if new { StatusCode::ACCEPTED } else { StatusCode::OK };
-            durable(&node, (status, Json(receipt)).into_response()).await
-        }
-        Err(e @ SubmitError::Rule { id: Some(_), .. }) => durable(&node, e.into_response()).await,
-        Err(e) => e.into_response(),
-    }
+/// `POST /v1/deposits` is refused: deposits come only from the base layer's
+/// queue, which the sequencer reads itself ([`crate::follow`]).
+async fn post_deposit() -> Response {
+    SubmitError::DepositsFromBaseLayer.into_response()
 }
 
 async fn get_transaction(State(node): State<Arc<Node>>, UrlPath(id): UrlPath<String>) -> Response {
@@ -295,9 +297,11 @@ async fn with_jobs(
 }
 
 async fn post_lease(State(node): State<Arc<Node>>, body: Bytes) -> Response {
-    let request = match serde_json::from_slice::<LeaseRequest>(&body) {
+    let request = match parse_json(&body)
+        .and_then(|v| serde_json::from_value::<LeaseRequest>(v).map_err(SubmitError::from_decode))
+    {
         Ok(r) => r,
-        Err(e) => return error_response(400, "MALFORMED_JSON", e.to_string(), None),
+        Err(e) => return e.into_response(),
     };
     with_jobs(node, move |node, jobs| lease_job(node, jobs, request)).await
 }
@@ -329,6 +333,9 @@ async fn post_proof(
     let (Ok(batch), Ok(chunk)) = (batch.parse::<u64>(), chunk.parse::<usize>()) else {
         return error_response(400, "MALFORMED_ID", "not a batch and chunk number".into(), None);
     };
+    if let Err(e) = parse_json(&body) {
+        return e.into_response();
+    }
     with_jobs(node, move |node, jobs| {
         let text = String::from_utf8_lossy(&body);
         submit_proof(node, jobs, batch, chunk, &text)
@@ -412,17 +419,88 @@ pub async fn run_batch_timer(node: Arc<Node>, interval: Duration) -> StoreError 
     }
 }
 
-/// Serves the API on `listener` with the batch timer, until the process ends.
+/// Reads the base layer's deposit queue every `every` and takes new entries;
+/// returns only when the sequencer can no longer take any (a storage failure).
+/// An unreadable base layer (say, its directory locked by a CLI command for a
+/// moment) is retried at the next tick.
+pub async fn run_follower(
+    node: Arc<Node>,
+    queue: Arc<dyn DepositQueue>,
+    every: Duration,
+) -> SubmitError {
+    let mut unreadable_since: Option<std::time::Instant> = None;
+    loop {
+        tokio::time::sleep(every).await;
+        let (n, q) = (node.clone(), queue.clone());
+        let followed = tokio::task::spawn_blocking(move || n.follow(q.as_ref()))
+            .await
+            .unwrap_or_else(|e| Err(SubmitError::BaseLayer(format!("reader panicked: {e}"))));
+        match followed {
+            Ok(taken) => {
+                if taken > 0 {
+                    tracing::info!(taken, "deposits taken from the base layer's queue");
+                }
+                unreadable_since = None;
+            }
+            Err(SubmitError::BaseLayer(e)) => {
+                // Warn once it has lasted a while; a brief lock is normal.
+                let since = *unreadable_since.get_or_insert_with(std::time::Instant::now);
+                if since.elapsed() > Duration::from_secs(10) {
+                    tracing::warn!(error = %e, "base layer unreadable; retrying");
+                    unreadable_since = Some(std::time::Instant::now());
+                } else {
+                    tracing::debug!(error = %e, "base layer unreadable; retrying");
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "taking deposits failed; stopping");
+                return e;
+            }
+        }
+    }
+}
+
+/// How [`serve`] runs.
+#[derive(Clone)]
+pub struct ServeOptions {
+    /// A batch commits when its first transaction is this old (or it is full).
+    pub batch_interval: Duration,
+    /// The base layer's deposit queue and how often to read it. `None`: the
+    /// sequencer takes no deposits.
+    pub deposits: Option<(Arc<dyn DepositQueue>, Duration)>,
+    /// Bounds on connections.
+    pub connections: ConnectionLimits,
+}
+
+impl ServeOptions {
+    /// Default connection limits, no deposit queue.
+    pub fn new(batch_interval: Duration) -> Self {
+        Self { batch_interval, deposits: None, connections: ConnectionLimits::default() }
+    }
+}
+
+/// Serves the API on `listener` with the batch timer and the deposit-queue
+/// reader, until the process ends.
 pub async fn serve(
     node: Arc<Node>,
     listener: TcpListener,
-    interval: Duration,
+    options: ServeOptions,
 ) -> std::io::Result<()> {
     let addr: SocketAddr = listener.local_addr()?;
     tracing::info!(%addr, "sequencer listening");
-    // One future for both, so stopping the server also stops its timer.
+    let follower = async {
+        match options.deposits {
+            Some((queue, every)) => run_follower(node.clone(), queue, every).await,
+            None => {
+                tracing::warn!("no base layer to read deposits from: this sequencer takes none");
+                std::future::pending().await
+            }
+        }
+    };
+    // One future for all, so stopping the server also stops its timer and reader.
     tokio::select! {
-        served = axum::serve(listener, router(node.clone())) => served,
-        e = run_batch_timer(node, interval) => Err(std::io::Error::other(e)),
+        served = conn::serve(listener, router(node.clone()), options.connections) => served,
+        e = run_batch_timer(node.clone(), options.batch_interval) => Err(std::io::Error::other(e)),
+        e = follower => Err(std::io::Error::other(e)),
     }
 }

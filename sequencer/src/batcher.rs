@@ -21,7 +21,7 @@ use clearproof_circuits::tx::{Deposit, Transaction, TxError};
 use clearproof_circuits::types::AccountId;
 
 use crate::authorise::{Authoriser, FillKey, Fills};
-use crate::error::{DepositQueueError, SubmitError};
+use crate::error::SubmitError;
 use crate::records::{BatchHeader, BatchRecord, BatchSummary, CommittedView, PublicTx};
 use crate::store::{BatchCommit, EntryBody, Fill, PendingEntry, Store, StoreError, StoredReceipt};
 use crate::wire::{DepositRequest, Submission, TxReceipt, TxStatus};
@@ -82,6 +82,7 @@ impl Sequencer {
             globals: *state.globals(),
             markets: *state.markets(),
             pending: 0,
+            next_deposit: loaded.next_deposit,
         };
         let open = Some(state.begin_batch());
         let mut node = Self {
@@ -192,42 +193,67 @@ impl Sequencer {
         Ok(self.pending_receipt(seq, kind))
     }
 
-    /// Accepts the deposit at `queue_index`. Returns the receipt and whether it is
-    /// new (`false`: the same deposit was posted before; nothing changed).
-    pub fn deposit(
+    /// The next base-layer deposit queue index the sequencer takes.
+    pub fn next_deposit(&self) -> u64 {
+        self.next_deposit
+    }
+
+    /// Takes base-layer deposit queue entries, `entries[i]` being queue entry
+    /// `first + i` as read from the base layer ([`crate::follow`]). Entries
+    /// before [`Sequencer::next_deposit`] are skipped (already taken); the rest
+    /// are applied in queue order, committing whenever the open batch is full. A
+    /// deposit the state machine refuses (another owner's account) still takes
+    /// its queue slot, and the base layer refunds it. Returns how many were taken.
+    ///
+    /// Nothing is acknowledged to anyone here, so nothing waits for a flush: a
+    /// crash before the next flush re-reads the same entries from the queue.
+    pub fn take_deposits(
         &mut self,
-        request: DepositRequest,
+        first: u64,
+        entries: &[Deposit],
         now: u64,
-    ) -> Result<(TxReceipt, bool), SubmitError> {
+    ) -> Result<usize, SubmitError> {
+        let mut taken = 0;
+        for (index, deposit) in (first..).zip(entries) {
+            if index < self.next_deposit {
+                continue;
+            }
+            if index > self.next_deposit {
+                break;
+            }
+            self.take_deposit(index, deposit, now)?;
+            taken += 1;
+            if self.due() {
+                self.commit()?;
+            }
+        }
+        Ok(taken)
+    }
+
+    fn take_deposit(&mut self, index: u64, d: &Deposit, now: u64) -> Result<(), SubmitError> {
         if self.halted {
             return Err(SubmitError::Halted);
         }
-        if request.queue_index < self.next_deposit {
-            return match self.store.deposit(request.queue_index)? {
-                Some((seq, existing)) if existing == request => {
-                    Ok((self.receipt(seq)?.expect("a recorded deposit has a receipt"), false))
-                }
-                _ => Err(DepositQueueError::Conflict(request.queue_index).into()),
-            };
-        }
-        if request.queue_index > self.next_deposit {
-            return Err(DepositQueueError::OutOfOrder {
-                expected: self.next_deposit,
-                got: request.queue_index,
-            }
-            .into());
-        }
+        let request = DepositRequest {
+            kind: crate::wire::DepositTag::Deposit,
+            queue_index: index,
+            account: d.account,
+            owner: d.owner,
+            amount: d.amount,
+        };
         if let Err(error) = self.execute(&deposit_tx(&request)) {
             let id = self.record_rejection("deposit", &error, Some(&request))?;
+            tracing::info!(id, queue_index = index, code = error.code(), "deposit refused");
             self.next_deposit += 1;
-            return Err(SubmitError::Rule { error, id: Some(id) });
+            return Ok(());
         }
         let seq = self.next_seq;
         let entry = PendingEntry { seq, accepted_at: now, body: EntryBody::Deposit(request) };
         self.persist_pending(&entry)?;
         self.next_deposit += 1;
         self.push_entry(seq, "deposit");
-        Ok((self.pending_receipt(seq, "deposit"), true))
+        tracing::debug!(id = seq, queue_index = index, "deposit taken from the base layer");
+        Ok(())
     }
 
     fn persist_pending(&mut self, entry: &PendingEntry) -> Result<(), SubmitError> {
@@ -282,7 +308,11 @@ impl Sequencer {
 
     /// The committed view.
     pub fn committed(&self) -> CommittedView {
-        CommittedView { pending: self.entries.len(), ..self.committed.clone() }
+        CommittedView {
+            pending: self.entries.len(),
+            next_deposit: self.next_deposit,
+            ..self.committed.clone()
+        }
     }
 
     /// The store.
@@ -383,6 +413,7 @@ impl Sequencer {
             globals: *self.state.globals(),
             markets: *self.state.markets(),
             pending: 0,
+            next_deposit: self.next_deposit,
         };
         self.open = Some(self.state.begin_batch());
         let summary = BatchSummary {

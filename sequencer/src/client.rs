@@ -9,12 +9,12 @@ use std::time::Duration;
 use clearproof_circuits::types::AccountId;
 use clearproof_verifier::artifact::ChunkProof;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::records::{BatchRecord, CommittedView};
 use crate::wire::{
-    AccountView, BatchProofs, DepositRequest, ErrorBody, ErrorDetail, Job, JobStatus, LeaseRequest,
-    ProofAnswer, Submission, Submitted, TxReceipt, TxStatus,
+    AccountView, BatchProofs, ErrorBody, ErrorDetail, Job, JobStatus, LeaseRequest, ProofAnswer,
+    Submission, Submitted, TxReceipt, TxStatus,
 };
 
 /// Why a call failed.
@@ -76,13 +76,6 @@ pub struct Accepted {
     pub new: bool,
 }
 
-/// The `type` of a JSON line, to route it.
-#[derive(Deserialize)]
-struct Tagged {
-    #[serde(rename = "type")]
-    kind: Option<String>,
-}
-
 /// Client for one sequencer base URL (`http://127.0.0.1:8080`).
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -142,20 +135,11 @@ impl Client {
         Ok(self.post("/v1/transactions", Self::json(submission)).await?.1)
     }
 
-    /// `POST /v1/deposits`.
-    pub async fn deposit(&self, deposit: &DepositRequest) -> Result<Accepted, ClientError> {
-        let (status, receipt) = self.post("/v1/deposits", Self::json(deposit)).await?;
-        Ok(Accepted { receipt, new: status == 202 })
-    }
-
-    /// Submits one JSON line as it is (the server judges it): deposits
-    /// (`"type": "deposit"`) go to `/v1/deposits`, everything else to
-    /// `/v1/transactions`.
+    /// Submits one JSON line as it is (the server judges it) to
+    /// `/v1/transactions`. A deposit line is refused there: deposits come only
+    /// from the base layer's queue.
     pub async fn submit_line(&self, line: &str) -> Result<Accepted, ClientError> {
-        let is_deposit = serde_json::from_str::<Tagged>(line)
-            .is_ok_and(|t| t.kind.as_deref() == Some("deposit"));
-        let path = if is_deposit { "/v1/deposits" } else { "/v1/transactions" };
-        let (status, receipt) = self.post(path, line.as_bytes().to_vec()).await?;
+        let (status, receipt) = self.post("/v1/transactions", line.as_bytes().to_vec()).await?;
         Ok(Accepted { receipt, new: status == 202 })
     }
 

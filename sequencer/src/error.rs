@@ -3,6 +3,7 @@
 
 use clearproof_circuits::signature::SignatureError;
 use clearproof_circuits::tx::TxError;
+use clearproof_circuits::types::range_code;
 
 use crate::store::StoreError;
 
@@ -18,9 +19,19 @@ pub enum SubmitError {
     /// The JSON does not match the transaction's schema.
     #[error("malformed transaction: {0}")]
     MalformedTx(String),
-    /// A quantity outside its range.
-    #[error("{0}")]
-    Range(String),
+    /// A quantity outside its range: `code` is `AMOUNT_OUT_OF_RANGE`, or
+    /// `ACCOUNT_OUT_OF_RANGE` / `MARKET_OUT_OF_RANGE` for an id.
+    #[error("{message}")]
+    Range {
+        /// The stable code.
+        code: &'static str,
+        /// What was out of range.
+        message: String,
+    },
+    /// A JSON object repeats a key (at any depth): a proxy or auditor reading
+    /// the first value would see another transaction than the one applied.
+    #[error("duplicate JSON key {0:?}")]
+    DuplicateKey(String),
     /// A signature does not verify (or a key/signature is invalid).
     #[error("signature rejected: {0}")]
     Signature(#[from] SignatureError),
@@ -35,12 +46,16 @@ pub enum SubmitError {
         /// The id the rejection is recorded under, if any.
         id: Option<u64>,
     },
-    /// Deposit queue order or idempotency violated.
-    #[error("{0}")]
-    DepositQueue(#[from] DepositQueueError),
+    /// Deposits are not taken over HTTP: the sequencer reads them from the base
+    /// layer's queue itself.
+    #[error("deposits come only from the base layer's deposit queue, which the sequencer reads itself; queue one on the base layer (`clearproof ledger deposit`)")]
+    DepositsFromBaseLayer,
     /// No account can take the other side of a deleverage.
     #[error("no counterparty can absorb the deleverage")]
     NoCounterparty,
+    /// The base layer could not be read (its deposit queue).
+    #[error("base layer unreadable: {0}")]
+    BaseLayer(String),
     /// Storage failed; the sequencer stops accepting until restarted.
     #[error("storage failure: {0}")]
     Store(#[from] StoreError),
@@ -62,13 +77,15 @@ impl SubmitError {
             SubmitError::MalformedJson(_) => "MALFORMED_JSON",
             SubmitError::UnknownType(_) => "UNKNOWN_TX_TYPE",
             SubmitError::MalformedTx(_) => "MALFORMED_TX",
-            SubmitError::Range(_) => "AMOUNT_OUT_OF_RANGE",
+            SubmitError::Range { code, .. } => code,
+            SubmitError::DuplicateKey(_) => "DUPLICATE_KEY",
             SubmitError::Signature(e) => e.code(),
             SubmitError::Order(e) => e.code(),
             SubmitError::Rule { error, .. } => error.code(),
-            SubmitError::DepositQueue(e) => e.code(),
+            SubmitError::DepositsFromBaseLayer => "DEPOSITS_FROM_BASE_LAYER",
             SubmitError::NoCounterparty => "DELEVERAGE_NO_COUNTERPARTY",
             SubmitError::Store(_) => "INTERNAL_STORAGE",
+            SubmitError::BaseLayer(_) => "BASE_LAYER_UNREADABLE",
             SubmitError::Halted => "SEQUENCER_HALTED",
         }
     }
@@ -79,11 +96,14 @@ impl SubmitError {
             SubmitError::MalformedJson(_)
             | SubmitError::UnknownType(_)
             | SubmitError::MalformedTx(_)
-            | SubmitError::Range(_) => 400,
+            | SubmitError::Range { .. }
+            | SubmitError::DuplicateKey(_) => 400,
             SubmitError::Signature(_) => 403,
-            SubmitError::DepositQueue(_) | SubmitError::Order(OrderError::IdConflict) => 409,
+            SubmitError::DepositsFromBaseLayer => 403,
+            SubmitError::Order(OrderError::IdConflict) => 409,
             SubmitError::Order(_) | SubmitError::Rule { .. } | SubmitError::NoCounterparty => 422,
             SubmitError::Store(_) => 500,
+            SubmitError::BaseLayer(_) => 502,
             SubmitError::Halted => 503,
         }
     }
@@ -91,8 +111,10 @@ impl SubmitError {
     /// Classifies a JSON decoding error of a well-formed body.
     pub fn from_decode(e: serde_json::Error) -> Self {
         let text = e.to_string();
-        if text.contains(" out of range: ") {
-            SubmitError::Range(text)
+        if let Some((kind, _)) = text.split_once(" out of range: ") {
+            // RangeError's text is "{kind} out of range: …"; the kind picks the code.
+            let kind = kind.rsplit(": ").next().unwrap_or(kind);
+            SubmitError::Range { code: range_code(kind), message: text }
         } else {
             SubmitError::MalformedTx(text)
         }
@@ -132,32 +154,6 @@ impl OrderError {
             OrderError::FeeAboveMax => "ORDER_FEE_ABOVE_MAX",
             OrderError::Overfilled => "ORDER_OVERFILLED",
             OrderError::IdConflict => "ORDER_ID_CONFLICT",
-        }
-    }
-}
-
-/// Deposit queue violations.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum DepositQueueError {
-    /// A queue index beyond the next one expected.
-    #[error("deposit queue index {got} out of order: expected {expected}")]
-    OutOfOrder {
-        /// Next index expected.
-        expected: u64,
-        /// Index received.
-        got: u64,
-    },
-    /// A queue index already used by a different deposit.
-    #[error("deposit queue index {0} already holds a different deposit")]
-    Conflict(u64),
-}
-
-impl DepositQueueError {
-    /// Stable error code.
-    pub fn code(&self) -> &'static str {
-        match self {
-            DepositQueueError::OutOfOrder { .. } => "DEPOSIT_OUT_OF_ORDER",
-            DepositQueueError::Conflict(_) => "DEPOSIT_CONFLICT",
         }
     }
 }

@@ -9,7 +9,9 @@ use std::fmt;
 
 use clearproof_circuits::poseidon;
 use clearproof_circuits::signature::{SecretKey, Signature};
-use clearproof_circuits::types::{AccountId, Amount, Bps, MarketId, Price, RangeError, Timestamp};
+use clearproof_circuits::types::{
+    parse_canonical_decimal, AccountId, Amount, Bps, MarketId, Price, RangeError, Timestamp,
+};
 use clearproof_circuits::Fr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -62,9 +64,13 @@ impl Serialize for OrderId {
 impl<'de> Deserialize<'de> for OrderId {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
-        let x: u64 = text.trim().parse().map_err(|_| {
-            serde::de::Error::custom(format!("order id: not a decimal integer: {text:?}"))
-        })?;
+        let x = parse_canonical_decimal(&text).and_then(|x| u64::try_from(x).ok()).ok_or_else(
+            || {
+                serde::de::Error::custom(format!(
+                    "order id: not a canonical decimal string: {text:?}"
+                ))
+            },
+        )?;
         OrderId::new(x).map_err(serde::de::Error::custom)
     }
 }

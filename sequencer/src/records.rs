@@ -27,6 +27,9 @@ pub struct CommittedView {
     pub markets: [Market; 4],
     /// Accepted transactions waiting in the open batch.
     pub pending: usize,
+    /// The next base-layer deposit queue index the sequencer will take (every
+    /// entry before it is taken: applied, or refused and refunded).
+    pub next_deposit: u64,
 }
 
 /// A batch as stored and served by `GET /v1/batches/{n}`.

@@ -7,12 +7,15 @@ use std::time::Duration;
 use clearproof_circuits::params::MARKETS;
 use clearproof_circuits::signature::SecretKey;
 use clearproof_circuits::state::{Genesis, Market, MarketParams, MarketState, State};
+use clearproof_circuits::tx::Deposit;
 use clearproof_circuits::types::*;
-use clearproof_sequencer::api::{self, Node};
+use clearproof_sequencer::api::{self, Node, ServeOptions};
 use clearproof_sequencer::client::Client;
+use clearproof_sequencer::conn::ConnectionLimits;
+use clearproof_sequencer::follow::DepositQueue;
 use clearproof_sequencer::jobs::JobBoard;
 use clearproof_sequencer::order::{Order, OrderId, Side, SignedOrder};
-use clearproof_sequencer::wire::{DepositRequest, DepositTag, Submission};
+use clearproof_sequencer::wire::Submission;
 use clearproof_sequencer::{BatchRecord, Config};
 use serde_json::Value;
 
@@ -85,12 +88,7 @@ impl RawClient {
 
     /// Posts one JSON line where `clearproof submit` would.
     pub async fn submit_line(&self, line: &str) -> Result<Answer, reqwest::Error> {
-        let is_deposit = serde_json::from_str::<Value>(line)
-            .ok()
-            .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(|t| t == "deposit"))
-            .unwrap_or(false);
-        let path = if is_deposit { "/v1/deposits" } else { "/v1/transactions" };
-        self.post_raw(path, line.as_bytes().to_vec()).await
+        self.post_raw("/v1/transactions", line.as_bytes().to_vec()).await
     }
 
     /// GETs `path`.
@@ -99,7 +97,34 @@ impl RawClient {
     }
 }
 
+/// The base layer's deposit queue, in memory: what the sequencer under test
+/// reads deposits from (the real ledger's queue is exercised by the process tests).
+#[derive(Default)]
+pub struct Queue {
+    entries: std::sync::Mutex<Vec<Deposit>>,
+}
+
+impl Queue {
+    /// Queues a deposit; returns its queue index.
+    pub fn push(&self, d: Deposit) -> u64 {
+        let mut entries = self.entries.lock().unwrap();
+        entries.push(d);
+        entries.len() as u64 - 1
+    }
+}
+
+impl DepositQueue for Queue {
+    fn entries(&self, from: u64, max: usize) -> Result<Vec<Deposit>, String> {
+        let entries = self.entries.lock().unwrap();
+        Ok(entries.iter().skip(from as usize).take(max).cloned().collect())
+    }
+}
+
 pub struct Server {
+    /// `http://127.0.0.1:port`.
+    pub url: String,
+    /// The base layer's deposit queue the sequencer reads.
+    pub queue: Arc<Queue>,
     /// Raw HTTP (exact statuses, adversarial bodies).
     pub client: RawClient,
     /// The typed client users have.
@@ -115,7 +140,7 @@ impl Server {
     pub async fn stop(self) -> tempfile::TempDir {
         self.task.abort();
         let weak = Arc::downgrade(&self.node);
-        let Server { client, api, node, dir, task } = self;
+        let Server { client, api, node, dir, task, .. } = self;
         let _ = task.await;
         drop((client, api, node));
         for _ in 0..500 {
@@ -138,6 +163,19 @@ pub async fn start_with_jobs(
     interval_ms: u64,
     jobs: impl Fn() -> JobBoard,
 ) -> Server {
+    start_with(dir, batch_size, interval_ms, jobs, Arc::new(Queue::default()), Default::default())
+        .await
+}
+
+/// A server on `dir` reading deposits from `queue`, with connection `limits`.
+pub async fn start_with(
+    dir: tempfile::TempDir,
+    batch_size: usize,
+    interval_ms: u64,
+    jobs: impl Fn() -> JobBoard,
+    queue: Arc<Queue>,
+    limits: ConnectionLimits,
+) -> Server {
     let interval = Duration::from_millis(interval_ms);
     let config = Config { batch_size, batch_interval: interval };
     // sled releases its file lock from a background thread shortly after the
@@ -155,13 +193,18 @@ pub async fn start_with_jobs(
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
+    let options = ServeOptions {
+        batch_interval: interval,
+        deposits: Some((queue.clone() as Arc<dyn DepositQueue>, Duration::from_millis(5))),
+        connections: limits,
+    };
     let task = tokio::spawn({
         let node = node.clone();
         async move {
-            api::serve(node, listener, interval).await.unwrap();
+            api::serve(node, listener, options).await.unwrap();
         }
     });
-    Server { client: RawClient::new(&url), api: Client::new(&url), node, dir, task }
+    Server { client: RawClient::new(&url), api: Client::new(&url), url, queue, node, dir, task }
 }
 
 pub async fn start(batch_size: usize, interval_ms: u64) -> Server {
@@ -181,15 +224,8 @@ pub fn mkt(m: u8) -> MarketId {
     MarketId::new(m as i128).unwrap()
 }
 
-pub fn deposit(queue_index: u64, account: u32, owner: u8, amount: i128) -> Value {
-    serde_json::to_value(DepositRequest {
-        kind: DepositTag::Deposit,
-        queue_index,
-        account: acct(account),
-        owner: key(owner).public_key(),
-        amount: n(amount),
-    })
-    .unwrap()
+pub fn deposit_of(account: u32, owner: u8, amount: i128) -> Deposit {
+    Deposit { account: acct(account), owner: key(owner).public_key(), amount: n(amount) }
 }
 
 pub fn order(
@@ -238,6 +274,30 @@ pub fn price_update(market: u8, units: u32, ts: u64) -> Value {
 }
 
 impl Server {
+    /// The listening address (`127.0.0.1:port`).
+    pub fn node_addr(&self) -> String {
+        self.url.trim_start_matches("http://").to_string()
+    }
+
+    /// Queues a deposit on the base layer and waits until the sequencer took it;
+    /// returns its queue index.
+    pub async fn deposit(&self, account: u32, owner: u8, amount: i128) -> u64 {
+        let index = self.queue.push(deposit_of(account, owner, amount));
+        self.taken(index + 1).await;
+        index
+    }
+
+    /// Waits until the sequencer took the first `n` queue entries.
+    pub async fn taken(&self, n: u64) {
+        for _ in 0..500 {
+            if self.state().await["next_deposit"].as_u64().unwrap() >= n {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        panic!("the sequencer did not take deposit {}", n - 1);
+    }
+
     pub async fn post(&self, v: &Value) -> Answer {
         self.client.submit_line(&v.to_string()).await.unwrap()
     }

@@ -1,7 +1,7 @@
 //! HTTP integration tests against a real sequencer on 127.0.0.1:0: every
 //! transaction type applied, every rejection path with its code and no state
-//! change, deposit-queue idempotency, durability of pending entries and fills
-//! across a restart, and concurrent clients.
+//! change, durability of pending entries and fills across a restart, and
+//! concurrent clients.
 
 mod common;
 
@@ -26,10 +26,8 @@ fn withdraw(owner: u8, account: u32, amount: i128, nonce: u64) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_transaction_type_is_applied_and_the_root_replays() {
     let s = start(1000, 20).await;
-    for (i, (account, amount)) in
-        [(1, 10_000), (2, 10_000), (3, 1_000_000), (4, 10_000), (5, 10_000)].into_iter().enumerate()
-    {
-        s.ok(&deposit(i as u64, account, account as u8, amount)).await;
+    for (account, amount) in [(1, 10_000), (2, 10_000), (3, 1_000_000), (4, 10_000), (5, 10_000)] {
+        s.deposit(account, account as u8, amount).await;
     }
     // Alice (1) buys 900 from Bob (2) in market 0; Dave (4) buys 900 from Erin (5) in market 1.
     s.ok(&trade(
@@ -108,8 +106,8 @@ async fn assert_rejected(s: &Server, body: &str, status: u16, code: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_rejection_path_returns_its_code_and_changes_nothing() {
     let s = start(1000, 10).await;
-    s.ok(&deposit(0, 1, 1, 10_000)).await;
-    s.ok(&deposit(1, 2, 2, 10_000)).await;
+    s.deposit(1, 1, 10_000).await;
+    s.deposit(2, 2, 10_000).await;
     s.settle().await;
 
     assert_rejected(&s, "{not json", 400, "MALFORMED_JSON").await;
@@ -215,46 +213,21 @@ async fn every_rejection_path_returns_its_code_and_changes_nothing() {
     )
     .await;
 
-    // Deposit queue: gap, conflicting repeat, and a bad owner key.
-    assert_rejected(&s, &deposit(5, 3, 3, 10).to_string(), 409, "DEPOSIT_OUT_OF_ORDER").await;
-    assert_rejected(&s, &deposit(0, 1, 1, 11).to_string(), 409, "DEPOSIT_CONFLICT").await;
-    let mut bad_owner = deposit(2, 3, 3, 10);
-    bad_owner["owner"] = json!("00");
-    assert_rejected(&s, &bad_owner.to_string(), 400, "MALFORMED_TX").await;
+    // Deposits come only from the base layer's queue.
+    assert_rejected(&s, r#"{"type":"deposit"}"#, 403, "DEPOSITS_FROM_BASE_LAYER").await;
 
     // A rejection that had touched the open batch in memory would surface here:
     // one more valid transaction, then every committed root must replay.
-    s.ok(&deposit(2, 3, 3, 10)).await;
+    s.deposit(3, 3, 10).await;
     s.check_replay().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reposting_a_deposit_is_idempotent() {
-    let s = start(1000, 10).await;
-    let d = deposit(0, 1, 1, 500);
-    let first = s.post(&d).await;
-    assert_eq!(first.status, 202);
-    let again = s.post(&d).await;
-    assert_eq!(again.status, 200);
-    assert_eq!(again.body["id"], first.body["id"]);
-    s.settle().await;
-    let third = s.post(&d).await;
-    assert_eq!((third.status, third.body["status"].as_str()), (200, Some("applied")));
-    assert_eq!(s.account(1).await["account"]["collateral"], "500");
-    // A deposit refused by the state machine still takes its queue slot.
-    let answer = s.post(&deposit(1, 1, 2, 5)).await;
-    assert_eq!(answer.code(), Some("DEPOSIT_OWNER_MISMATCH"));
-    let id = answer.body["error"]["id"].as_str().unwrap().to_string();
-    assert_eq!(s.receipt(&id).await["code"], "DEPOSIT_OWNER_MISMATCH");
-    assert_eq!(s.post(&deposit(2, 2, 2, 5)).await.status, 202);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pending_entries_and_fills_survive_a_restart() {
     // A huge interval: nothing commits before the restart.
     let s = start(1000, 3_600_000).await;
-    s.ok(&deposit(0, 1, 1, 100_000)).await;
-    s.ok(&deposit(1, 2, 2, 100_000)).await;
+    s.deposit(1, 1, 100_000).await;
+    s.deposit(2, 2, 100_000).await;
     let buy = order(1, 1, 0, Side::Buy, 10, 100, 1);
     let sell = order(2, 2, 0, Side::Sell, 10, 100, 1);
     let id = s.ok(&trade(0, 8, 800, buy.clone(), sell.clone())).await;
@@ -275,8 +248,8 @@ async fn concurrent_clients_lose_and_duplicate_nothing() {
     const EACH: u64 = 40;
     let s = start(25, 20).await;
     for c in 0..CLIENTS {
-        s.ok(&deposit(2 * c as u64, 2 * c + 1, 1, 1_000_000)).await;
-        s.ok(&deposit(2 * c as u64 + 1, 2 * c + 2, 2, 1_000_000)).await;
+        s.deposit(2 * c + 1, 1, 1_000_000).await;
+        s.deposit(2 * c + 2, 2, 1_000_000).await;
     }
     let mut tasks = Vec::new();
     for c in 0..CLIENTS {
@@ -317,22 +290,12 @@ async fn concurrent_clients_lose_and_duplicate_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_typed_client_speaks_the_whole_api() {
     use clearproof_sequencer::client::ClientError;
-    use clearproof_sequencer::wire::{DepositRequest, DepositTag, LeaseRequest, TxStatus};
+    use clearproof_sequencer::wire::{LeaseRequest, TxStatus};
 
     let s = start(1_000, 50).await;
     let api = &s.api;
-    let request = |queue_index| DepositRequest {
-        kind: DepositTag::Deposit,
-        queue_index,
-        account: acct(1),
-        owner: key(1).public_key(),
-        amount: n(10_000),
-    };
-    let first = api.deposit(&request(0)).await.unwrap();
-    assert!(first.new);
-    assert!(matches!(first.receipt.status, TxStatus::Pending { batch: 1 }));
-    let again = api.deposit(&request(0)).await.unwrap();
-    assert!(!again.new, "a reposted deposit is known, not new");
+    s.deposit(1, 1, 10_000).await;
+    assert_eq!(api.state().await.unwrap().next_deposit, 1);
     let withdraw =
         Submission::withdraw(&key(1), acct(1), Amount::new(5).unwrap(), Nonce::new(0).unwrap());
     let receipt = api.submit(&withdraw).await.unwrap();

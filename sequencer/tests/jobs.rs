@@ -52,9 +52,8 @@ async fn leases_expire_and_proofs_are_stored_once() {
     let jobs = || JobBoard::new(SLOTS, Duration::from_millis(300), None);
     let s = start_with_jobs(tempfile::tempdir().unwrap(), 3, 60_000, jobs).await;
     assert_eq!(lease(&s, "a").await.0, 204, "nothing committed yet");
-    for (i, account) in [1, 2, 3].into_iter().enumerate() {
-        let line = deposit(i as u64, account, account as u8, 1_000).to_string();
-        assert_eq!(s.client.submit_line(&line).await.unwrap().status, 202);
+    for account in [1, 2, 3] {
+        s.deposit(account, account as u8, 1_000).await;
     }
     let record: BatchRecord =
         serde_json::from_value(s.client.get("/v1/batches/1").await.unwrap().body).unwrap();

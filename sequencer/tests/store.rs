@@ -8,9 +8,10 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
+use clearproof_circuits::tx::Deposit;
 use clearproof_circuits::types::{Amount, Nonce};
 use clearproof_sequencer::store::{MemoryStore, SledStore, Store};
-use clearproof_sequencer::wire::{DepositRequest, DepositTag, Submission, TxStatus};
+use clearproof_sequencer::wire::{Submission, TxStatus};
 use clearproof_sequencer::{Config, Sequencer};
 use common::*;
 
@@ -24,14 +25,8 @@ fn open(store: &Arc<dyn Store>) -> Sequencer {
     Sequencer::open(store.clone(), &genesis(), DEPTH, config()).unwrap()
 }
 
-fn deposit(queue_index: u64, account: u32, amount: i128) -> DepositRequest {
-    DepositRequest {
-        kind: DepositTag::Deposit,
-        queue_index,
-        account: acct(account),
-        owner: key(account as u8).public_key(),
-        amount: n(amount),
-    }
+fn deposit(account: u32, amount: i128) -> Deposit {
+    Deposit { account: acct(account), owner: key(account as u8).public_key(), amount: n(amount) }
 }
 
 fn withdraw(account: u32, amount: i128, nonce: i128) -> Submission {
@@ -48,8 +43,11 @@ fn withdraw(account: u32, amount: i128, nonce: i128) -> Submission {
 fn scenario(store: Arc<dyn Store>) -> Vec<String> {
     let mut seen = Vec::new();
     let mut seq = open(&store);
-    seq.deposit(deposit(0, 1, 10_000), NOW).unwrap();
-    seq.deposit(deposit(1, 2, 10_000), NOW).unwrap();
+    assert_eq!(seq.take_deposits(0, &[deposit(1, 10_000), deposit(2, 10_000)], NOW).unwrap(), 2);
+    // Entries already taken are skipped; a gap stops the taking.
+    assert_eq!(seq.take_deposits(1, &[deposit(2, 10_000)], NOW).unwrap(), 0);
+    assert_eq!(seq.take_deposits(5, &[deposit(2, 10_000)], NOW).unwrap(), 0);
+    assert_eq!(seq.next_deposit(), 2);
     let accepted = seq.submit(withdraw(1, 100, 0), NOW).unwrap();
     let rejected = seq.submit(withdraw(2, 100, 7), NOW).unwrap_err();
     seen.push(format!("{accepted:?} {} {}", rejected.code(), rejected.http_status()));

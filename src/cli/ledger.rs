@@ -13,12 +13,28 @@ use clearproof_circuits::types::{AccountId, Amount};
 use clearproof_sequencer::client::BlockingClient;
 use clearproof_sequencer::genesis;
 use clearproof_sequencer::relay::{post_all, HttpSource, RelayError};
-use clearproof_sequencer::wire::{DepositRequest, DepositTag};
 use clearproof_verifier::key::VerifierKey;
 use clearproof_verifier::ledger::{BaseLayer, Ledger, SledLedger};
+use serde::Serialize;
 
 use super::tx::{account, amount, public};
 use super::{count, invalid, load_verifier_key, print_json};
+
+/// What `ledger deposit` prints.
+#[derive(Serialize)]
+struct QueuedDeposit {
+    /// Position in the base layer's deposit queue.
+    #[serde(with = "index_string")]
+    queue_index: u64,
+    #[serde(flatten)]
+    deposit: Deposit,
+}
+
+mod index_string {
+    pub fn serialize<S: serde::Serializer>(n: &u64, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(n)
+    }
+}
 
 #[derive(Args)]
 pub struct LedgerArgs {
@@ -36,7 +52,8 @@ pub struct LedgerArgs {
 
 #[derive(Subcommand)]
 pub enum LedgerCommand {
-    /// Queue a deposit; prints the `/v1/deposits` JSON line to give the sequencer.
+    /// Queue a deposit on the base layer; prints its queue entry. A sequencer
+    /// started with `--ledger` on this directory takes it by itself.
     Deposit {
         #[command(flatten)]
         ledger: LedgerArgs,
@@ -82,13 +99,7 @@ pub fn run(command: LedgerCommand) -> Result<()> {
         LedgerCommand::Deposit { ledger, account, owner, amount } => {
             let (ledger, _) = ledger.open()?;
             let queue_index = ledger.deposit(Deposit { account, owner, amount })?;
-            print_json(&DepositRequest {
-                kind: DepositTag::Deposit,
-                queue_index,
-                account,
-                owner,
-                amount,
-            })
+            print_json(&QueuedDeposit { queue_index, deposit: Deposit { account, owner, amount } })
         }
         LedgerCommand::Show { ledger } => print_json(&ledger.open()?.0.state()?),
         LedgerCommand::Post { ledger, sequencer } => {

@@ -2,14 +2,19 @@
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use clearproof_circuits::params::ACCOUNT_TREE_DEPTH;
-use clearproof_sequencer::api::{self, Node};
+use clearproof_circuits::tx::Deposit;
+use clearproof_sequencer::api::{self, Node, ServeOptions};
+use clearproof_sequencer::conn::ConnectionLimits;
+use clearproof_sequencer::follow::{read_queue, DepositQueue};
 use clearproof_sequencer::{genesis, Config};
 use clearproof_verifier::key::VerifierKey;
+use clearproof_verifier::ledger::{Ledger, LedgerError};
 
 #[derive(Subcommand)]
 pub enum SequencerCommand {
@@ -45,6 +50,53 @@ pub struct ServeArgs {
     /// A leased chunk job is offered again after this many milliseconds.
     #[arg(long, default_value_t = 120_000)]
     lease_ms: u64,
+    /// The base-layer ledger directory whose deposit queue this sequencer reads:
+    /// deposits come only from there (never over HTTP). Without it the
+    /// sequencer takes no deposits.
+    #[arg(long)]
+    ledger: Option<PathBuf>,
+    /// How often to read the ledger's deposit queue, in milliseconds.
+    #[arg(long, default_value_t = 500)]
+    ledger_poll_ms: u64,
+    /// Open connections at most; beyond it the longest-idle one is closed
+    /// (capped by the process's file-descriptor limit).
+    #[arg(long, default_value_t = 1_024)]
+    max_connections: usize,
+    /// A connection must send a complete request head within this many
+    /// milliseconds of the server waiting for one (connect or previous answer).
+    #[arg(long, default_value_t = 10_000)]
+    header_timeout_ms: u64,
+    /// A request (body included) must complete within this many milliseconds.
+    #[arg(long, default_value_t = 30_000)]
+    request_timeout_ms: u64,
+}
+
+/// A ledger directory that other processes open too (`clearproof ledger …`):
+/// opened for each read, for a moment, and closed again.
+struct LedgerDir(PathBuf);
+
+impl DepositQueue for LedgerDir {
+    fn entries(&self, from: u64, max: usize) -> Result<Vec<Deposit>, String> {
+        if !self.0.exists() {
+            return Ok(Vec::new()); // no deposit queued yet: the ledger is created with the first
+        }
+        match Ledger::open(&self.0) {
+            Ok(ledger) => read_queue(&ledger, from, max).map_err(|e| e.to_string()),
+            Err(LedgerError::Missing) => Ok(Vec::new()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+}
+
+/// Raises the soft file-descriptor limit to the hard one and returns what the
+/// connection bound may use (the rest is for the stores and the process).
+fn connection_budget(wanted: usize) -> usize {
+    let limit = rlimit::increase_nofile_limit(u64::MAX).unwrap_or(1_024);
+    let budget = (limit.saturating_sub(128) as usize).max(16);
+    if wanted > budget {
+        tracing::warn!(wanted, budget, "--max-connections capped by the file-descriptor limit");
+    }
+    wanted.min(budget)
 }
 
 pub fn run(command: SequencerCommand) -> Result<()> {
@@ -73,7 +125,19 @@ pub fn run(command: SequencerCommand) -> Result<()> {
         // Tests and scripts read the bound address (useful with port 0) from this line.
         println!("listening on http://{}", listener.local_addr()?);
         std::io::stdout().flush()?;
-        api::serve(node, listener, interval).await?;
+        let options = ServeOptions {
+            batch_interval: interval,
+            deposits: args.ledger.clone().map(|dir| {
+                let queue: Arc<dyn DepositQueue> = Arc::new(LedgerDir(dir));
+                (queue, Duration::from_millis(args.ledger_poll_ms.max(1)))
+            }),
+            connections: ConnectionLimits {
+                max_connections: connection_budget(args.max_connections.max(1)),
+                header_timeout: Duration::from_millis(args.header_timeout_ms.max(1)),
+                request_timeout: Duration::from_millis(args.request_timeout_ms.max(1)),
+            },
+        };
+        api::serve(node, listener, options).await?;
         Ok(())
     })
 }

@@ -8,7 +8,7 @@ use clap::{Subcommand, ValueEnum};
 use clearproof_circuits::signature::{PublicKey, SecretKey};
 use clearproof_circuits::types::*;
 use clearproof_sequencer::order::{Order, OrderId, Side, SignedOrder};
-use clearproof_sequencer::wire::{DepositRequest, DepositTag, Submission};
+use clearproof_sequencer::wire::Submission;
 
 use super::print_json;
 
@@ -52,18 +52,6 @@ pub(super) fn public(s: &str) -> Result<PublicKey, String> {
 
 #[derive(Subcommand)]
 pub enum TxCommand {
-    /// A deposit queue entry (what the base layer posts to `/v1/deposits`).
-    Deposit {
-        #[arg(long)]
-        queue_index: u64,
-        #[arg(long, value_parser = account)]
-        account: AccountId,
-        /// Owner public key (hex).
-        #[arg(long, value_parser = public)]
-        owner: PublicKey,
-        #[arg(long, value_parser = amount)]
-        amount: Amount,
-    },
     /// A signed order (its JSON goes into `tx trade` / `tx liquidate`).
     Order {
         /// The account owner's secret key (hex).
@@ -178,13 +166,6 @@ fn read_order(path: &PathBuf) -> Result<SignedOrder> {
 /// Prints the transaction or order `command` describes.
 pub fn run(command: TxCommand) -> Result<()> {
     match command {
-        TxCommand::Deposit { queue_index, account, owner, amount } => print_json(&DepositRequest {
-            kind: DepositTag::Deposit,
-            queue_index,
-            account,
-            owner,
-            amount,
-        }),
         TxCommand::Order {
             key,
             account,
@@ -254,14 +235,23 @@ mod tests {
     use clearproof_sequencer::wire::{BASE_LAYER_TYPES, SUBMISSION_TYPES};
 
     #[test]
-    fn every_submission_type_has_a_tx_command() {
+    fn every_submission_type_has_a_tx_command_and_every_base_layer_type_a_ledger_command() {
         let cli = crate::cli::Cli::command();
         let tx = cli.find_subcommand("tx").expect("clearproof tx");
-        for name in SUBMISSION_TYPES.iter().chain(&BASE_LAYER_TYPES) {
+        for name in SUBMISSION_TYPES {
             let command = name.replace('_', "-");
             assert!(
                 tx.find_subcommand(&command).is_some(),
                 "`clearproof tx` has no `{command}` (src/cli/tx.rs)"
+            );
+        }
+        // What only the base layer originates is queued there, never submitted.
+        let ledger = cli.find_subcommand("ledger").expect("clearproof ledger");
+        for name in BASE_LAYER_TYPES {
+            let command = name.replace('_', "-");
+            assert!(
+                ledger.find_subcommand(&command).is_some(),
+                "`clearproof ledger` has no `{command}` (src/cli/ledger.rs)"
             );
         }
     }

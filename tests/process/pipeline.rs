@@ -16,7 +16,7 @@ use clearproof_circuits::serde_fr::to_hex;
 use clearproof_circuits::tx::Transaction;
 use clearproof_circuits::types::*;
 use clearproof_sequencer::client::{Client, ClientError};
-use clearproof_sequencer::wire::{DepositRequest, JobStatus, LeaseRequest, Submission, Submitted};
+use clearproof_sequencer::wire::{JobStatus, LeaseRequest, Submission, Submitted};
 use clearproof_tests::{deposit, genesis, key, oracle, small_keys, SMALL, T0};
 use clearproof_verifier::ledger::{BaseLayer, Ledger, PostedBatch};
 
@@ -96,19 +96,21 @@ async fn sequencer_two_provers_one_killed_ledger_and_verify() {
     let genesis_file = dir.path().join("genesis.json");
     std::fs::write(&genesis_file, serde_json::to_vec(&genesis()).unwrap()).unwrap();
 
+    let ledger_dir = dir.path().join("ledger");
     let mut cmd = bin();
     cmd.args(["sequencer", "serve", "--listen", "127.0.0.1:0", "--batch-size", "3"]);
     cmd.args(["--batch-interval-ms", "300", "--lease-ms", "4000"]);
     cmd.args(["--tree-depth", &SMALL.depth.to_string()]);
     cmd.arg("--data-dir").arg(dir.path().join("sequencer"));
     cmd.arg("--genesis").arg(&genesis_file).arg("--keys").arg(&key_dir);
+    cmd.arg("--ledger").arg(&ledger_dir).args(["--ledger-poll-ms", "50"]);
     let (_sequencer, line) = spawn_until(cmd, "listening on ");
     let url = line.strip_prefix("listening on ").unwrap().to_string();
     let client = Client::new(&url);
 
-    // Deposits go through the ledger's queue first (`clearproof ledger deposit`
-    // prints the line to give the sequencer), then to the sequencer.
-    let ledger_dir = dir.path().join("ledger");
+    // Deposits are queued on the ledger (`clearproof ledger deposit`); the
+    // sequencer reads the ledger's queue itself. A deposit sent to the sequencer
+    // directly is refused and never reaches a batch.
     let ledger_cmd = |sub: &str| {
         let mut cmd = bin();
         cmd.args(["ledger", sub, "--ledger"]).arg(&ledger_dir);
@@ -116,6 +118,10 @@ async fn sequencer_two_provers_one_killed_ledger_and_verify() {
         cmd.stderr(Stdio::piped());
         cmd
     };
+    let forged = serde_json::json!({"type": "deposit", "queue_index": "1", "account": "9",
+        "owner": key(9).public_key().to_hex(), "amount": "1000000"});
+    let refused = client.submit_line(&forged.to_string()).await.unwrap_err();
+    assert_eq!(refused.code(), Some("UNKNOWN_TX_TYPE"), "{refused}");
     for (i, d) in
         [deposit(1, 50_000), deposit(2, 50_000), deposit(3, 20_000)].into_iter().enumerate()
     {
@@ -125,12 +131,13 @@ async fn sequencer_two_provers_one_killed_ledger_and_verify() {
             .output()
             .unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let line = String::from_utf8(out.stdout).unwrap();
-        let request: DepositRequest = serde_json::from_str(&line).unwrap();
-        assert_eq!(request.queue_index, i as u64);
-        let answer = client.submit_line(&line).await.unwrap();
-        assert!(answer.new, "{answer:?}");
+        let queued: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(queued["queue_index"], i.to_string());
     }
+    wait_for("the sequencer to take the three deposits", Duration::from_secs(10), async || {
+        client.state().await.unwrap().next_deposit == 3
+    })
+    .await;
     let price = Submission::price_update(
         &oracle(),
         MarketId::new(0).unwrap(),

@@ -1,7 +1,8 @@
 //! Crash safety of the real `clearproof sequencer serve` process: a stream of
-//! deposits, trades and price updates is submitted while the process is killed
-//! with SIGKILL several times (some kills land while a request is in flight),
-//! and restarted on the same data directory. Afterwards:
+//! deposits (queued on the base-layer ledger, whose queue the sequencer reads),
+//! trades and price updates is submitted while the process is killed with
+//! SIGKILL several times (some kills land while a request is in flight), and
+//! restarted on the same data directory. Afterwards:
 //!
 //! - every acknowledged transaction is applied in a committed batch;
 //! - the committed batches replay natively from genesis to every posted root and
@@ -19,11 +20,14 @@ use clearproof_circuits::batch::Receipt;
 use clearproof_circuits::params::MARKETS;
 use clearproof_circuits::signature::SecretKey;
 use clearproof_circuits::state::{Genesis, Market, MarketParams, MarketState, State};
+use clearproof_circuits::tx::Deposit;
 use clearproof_circuits::tx::Transaction;
 use clearproof_circuits::types::*;
 use clearproof_sequencer::client::{Client, ClientError};
 use clearproof_sequencer::order::{Order, OrderId, Side};
-use clearproof_sequencer::wire::{DepositRequest, DepositTag, Submission, TxStatus};
+use clearproof_sequencer::wire::{Submission, TxStatus};
+use clearproof_tests::small_keys;
+use clearproof_verifier::ledger::{BaseLayer, Ledger};
 use rand::{Rng, SeedableRng};
 
 const T0: u64 = 1_700_000_000;
@@ -58,8 +62,11 @@ impl Drop for Process {
 }
 
 fn spawn(dir: &std::path::Path, genesis_file: &std::path::Path) -> Process {
+    let ledger = dir.parent().unwrap().join("ledger");
     let mut child = Command::new(env!("CARGO_BIN_EXE_clearproof"))
-        .args(["sequencer", "serve", "--listen", "127.0.0.1:0"])
+        .args(["sequencer", "serve", "--listen", "127.0.0.1:0", "--ledger-poll-ms", "5"])
+        .arg("--ledger")
+        .arg(ledger)
         .args(["--batch-size", "7", "--batch-interval-ms", "15", "--tree-depth"])
         .arg(DEPTH.to_string())
         .arg("--data-dir")
@@ -77,26 +84,29 @@ fn spawn(dir: &std::path::Path, genesis_file: &std::path::Path) -> Process {
     Process { child, client: Client::new(&url) }
 }
 
-/// Item `i` of the stream, as a JSON line; deposits carry amount `1_000 + i`.
-fn item(i: u64, deposits: &mut u64) -> (String, &'static str) {
-    let deposit = |d: &mut u64, account: u32, owner: u8, amount: i128| {
-        let r = DepositRequest {
-            kind: DepositTag::Deposit,
-            queue_index: *d,
+enum Item {
+    /// Queued on the base layer.
+    Deposit(Deposit),
+    /// A JSON line for the sequencer, and its type.
+    Line(String, &'static str),
+}
+
+/// Item `i` of the stream; deposits carry amount `1_000 + i`.
+fn item(i: u64) -> Item {
+    let deposit = |account: u32, owner: u8, amount: i128| {
+        Item::Deposit(Deposit {
             account: AccountId::new(account as i128).unwrap(),
             owner: key(owner).public_key(),
             amount: Amount::new(amount).unwrap(),
-        };
-        *d += 1;
-        serde_json::to_string(&r).unwrap()
+        })
     };
     match i {
-        0 => return (deposit(deposits, 1, 1, 10_000_000), "deposit"),
-        1 => return (deposit(deposits, 2, 2, 10_000_001), "deposit"),
+        0 => return deposit(1, 1, 10_000_000),
+        1 => return deposit(2, 2, 10_000_001),
         _ => {}
     }
     match i % 3 {
-        0 => (deposit(deposits, 3 + (i % 5) as u32, 9, 1_000 + i as i128), "deposit"),
+        0 => deposit(3 + (i % 5) as u32, 9, 1_000 + i as i128),
         1 => {
             let order = |owner: u8, side| {
                 Order {
@@ -120,7 +130,7 @@ fn item(i: u64, deposits: &mut u64) -> (String, &'static str) {
                 buyer_order: order(1, Side::Buy),
                 seller_order: order(2, Side::Sell),
             };
-            (serde_json::to_string(&sub).unwrap(), "trade")
+            Item::Line(serde_json::to_string(&sub).unwrap(), "trade")
         }
         _ => {
             let sub = Submission::price_update(
@@ -129,7 +139,7 @@ fn item(i: u64, deposits: &mut u64) -> (String, &'static str) {
                 Price::from_units(100 + (i % 7) as u32),
                 Timestamp::new((T0 + i) as i128).unwrap(),
             );
-            (serde_json::to_string(&sub).unwrap(), "price_update")
+            Item::Line(serde_json::to_string(&sub).unwrap(), "price_update")
         }
     }
 }
@@ -140,6 +150,16 @@ async fn acknowledged_transactions_survive_sigkill_and_nothing_applies_twice() {
     let genesis_file = dir.path().join("genesis.json");
     std::fs::write(&genesis_file, serde_json::to_vec(&genesis()).unwrap()).unwrap();
     let data = dir.path().join("data");
+    // The base layer: a ledger whose deposit queue the sequencer reads.
+    let ledger_dir = dir.path().join("ledger");
+    let key = tokio::task::spawn_blocking(|| {
+        small_keys(&std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("keys"))
+            .verifier_key()
+    })
+    .await
+    .unwrap();
+    let root = State::genesis_with_depth(&genesis(), DEPTH).unwrap().root();
+    drop(Ledger::open_or_create(&ledger_dir, root, &key).unwrap());
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
     let mut process = spawn(&data, &genesis_file);
 
@@ -152,7 +172,28 @@ async fn acknowledged_transactions_survive_sigkill_and_nothing_applies_twice() {
     let mut kills = 0;
     let mut i = 0u64;
     while i < ITEMS {
-        let (line, kind) = item(i, &mut deposits);
+        let (line, kind) = match item(i) {
+            Item::Line(line, kind) => (line, kind),
+            Item::Deposit(d) => {
+                let dir = ledger_dir.clone();
+                tokio::task::spawn_blocking(move || {
+                    Ledger::open(&dir).unwrap().deposit(d).unwrap()
+                })
+                .await
+                .unwrap();
+                deposits += 1;
+                if kill_points.contains(&i) {
+                    // Kill while the sequencer may be taking it.
+                    tokio::time::sleep(Duration::from_micros(rng.gen_range(0..3_000))).await;
+                    process.child.kill().unwrap();
+                    process.child.wait().unwrap();
+                    kills += 1;
+                    process = spawn(&data, &genesis_file);
+                }
+                i += 1;
+                continue;
+            }
+        };
         let mut retries = 0;
         loop {
             let client = process.client.clone();
@@ -190,11 +231,12 @@ async fn acknowledged_transactions_survive_sigkill_and_nothing_applies_twice() {
     }
     assert_eq!(kills, KILLS);
 
-    // Let the last batch commit, then check every guarantee.
+    // Let every queued deposit be taken and the last batch commit, then check
+    // every guarantee.
     let client = process.client.clone();
     let mut committed = client.state().await.unwrap();
-    for _ in 0..500 {
-        if committed.pending == 0 {
+    for _ in 0..1000 {
+        if committed.pending == 0 && committed.next_deposit == deposits {
             break;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;

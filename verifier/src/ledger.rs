@@ -51,9 +51,24 @@ pub struct SledLedgerStore {
 }
 
 impl SledLedgerStore {
-    /// Opens (or creates) the store in `dir`.
+    /// Opens (or creates) the store in `dir`. Several processes use one ledger
+    /// directory (the CLI's ledger commands, a sequencer reading the deposit
+    /// queue), each for a moment; sled locks the directory while it is open, so
+    /// a locked directory is retried for up to 10 s.
     pub fn open(dir: &Path) -> Result<Self, LedgerError> {
-        Ok(Self { db: sled::open(dir)? })
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            match sled::open(dir) {
+                Ok(db) => return Ok(Self { db }),
+                Err(e)
+                    if e.to_string().contains("could not acquire lock")
+                        && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
 
     fn get<T: for<'de> Deserialize<'de>>(&self, k: &[u8]) -> Result<Option<T>, LedgerError> {

@@ -1,0 +1,45 @@
+//! Deposits come only from the base layer. The base layer accepts a batch only
+//! if its deposits are its own queue entries in order, so a deposit taken from
+//! anyone else (a forged queue index, another owner or amount, a race for a real
+//! index) would make every later batch unpostable. The sequencer therefore reads
+//! the base layer's deposit queue itself, through [`DepositQueue`], and takes
+//! the entries in queue order ([`crate::Sequencer::take_deposits`]); there is no
+//! HTTP endpoint that adds a deposit.
+//!
+//! [`Ledger`] (any store) is a [`DepositQueue`]; `clearproof sequencer serve
+//! --ledger DIR` reads a ledger directory that other processes also open (the
+//! binary's `LedgerDir`), and an EVM base layer reads its contract's queue.
+
+use clearproof_circuits::tx::Deposit;
+use clearproof_verifier::base_layer::{BaseLayer, Ledger, LedgerStore};
+
+/// Where the sequencer reads the base layer's deposit queue.
+pub trait DepositQueue: Send + Sync {
+    /// Up to `max` queue entries from index `from` on, in queue order (fewer,
+    /// or none, at the end of the queue).
+    fn entries(&self, from: u64, max: usize) -> Result<Vec<Deposit>, String>;
+}
+
+/// Reads entries `from..` of `base`'s queue, at most `max`.
+pub fn read_queue(
+    base: &dyn BaseLayer,
+    from: u64,
+    max: usize,
+) -> Result<Vec<Deposit>, clearproof_verifier::base_layer::LedgerError> {
+    let queued = base.state()?.deposits_queued;
+    let end = queued.min(from.saturating_add(max as u64));
+    let mut out = Vec::new();
+    for index in from..end {
+        match base.queued(index)? {
+            Some(d) => out.push(d),
+            None => break,
+        }
+    }
+    Ok(out)
+}
+
+impl<S: LedgerStore> DepositQueue for Ledger<S> {
+    fn entries(&self, from: u64, max: usize) -> Result<Vec<Deposit>, String> {
+        read_queue(self, from, max).map_err(|e| e.to_string())
+    }
+}
