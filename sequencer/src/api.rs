@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{Path as UrlPath, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -16,17 +16,17 @@ use clearproof_circuits::types::AccountId;
 use clearproof_verifier::key::VerifierKey;
 use tokio::net::TcpListener;
 
-use crate::batcher::{Config, Sequencer};
+use crate::batcher::{Config, Outcome, Sequencer};
 use crate::conn::{self, ConnectionLimits};
 use crate::error::SubmitError;
 use crate::follow::DepositQueue;
 use crate::jobs::JobBoard;
 use crate::store::{SledStore, Store, StoreError};
-use crate::wire::Submitted;
 use crate::wire::{
     AccountView, BatchProofs, ErrorBody, ErrorDetail, LeaseRequest, ProofAnswer, Submission,
     SUBMISSION_TYPES,
 };
+use crate::wire::{Submitted, TxReceipt, TxStatus};
 
 /// Why a node could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -210,17 +210,58 @@ fn run_and_commit_if_due<T>(
     Ok(result)
 }
 
-async fn post_transaction(State(node): State<Arc<Node>>, body: Bytes) -> Response {
-    let submission = match parse_submission(&body) {
-        Ok(s) => s,
-        Err(e) => return e.into_response(),
+/// The `Idempotency-Key` header: absent, or 1–64 of `[A-Za-z0-9_-]`.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, SubmitError> {
+    let Some(value) = headers.get(IDEMPOTENCY_KEY) else { return Ok(None) };
+    let key =
+        value.to_str().map_err(|_| SubmitError::MalformedIdempotencyKey("not ASCII".into()))?;
+    let allowed = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
+    if key.is_empty() || key.len() > 64 || !key.bytes().all(allowed) {
+        return Err(SubmitError::MalformedIdempotencyKey(format!(
+            "{key:?} (1 to 64 of A-Z, a-z, 0-9, '-', '_')"
+        )));
+    }
+    Ok(Some(key.to_string()))
+}
+
+/// The header that marks an answer as a keyed submission's first outcome.
+pub const REPLAYED: &str = "idempotent-replayed";
+/// The request header carrying an idempotency key.
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+fn replayed(receipt: TxReceipt) -> Response {
+    let mut response = match receipt.status {
+        TxStatus::Rejected { code, message } => {
+            error_response(422, &code, message, receipt.id.parse().ok())
+        }
+        _ => (StatusCode::OK, Json(receipt)).into_response(),
     };
-    let result = match run_and_commit_if_due(&node, |seq| seq.submit(submission, unix_now())) {
+    response.headers_mut().insert(REPLAYED, header::HeaderValue::from_static("true"));
+    response
+}
+
+async fn post_transaction(
+    State(node): State<Arc<Node>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (submission, key) =
+        match parse_submission(&body).and_then(|s| Ok((s, idempotency_key(&headers)?))) {
+            Ok(parsed) => parsed,
+            Err(e) => return e.into_response(),
+        };
+    let result = match run_and_commit_if_due(&node, |seq| {
+        seq.submit_keyed(submission, unix_now(), key.as_deref())
+    }) {
         Ok(result) => result,
         Err(e) => return store_error(e),
     };
     match result {
-        Ok(receipt) => durable(&node, (StatusCode::ACCEPTED, Json(receipt)).into_response()).await,
+        Ok(Outcome::New(receipt)) => {
+            durable(&node, (StatusCode::ACCEPTED, Json(receipt)).into_response()).await
+        }
+        // The first outcome may still be waiting for its group's flush.
+        Ok(Outcome::Replayed(receipt)) => durable(&node, replayed(receipt)).await,
         Err(e @ SubmitError::Rule { id: Some(_), .. }) => durable(&node, e.into_response()).await,
         Err(e) => e.into_response(),
     }

@@ -23,7 +23,10 @@ use clearproof_circuits::types::AccountId;
 use crate::authorise::{Authoriser, FillKey, Fills};
 use crate::error::SubmitError;
 use crate::records::{BatchHeader, BatchRecord, BatchSummary, CommittedView, PublicTx};
-use crate::store::{BatchCommit, EntryBody, Fill, PendingEntry, Store, StoreError, StoredReceipt};
+use crate::store::{
+    BatchCommit, EntryBody, Fill, Idempotency, PendingEntry, Store, StoreError, StoredReceipt,
+    IDEMPOTENCY_RETENTION_SECS,
+};
 use crate::wire::{DepositRequest, Submission, TxReceipt, TxStatus};
 
 /// Batching parameters.
@@ -33,6 +36,16 @@ pub struct Config {
     pub batch_size: usize,
     /// … or when its first transaction is this old.
     pub batch_interval: Duration,
+}
+
+/// What a keyed submission did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Applied now.
+    New(TxReceipt),
+    /// Its key was used before for the same submission: the first outcome,
+    /// nothing applied now.
+    Replayed(TxReceipt),
 }
 
 /// The sequencer.
@@ -160,9 +173,52 @@ impl Sequencer {
     /// recorded under an id (signed submissions only; an unsigned one's
     /// rejection writes nothing).
     pub fn submit(&mut self, sub: Submission, now: u64) -> Result<TxReceipt, SubmitError> {
+        match self.submit_keyed(sub, now, None)? {
+            Outcome::New(receipt) | Outcome::Replayed(receipt) => Ok(receipt),
+        }
+    }
+
+    /// [`Sequencer::submit`] under an idempotency key: if `key` was used before
+    /// (and is still remembered) for the same submission, nothing is applied and
+    /// the first outcome is returned ([`Outcome::Replayed`], whose receipt may
+    /// say `rejected`); for another submission, `IDEMPOTENCY_KEY_REUSED`.
+    /// Otherwise the key is stored with the outcome, in the same atomic write
+    /// (an accepted entry, or a rejection recorded under an id). Outcomes that
+    /// write nothing (malformed, bad signature, order checks, unsigned
+    /// rejections) are not remembered: they changed nothing, so evaluating a
+    /// resubmission again cannot apply anything twice.
+    pub fn submit_keyed(
+        &mut self,
+        sub: Submission,
+        now: u64,
+        key: Option<&str>,
+    ) -> Result<Outcome, SubmitError> {
         if self.halted {
             return Err(SubmitError::Halted);
         }
+        let digest = key.map(|_| sub.digest());
+        if let (Some(key), Some(digest)) = (key, &digest) {
+            if let Some(first) = self.store.idempotency(key)? {
+                if &first.digest != digest {
+                    return Err(SubmitError::IdempotencyKeyReused(key.to_string()));
+                }
+                let receipt = self.receipt(first.seq)?.ok_or_else(|| {
+                    StoreError::Corrupt(format!(
+                        "idempotency key {key:?}: no transaction {}",
+                        first.seq
+                    ))
+                })?;
+                return Ok(Outcome::Replayed(receipt));
+            }
+        }
+        let remember = |seq: u64| {
+            key.zip(digest.clone()).map(|(key, digest)| Idempotency {
+                key: key.to_string(),
+                digest,
+                seq,
+                at: now,
+            })
+        };
         let kind = sub.kind();
         let (tx, fills) = self.authoriser().authorise(&sub, now)?;
         if let Err(error) = self.execute(&tx) {
@@ -170,7 +226,7 @@ impl Sequencer {
                 tracing::debug!(kind, code = error.code(), "unsigned request rejected");
                 return Err(SubmitError::Rule { error, id: None });
             }
-            let id = self.record_rejection(kind, &error, None)?;
+            let id = self.record_rejection(kind, &error, None, remember(self.next_seq))?;
             tracing::debug!(
                 id,
                 kind,
@@ -187,10 +243,10 @@ impl Sequencer {
             "accepted"
         );
         let entry = PendingEntry { seq, accepted_at: now, body: EntryBody::Submission(sub) };
-        self.persist_pending(&entry)?;
+        self.persist_pending(&entry, remember(seq).as_ref())?;
         self.record_fills(fills);
         self.push_entry(seq, kind);
-        Ok(self.pending_receipt(seq, kind))
+        Ok(Outcome::New(self.pending_receipt(seq, kind)))
     }
 
     /// The next base-layer deposit queue index the sequencer takes.
@@ -242,24 +298,28 @@ impl Sequencer {
             amount: d.amount,
         };
         if let Err(error) = self.execute(&deposit_tx(&request)) {
-            let id = self.record_rejection("deposit", &error, Some(&request))?;
+            let id = self.record_rejection("deposit", &error, Some(&request), None)?;
             tracing::info!(id, queue_index = index, code = error.code(), "deposit refused");
             self.next_deposit += 1;
             return Ok(());
         }
         let seq = self.next_seq;
         let entry = PendingEntry { seq, accepted_at: now, body: EntryBody::Deposit(request) };
-        self.persist_pending(&entry)?;
+        self.persist_pending(&entry, None)?;
         self.next_deposit += 1;
         self.push_entry(seq, "deposit");
         tracing::debug!(id = seq, queue_index = index, "deposit taken from the base layer");
         Ok(())
     }
 
-    fn persist_pending(&mut self, entry: &PendingEntry) -> Result<(), SubmitError> {
+    fn persist_pending(
+        &mut self,
+        entry: &PendingEntry,
+        key: Option<&Idempotency>,
+    ) -> Result<(), SubmitError> {
         // The state already moved; a storage failure here leaves memory ahead of
         // disk, so stop accepting: a restart replays what is durable.
-        self.store.append_pending(entry).map_err(|e| self.halt(e))
+        self.store.append_pending(entry, key).map_err(|e| self.halt(e))
     }
 
     /// Stops accepting and committing after a storage failure: memory may now be
@@ -275,6 +335,7 @@ impl Sequencer {
         kind: &str,
         error: &TxError,
         deposit: Option<&DepositRequest>,
+        key: Option<Idempotency>,
     ) -> Result<u64, SubmitError> {
         let seq = self.next_seq;
         self.next_seq += 1;
@@ -282,7 +343,9 @@ impl Sequencer {
             kind: kind.to_string(),
             status: TxStatus::Rejected { code: error.code().into(), message: error.to_string() },
         };
-        self.store.record_rejection(seq, &receipt, deposit).map_err(|e| self.halt(e))?;
+        self.store
+            .record_rejection(seq, &receipt, deposit, key.as_ref())
+            .map_err(|e| self.halt(e))?;
         Ok(seq)
     }
 
@@ -396,6 +459,7 @@ impl Sequencer {
             record: serde_json::to_vec(&record).expect("batch record serialises"),
             receipts,
             fills,
+            forget_keys_before: (now_ms() / 1_000).saturating_sub(IDEMPOTENCY_RETENTION_SECS),
         });
         if let Err(e) = result {
             self.halted = true;

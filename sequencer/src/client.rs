@@ -66,8 +66,8 @@ impl ClientError {
     }
 }
 
-/// An accepted submission: the receipt, and whether it is new (`false`: the same
-/// deposit was posted before and nothing changed).
+/// An accepted submission: the receipt, and whether it is new (`false`: its
+/// idempotency key was used before for it, and this is the first outcome).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Accepted {
     /// The receipt.
@@ -75,6 +75,15 @@ pub struct Accepted {
     /// `202 Accepted` (new) or `200 OK` (already known).
     pub new: bool,
 }
+
+/// A fresh idempotency key: 128 random bits, hex.
+pub fn new_idempotency_key() -> String {
+    hex::encode(rand::random::<[u8; 16]>())
+}
+
+/// Attempts per submission when the answer is lost (connection or timeout);
+/// every attempt carries the same idempotency key, so none applies twice.
+const ATTEMPTS: usize = 3;
 
 /// Client for one sequencer base URL (`http://127.0.0.1:8080`).
 #[derive(Debug, Clone)]
@@ -130,16 +139,43 @@ impl Client {
         serde_json::to_vec(value).expect("wire types serialise")
     }
 
-    /// `POST /v1/transactions`.
+    /// `POST /v1/transactions` under a fresh idempotency key; an answer lost to
+    /// the network is asked for again with the same key.
     pub async fn submit(&self, submission: &Submission) -> Result<TxReceipt, ClientError> {
-        Ok(self.post("/v1/transactions", Self::json(submission)).await?.1)
+        let line = String::from_utf8(Self::json(submission)).expect("JSON is UTF-8");
+        Ok(self.submit_line(&line).await?.receipt)
     }
 
     /// Submits one JSON line as it is (the server judges it) to
-    /// `/v1/transactions`. A deposit line is refused there: deposits come only
+    /// `/v1/transactions` under a fresh idempotency key, retrying a lost answer
+    /// with the same key. A deposit line is refused there: deposits come only
     /// from the base layer's queue.
     pub async fn submit_line(&self, line: &str) -> Result<Accepted, ClientError> {
-        let (status, receipt) = self.post("/v1/transactions", line.as_bytes().to_vec()).await?;
+        let key = new_idempotency_key();
+        let mut attempt = 1;
+        loop {
+            match self.submit_keyed(line, &key).await {
+                Err(ClientError::Http(e)) if attempt < ATTEMPTS => {
+                    tracing::debug!(error = %e, attempt, "answer lost; asking again with the same key");
+                    tokio::time::sleep(Duration::from_millis(250 * attempt as u64)).await;
+                    attempt += 1;
+                }
+                answer => return answer,
+            }
+        }
+    }
+
+    /// Submits one JSON line once under idempotency key `key`: a later call with
+    /// the same key and line (after a lost answer, a restart, from another
+    /// process) gets the first outcome instead of applying it again.
+    pub async fn submit_keyed(&self, line: &str, key: &str) -> Result<Accepted, ClientError> {
+        let request = self
+            .http
+            .post(self.url("/v1/transactions"))
+            .header("content-type", "application/json")
+            .header("idempotency-key", key)
+            .body(line.as_bytes().to_vec());
+        let (status, receipt) = Self::answer(request.send().await?).await?;
         Ok(Accepted { receipt, new: status == 202 })
     }
 

@@ -53,6 +53,12 @@ pub enum SubmitError {
     /// No account can take the other side of a deleverage.
     #[error("no counterparty can absorb the deleverage")]
     NoCounterparty,
+    /// An idempotency key already used for another submission.
+    #[error("idempotency key {0:?} was already used for a different submission")]
+    IdempotencyKeyReused(String),
+    /// An `Idempotency-Key` header that is not 1–64 of `[A-Za-z0-9_-]`.
+    #[error("malformed Idempotency-Key header: {0}")]
+    MalformedIdempotencyKey(String),
     /// The base layer could not be read (its deposit queue).
     #[error("base layer unreadable: {0}")]
     BaseLayer(String),
@@ -86,6 +92,8 @@ impl SubmitError {
             SubmitError::NoCounterparty => "DELEVERAGE_NO_COUNTERPARTY",
             SubmitError::Store(_) => "INTERNAL_STORAGE",
             SubmitError::BaseLayer(_) => "BASE_LAYER_UNREADABLE",
+            SubmitError::IdempotencyKeyReused(_) => "IDEMPOTENCY_KEY_REUSED",
+            SubmitError::MalformedIdempotencyKey(_) => "MALFORMED_IDEMPOTENCY_KEY",
             SubmitError::Halted => "SEQUENCER_HALTED",
         }
     }
@@ -104,6 +112,8 @@ impl SubmitError {
             SubmitError::Order(_) | SubmitError::Rule { .. } | SubmitError::NoCounterparty => 422,
             SubmitError::Store(_) => 500,
             SubmitError::BaseLayer(_) => 502,
+            SubmitError::IdempotencyKeyReused(_) => 422,
+            SubmitError::MalformedIdempotencyKey(_) => 400,
             SubmitError::Halted => 503,
         }
     }

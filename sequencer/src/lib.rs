@@ -30,6 +30,6 @@ pub mod store;
 mod strict;
 pub mod wire;
 
-pub use batcher::{Config, Sequencer};
+pub use batcher::{Config, Outcome, Sequencer};
 pub use error::{OrderError, SubmitError};
 pub use records::{BatchHeader, BatchRecord, BatchSummary, CommittedView, PublicTx};

@@ -151,6 +151,13 @@ impl Submission {
         !matches!(self, Submission::CoverDeficit { .. } | Submission::Deleverage { .. })
     }
 
+    /// SHA-256 (hex) of its canonical JSON: what an idempotency key is bound to.
+    pub fn digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let canonical = serde_json::to_vec(self).expect("submissions serialise");
+        hex::encode(Sha256::digest(canonical))
+    }
+
     /// The JSON `type`.
     pub fn kind(&self) -> &'static str {
         match self {

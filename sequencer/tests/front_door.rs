@@ -340,3 +340,80 @@ async fn silent_slow_and_idle_connections_time_out() {
         assert!(started.elapsed() >= Duration::from_millis(250), "closed too early");
     }
 }
+
+/// A resubmission under the same idempotency key gets the first outcome and
+/// applies nothing, also after a restart; the same key with other content is
+/// refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idempotency_key_returns_the_first_outcome_across_restarts() {
+    let s = start(1000, 3_600_000).await; // nothing commits before the restart
+    s.deposit(1, 1, 1_000_000).await;
+    s.deposit(2, 2, 1_000_000).await;
+    let buy = order(1, 1, 0, Side::Buy, 10, 100, 1);
+    let sell = order(2, 2, 0, Side::Sell, 10, 100, 1);
+    let fill = trade(0, 2, 200, buy.clone(), sell.clone()).to_string();
+    let keyed = |body: String, key: &'static str| {
+        let http = reqwest::Client::new();
+        let url = format!("{}/v1/transactions", s.url);
+        async move {
+            let r = http.post(url).header("idempotency-key", key).body(body).send().await.unwrap();
+            let replayed = r.headers().get("idempotent-replayed").is_some();
+            let status = r.status().as_u16();
+            let body: Value = r.json().await.unwrap();
+            (status, replayed, body)
+        }
+    };
+    let (status, replayed, first) = keyed(fill.clone(), "trade-1").await;
+    assert_eq!((status, replayed), (202, false), "{first}");
+    let (status, replayed, again) = keyed(fill.clone(), "trade-1").await;
+    assert_eq!((status, replayed, &again["id"]), (200, true, &first["id"]), "{again}");
+    // The same key for another submission.
+    let other = trade(0, 1, 100, buy.clone(), sell.clone()).to_string();
+    let (status, _, reused) = keyed(other, "trade-1").await;
+    assert_eq!((status, reused["error"]["code"].as_str()), (422, Some("IDEMPOTENCY_KEY_REUSED")));
+    // A rejection recorded under an id is replayed as that rejection.
+    let bad_nonce = serde_json::to_string(&Submission::withdraw(
+        &key(1),
+        acct(1),
+        n(5),
+        Nonce::new(9).unwrap(),
+    ))
+    .unwrap();
+    let (status, _, rejected) = keyed(bad_nonce.clone(), "w-9").await;
+    assert_eq!((status, rejected["error"]["code"].as_str()), (422, Some("WITHDRAW_BAD_NONCE")));
+    let (status, replayed, again) = keyed(bad_nonce.clone(), "w-9").await;
+    assert_eq!((status, replayed), (422, true));
+    assert_eq!(again["error"]["id"], rejected["error"]["id"]);
+    // Malformed keys.
+    for bad in ["", "has space", &"k".repeat(65)] {
+        let a = reqwest::Client::new()
+            .post(format!("{}/v1/transactions", s.url))
+            .header("idempotency-key", bad)
+            .body(fill.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(a.status().as_u16(), 400, "{bad:?}");
+    }
+
+    // Durable: after a restart the key still answers with the first outcome.
+    let dir = s.stop().await;
+    let s = start_in(dir, 1000, 10).await;
+    let http = reqwest::Client::new();
+    let r = http
+        .post(format!("{}/v1/transactions", s.url))
+        .header("idempotency-key", "trade-1")
+        .body(fill.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["id"], first["id"]);
+    let state = s.check_replay().await;
+    assert_eq!(state.account(acct(1)).unwrap().balances[0].get(), 2, "applied exactly once");
+    // Without a key the same trade is a new fill (orders have size left).
+    s.ok(&serde_json::from_str::<Value>(&fill).unwrap()).await;
+    let state = s.check_replay().await;
+    assert_eq!(state.account(acct(1)).unwrap().balances[0].get(), 4);
+}

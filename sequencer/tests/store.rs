@@ -91,3 +91,33 @@ fn sled_and_memory_stores_keep_the_same_contract() {
     let in_memory = scenario(memory);
     assert_eq!(on_sled, in_memory);
 }
+
+/// Idempotency keys are stored atomically with their outcome and forgotten
+/// once past their retention, by both stores.
+#[test]
+fn idempotency_keys_are_remembered_then_forgotten() {
+    use clearproof_sequencer::Outcome;
+    let dir = tempfile::tempdir().unwrap();
+    let stores: [Arc<dyn Store>; 2] =
+        [Arc::new(SledStore::open(dir.path()).unwrap()), Arc::new(MemoryStore::new())];
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    for store in stores {
+        let mut seq = open(&store);
+        seq.take_deposits(0, &[deposit(1, 10_000)], NOW).unwrap();
+        // Accepted at a time long past the 24 h retention, and now.
+        let old = seq.submit_keyed(withdraw(1, 1, 0), 1_000, Some("old")).unwrap();
+        let fresh = seq.submit_keyed(withdraw(1, 1, 1), now, Some("fresh")).unwrap();
+        assert!(matches!(old, Outcome::New(_)) && matches!(fresh, Outcome::New(_)));
+        assert!(store.idempotency("old").unwrap().is_some());
+        let again = seq.submit_keyed(withdraw(1, 1, 1), now, Some("fresh")).unwrap();
+        assert!(matches!(again, Outcome::Replayed(_)), "{again:?}");
+        seq.commit().unwrap();
+        assert!(store.idempotency("old").unwrap().is_none(), "kept past its retention");
+        let kept = store.idempotency("fresh").unwrap().expect("within its retention");
+        assert_eq!(kept.digest, withdraw(1, 1, 1).digest());
+        drop(seq);
+        let mut seq = open(&store);
+        let after_restart = seq.submit_keyed(withdraw(1, 1, 1), now, Some("fresh")).unwrap();
+        assert!(matches!(after_restart, Outcome::Replayed(_)));
+    }
+}

@@ -10,8 +10,8 @@ use clearproof_circuits::state::{Account, Genesis, State};
 use clearproof_circuits::types::AccountId;
 
 use super::{
-    corrupt, BatchCommit, EntryBody, Fill, Flush, Loaded, PendingEntry, Store, StoreError,
-    StoredReceipt,
+    corrupt, BatchCommit, EntryBody, Fill, Flush, Idempotency, Loaded, PendingEntry, Store,
+    StoreError, StoredReceipt,
 };
 use crate::wire::DepositRequest;
 
@@ -28,6 +28,17 @@ struct Inner {
     proofs: HashMap<(u64, u32), Vec<u8>>,
     deposits: HashMap<u64, (u64, DepositRequest)>,
     fills: HashMap<(AccountId, u64), Fill>,
+    keys: HashMap<String, Idempotency>,
+    keys_by_time: std::collections::BTreeSet<(u64, String)>,
+}
+
+impl Inner {
+    fn remember(&mut self, key: Option<&Idempotency>) {
+        if let Some(k) = key {
+            self.keys.insert(k.key.clone(), k.clone());
+            self.keys_by_time.insert((k.at, k.key.clone()));
+        }
+    }
 }
 
 /// The sequencer's store in memory.
@@ -73,8 +84,13 @@ impl Store for MemoryStore {
         })
     }
 
-    fn append_pending(&self, entry: &PendingEntry) -> Result<(), StoreError> {
+    fn append_pending(
+        &self,
+        entry: &PendingEntry,
+        key: Option<&Idempotency>,
+    ) -> Result<(), StoreError> {
         let mut inner = self.lock();
+        inner.remember(key);
         inner.pending.insert(entry.seq, entry.clone());
         inner.next_seq = entry.seq + 1;
         if let EntryBody::Deposit(d) = &entry.body {
@@ -89,8 +105,10 @@ impl Store for MemoryStore {
         seq: u64,
         receipt: &StoredReceipt,
         deposit: Option<&DepositRequest>,
+        key: Option<&Idempotency>,
     ) -> Result<(), StoreError> {
         let mut inner = self.lock();
+        inner.remember(key);
         inner.receipts.insert(seq, receipt.clone());
         inner.next_seq = seq + 1;
         if let Some(d) = deposit {
@@ -109,11 +127,22 @@ impl Store for MemoryStore {
             inner.receipts.insert(seq, receipt);
         }
         inner.fills.extend(c.fills);
+        while let Some((at, key)) = inner.keys_by_time.first().cloned() {
+            if at >= c.forget_keys_before {
+                break;
+            }
+            inner.keys_by_time.pop_first();
+            inner.keys.remove(&key);
+        }
         Ok(())
     }
 
     fn flush(&self) -> Flush<'_> {
         Box::pin(async { Ok(()) })
+    }
+
+    fn idempotency(&self, key: &str) -> Result<Option<Idempotency>, StoreError> {
+        Ok(self.lock().keys.get(key).cloned())
     }
 
     fn receipt(&self, seq: u64) -> Result<Option<StoredReceipt>, StoreError> {

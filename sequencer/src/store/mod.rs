@@ -69,6 +69,26 @@ pub struct PendingEntry {
     pub body: EntryBody,
 }
 
+/// A submission's idempotency key and the outcome it was first used for: a
+/// resubmission with the same key gets that outcome instead of applying again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Idempotency {
+    /// The client's key (`Idempotency-Key` header).
+    pub key: String,
+    /// SHA-256 (hex) of the submission's canonical JSON: the same key with other
+    /// content is refused.
+    pub digest: String,
+    /// The transaction id the first submission got (accepted, or rejected by a
+    /// rule and recorded).
+    pub seq: u64,
+    /// Unix seconds of the first use; the key is forgotten
+    /// [`IDEMPOTENCY_RETENTION_SECS`] later.
+    pub at: u64,
+}
+
+/// How long an idempotency key is remembered: 24 hours.
+pub const IDEMPOTENCY_RETENTION_SECS: u64 = 24 * 3_600;
+
 /// A stored receipt.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredReceipt {
@@ -102,6 +122,8 @@ pub struct BatchCommit<'a> {
     pub receipts: Vec<(u64, StoredReceipt)>,
     /// Fills changed since the last commit.
     pub fills: Vec<((AccountId, u64), Fill)>,
+    /// Idempotency keys first used before this unix second are forgotten.
+    pub forget_keys_before: u64,
 }
 
 /// What a restart loads.
@@ -132,16 +154,26 @@ pub trait Store: Send + Sync {
     /// Loads the committed state, fills and pending entries; checks the stored root.
     fn load(&self) -> Result<Loaded, StoreError>;
 
-    /// Records an accepted entry (the caller flushes before acknowledging).
-    fn append_pending(&self, entry: &PendingEntry) -> Result<(), StoreError>;
+    /// Records an accepted entry with its idempotency key, if any, in one atomic
+    /// write (the caller flushes before acknowledging).
+    fn append_pending(
+        &self,
+        entry: &PendingEntry,
+        key: Option<&Idempotency>,
+    ) -> Result<(), StoreError>;
 
-    /// Records a rejected submission's receipt (and, for a deposit, its queue slot).
+    /// Records a rejected submission's receipt (and, for a deposit, its queue
+    /// slot; with an idempotency key, the key) in one atomic write.
     fn record_rejection(
         &self,
         seq: u64,
         receipt: &StoredReceipt,
         deposit: Option<&DepositRequest>,
+        key: Option<&Idempotency>,
     ) -> Result<(), StoreError>;
+
+    /// What idempotency key `key` was first used for, if it is remembered.
+    fn idempotency(&self, key: &str) -> Result<Option<Idempotency>, StoreError>;
 
     /// Commits a batch atomically and durably.
     fn commit_batch(&self, commit: BatchCommit<'_>) -> Result<(), StoreError>;

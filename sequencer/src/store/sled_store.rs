@@ -14,6 +14,8 @@
 //! | `depq/{index:u64be}` | deposit queue entry (for idempotency) with its id |
 //! | `fill/{account:u32be}{order_id:u64be}` | order message and filled lots |
 //! | `prf/{batch:u64be}{chunk:u32be}` | a chunk proof artifact (JSON), stored once |
+//! | `idem/{key}` | an idempotency key's first use ([`Idempotency`] JSON) |
+//! | `idex/{at:u64be}{key}` | the same key by time of first use, for forgetting it |
 //!
 //! A batch commit is one `sled::Batch` (atomic) followed by a flush; an accepted
 //! entry is inserted and flushed before it is acknowledged. Every flush goes
@@ -30,8 +32,8 @@ use clearproof_circuits::Fr;
 use serde::{de::DeserializeOwned, Serialize};
 
 use super::{
-    corrupt, BatchCommit, EntryBody, Flush, GroupCommit, Loaded, PendingEntry, Store, StoreError,
-    StoredReceipt,
+    corrupt, BatchCommit, EntryBody, Flush, GroupCommit, Idempotency, Loaded, PendingEntry, Store,
+    StoreError, StoredReceipt,
 };
 use crate::wire::DepositRequest;
 
@@ -56,6 +58,13 @@ fn seq_key(prefix: &str, seq: u64) -> Vec<u8> {
 
 fn fill_key(account: AccountId, order_id: u64) -> Vec<u8> {
     key("fill/", &[&account.get().to_be_bytes(), &order_id.to_be_bytes()])
+}
+
+fn remember(b: &mut sled::Batch, key: Option<&Idempotency>) {
+    if let Some(k) = key {
+        b.insert(self::key("idem/", &[k.key.as_bytes()]), json(k));
+        b.insert(self::key("idex/", &[&k.at.to_be_bytes(), k.key.as_bytes()]), &[]);
+    }
 }
 
 fn json<T: Serialize>(value: &T) -> Vec<u8> {
@@ -158,8 +167,13 @@ impl Store for SledStore {
         Ok(Loaded { state, fills, pending, next_seq, next_deposit })
     }
 
-    fn append_pending(&self, entry: &PendingEntry) -> Result<(), StoreError> {
+    fn append_pending(
+        &self,
+        entry: &PendingEntry,
+        idempotency: Option<&Idempotency>,
+    ) -> Result<(), StoreError> {
         let mut b = sled::Batch::default();
+        remember(&mut b, idempotency);
         b.insert(seq_key("pend/", entry.seq), json(entry));
         b.insert("meta/next_seq", &(entry.seq + 1).to_be_bytes());
         if let EntryBody::Deposit(d) = &entry.body {
@@ -175,8 +189,10 @@ impl Store for SledStore {
         seq: u64,
         receipt: &StoredReceipt,
         deposit: Option<&DepositRequest>,
+        idempotency: Option<&Idempotency>,
     ) -> Result<(), StoreError> {
         let mut b = sled::Batch::default();
+        remember(&mut b, idempotency);
         b.insert(seq_key("rcpt/", seq), json(receipt));
         b.insert("meta/next_seq", &(seq + 1).to_be_bytes());
         if let Some(d) = deposit {
@@ -212,12 +228,26 @@ impl Store for SledStore {
         for ((account, order_id), fill) in &c.fills {
             b.insert(fill_key(*account, *order_id), json(fill));
         }
+        // Forget idempotency keys past their retention (oldest first, by time).
+        for kv in self.db.scan_prefix("idex/") {
+            let (k, _) = kv?;
+            let at = u64::from_be_bytes(k[5..13].try_into().map_err(corrupt)?);
+            if at >= c.forget_keys_before {
+                break;
+            }
+            b.remove(k.clone());
+            b.remove(key("idem/", &[&k[13..]]));
+        }
         self.db.apply_batch(b)?;
         self.writer.wait()
     }
 
     fn flush(&self) -> Flush<'_> {
         Box::pin(self.writer.durable())
+    }
+
+    fn idempotency(&self, k: &str) -> Result<Option<Idempotency>, StoreError> {
+        self.db.get(key("idem/", &[k.as_bytes()]))?.map(|v| parse(&v)).transpose()
     }
 
     fn receipt(&self, seq: u64) -> Result<Option<StoredReceipt>, StoreError> {
