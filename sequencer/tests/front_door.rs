@@ -65,6 +65,15 @@ async fn concurrent_rejections_never_stall_the_server() {
                 let body = body.clone();
                 tasks.push(tokio::spawn(async move { client.submit_line(&body).await }));
             }
+            // A normal request in the middle of the round is answered within 1 s.
+            let normal = {
+                let client = s.client.clone();
+                tokio::spawn(async move {
+                    let started = Instant::now();
+                    let answer = client.get("/v1/state").await.unwrap();
+                    (answer.status, started.elapsed())
+                })
+            };
             let answers = tokio::time::timeout(Duration::from_secs(30), async {
                 let mut out = Vec::new();
                 for t in tasks {
@@ -74,6 +83,9 @@ async fn concurrent_rejections_never_stall_the_server() {
             })
             .await
             .unwrap_or_else(|_| panic!("{name} round {round}: the server stopped answering"));
+            let (status, took) = normal.await.unwrap();
+            assert_eq!(status, 200);
+            assert!(took < Duration::from_secs(1), "{name} round {round}: answered in {took:?}");
             for a in &answers {
                 assert_eq!(a.code(), Some(code), "{name}: {}", a.body);
             }

@@ -45,7 +45,7 @@ pub enum Command {
         #[command(subcommand)]
         command: tx::TxCommand,
     },
-    /// Submit JSON lines (transactions or deposits) to a sequencer; prints each receipt.
+    /// Submit JSON lines (transactions) to a sequencer; prints each receipt.
     Submit(submit::SubmitArgs),
     /// Run a prover worker.
     Prover {
