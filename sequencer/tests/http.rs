@@ -214,7 +214,7 @@ async fn every_rejection_path_returns_its_code_and_changes_nothing() {
     .await;
 
     // Deposits come only from the base layer's queue.
-    assert_rejected(&s, r#"{"type":"deposit"}"#, 403, "DEPOSITS_FROM_BASE_LAYER").await;
+    assert_rejected(&s, r#"{"type":"deposit"}"#, 400, "UNKNOWN_TX_TYPE").await;
 
     // A rejection that had touched the open batch in memory would surface here:
     // one more valid transaction, then every committed root must replay.
