@@ -80,11 +80,15 @@ impl DepositQueue for LedgerDir {
         if !self.0.exists() {
             return Ok(Vec::new()); // no deposit queued yet: the ledger is created with the first
         }
-        match Ledger::open(&self.0) {
+        let started = std::time::Instant::now();
+        let read = match Ledger::open(&self.0) {
             Ok(ledger) => read_queue(&ledger, from, max).map_err(|e| e.to_string()),
             Err(LedgerError::Missing) => Ok(Vec::new()),
             Err(e) => Err(e.to_string()),
-        }
+        };
+        let ms = started.elapsed().as_secs_f64() * 1e3;
+        tracing::debug!(ms, from, entries = read.as_ref().map_or(0, Vec::len), "ledger queue read");
+        read
     }
 }
 
