@@ -22,6 +22,7 @@ mod account;
 mod arith;
 pub mod chunk;
 pub mod cost;
+pub mod eddsa_chip;
 mod funding;
 pub mod hash;
 mod margin;
