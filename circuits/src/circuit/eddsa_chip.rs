@@ -53,6 +53,7 @@ use halo2_base::halo2_proofs::plonk::{
 };
 use halo2_base::halo2_proofs::poly::Rotation;
 
+use super::poseidon_chip::{word_constant, PoseidonChip, PoseidonInstructions, Word};
 use crate::signature::{challenge, fq_to_fr, PublicKey, Signature};
 use crate::Fr;
 
@@ -625,6 +626,53 @@ impl EddsaInstructions for EddsaChip {
     }
 }
 
+/// A signature checked with its challenge hashed in circuit ([`check`]).
+#[derive(Debug, Clone)]
+pub struct CheckedSignature {
+    /// `A.x`, `A.y`: the caller ties them to the owner key in the account leaf.
+    pub a: [RawCell; 2],
+    /// The message cell: the caller ties it to the message hash.
+    pub msg: RawCell,
+    /// Poseidon chip cells holding sponge constants (capacity, padding), with
+    /// their values: the caller constrains them, as for every chip hash.
+    pub constants: Vec<(RawCell, Fr)>,
+}
+
+/// Lays out the check of one signature on `msg` from row `*offset`: the EdDSA
+/// chip's `rows` and, beside them in the Poseidon chip's columns,
+/// `c = H(R.x, R.y, A.x, A.y, msg)`, with the hash's inputs tied to the
+/// chip's `R` and `A` and its output to the chip's `c`. So the proof holds
+/// exactly when native [`crate::signature::verify`] accepts the signature.
+pub fn check(
+    eddsa: &EddsaChip,
+    poseidon: &PoseidonChip,
+    region: &mut Region<'_, Fr>,
+    offset: &mut usize,
+    rows: &[ChipRow],
+    msg: Fr,
+) -> CheckedSignature {
+    let start = *offset;
+    let signature = eddsa.verify(region, offset, rows);
+    let ([ax, ay], [rx, ry], _) = signature.values;
+    let mut hash_offset = start;
+    let hash = poseidon.hash(region, &mut hash_offset, &[rx, ry, ax, ay, msg]);
+    assert!(hash_offset <= *offset, "the hash fits beside the chip's rows");
+    let mut msg_cell = None;
+    let mut constants = Vec::new();
+    for (cell, word) in hash.words {
+        match word {
+            Word::Input(0) => region.constrain_equal(cell, signature.r[0]),
+            Word::Input(1) => region.constrain_equal(cell, signature.r[1]),
+            Word::Input(2) => region.constrain_equal(cell, signature.a[0]),
+            Word::Input(3) => region.constrain_equal(cell, signature.a[1]),
+            Word::Input(4) => msg_cell = Some(cell),
+            Word::Output => region.constrain_equal(cell, signature.c),
+            constant => constants.push((cell, word_constant(constant).expect("a constant word"))),
+        }
+    }
+    CheckedSignature { a: signature.a, msg: msg_cell.expect("the message is input 4"), constants }
+}
+
 #[cfg(test)]
 mod tests {
     use halo2_base::halo2_proofs::circuit::{Layouter, SimpleFloorPlanner};
@@ -912,5 +960,80 @@ mod tests {
         w.a = [w.a[0], w.a[1] + Fr::ONE];
         let failed = failures(&one(&w, claim));
         assert!(names(&failed, "base on curve", "A on curve"), "{failed:?}");
+    }
+
+    /// The EdDSA chip and the Poseidon chip together: the challenge is hashed in
+    /// circuit and tied to the chip's `c`.
+    #[derive(Clone)]
+    struct Checked {
+        signatures: Vec<(Vec<ChipRow>, Fr)>,
+    }
+
+    #[derive(Clone)]
+    struct CheckedConfig {
+        eddsa: EddsaConfig,
+        poseidon: crate::circuit::poseidon_chip::PoseidonConfig,
+    }
+
+    impl Circuit<Fr> for Checked {
+        type Config = CheckedConfig;
+        type FloorPlanner = SimpleFloorPlanner;
+        type Params = ();
+
+        fn without_witnesses(&self) -> Self {
+            self.clone()
+        }
+
+        fn configure(meta: &mut ConstraintSystem<Fr>) -> CheckedConfig {
+            let constants = meta.fixed_column();
+            meta.enable_constant(constants);
+            CheckedConfig {
+                eddsa: EddsaChip::configure(meta),
+                poseidon: PoseidonChip::configure(meta),
+            }
+        }
+
+        fn synthesize(
+            &self,
+            config: CheckedConfig,
+            mut layouter: impl Layouter<Fr>,
+        ) -> Result<(), Error> {
+            let eddsa = EddsaChip::construct(config.eddsa);
+            let poseidon = PoseidonChip::construct(config.poseidon);
+            layouter.assign_region(
+                || "checked signatures",
+                |mut region| {
+                    let mut offset = 0;
+                    for (rows, msg) in &self.signatures {
+                        let checked =
+                            check(&eddsa, &poseidon, &mut region, &mut offset, rows, *msg);
+                        for (cell, value) in checked.constants {
+                            region.constrain_constant(cell, value)?;
+                        }
+                    }
+                    Ok(())
+                },
+            )
+        }
+    }
+
+    #[test]
+    fn the_challenge_is_hashed_in_circuit() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(0xC4A1);
+        let sk = SecretKey::generate(&mut rng);
+        let pk = sk.public_key();
+        let msg = Fr::random(&mut rng);
+        let sig = sk.sign(msg);
+        let w = SignatureWitness::new(&pk, msg, &sig);
+        let run = |signatures| {
+            MockProver::run(K, &Checked { signatures }, vec![]).expect("fits").verify()
+        };
+        assert_eq!(run(vec![(rows(&w), msg)]), Ok(()));
+        // The same rows hashed with another message: the challenge is not c.
+        assert!(run(vec![(rows(&w), msg + Fr::ONE)]).is_err());
+        // A signature of another message, checked against this one.
+        let other = sk.sign(msg + Fr::ONE);
+        let w2 = SignatureWitness::new(&pk, msg + Fr::ONE, &other);
+        assert!(run(vec![(rows(&w2), msg)]).is_err());
     }
 }
