@@ -1,0 +1,282 @@
+//! Order slots (PROTOCOL v2 §3, §6.2): each account's fill state, committed by
+//! `orders_root` in its leaf.
+//!
+//! An account has [`ORDER_SLOTS`] slots, a sparse Merkle tree of depth
+//! [`ORDER_TREE_DEPTH`]. Order `id` lives in slot `id mod 2^8`, which holds
+//! `H(id, filled)` (an unused slot is 0). A fill of `base` lots of an order of
+//! `size` lots is allowed when:
+//!
+//! - the slot holds the same order: `filled + base ≤ size`;
+//! - the slot is empty or holds a smaller order id: `base ≤ size`, and the new
+//!   order replaces the old one, which can never come back (per slot, order ids
+//!   only grow);
+//! - the slot holds a larger order id: never (`ORDER_SUPERSEDED`).
+//!
+//! So no order is filled beyond its size, replayed or revived. [`OrderSlots`] is
+//! the native oracle the sequencer and the circuit's witness use; a fill's
+//! [`SlotUpdate`] carries what the circuit needs to prove it (the slot before
+//! and after, and its Merkle path).
+
+use std::collections::BTreeMap;
+
+use halo2_base::halo2_proofs::halo2curves::ff::Field;
+use serde::{Deserialize, Serialize};
+
+use crate::poseidon::hash2;
+use crate::tree::{MerklePath, SparseMerkleTree};
+use crate::Fr;
+
+/// Depth of an account's order-slot tree.
+pub const ORDER_TREE_DEPTH: usize = 8;
+/// Order slots per account.
+pub const ORDER_SLOTS: u64 = 1 << ORDER_TREE_DEPTH;
+/// Order ids are below 2^63.
+pub const ORDER_ID_BOUND: u64 = 1 << 63;
+
+/// What a slot holds: an order id and the lots filled under it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Slot {
+    /// The order id (`slot = order_id mod 2^8`).
+    pub order_id: u64,
+    /// Lots filled so far.
+    pub filled: u64,
+}
+
+impl Slot {
+    /// The slot's leaf: `H(order_id, filled)`.
+    pub fn leaf(&self) -> Fr {
+        hash2(Fr::from(self.order_id), Fr::from(self.filled))
+    }
+}
+
+/// The slot an order id lives in.
+pub fn slot_of(order_id: u64) -> u64 {
+    order_id % ORDER_SLOTS
+}
+
+/// Why a fill is not allowed by the order's slot.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FillError {
+    /// The slot holds a larger order id: this order was replaced for good.
+    #[error("order {order_id} was superseded by order {holder} in its slot")]
+    Superseded {
+        /// The order filled.
+        order_id: u64,
+        /// The larger order id the slot holds.
+        holder: u64,
+    },
+    /// The fill would take the order beyond its size.
+    #[error("order {order_id}: {filled} filled + {base} exceeds its size {size}")]
+    Overfilled {
+        /// The order filled.
+        order_id: u64,
+        /// Lots filled before.
+        filled: u64,
+        /// Lots of this fill.
+        base: u64,
+        /// The order's size.
+        size: u64,
+    },
+    /// An order id at or above 2^63.
+    #[error("order id {0} out of range (below 2^63)")]
+    IdOutOfRange(u64),
+}
+
+impl FillError {
+    /// Stable error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            FillError::Superseded { .. } => "ORDER_SUPERSEDED",
+            FillError::Overfilled { .. } => "ORDER_OVERFILLED",
+            FillError::IdOutOfRange(_) => "ORDER_ID_OUT_OF_RANGE",
+        }
+    }
+}
+
+/// One fill's change to an order slot, with what proves it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlotUpdate {
+    /// The slot index.
+    pub slot: u64,
+    /// What it held (`None`: empty, leaf 0).
+    pub before: Option<Slot>,
+    /// What it holds after the fill.
+    pub after: Slot,
+    /// The slot's path (the same before and after: only this leaf changes).
+    pub path: MerklePath,
+    /// `orders_root` before and after.
+    pub roots: (Fr, Fr),
+}
+
+/// An account's order slots.
+#[derive(Debug, Clone)]
+pub struct OrderSlots {
+    slots: BTreeMap<u64, Slot>,
+    tree: SparseMerkleTree,
+}
+
+impl Default for OrderSlots {
+    fn default() -> Self {
+        Self { slots: BTreeMap::new(), tree: SparseMerkleTree::new(ORDER_TREE_DEPTH) }
+    }
+}
+
+impl PartialEq for OrderSlots {
+    fn eq(&self, other: &Self) -> bool {
+        self.slots == other.slots
+    }
+}
+
+impl Eq for OrderSlots {}
+
+impl OrderSlots {
+    /// Slots rebuilt from what they hold.
+    pub fn from_slots(slots: impl IntoIterator<Item = Slot>) -> Self {
+        let mut out = Self::default();
+        for s in slots {
+            out.tree.update(slot_of(s.order_id), s.leaf());
+            out.slots.insert(slot_of(s.order_id), s);
+        }
+        out
+    }
+
+    /// `orders_root`.
+    pub fn root(&self) -> Fr {
+        self.tree.root()
+    }
+
+    /// The root of an account with no order ever filled.
+    pub fn empty_root() -> Fr {
+        crate::tree::empty_subtree_roots(ORDER_TREE_DEPTH)[ORDER_TREE_DEPTH]
+    }
+
+    /// What the slot of `order_id` holds.
+    pub fn slot(&self, order_id: u64) -> Option<Slot> {
+        self.slots.get(&slot_of(order_id)).copied()
+    }
+
+    /// Every non-empty slot, by slot index.
+    pub fn slots(&self) -> impl Iterator<Item = &Slot> {
+        self.slots.values()
+    }
+
+    /// What the slot would hold after filling `base` lots of order `order_id`
+    /// of `size` lots, or why the fill is not allowed. Changes nothing.
+    pub fn check(&self, order_id: u64, size: u64, base: u64) -> Result<Slot, FillError> {
+        if order_id >= ORDER_ID_BOUND {
+            return Err(FillError::IdOutOfRange(order_id));
+        }
+        let filled = match self.slot(order_id) {
+            Some(s) if s.order_id > order_id => {
+                return Err(FillError::Superseded { order_id, holder: s.order_id })
+            }
+            Some(s) if s.order_id == order_id => s.filled,
+            _ => 0,
+        };
+        match filled.checked_add(base) {
+            Some(total) if total <= size => Ok(Slot { order_id, filled: total }),
+            _ => Err(FillError::Overfilled { order_id, filled, base, size }),
+        }
+    }
+
+    /// Fills `base` lots of order `order_id` of `size` lots, or changes nothing
+    /// and says why not.
+    pub fn fill(&mut self, order_id: u64, size: u64, base: u64) -> Result<SlotUpdate, FillError> {
+        let after = self.check(order_id, size, base)?;
+        let slot = slot_of(order_id);
+        let before = self.slots.get(&slot).copied();
+        let root_before = self.tree.root();
+        let path = self.tree.path(slot);
+        let root_after = self.tree.update(slot, after.leaf());
+        self.slots.insert(slot, after);
+        Ok(SlotUpdate { slot, before, after, path, roots: (root_before, root_after) })
+    }
+}
+
+impl SlotUpdate {
+    /// Checks the update against its path: the leaf before (0 if empty) hashes
+    /// to the root before, the leaf after to the root after.
+    pub fn verifies(&self) -> bool {
+        let before = self.before.map_or(Fr::ZERO, |s| s.leaf());
+        self.path.root(self.slot, before) == self.roots.0
+            && self.path.root(self.slot, self.after.leaf()) == self.roots.1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[test]
+    fn the_three_slot_rules() {
+        let mut slots = OrderSlots::default();
+        assert_eq!(slots.root(), OrderSlots::empty_root());
+        // Empty slot: a new order, up to its size.
+        let u = slots.fill(5, 10, 4).unwrap();
+        assert_eq!((u.slot, u.before, u.after), (5, None, Slot { order_id: 5, filled: 4 }));
+        assert!(u.verifies());
+        // Same order: filled + base ≤ size.
+        assert_eq!(slots.fill(5, 10, 6).unwrap().after.filled, 10);
+        let full = slots.fill(5, 10, 1).unwrap_err();
+        assert_eq!(full.code(), "ORDER_OVERFILLED");
+        // A larger id in the same slot replaces it; the old one never comes back.
+        let newer = 5 + ORDER_SLOTS;
+        let u = slots.fill(newer, 3, 3).unwrap();
+        assert_eq!(u.before, Some(Slot { order_id: 5, filled: 10 }));
+        assert!(u.verifies());
+        let revived = slots.fill(5, 100, 1).unwrap_err();
+        assert_eq!(revived, FillError::Superseded { order_id: 5, holder: newer });
+        assert_eq!(revived.code(), "ORDER_SUPERSEDED");
+        // A new order above its size at once.
+        assert_eq!(slots.fill(7, 2, 3).unwrap_err().code(), "ORDER_OVERFILLED");
+        assert_eq!(slots.fill(ORDER_ID_BOUND, 2, 1).unwrap_err().code(), "ORDER_ID_OUT_OF_RANGE");
+        // A refused fill changed nothing.
+        let before = slots.root();
+        let _ = slots.fill(5, 100, 1);
+        assert_eq!(slots.root(), before);
+        assert_eq!(OrderSlots::from_slots(slots.slots().copied()).root(), before);
+    }
+
+    proptest! {
+        /// Random fills of random orders: no order is ever filled beyond its size
+        /// or after it was superseded, every update verifies against its path, and
+        /// the root equals a rebuild from the slots.
+        #[test]
+        fn fills_never_exceed_an_order_and_superseded_orders_stay_dead(
+            fills in proptest::collection::vec((0u64..6, 0u64..3, 1u64..5), 1..60)
+        ) {
+            let mut slots = OrderSlots::default();
+            let size = |id: u64| 3 + id % 4;
+            let mut filled: BTreeMap<u64, u64> = BTreeMap::new();
+            let mut dead: std::collections::BTreeSet<u64> = Default::default();
+            for (id_low, generation, base) in fills {
+                // Ids sharing slots: slot = id_low, generation picks a larger id.
+                let id = id_low + generation * ORDER_SLOTS;
+                match slots.fill(id, size(id), base) {
+                    Ok(u) => {
+                        prop_assert!(u.verifies());
+                        prop_assert!(!dead.contains(&id), "order {} revived", id);
+                        let total = filled.entry(id).or_default();
+                        *total += base;
+                        prop_assert!(*total <= size(id));
+                        prop_assert_eq!(u.after.filled, *total);
+                        if let Some(old) = u.before.filter(|s| s.order_id != id) {
+                            prop_assert!(old.order_id < id);
+                            dead.insert(old.order_id);
+                        }
+                    }
+                    Err(FillError::Overfilled { filled: before, base: b, size: s, .. }) => {
+                        prop_assert!(before + b > s);
+                        let held = slots.slot(id).filter(|x| x.order_id == id).map_or(0, |x| x.filled);
+                        prop_assert_eq!(before, held);
+                    }
+                    Err(FillError::Superseded { holder, .. }) => prop_assert!(holder > id),
+                    Err(e) => prop_assert!(false, "{}", e),
+                }
+            }
+            prop_assert_eq!(OrderSlots::from_slots(slots.slots().copied()).root(), slots.root());
+        }
+    }
+}
