@@ -135,6 +135,10 @@ impl Globals {
     }
 }
 
+/// Field elements in an account leaf's hash: owner (2), nonce, collateral,
+/// balances and funding snapshots (4 each), `orders_root`.
+pub const LEAF_FIELDS: usize = 4 + 2 * MARKETS + 1;
+
 /// A margin account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -149,6 +153,9 @@ pub struct Account {
     pub balances: [Balance; MARKETS],
     /// Funding index at the last settlement, per market.
     pub funding_snapshots: [FundingIndex; MARKETS],
+    /// Root of the account's order slots (PROTOCOL v2 §3; [`crate::orders`]).
+    #[serde(with = "crate::serde_fr")]
+    pub orders_root: Fr,
 }
 
 impl Account {
@@ -161,13 +168,14 @@ impl Account {
             collateral: Collateral::ZERO,
             balances: [Balance::ZERO; MARKETS],
             funding_snapshots: [FundingIndex::ZERO; MARKETS],
+            orders_root: crate::orders::OrderSlots::empty_root(),
         }
     }
 
-    /// The 12 field elements of the leaf hash, in order.
-    pub fn fields(&self) -> [Fr; 12] {
+    /// The 13 field elements of the leaf hash, in order.
+    pub fn fields(&self) -> [Fr; LEAF_FIELDS] {
         let [x, y] = self.owner.to_fields();
-        let mut f = [Fr::ZERO; 12];
+        let mut f = [Fr::ZERO; LEAF_FIELDS];
         f[0] = x;
         f[1] = y;
         f[2] = self.nonce.to_field();
@@ -176,6 +184,7 @@ impl Account {
             f[4 + m] = self.balances[m].to_field();
             f[4 + MARKETS + m] = self.funding_snapshots[m].to_field();
         }
+        f[4 + 2 * MARKETS] = self.orders_root;
         f
     }
 

@@ -6,7 +6,7 @@ use super::hash::CircuitHasher;
 use super::num::{check_bits, check_signed63};
 use super::{Cell, Ctx};
 use crate::params::MARKETS;
-use crate::state::Account;
+use crate::state::{Account, LEAF_FIELDS};
 use crate::Fr;
 
 /// An account's fields as range-checked cells, with an `exists` bit: an empty
@@ -27,12 +27,14 @@ pub struct AssignedAccount {
     pub balances: [Cell; MARKETS],
     /// Funding snapshots (|x| < 2^63).
     pub snapshots: [Cell; MARKETS],
+    /// Root of the account's order slots (a hash: any field element).
+    pub orders_root: Cell,
 }
 
 impl AssignedAccount {
     /// Loads an account (or an empty leaf) as witnesses and constrains every field.
     pub fn load(ctx: &mut Ctx, range: &RangeChip<Fr>, account: Option<&Account>) -> Self {
-        let fields = account.map_or([Fr::zero(); 12], Account::fields);
+        let fields = account.map_or([Fr::zero(); LEAF_FIELDS], Account::fields);
         let exists = ctx.load_witness(Fr::from(u64::from(account.is_some())));
         range.gate().assert_bit(ctx, exists);
         let cells = ctx.assign_witnesses(fields);
@@ -44,6 +46,7 @@ impl AssignedAccount {
             collateral: cells[3],
             balances: std::array::from_fn(|m| cells[4 + m]),
             snapshots: std::array::from_fn(|m| cells[4 + MARKETS + m]),
+            orders_root: cells[4 + 2 * MARKETS],
         };
         acc.constrain(ctx, range);
         acc
@@ -64,11 +67,12 @@ impl AssignedAccount {
         }
     }
 
-    /// The 12 fields in leaf order.
+    /// The [`LEAF_FIELDS`] fields in leaf order.
     pub fn fields(&self) -> Vec<Cell> {
         let mut f = vec![self.owner_x, self.owner_y, self.nonce, self.collateral];
         f.extend(self.balances);
         f.extend(self.snapshots);
+        f.push(self.orders_root);
         f
     }
 

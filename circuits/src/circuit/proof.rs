@@ -151,7 +151,7 @@ pub struct Pinned {
 /// The pinned production circuit.
 pub const PINNED: Pinned = Pinned {
     params: CircuitParams::PRODUCTION,
-    vk_digest_insecure_dev: "b3be65b76409dc861e8804f79a0bcbe7303e1fe0a0921c163e8c4b302524faea",
+    vk_digest_insecure_dev: "505ef8602b9cc5f8ea07541431d3da093aac4c8570940274e1c4a414c5a66b94",
     proof_bytes: 2_816,
 };
 

@@ -328,6 +328,7 @@ fn select_account(
         collateral: pick(a.collateral, b.collateral),
         balances: std::array::from_fn(|m| pick(a.balances[m], b.balances[m])),
         snapshots: std::array::from_fn(|m| pick(a.snapshots[m], b.snapshots[m])),
+        orders_root: pick(a.orders_root, b.orders_root),
     }
 }
 

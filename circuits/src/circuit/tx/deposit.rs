@@ -9,13 +9,14 @@ use crate::circuit::arith::require_zero;
 use crate::circuit::num::check_amount;
 use crate::circuit::slot::Slot;
 use crate::circuit::Ctx;
+use crate::orders::OrderSlots;
 use crate::tx::TxKind;
 use crate::Fr;
 
 /// A deposit into A: an existing account must belong to `owner`;
-/// `0 < amount < 2^63`; a new account gets the owner, nonce 0 and snapshots at
-/// the indices (funding settlement of an empty leaf already set those);
-/// `collateral += amount`.
+/// `0 < amount < 2^63`; a new account gets the owner, nonce 0, snapshots at
+/// the indices (funding settlement of an empty leaf already set those) and the
+/// empty order-slot root; `collateral += amount`.
 pub(crate) struct Deposit;
 
 impl Gadget for Deposit {
@@ -37,6 +38,16 @@ impl Gadget for Deposit {
         let credited = gate.mul(ctx, amount, is);
         let collateral = gate.add(ctx, s.a.collateral, credited);
         let exists = ctx.load_constant(Fr::one());
-        Sides::A(AssignedAccount { exists, owner_x, owner_y, collateral, ..s.a.clone() })
+        // A new account starts with every order slot empty.
+        let empty = Constant(OrderSlots::empty_root());
+        let orders_root = gate.select(ctx, s.a.orders_root, empty, s.a_before.exists);
+        Sides::A(AssignedAccount {
+            exists,
+            owner_x,
+            owner_y,
+            collateral,
+            orders_root,
+            ..s.a.clone()
+        })
     }
 }
