@@ -47,13 +47,17 @@ use ark_ec::{AdditiveGroup, AffineRepr, CurveGroup};
 use ark_ed_on_bn254::{EdwardsAffine, EdwardsConfig, Fq, Fr as Scalar};
 use ark_ff::PrimeField as ArkPrimeField;
 use halo2_base::halo2_proofs::circuit::{Cell as RawCell, Region, Value};
+use halo2_base::halo2_proofs::circuit::{Layouter, SimpleFloorPlanner};
 use halo2_base::halo2_proofs::halo2curves::ff::{Field, PrimeField};
 use halo2_base::halo2_proofs::plonk::{
-    Advice, Column, ConstraintSystem, Constraints, Expression, Fixed, Selector, VirtualCells,
+    Advice, Circuit, Column, ConstraintSystem, Constraints, Error, Expression, Fixed, Instance,
+    Selector, VirtualCells,
 };
 use halo2_base::halo2_proofs::poly::Rotation;
 
-use super::poseidon_chip::{word_constant, PoseidonChip, PoseidonInstructions, Word};
+use super::poseidon_chip::{
+    word_constant, PoseidonChip, PoseidonConfig, PoseidonInstructions, Word,
+};
 use crate::signature::{challenge, fq_to_fr, PublicKey, Signature};
 use crate::Fr;
 
@@ -673,11 +677,76 @@ pub fn check(
     CheckedSignature { a: signature.a, msg: msg_cell.expect("the message is input 4"), constants }
 }
 
+/// A circuit of signature checks ([`check`], each with its challenge hashed in
+/// the Poseidon chip), for the chip's bench and tests. Its one instance column
+/// holds the first signature's message at row 0.
+#[derive(Clone, Default)]
+pub struct SignatureCircuit {
+    /// Each signature's rows ([`rows`]) and message.
+    pub signatures: Vec<(Vec<ChipRow>, Fr)>,
+}
+
+/// [`SignatureCircuit`]'s columns.
+#[derive(Clone, Debug)]
+pub struct SignatureCircuitConfig {
+    eddsa: EddsaConfig,
+    poseidon: PoseidonConfig,
+    instance: Column<Instance>,
+}
+
+impl Circuit<Fr> for SignatureCircuit {
+    type Config = SignatureCircuitConfig;
+    type FloorPlanner = SimpleFloorPlanner;
+    type Params = ();
+
+    fn without_witnesses(&self) -> Self {
+        self.clone()
+    }
+
+    fn configure(meta: &mut ConstraintSystem<Fr>) -> SignatureCircuitConfig {
+        let constants = meta.fixed_column();
+        meta.enable_constant(constants);
+        let instance = meta.instance_column();
+        meta.enable_equality(instance);
+        SignatureCircuitConfig {
+            eddsa: EddsaChip::configure(meta),
+            poseidon: PoseidonChip::configure(meta),
+            instance,
+        }
+    }
+
+    fn synthesize(
+        &self,
+        config: SignatureCircuitConfig,
+        mut layouter: impl Layouter<Fr>,
+    ) -> Result<(), Error> {
+        let eddsa = EddsaChip::construct(config.eddsa);
+        let poseidon = PoseidonChip::construct(config.poseidon);
+        let first_msg = layouter.assign_region(
+            || "signatures",
+            |mut region| {
+                let mut offset = 0;
+                let mut first = None;
+                for (rows, msg) in &self.signatures {
+                    let checked = check(&eddsa, &poseidon, &mut region, &mut offset, rows, *msg);
+                    for (cell, value) in checked.constants {
+                        region.constrain_constant(cell, value)?;
+                    }
+                    first.get_or_insert(checked.msg);
+                }
+                Ok(first)
+            },
+        )?;
+        if let Some(cell) = first_msg {
+            layouter.constrain_instance(cell, config.instance, 0);
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use halo2_base::halo2_proofs::circuit::{Layouter, SimpleFloorPlanner};
     use halo2_base::halo2_proofs::dev::{MockProver, VerifyFailure};
-    use halo2_base::halo2_proofs::plonk::{Circuit, Error};
     use rand::SeedableRng;
 
     use super::*;
@@ -962,61 +1031,6 @@ mod tests {
         assert!(names(&failed, "base on curve", "A on curve"), "{failed:?}");
     }
 
-    /// The EdDSA chip and the Poseidon chip together: the challenge is hashed in
-    /// circuit and tied to the chip's `c`.
-    #[derive(Clone)]
-    struct Checked {
-        signatures: Vec<(Vec<ChipRow>, Fr)>,
-    }
-
-    #[derive(Clone)]
-    struct CheckedConfig {
-        eddsa: EddsaConfig,
-        poseidon: crate::circuit::poseidon_chip::PoseidonConfig,
-    }
-
-    impl Circuit<Fr> for Checked {
-        type Config = CheckedConfig;
-        type FloorPlanner = SimpleFloorPlanner;
-        type Params = ();
-
-        fn without_witnesses(&self) -> Self {
-            self.clone()
-        }
-
-        fn configure(meta: &mut ConstraintSystem<Fr>) -> CheckedConfig {
-            let constants = meta.fixed_column();
-            meta.enable_constant(constants);
-            CheckedConfig {
-                eddsa: EddsaChip::configure(meta),
-                poseidon: PoseidonChip::configure(meta),
-            }
-        }
-
-        fn synthesize(
-            &self,
-            config: CheckedConfig,
-            mut layouter: impl Layouter<Fr>,
-        ) -> Result<(), Error> {
-            let eddsa = EddsaChip::construct(config.eddsa);
-            let poseidon = PoseidonChip::construct(config.poseidon);
-            layouter.assign_region(
-                || "checked signatures",
-                |mut region| {
-                    let mut offset = 0;
-                    for (rows, msg) in &self.signatures {
-                        let checked =
-                            check(&eddsa, &poseidon, &mut region, &mut offset, rows, *msg);
-                        for (cell, value) in checked.constants {
-                            region.constrain_constant(cell, value)?;
-                        }
-                    }
-                    Ok(())
-                },
-            )
-        }
-    }
-
     #[test]
     fn the_challenge_is_hashed_in_circuit() {
         let mut rng = rand::rngs::StdRng::seed_from_u64(0xC4A1);
@@ -1025,12 +1039,16 @@ mod tests {
         let msg = Fr::random(&mut rng);
         let sig = sk.sign(msg);
         let w = SignatureWitness::new(&pk, msg, &sig);
-        let run = |signatures| {
-            MockProver::run(K, &Checked { signatures }, vec![]).expect("fits").verify()
+        let run = |signatures: Vec<(Vec<ChipRow>, Fr)>| {
+            let public = vec![vec![signatures[0].1]];
+            MockProver::run(K, &SignatureCircuit { signatures }, public).expect("fits").verify()
         };
         assert_eq!(run(vec![(rows(&w), msg)]), Ok(()));
         // The same rows hashed with another message: the challenge is not c.
         assert!(run(vec![(rows(&w), msg + Fr::ONE)]).is_err());
+        // Two signatures in a row.
+        let w3 = SignatureWitness::new(&pk, msg, &sig);
+        assert_eq!(run(vec![(rows(&w), msg), (rows(&w3), msg)]), Ok(()));
         // A signature of another message, checked against this one.
         let other = sk.sign(msg + Fr::ONE);
         let w2 = SignatureWitness::new(&pk, msg + Fr::ONE, &other);
