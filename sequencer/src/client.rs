@@ -173,7 +173,7 @@ impl Client {
             .http
             .post(self.url("/v1/transactions"))
             .header("content-type", "application/json")
-            .header("idempotency-key", key)
+            .header(crate::api::IDEMPOTENCY_KEY, key)
             .body(line.as_bytes().to_vec());
         let (status, receipt) = Self::answer(request.send().await?).await?;
         Ok(Accepted { receipt, new: status == 202 })

@@ -162,7 +162,7 @@ impl SignatureWitness {
     /// The witness for `sig` on `msg` under `pk`, with `c` computed natively.
     pub fn new(pk: &PublicKey, msg: Fr, sig: &Signature) -> Self {
         let c = challenge(&sig.r(), pk, msg);
-        let eighth = Scalar::from(8u64).inverse_or_zero();
+        let eighth = ark_ff::Field::inverse(&Scalar::from(8u64)).expect("8 is invertible mod l");
         let r_prime = (sig.r() * eighth).into_affine();
         let c_le: Vec<u64> =
             c.to_repr().chunks(8).map(|b| u64::from_le_bytes(b.try_into().expect("8"))).collect();
@@ -172,16 +172,6 @@ impl SignatureWitness {
             c_bits: bits_msb_first(&c_le, C_BITS),
             s_bits: bits_msb_first(&sig.s().into_bigint().0, 2 * S_WINDOWS),
         }
-    }
-}
-
-trait InverseOrZero {
-    fn inverse_or_zero(&self) -> Self;
-}
-
-impl InverseOrZero for Scalar {
-    fn inverse_or_zero(&self) -> Self {
-        ark_ff::Field::inverse(self).unwrap_or_default()
     }
 }
 
@@ -236,7 +226,7 @@ pub fn rows(w: &SignatureWitness) -> Vec<ChipRow> {
         let mut row = empty(RowKind::Double { first: i == 0 });
         step_variable(&mut row, acc, w.a, false);
         base(&mut row, w.a);
-        acc = [row_next(&row)[0], row_next(&row)[1]];
+        acc = row_next(&row);
         out.push(row);
     }
     let r = acc;
@@ -754,71 +744,22 @@ mod tests {
 
     const K: u32 = 10;
 
-    /// Signatures laid out one after another; `claims` ties each `c` cell to a
-    /// claimed value (the caller's hash), so a wrong `c` is seen.
-    #[derive(Clone, Default)]
-    struct Signatures {
-        rows: Vec<Vec<ChipRow>>,
-        claims: Vec<Fr>,
-    }
-
-    #[derive(Clone)]
-    struct TestConfig {
-        chip: EddsaConfig,
-        claim: Column<Advice>,
-    }
-
-    impl Circuit<Fr> for Signatures {
-        type Config = TestConfig;
-        type FloorPlanner = SimpleFloorPlanner;
-        type Params = ();
-
-        fn without_witnesses(&self) -> Self {
-            self.clone()
-        }
-
-        fn configure(meta: &mut ConstraintSystem<Fr>) -> TestConfig {
-            let claim = meta.advice_column();
-            meta.enable_equality(claim);
-            TestConfig { chip: EddsaChip::configure(meta), claim }
-        }
-
-        fn synthesize(
-            &self,
-            config: TestConfig,
-            mut layouter: impl Layouter<Fr>,
-        ) -> Result<(), Error> {
-            let chip = EddsaChip::construct(config.chip);
-            layouter.assign_region(
-                || "signatures",
-                |mut region| {
-                    let mut offset = 0;
-                    for (rows, claim) in self.rows.iter().zip(&self.claims) {
-                        let claimed =
-                            region.assign_advice(config.claim, offset, Value::known(*claim)).cell();
-                        let assigned = chip.verify(&mut region, &mut offset, rows);
-                        region.constrain_equal(assigned.c, claimed);
-                    }
-                    Ok(())
-                },
-            )
-        }
-    }
-
     fn key(i: u8) -> SecretKey {
         SecretKey::from_bytes([i; 32]).unwrap()
     }
 
+    /// A valid signature's witness and its message.
     fn signed(i: u8, msg: u64) -> (SignatureWitness, Fr) {
         let sk = key(i);
         let msg = Fr::from(msg);
         let sig = sk.sign(msg);
-        let pk = sk.public_key();
-        (SignatureWitness::new(&pk, msg, &sig), challenge(&sig.r(), &pk, msg))
+        (SignatureWitness::new(&sk.public_key(), msg, &sig), msg)
     }
 
-    fn failures(circuit: &Signatures) -> Vec<String> {
-        match MockProver::run(K, circuit, vec![]).expect("fits").verify() {
+    /// What MockProver reports for the checks (challenges hashed in circuit).
+    fn failures(circuit: &SignatureCircuit) -> Vec<String> {
+        let public = vec![vec![circuit.signatures[0].1]];
+        match MockProver::run(K, circuit, public).expect("fits").verify() {
             Ok(()) => Vec::new(),
             Err(errors) => errors
                 .iter()
@@ -833,8 +774,8 @@ mod tests {
         }
     }
 
-    fn one(w: &SignatureWitness, claim: Fr) -> Signatures {
-        Signatures { rows: vec![rows(w)], claims: vec![claim] }
+    fn one(w: &SignatureWitness, msg: Fr) -> SignatureCircuit {
+        SignatureCircuit { signatures: vec![(rows(w), msg)] }
     }
 
     #[test]
@@ -843,7 +784,7 @@ mod tests {
         assert_eq!(p_bits().len(), C_BITS);
         assert!(!l_bits()[0], "l < 2^251");
         let (a, b) = (signed(1, 42), signed(2, 7));
-        let circuit = Signatures { rows: vec![rows(&a.0), rows(&b.0)], claims: vec![a.1, b.1] };
+        let circuit = SignatureCircuit { signatures: vec![(rows(&a.0), a.1), (rows(&b.0), b.1)] };
         assert_eq!(failures(&circuit), Vec::<String>::new());
     }
 
@@ -857,18 +798,18 @@ mod tests {
             let sig = sk.sign(msg);
             assert!(pk.verify(msg, &sig).is_ok());
             let w = SignatureWitness::new(&pk, msg, &sig);
-            assert_eq!(failures(&one(&w, challenge(&sig.r(), &pk, msg))), Vec::<String>::new());
+            assert_eq!(failures(&one(&w, msg)), Vec::<String>::new());
             // Another message under the same signature: native refuses, so must the chip.
             let other = msg + Fr::ONE;
             assert!(pk.verify(other, &sig).is_err());
             let forged = SignatureWitness::new(&pk, other, &sig);
-            let failed = failures(&one(&forged, challenge(&sig.r(), &pk, other)));
+            let failed = failures(&one(&forged, other));
             assert!(failed.iter().any(|f| f == "copy constraint"), "{i}: {failed:?}");
             // Another key.
             let stranger = key(100 + i).public_key();
             assert!(stranger.verify(msg, &sig).is_err());
             let w = SignatureWitness::new(&stranger, msg, &sig);
-            assert!(!failures(&one(&w, challenge(&sig.r(), &stranger, msg))).is_empty());
+            assert!(!failures(&one(&w, msg)).is_empty());
         }
     }
 
@@ -881,10 +822,10 @@ mod tests {
 
     /// A valid signature's rows with one advice cell changed; what fails.
     fn tampered(row: usize, col: usize, value: Fr) -> Vec<String> {
-        let (w, claim) = signed(3, 99);
+        let (w, msg) = signed(3, 99);
         let mut laid = rows(&w);
         laid[row].w[col] = value;
-        failures(&Signatures { rows: vec![laid], claims: vec![claim] })
+        failures(&SignatureCircuit { signatures: vec![(laid, msg)] })
     }
 
     fn names(failed: &[String], gate: &str, constraint: &str) -> bool {
@@ -943,20 +884,20 @@ mod tests {
     fn a_bit_above_the_modulus_while_the_prefix_is_equal_is_refused() {
         // c: the first bit where p has a 0 (the prefix is equal until there).
         let zero = p_bits().iter().position(|b| !b).unwrap();
-        let (mut w, claim) = signed(4, 5);
+        let (mut w, msg) = signed(4, 5);
         w.c_bits = p_bits().to_vec();
         w.c_bits[zero] = true;
-        let failed = failures(&one(&w, claim));
+        let failed = failures(&one(&w, msg));
         assert!(names(&failed, "c below p", "not above p"), "{failed:?}");
         // s: above l at a high and at a low bit.
         let l = l_bits();
         for bit in [0, 1].map(|parity| (0..l.len()).find(|i| i % 2 == parity && !l[*i]).unwrap()) {
-            let (mut w, claim) = signed(4, 5);
+            let (mut w, msg) = signed(4, 5);
             w.s_bits = l.to_vec();
             w.s_bits[bit] = true;
             let rule =
                 if bit % 2 == 0 { "not above l (high bit)" } else { "not above l (low bit)" };
-            let failed = failures(&one(&w, claim));
+            let failed = failures(&one(&w, msg));
             assert!(names(&failed, "fixed-base window", rule), "bit {bit}: {failed:?}");
         }
     }
@@ -977,10 +918,10 @@ mod tests {
     #[test]
     fn non_canonical_scalars_are_refused() {
         // s + l: the same point (l·B = O), so only the canonical check refuses it.
-        let (w, claim) = signed(5, 11);
+        let (w, msg) = signed(5, 11);
         let mut laid = w.clone();
         laid.s_bits = add_bits(&w.s_bits, l_bits());
-        let failed = failures(&one(&laid, claim));
+        let failed = failures(&one(&laid, msg));
         let canonical_rule =
             |f: &String| f.contains("('not above l") || f.contains("('scalar below its modulus')");
         assert!(!failed.is_empty() && failed.iter().all(canonical_rule), "{failed:?}");
@@ -990,7 +931,7 @@ mod tests {
         small.c_bits = vec![false; C_BITS];
         small.c_bits[C_BITS - 1] = true; // c = 1
         small.c_bits = add_bits(&small.c_bits, p_bits());
-        let failed = failures(&one(&small, Fr::ONE));
+        let failed = failures(&one(&small, msg));
         assert!(
             names(&failed, "scalar end", "scalar below its modulus")
                 || names(&failed, "c below p", "not above p"),
@@ -1002,14 +943,14 @@ mod tests {
     fn an_r_outside_the_subgroup_cannot_be_laid_out() {
         // R + T, T = (0, −1) of order 2: no R' has 8·R' = R + T, so the last
         // doubling cannot end there.
-        let (w, claim) = signed(6, 1);
+        let (w, msg) = signed(6, 1);
         let mut laid = rows(&w);
         let r = [laid[R_ROW].w[0], laid[R_ROW].w[1]];
         let moved = add(r, [Fr::ZERO, -Fr::ONE]);
         assert_ne!(moved, r);
         laid[R_ROW].w[0] = moved[0];
         laid[R_ROW].w[1] = moved[1];
-        let failed = failures(&Signatures { rows: vec![laid], claims: vec![claim] });
+        let failed = failures(&SignatureCircuit { signatures: vec![(laid, msg)] });
         assert!(
             names(&failed, "variable-base step", "add x")
                 || names(&failed, "variable-base step", "add y"),
@@ -1019,15 +960,15 @@ mod tests {
         // that signs anything; and an off-curve R' is refused by name.
         let mut off = w.clone();
         off.r_prime = [Fr::from(3), Fr::from(4)];
-        let failed = failures(&one(&off, claim));
+        let failed = failures(&one(&off, msg));
         assert!(names(&failed, "point on curve", "R' on curve"), "{failed:?}");
     }
 
     #[test]
     fn an_off_curve_key_is_refused() {
-        let (mut w, claim) = signed(7, 2);
+        let (mut w, msg) = signed(7, 2);
         w.a = [w.a[0], w.a[1] + Fr::ONE];
-        let failed = failures(&one(&w, claim));
+        let failed = failures(&one(&w, msg));
         assert!(names(&failed, "base on curve", "A on curve"), "{failed:?}");
     }
 
