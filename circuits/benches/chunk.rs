@@ -26,10 +26,11 @@ use clearproof_circuits::circuit::hash::{CircuitHasher, HashedCircuit};
 use clearproof_circuits::circuit::poseidon_chip::{rows_for_hash, ADVICE_COLUMNS};
 use clearproof_circuits::circuit::proof::{keygen_circuit, prove_circuit, verify_circuit};
 use clearproof_circuits::circuit::Srs;
+use clearproof_circuits::orders::OrderId;
 use clearproof_circuits::params::{ACCOUNT_TREE_DEPTH, CHUNK_K, CHUNK_SLOTS, MARKETS};
-use clearproof_circuits::signature::SecretKey;
+use clearproof_circuits::signature::{PublicKey, SecretKey};
 use clearproof_circuits::state::{Genesis, Market, MarketParams, MarketState, State};
-use clearproof_circuits::tx::{Deposit, Trade, Transaction};
+use clearproof_circuits::tx::{Deposit, SignedTx, Trade, Transaction};
 use clearproof_circuits::types::*;
 use clearproof_circuits::Fr;
 use halo2_base::gates::circuit::builder::RangeCircuitBuilder;
@@ -62,8 +63,12 @@ fn trade_chunks(trades: usize, slots: usize) -> Vec<ChunkWitness> {
             })
         })
         .collect();
+    let deposits: Vec<SignedTx> = deposits.into_iter().map(SignedTx::from).collect();
     let out = state.apply_batch(&deposits);
     assert_eq!(out.witnesses.len(), deposits.len());
+    let ring: Vec<SecretKey> =
+        (1..=255u8).map(|i| SecretKey::from_bytes([i; 32]).unwrap()).collect();
+    let keys = |pk: &PublicKey| ring.iter().find(|k| k.public_key() == *pk).cloned();
     let trades: Vec<Transaction> = (0..trades as i128)
         .map(|i| {
             Transaction::Trade(Trade {
@@ -74,10 +79,12 @@ fn trade_chunks(trades: usize, slots: usize) -> Vec<ChunkWitness> {
                 quote: Amount::new(1_000).unwrap(),
                 buyer_fee: Quote::new(1).unwrap(),
                 seller_fee: Quote::new(1).unwrap(),
+                buyer_order_id: OrderId::new(2 * i as u64).unwrap(),
+                seller_order_id: OrderId::new(2 * i as u64 + 1).unwrap(),
             })
         })
         .collect();
-    let out = state.apply_batch(&trades);
+    let out = state.apply_batch_signed(&trades, &keys);
     assert_eq!(out.witnesses.len(), trades.len(), "every trade applies");
     chunk_witnesses(&out, slots)
 }

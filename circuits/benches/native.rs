@@ -5,12 +5,15 @@
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 
+use clearproof_circuits::orders::OrderId;
 use clearproof_circuits::params::{ACCOUNT_TREE_DEPTH, MARKETS};
 use clearproof_circuits::poseidon;
 use clearproof_circuits::signature::SecretKey;
 use clearproof_circuits::state::{Genesis, Market, MarketParams, MarketState, State};
 use clearproof_circuits::tree::SparseMerkleTree;
-use clearproof_circuits::tx::{Deposit, FundingTick, PriceUpdate, Trade, Transaction, Withdraw};
+use clearproof_circuits::tx::{
+    Deposit, FundingTick, PriceUpdate, SignedTx, Trade, Transaction, Withdraw,
+};
 use clearproof_circuits::types::*;
 use clearproof_circuits::Fr;
 
@@ -26,11 +29,17 @@ fn genesis() -> Genesis {
 }
 
 /// 1 000 funded accounts, then a mix: 80 % trades, 8 % deposits, 5 % withdrawals,
-/// 5 % price updates, 2 % funding ticks.
-fn workload(n: usize) -> (State, Vec<Transaction>) {
+/// 5 % price updates, 2 % funding ticks, each signed as the protocol requires
+/// (the rules verify every signature and order).
+fn workload(n: usize) -> (State, Vec<SignedTx>) {
     let mut state = State::genesis(&genesis()).unwrap();
     let accounts = 1_000u32;
-    let owner = |i: u32| SecretKey::from_bytes([(i % 250) as u8 + 1; 32]).unwrap().public_key();
+    let secret = |i: u32| SecretKey::from_bytes([(i % 250) as u8 + 1; 32]).unwrap();
+    let ring: Vec<SecretKey> = (0..250).map(secret).collect();
+    let keys = |pk: &clearproof_circuits::signature::PublicKey| {
+        ring.iter().find(|k| k.public_key() == *pk).cloned()
+    };
+    let owner = |i: u32| secret(i).public_key();
     let id = |i: u32| AccountId::new(i as i128 * 4_099 % (1 << 24)).unwrap();
     for i in 0..accounts {
         let tx = Transaction::Deposit(Deposit {
@@ -38,7 +47,7 @@ fn workload(n: usize) -> (State, Vec<Transaction>) {
             owner: owner(i),
             amount: Amount::new(1_000_000_000).unwrap(),
         });
-        state.apply(&tx).unwrap();
+        state.apply(&tx.into()).unwrap();
     }
     let mut txs = Vec::with_capacity(n);
     let mut nonces = vec![0u64; accounts as usize];
@@ -56,6 +65,8 @@ fn workload(n: usize) -> (State, Vec<Transaction>) {
                 quote: Amount::new(100 * (10 + (k % 50) as i128)).unwrap(),
                 buyer_fee: Quote::new(1).unwrap(),
                 seller_fee: Quote::new(1).unwrap(),
+                buyer_order_id: OrderId::new(2 * k as u64).unwrap(),
+                seller_order_id: OrderId::new(2 * k as u64 + 1).unwrap(),
             }),
             80..=87 => Transaction::Deposit(Deposit {
                 account: id(a),
@@ -88,7 +99,7 @@ fn workload(n: usize) -> (State, Vec<Transaction>) {
                 })
             }
         };
-        txs.push(tx);
+        txs.push(SignedTx::exact(&state, tx, &keys));
     }
     (state, txs)
 }

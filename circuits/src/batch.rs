@@ -11,11 +11,12 @@
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use serde::{Deserialize, Serialize};
 
+use crate::orders::SlotUpdate;
 use crate::params::{MARKETS, TX_ENCODING_LEN};
 use crate::poseidon;
 use crate::state::{leaf_of, Account, Globals, MarketParams, MarketState, State};
 use crate::tree::MerklePath;
-use crate::tx::{Effect, Transaction, TxError, Withdrawal};
+use crate::tx::{Authority, Effect, Keyring, SignedTx, Transaction, TxError, Withdrawal};
 use crate::types::AccountId;
 
 /// What happened to one transaction of a batch.
@@ -60,8 +61,13 @@ pub struct AccountUpdate {
 pub struct TxWitness {
     /// The transaction.
     pub tx: Transaction,
+    /// What authorised it (the signatures the circuit proves).
+    pub auth: Authority,
     /// Touched accounts in update order.
     pub accounts: Vec<AccountUpdate>,
+    /// The order-slot updates of its fills, in account order (the `orders_root`
+    /// in each account's leaf after is the update's `root_after`).
+    pub order_fills: Vec<(AccountId, SlotUpdate)>,
     /// Market states before the transaction.
     pub markets_before: [MarketState; MARKETS],
     /// Market states after.
@@ -124,7 +130,7 @@ impl BatchOutput {
     }
 }
 
-/// One step of the data-hash chain: `d' = H(d, enc_0, …, enc_7)`.
+/// One step of the data-hash chain: `d' = H(d, enc_0, …, enc_9)`.
 pub fn data_hash_step(prev: Fr, encoding: &[Fr; TX_ENCODING_LEN]) -> Fr {
     let mut input = Vec::with_capacity(1 + TX_ENCODING_LEN);
     input.push(prev);
@@ -147,18 +153,29 @@ fn market_states(state: &State) -> [MarketState; MARKETS] {
 
 impl State {
     /// Applies one transaction, or returns why not (leaving the state untouched).
-    pub fn apply(&mut self, tx: &Transaction) -> Result<TxWitness, TxError> {
-        let effect = tx.apply(self)?;
+    pub fn apply(&mut self, tx: &SignedTx) -> Result<TxWitness, TxError> {
+        let effect = tx.tx.apply(self, &tx.auth)?;
         Ok(self.commit(tx.clone(), effect))
     }
 
-    fn commit(&mut self, tx: Transaction, effect: Effect) -> TxWitness {
+    fn commit(&mut self, tx: SignedTx, effect: Effect) -> TxWitness {
         let state_root_before = self.root();
         let accounts_root_before = self.accounts_root();
         let markets_before = market_states(self);
         let globals_before = *self.globals();
-        let mut accounts = Vec::with_capacity(effect.accounts.len());
-        for (id, after) in effect.accounts {
+        let mut order_fills = Vec::with_capacity(effect.order_fills.len());
+        let mut effect_accounts = effect.accounts;
+        for (id, slot) in effect.order_fills {
+            let update = self.fill_slot(id, slot);
+            let after = effect_accounts
+                .iter_mut()
+                .find(|(a, _)| *a == id)
+                .expect("an order fill names an account of the effect");
+            after.1.orders_root = update.root_after;
+            order_fills.push((id, update));
+        }
+        let mut accounts = Vec::with_capacity(effect_accounts.len());
+        for (id, after) in effect_accounts {
             let before = self.account(id).copied();
             let path = self.tree().path(id.index());
             let root_before = self.accounts_root();
@@ -180,8 +197,10 @@ impl State {
             self.set_globals(globals);
         }
         TxWitness {
-            tx,
+            tx: tx.tx,
+            auth: tx.auth,
             accounts,
+            order_fills,
             markets_before,
             markets_after: market_states(self),
             globals_before,
@@ -218,9 +237,22 @@ impl State {
         }
     }
 
+    /// [`State::apply_batch`] for unsigned transactions, each signed against
+    /// the state it applies to with [`SignedTx::exact`] (tests, benches, tools).
+    pub fn apply_batch_signed(&mut self, txs: &[Transaction], keys: Keyring<'_>) -> BatchOutput {
+        let mut batch = self.begin_batch();
+        for tx in txs {
+            let signed = SignedTx::exact(self, tx.clone(), keys);
+            if let Err(e) = batch.apply(self, &signed) {
+                batch.record_rejection(&e);
+            }
+        }
+        batch.close(self)
+    }
+
     /// Applies a batch: opens it, applies every transaction in order (a rejected one
     /// gets a receipt and does not stop the batch), closes it.
-    pub fn apply_batch(&mut self, txs: &[Transaction]) -> BatchOutput {
+    pub fn apply_batch(&mut self, txs: &[SignedTx]) -> BatchOutput {
         let mut batch = self.begin_batch();
         for tx in txs {
             if let Err(e) = batch.apply(self, tx) {
@@ -260,8 +292,8 @@ impl OpenBatch {
 
     /// Applies `tx` to `state` (which must be the state this batch was opened on)
     /// and records its receipt; on rejection nothing is recorded or changed.
-    pub fn apply(&mut self, state: &mut State, tx: &Transaction) -> Result<&TxWitness, TxError> {
-        let effect = tx.apply(state)?;
+    pub fn apply(&mut self, state: &mut State, tx: &SignedTx) -> Result<&TxWitness, TxError> {
+        let effect = tx.tx.apply(state, &tx.auth)?;
         Ok(self.apply_effect(state, tx, effect))
     }
 
@@ -269,11 +301,11 @@ impl OpenBatch {
     /// witnesses of invalid transactions in circuit tests (a forged witness must
     /// be consistent everywhere except in the rule under test).
     #[cfg(test)]
-    pub(crate) fn force(&mut self, state: &mut State, tx: &Transaction, effect: Effect) {
+    pub(crate) fn force(&mut self, state: &mut State, tx: &SignedTx, effect: Effect) {
         self.apply_effect(state, tx, effect);
     }
 
-    fn apply_effect(&mut self, state: &mut State, tx: &Transaction, effect: Effect) -> &TxWitness {
+    fn apply_effect(&mut self, state: &mut State, tx: &SignedTx, effect: Effect) -> &TxWitness {
         self.withdrawals.extend(effect.withdrawal);
         self.receipts.push(Receipt::Applied { index: self.witnesses.len() });
         self.witnesses.push(state.commit(tx.clone(), effect));

@@ -16,15 +16,170 @@
 //! the native oracle the sequencer and the circuit's witness use; a fill's
 //! [`SlotUpdate`] carries what the circuit needs to prove it (the slot before
 //! and after, and its Merkle path).
+//!
+//! An [`Order`] is what the account's owner signs: its message is
+//! `H(ORDER_TAG, account, market, side (0 buy, 1 sell), size, limit_price,
+//! max_fee_bp, expiry, order_id)` ([`Order::message`]).
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use halo2_base::halo2_proofs::halo2curves::ff::Field;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::poseidon::hash2;
+use crate::poseidon::{self, hash2};
+use crate::signature::{SecretKey, Signature};
 use crate::tree::{MerklePath, SparseMerkleTree};
+pub use crate::tx::ORDER_TAG;
+use crate::types::{
+    parse_canonical_decimal, AccountId, Amount, Bps, MarketId, Price, RangeError, Timestamp,
+};
 use crate::Fr;
+
+/// Buy or sell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    /// Receives lots, pays quote.
+    Buy,
+    /// Delivers lots, receives quote.
+    Sell,
+}
+
+/// A client-chosen order id, unique per account, `< 2^63`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct OrderId(u64);
+
+impl OrderId {
+    /// Checks `0 ≤ id < 2^63`.
+    pub fn new(x: u64) -> Result<Self, RangeError> {
+        if x < 1 << 63 {
+            Ok(Self(x))
+        } else {
+            Err(RangeError { kind: "order id", value: x.to_string(), allowed: "0 ≤ id < 2^63" })
+        }
+    }
+
+    /// The value.
+    pub fn get(self) -> u64 {
+        self.0
+    }
+
+    /// The value as a field element.
+    pub fn to_field(self) -> Fr {
+        Fr::from(self.0)
+    }
+}
+
+impl fmt::Display for OrderId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl Serialize for OrderId {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for OrderId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        let x = parse_canonical_decimal(&text).and_then(|x| u64::try_from(x).ok()).ok_or_else(
+            || {
+                serde::de::Error::custom(format!(
+                    "order id: not a canonical decimal string: {text:?}"
+                ))
+            },
+        )?;
+        OrderId::new(x).map_err(serde::de::Error::custom)
+    }
+}
+
+/// An order, as signed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Order {
+    /// The account that trades; its owner signs.
+    pub account: AccountId,
+    /// Market.
+    pub market: MarketId,
+    /// Direction.
+    pub side: Side,
+    /// Largest total number of lots this order may fill.
+    pub size: Amount,
+    /// Worst acceptable price (fixed point, 32 fractional bits): a buy fills at or
+    /// below it, a sell at or above it.
+    pub limit_price: Price,
+    /// Largest fee, as a share of each fill's quote amount.
+    pub max_fee_bp: Bps,
+    /// Last second (unix time) at which the order may fill.
+    pub expiry: Timestamp,
+    /// Unique per account; fills are tracked by `(account, order_id)`.
+    pub order_id: OrderId,
+}
+
+impl Order {
+    /// The field encoding.
+    pub fn encode(&self) -> [Fr; 9] {
+        [
+            Fr::from(ORDER_TAG),
+            self.account.to_field(),
+            self.market.to_field(),
+            Fr::from(u64::from(self.side == Side::Sell)),
+            self.size.to_field(),
+            self.limit_price.to_field(),
+            self.max_fee_bp.to_field(),
+            self.expiry.to_field(),
+            Fr::from(self.order_id.get()),
+        ]
+    }
+
+    /// The signed message `H(encode())`.
+    pub fn message(&self) -> Fr {
+        poseidon::hash(&self.encode())
+    }
+
+    /// The narrowest order that authorises exactly the fill `terms` (size
+    /// `base`, limit at the fill's price, fee cap 100 %, expiring at the last
+    /// representable second): what tests, benches and tools sign when a fill,
+    /// not an order book, is the point.
+    pub fn exact(terms: &FillTerms) -> Order {
+        let fill = (terms.quote.get() as u128) << 32;
+        let base = terms.base.get() as u128;
+        let limit = match terms.side {
+            Side::Buy => fill.div_ceil(base),
+            Side::Sell => fill / base,
+        };
+        Order {
+            account: terms.account,
+            market: terms.market,
+            side: terms.side,
+            size: terms.base,
+            limit_price: Price::new(limit.min(i64::MAX as u128) as i128).expect("below 2^63"),
+            max_fee_bp: Bps::new(crate::params::BPS_DENOMINATOR as i128).expect("100 %"),
+            expiry: Timestamp::new((1i128 << crate::params::TIMESTAMP_BITS) - 1).expect("max"),
+            order_id: terms.order_id,
+        }
+    }
+
+    /// Signs the order with the account owner's key.
+    pub fn sign(self, key: &SecretKey) -> SignedOrder {
+        let signature = key.sign(self.message());
+        SignedOrder { order: self, signature }
+    }
+}
+
+/// An order with its owner's signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignedOrder {
+    /// The order.
+    pub order: Order,
+    /// EdDSA signature over [`Order::message`].
+    pub signature: Signature,
+}
 
 /// Depth of an account's order-slot tree.
 pub const ORDER_TREE_DEPTH: usize = 8;
@@ -93,8 +248,135 @@ impl FillError {
     }
 }
 
+/// What a fill asks of an order: the fill's side of a trade or liquidation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FillTerms {
+    /// The account filled.
+    pub account: AccountId,
+    /// The market.
+    pub market: MarketId,
+    /// The account's direction in the fill.
+    pub side: Side,
+    /// Lots.
+    pub base: Amount,
+    /// Quote micro-units.
+    pub quote: Amount,
+    /// The account's fee, micro-units.
+    pub fee: u64,
+    /// The order id the transaction names (posted in its public data).
+    pub order_id: OrderId,
+}
+
+/// Why a signed order does not authorise a fill (PROTOCOL §6.2).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OrderError {
+    /// The order names another account, market, side or order id than the fill.
+    #[error("the order's {0} does not match the fill")]
+    Mismatch(&'static str),
+    /// The signature is not the account owner's over the order.
+    #[error("order signature: {0}")]
+    Signature(#[from] crate::signature::SignatureError),
+    /// The market's oracle timestamp is past the order's expiry.
+    #[error("order expired at {expiry}, the oracle clock is at {now}")]
+    Expired {
+        /// The order's expiry.
+        expiry: u64,
+        /// The market's `price_ts`.
+        now: u64,
+    },
+    /// The fill price is worse than the order's limit.
+    #[error("fill price beyond the order's limit price")]
+    LimitPrice,
+    /// The fee is above the order's `max_fee_bp` of the quote.
+    #[error("fee above the order's max_fee_bp")]
+    FeeAboveMax,
+    /// The order slot refuses the fill.
+    #[error(transparent)]
+    Slot(#[from] FillError),
+}
+
+impl OrderError {
+    /// Every code an order can be refused with.
+    pub const CODES: &'static [&'static str] = &[
+        "ORDER_MISMATCH",
+        "ORDER_EXPIRED",
+        "ORDER_LIMIT_PRICE",
+        "ORDER_FEE_ABOVE_MAX",
+        "ORDER_SUPERSEDED",
+        "ORDER_OVERFILLED",
+        "ORDER_ID_OUT_OF_RANGE",
+        "SIG_BAD_SIGNATURE",
+        "SIG_POINT_NOT_ON_CURVE",
+        "SIG_POINT_NOT_IN_SUBGROUP",
+        "SIG_NONCANONICAL_SCALAR",
+    ];
+
+    /// Stable error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            OrderError::Mismatch(_) => "ORDER_MISMATCH",
+            OrderError::Signature(e) => e.code(),
+            OrderError::Expired { .. } => "ORDER_EXPIRED",
+            OrderError::LimitPrice => "ORDER_LIMIT_PRICE",
+            OrderError::FeeAboveMax => "ORDER_FEE_ABOVE_MAX",
+            OrderError::Slot(e) => e.code(),
+        }
+    }
+}
+
+/// Checks that `signed` authorises the fill `terms` against `state` (every
+/// condition of PROTOCOL §6.2, the slot rule last) and returns what the order's
+/// slot holds after the fill. `signed = None` replays a fill whose order was
+/// proven (posted data under an accepted proof): only the slot moves.
+pub fn authorise_fill(
+    state: &crate::state::State,
+    signed: Option<&SignedOrder>,
+    terms: &FillTerms,
+) -> Result<Slot, OrderError> {
+    use crate::params::{BPS_DENOMINATOR, FIXED_POINT_BITS};
+    use ethnum::I256;
+    let slots = state.order_slots(terms.account);
+    let id = terms.order_id.get();
+    let Some(signed) = signed else {
+        return Ok(slots.check(id, u64::MAX, terms.base.get())?);
+    };
+    let order = &signed.order;
+    for (what, ok) in [
+        ("account", order.account == terms.account),
+        ("market", order.market == terms.market),
+        ("side", order.side == terms.side),
+        ("order_id", order.order_id == terms.order_id),
+    ] {
+        if !ok {
+            return Err(OrderError::Mismatch(what));
+        }
+    }
+    if let Some(account) = state.account(order.account) {
+        account.owner.verify(order.message(), &signed.signature)?;
+    }
+    let now = state.market(order.market).state.price_ts.get();
+    if now > order.expiry.get() {
+        return Err(OrderError::Expired { expiry: order.expiry.get(), now });
+    }
+    let fill = I256::from(terms.quote.get()) << FIXED_POINT_BITS;
+    let limit = I256::from(order.limit_price.get()) * I256::from(terms.base.get());
+    let within = match order.side {
+        Side::Buy => fill <= limit,
+        Side::Sell => fill >= limit,
+    };
+    if !within {
+        return Err(OrderError::LimitPrice);
+    }
+    if I256::from(terms.fee) * I256::from(BPS_DENOMINATOR)
+        > I256::from(order.max_fee_bp.get()) * I256::from(terms.quote.get())
+    {
+        return Err(OrderError::FeeAboveMax);
+    }
+    Ok(slots.check(id, order.size.get(), terms.base.get())?)
+}
+
 /// One fill's change to an order slot, with what proves it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SlotUpdate {
     /// The slot index.
     pub slot: u64,
@@ -104,8 +386,12 @@ pub struct SlotUpdate {
     pub after: Slot,
     /// The slot's path (the same before and after: only this leaf changes).
     pub path: MerklePath,
-    /// `orders_root` before and after.
-    pub roots: (Fr, Fr),
+    /// `orders_root` before the fill.
+    #[serde(with = "crate::serde_fr")]
+    pub root_before: Fr,
+    /// `orders_root` after the fill.
+    #[serde(with = "crate::serde_fr")]
+    pub root_after: Fr,
 }
 
 /// An account's order slots.
@@ -183,13 +469,18 @@ impl OrderSlots {
     /// and says why not.
     pub fn fill(&mut self, order_id: u64, size: u64, base: u64) -> Result<SlotUpdate, FillError> {
         let after = self.check(order_id, size, base)?;
-        let slot = slot_of(order_id);
+        Ok(self.set(after))
+    }
+
+    /// Writes `after` into its slot (a value [`OrderSlots::check`] returned).
+    pub fn set(&mut self, after: Slot) -> SlotUpdate {
+        let slot = slot_of(after.order_id);
         let before = self.slots.get(&slot).copied();
         let root_before = self.tree.root();
         let path = self.tree.path(slot);
         let root_after = self.tree.update(slot, after.leaf());
         self.slots.insert(slot, after);
-        Ok(SlotUpdate { slot, before, after, path, roots: (root_before, root_after) })
+        SlotUpdate { slot, before, after, path, root_before, root_after }
     }
 }
 
@@ -198,8 +489,8 @@ impl SlotUpdate {
     /// to the root before, the leaf after to the root after.
     pub fn verifies(&self) -> bool {
         let before = self.before.map_or(Fr::ZERO, |s| s.leaf());
-        self.path.root(self.slot, before) == self.roots.0
-            && self.path.root(self.slot, self.after.leaf()) == self.roots.1
+        self.path.root(self.slot, before) == self.root_before
+            && self.path.root(self.slot, self.after.leaf()) == self.root_after
     }
 }
 

@@ -22,15 +22,16 @@ pub const FIXED_POINT_ONE: i128 = 1 << FIXED_POINT_BITS;
 pub const TIMESTAMP_BITS: u32 = 40;
 
 /// Field elements in the encoding of one transaction (PROTOCOL §6): a type tag and
-/// up to seven fields, zero-padded. Signed messages and public data use it.
-pub const TX_ENCODING_LEN: usize = 8;
+/// up to nine fields, zero-padded. Signed messages and public data use it.
+pub const TX_ENCODING_LEN: usize = 10;
 
 /// Transaction slots per chunk proof at the production depth. Chosen with
 /// [`CHUNK_K`] from the cost report (`cargo bench -p clearproof-circuits --bench
 /// chunk`; the measured sweep is in `docs/CIRCUIT-DESIGN.md`): a slot takes
-/// 4 400 rows of the Poseidon chip, the chunk's own hashes 1 158, so 14 slots
-/// fill 95.8 % of the chip's rows at `2^16` (and 2 halo2-base columns).
-pub const CHUNK_SLOTS: usize = 14;
+/// 5 828 rows of the Poseidon chip (v1: 4 400; v2 adds both sides' order-slot
+/// leaves and paths, 1 404), the chunk's own hashes 1 158, so 11 slots fill
+/// 99.6 % of the chip's rows at `2^16` (and 2 halo2-base columns).
+pub const CHUNK_SLOTS: usize = 11;
 
 /// `log2` of the rows of a chunk circuit at the production depth. Trades proven
 /// per second are the same within 6 % from `2^15` (7 slots) to `2^17` (29 slots);

@@ -16,6 +16,7 @@ use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use halo2_base::halo2_proofs::halo2curves::ff::Field;
 use serde::{Deserialize, Serialize};
 
+use crate::orders::{OrderSlots, Slot, SlotUpdate};
 use crate::params::{ACCOUNT_TREE_DEPTH, MARKETS};
 use crate::poseidon::hash;
 use crate::signature::PublicKey;
@@ -168,7 +169,7 @@ impl Account {
             collateral: Collateral::ZERO,
             balances: [Balance::ZERO; MARKETS],
             funding_snapshots: [FundingIndex::ZERO; MARKETS],
-            orders_root: crate::orders::OrderSlots::empty_root(),
+            orders_root: OrderSlots::empty_root(),
         }
     }
 
@@ -234,6 +235,12 @@ pub enum GenesisError {
     BadDepth(usize),
 }
 
+/// Stored order slots that do not hash to the `orders_root` in their account's
+/// leaf (or belong to no account).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the order slots of account {0} do not match its leaf's orders_root")]
+pub struct OrderSlotsMismatch(pub AccountId);
+
 /// Everything fixed at genesis.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -248,6 +255,9 @@ pub struct Genesis {
 #[derive(Debug, Clone)]
 pub struct State {
     pub(crate) accounts: BTreeMap<AccountId, Account>,
+    /// Each account's order slots (absent: none used); `orders_root` in its leaf
+    /// is their root.
+    pub(crate) orders: BTreeMap<AccountId, OrderSlots>,
     pub(crate) tree: SparseMerkleTree,
     pub(crate) markets: [Market; MARKETS],
     pub(crate) globals: Globals,
@@ -277,6 +287,7 @@ impl State {
         let globals = Globals { insurance_fund: genesis.insurance_fund, ..Globals::default() };
         Ok(Self {
             accounts: BTreeMap::new(),
+            orders: BTreeMap::new(),
             tree: SparseMerkleTree::new(depth),
             markets: genesis.markets,
             globals,
@@ -286,26 +297,44 @@ impl State {
     }
 
     /// Reassembles a state from stored parts (a sequencer restart). The caller
-    /// checks [`State::root`] against the root it stored.
+    /// checks [`State::root`] against the root it stored; each account's order
+    /// slots must have the `orders_root` of its leaf (checked here).
     pub fn from_parts(
         accounts: BTreeMap<AccountId, Account>,
+        orders: BTreeMap<AccountId, OrderSlots>,
         tree: SparseMerkleTree,
         markets: [Market; MARKETS],
         globals: Globals,
-    ) -> Self {
-        Self {
+    ) -> Result<Self, OrderSlotsMismatch> {
+        for (id, account) in &accounts {
+            let root = orders.get(id).map_or_else(OrderSlots::empty_root, OrderSlots::root);
+            if root != account.orders_root {
+                return Err(OrderSlotsMismatch(*id));
+            }
+        }
+        if let Some(id) = orders.keys().find(|id| !accounts.contains_key(id)) {
+            return Err(OrderSlotsMismatch(*id));
+        }
+        Ok(Self {
             accounts,
+            orders,
             tree,
             markets,
             globals,
             markets_hash: markets_hash(&markets),
             globals_hash: globals_hash(&globals),
-        }
+        })
     }
 
     /// The account, if it exists.
     pub fn account(&self, id: AccountId) -> Option<&Account> {
         self.accounts.get(&id)
+    }
+
+    /// An account's order slots (empty for an account that never filled an order).
+    pub fn order_slots(&self, id: AccountId) -> &OrderSlots {
+        static EMPTY: std::sync::OnceLock<OrderSlots> = std::sync::OnceLock::new();
+        self.orders.get(&id).unwrap_or_else(|| EMPTY.get_or_init(OrderSlots::default))
     }
 
     /// All existing accounts, by id.
@@ -364,6 +393,11 @@ impl State {
     pub(crate) fn set_account(&mut self, id: AccountId, account: Account) {
         self.tree.update(id.index(), account.leaf());
         self.accounts.insert(id, account);
+    }
+
+    /// Fills an order slot; the caller writes the account with the new root.
+    pub(crate) fn fill_slot(&mut self, id: AccountId, slot: Slot) -> SlotUpdate {
+        self.orders.entry(id).or_default().set(slot)
     }
 
     pub(crate) fn set_market_state(&mut self, id: MarketId, state: MarketState) {

@@ -175,6 +175,7 @@ fn build(s: &State, intent: &Intent) -> Option<Transaction> {
 /// Replays intents, checking the invariants after every step; returns
 /// (roots after each step, receipt codes, number applied).
 fn run(intents: &[Intent]) -> (Vec<String>, Vec<String>, usize) {
+    reset_order_ids();
     let mut s = State::genesis_with_depth(&genesis(INSURANCE), DEPTH).unwrap();
     let one = I256::from(FIXED_POINT_ONE);
     let mut roots = Vec::new();
@@ -184,7 +185,7 @@ fn run(intents: &[Intent]) -> (Vec<String>, Vec<String>, usize) {
         let Some(tx) = build(&s, intent) else { continue };
         let before_root = s.root();
         let before_v = conserved_value(&s);
-        match s.apply(&tx) {
+        match s.apply(&signed(&s, &tx)) {
             Ok(w) => {
                 applied += 1;
                 codes.push("ok".into());
@@ -260,7 +261,7 @@ fn generated_sequences_apply_every_transaction_type() {
     let mut kinds = std::collections::BTreeSet::new();
     for intent in &intents {
         if let Some(tx) = build(&s, intent) {
-            if s.apply(&tx).is_ok() {
+            if s.apply(&signed(&s, &tx)).is_ok() {
                 kinds.insert(tx.name());
             }
         }
@@ -295,9 +296,14 @@ fn batch_applier_matches_single_application() {
     let mut one_by_one = s.clone();
     let mut expected = Vec::new();
     for tx in &txs {
-        expected.push(one_by_one.apply(tx).map(|_| ()).map_err(|e| e.code().to_string()));
+        expected.push(
+            one_by_one
+                .apply(&signed(&one_by_one, tx))
+                .map(|_| ())
+                .map_err(|e| e.code().to_string()),
+        );
     }
-    let out = s.apply_batch(&txs);
+    let out = s.apply_batch_signed(&txs, &keys);
     assert_eq!(out.batch_number, 1);
     assert_eq!(out.witnesses.len(), 4);
     assert_eq!(out.withdrawals.len(), 1);

@@ -16,10 +16,11 @@ use std::time::Instant;
 
 use clearproof_circuits::batch::BatchOutput;
 use clearproof_circuits::circuit::CircuitParams;
+use clearproof_circuits::orders::OrderId;
 use clearproof_circuits::params::MARKETS;
-use clearproof_circuits::signature::SecretKey;
+use clearproof_circuits::signature::{PublicKey, SecretKey};
 use clearproof_circuits::state::{Genesis, Market, MarketParams, MarketState, State};
-use clearproof_circuits::tx::{Deposit, Trade, Transaction};
+use clearproof_circuits::tx::{Deposit, SignedTx, Trade, Transaction};
 use clearproof_circuits::types::*;
 use clearproof_prover::{prove_batch, setup, SrsSource};
 use clearproof_verifier::check::{verify_batch, verify_one};
@@ -37,8 +38,8 @@ fn account(i: usize) -> AccountId {
     AccountId::new(i as i128 * 7_919 + 1).unwrap()
 }
 
-/// The state after the deposits, and `n` trades between distinct pairs.
-fn workload(n: usize) -> (State, Vec<Transaction>) {
+/// The state after the deposits, and `n` signed trades between distinct pairs.
+fn workload(n: usize) -> (State, Vec<SignedTx>) {
     let mut state = State::genesis(&genesis()).unwrap();
     let deposits: Vec<Transaction> = (0..2 * n)
         .map(|i| {
@@ -49,7 +50,11 @@ fn workload(n: usize) -> (State, Vec<Transaction>) {
             })
         })
         .collect();
+    let deposits: Vec<SignedTx> = deposits.into_iter().map(SignedTx::from).collect();
     state.apply_batch(&deposits);
+    let ring: Vec<SecretKey> =
+        (1..=255u8).map(|i| SecretKey::from_bytes([i; 32]).unwrap()).collect();
+    let keys = |pk: &PublicKey| ring.iter().find(|k| k.public_key() == *pk).cloned();
     let trades = (0..n)
         .map(|i| {
             Transaction::Trade(Trade {
@@ -60,8 +65,11 @@ fn workload(n: usize) -> (State, Vec<Transaction>) {
                 quote: Amount::new(1_000).unwrap(),
                 buyer_fee: Quote::new(1).unwrap(),
                 seller_fee: Quote::new(1).unwrap(),
+                buyer_order_id: OrderId::new(2 * i as u64).unwrap(),
+                seller_order_id: OrderId::new(2 * i as u64 + 1).unwrap(),
             })
         })
+        .map(|tx| SignedTx::exact(&state, tx, &keys))
         .collect();
     (state, trades)
 }

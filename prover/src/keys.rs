@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! srs-k16-insecure-dev.bin          the SRS, halo2 raw format, exactly 2^k
-//! d24-s14-k16-insecure-dev/         one key directory per (circuit, SRS)
+//! d24-s11-k16-insecure-dev/         one key directory per (circuit, SRS)
 //!   manifest.json  vk.bin  pk.bin   see clearproof_verifier::key
 //! ```
 //!

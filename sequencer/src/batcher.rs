@@ -5,7 +5,7 @@
 //! batch: a rejected one is answered with its code at once and changes nothing;
 //! an accepted one is written to the pending log and made durable before it is
 //! acknowledged. A batch commits (state, tree nodes, batch record, receipts,
-//! fills — one atomic sled batch) when it holds `batch_size` transactions or its
+//! order slots — one atomic sled batch) when it holds `batch_size` transactions or its
 //! first transaction is `batch_interval` old. After a crash, the committed state
 //! is loaded and the pending log replayed in order, with each entry's recorded
 //! acceptance time, which reproduces the open batch exactly.
@@ -17,14 +17,14 @@ use std::time::{Duration, Instant};
 use clearproof_circuits::batch::OpenBatch;
 use clearproof_circuits::serde_fr;
 use clearproof_circuits::state::{Genesis, State};
-use clearproof_circuits::tx::{Deposit, Transaction, TxError};
+use clearproof_circuits::tx::{Deposit, SignedTx, Transaction, TxError};
 use clearproof_circuits::types::AccountId;
 
-use crate::authorise::{Authoriser, FillKey, Fills};
+use crate::authorise::Authoriser;
 use crate::error::SubmitError;
 use crate::records::{BatchHeader, BatchRecord, BatchSummary, CommittedView, PublicTx};
 use crate::store::{
-    BatchCommit, EntryBody, Fill, Idempotency, PendingEntry, Store, StoreError, StoredReceipt,
+    BatchCommit, EntryBody, Idempotency, PendingEntry, Store, StoreError, StoredReceipt,
     IDEMPOTENCY_RETENTION_SECS,
 };
 use crate::wire::{DepositRequest, Submission, TxReceipt, TxStatus};
@@ -58,8 +58,6 @@ pub struct Sequencer {
     entries: Vec<(u64, &'static str)>,
     entry_index: std::collections::HashMap<u64, usize>,
     opened_at: Option<Instant>,
-    fills: Fills,
-    dirty_fills: BTreeSet<FillKey>,
     next_seq: u64,
     next_deposit: u64,
     committed: CommittedView,
@@ -106,8 +104,6 @@ impl Sequencer {
             entries: Vec::new(),
             entry_index: Default::default(),
             opened_at: None,
-            fills: loaded.fills,
-            dirty_fills: BTreeSet::new(),
             next_seq: loaded.next_seq,
             next_deposit: loaded.next_deposit,
             committed,
@@ -129,36 +125,25 @@ impl Sequencer {
     fn replay(&mut self, entry: PendingEntry) -> Result<(), StoreError> {
         let seq = entry.seq;
         let result = match &entry.body {
-            EntryBody::Submission(sub) => {
-                self.authoriser().authorise(sub, entry.accepted_at).and_then(|(tx, fills)| {
-                    self.execute(&tx).map(|_| fills).map_err(SubmitError::from)
-                })
-            }
-            EntryBody::Deposit(d) => {
-                self.execute(&deposit_tx(d)).map(|_| Vec::new()).map_err(SubmitError::from)
-            }
+            EntryBody::Submission(sub) => self
+                .authoriser()
+                .authorise(sub)
+                .and_then(|tx| self.execute(&tx).map_err(SubmitError::from)),
+            EntryBody::Deposit(d) => self.execute(&deposit_tx(d).into()).map_err(SubmitError::from),
         };
-        let fills = result.map_err(|e| {
+        result.map_err(|e| {
             StoreError::Corrupt(format!("pending entry {seq} no longer applies on replay: {e}"))
         })?;
-        self.record_fills(fills);
         let kind = entry_kind(&entry.body);
         self.push_entry(seq, kind);
         Ok(())
     }
 
-    fn execute(&mut self, tx: &Transaction) -> Result<(), TxError> {
+    fn execute(&mut self, tx: &SignedTx) -> Result<(), TxError> {
         let mut open = self.open.take().expect("a batch is always open outside commit");
         let result = open.apply(&mut self.state, tx).map(|_| ());
         self.open = Some(open);
         result
-    }
-
-    fn record_fills(&mut self, fills: Vec<(FillKey, Fill)>) {
-        for (key, fill) in fills {
-            self.fills.insert(key, fill);
-            self.dirty_fills.insert(key);
-        }
     }
 
     fn push_entry(&mut self, seq: u64, kind: &'static str) {
@@ -220,7 +205,7 @@ impl Sequencer {
             })
         };
         let kind = sub.kind();
-        let (tx, fills) = self.authoriser().authorise(&sub, now)?;
+        let tx = self.authoriser().authorise(&sub)?;
         if let Err(error) = self.execute(&tx) {
             if !sub.is_signed() {
                 tracing::debug!(kind, code = error.code(), "unsigned request rejected");
@@ -244,7 +229,6 @@ impl Sequencer {
         );
         let entry = PendingEntry { seq, accepted_at: now, body: EntryBody::Submission(sub) };
         self.persist_pending(&entry, remember(seq).as_ref())?;
-        self.record_fills(fills);
         self.push_entry(seq, kind);
         Ok(Outcome::New(self.pending_receipt(seq, kind)))
     }
@@ -297,7 +281,7 @@ impl Sequencer {
             owner: d.owner,
             amount: d.amount,
         };
-        if let Err(error) = self.execute(&deposit_tx(&request)) {
+        if let Err(error) = self.execute(&deposit_tx(&request).into()) {
             let id = self.record_rejection("deposit", &error, Some(&request), None)?;
             tracing::info!(id, queue_index = index, code = error.code(), "deposit refused");
             self.next_deposit += 1;
@@ -384,7 +368,7 @@ impl Sequencer {
     }
 
     fn authoriser(&self) -> Authoriser<'_> {
-        Authoriser { state: &self.state, fills: &self.fills }
+        Authoriser { state: &self.state }
     }
 
     /// True when the open batch should be committed.
@@ -414,6 +398,15 @@ impl Sequencer {
             .flat_map(|w| w.accounts.iter().map(|u| u.id))
             .collect::<BTreeSet<_>>()
             .into_iter()
+            .collect();
+        // The order slots the batch moved, each at its last value.
+        let order_slots: Vec<_> = output
+            .witnesses
+            .iter()
+            .flat_map(|w| w.order_fills.iter().map(|(id, u)| ((*id, u.slot), u.after)))
+            .collect::<std::collections::BTreeMap<_, _>>()
+            .into_iter()
+            .map(|((id, _), slot)| (id, slot))
             .collect();
         let public_data = self
             .entries
@@ -451,14 +444,13 @@ impl Sequencer {
                 )
             })
             .collect();
-        let fills = self.dirty_fills.iter().map(|k| (*k, self.fills[k])).collect();
         let result = self.store.commit_batch(BatchCommit {
             state: &self.state,
             touched,
             number,
             record: serde_json::to_vec(&record).expect("batch record serialises"),
             receipts,
-            fills,
+            order_slots,
             forget_keys_before: (now_ms() / 1_000).saturating_sub(IDEMPOTENCY_RETENTION_SECS),
         });
         if let Err(e) = result {
@@ -469,7 +461,6 @@ impl Sequencer {
         let transactions = self.entries.len();
         self.entries.clear();
         self.entry_index.clear();
-        self.dirty_fills.clear();
         self.opened_at = None;
         self.committed = CommittedView {
             state_root: self.state.root(),

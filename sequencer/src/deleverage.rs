@@ -4,7 +4,9 @@
 
 use clearproof_circuits::params::FIXED_POINT_BITS;
 use clearproof_circuits::state::State;
-use clearproof_circuits::tx::{deleverage, CommonError, Deleverage, Transaction, TxError};
+use clearproof_circuits::tx::{
+    deleverage, Authority, CommonError, Deleverage, Transaction, TxError,
+};
 use clearproof_circuits::types::{AccountId, Amount, MarketId, RangeError};
 use clearproof_circuits::{funding, margin};
 use ethnum::I256;
@@ -54,7 +56,7 @@ pub(crate) fn pick_deleverage(
         };
         let tx =
             Transaction::Deleverage(Deleverage { market, bankrupt, counterparty, base, quote });
-        if tx.apply(state).is_ok() {
+        if tx.apply(state, &Authority::None).is_ok() {
             return Ok(tx);
         }
     }

@@ -35,9 +35,6 @@ pub enum SubmitError {
     /// A signature does not verify (or a key/signature is invalid).
     #[error("signature rejected: {0}")]
     Signature(#[from] SignatureError),
-    /// The order does not authorise this fill.
-    #[error("{0}")]
-    Order(#[from] OrderError),
     /// A protocol rule rejected the transaction; recorded under `id`.
     #[error("{error}")]
     Rule {
@@ -86,7 +83,6 @@ impl SubmitError {
             SubmitError::Range { code, .. } => code,
             SubmitError::DuplicateKey(_) => "DUPLICATE_KEY",
             SubmitError::Signature(e) => e.code(),
-            SubmitError::Order(e) => e.code(),
             SubmitError::Rule { error, .. } => error.code(),
             SubmitError::DepositsFromBaseLayer => "DEPOSITS_FROM_BASE_LAYER",
             SubmitError::NoCounterparty => "DELEVERAGE_NO_COUNTERPARTY",
@@ -108,8 +104,7 @@ impl SubmitError {
             | SubmitError::DuplicateKey(_) => 400,
             SubmitError::Signature(_) => 403,
             SubmitError::DepositsFromBaseLayer => 403,
-            SubmitError::Order(OrderError::IdConflict) => 409,
-            SubmitError::Order(_) | SubmitError::Rule { .. } | SubmitError::NoCounterparty => 422,
+            SubmitError::Rule { .. } | SubmitError::NoCounterparty => 422,
             SubmitError::Store(_) => 500,
             SubmitError::BaseLayer(_) => 502,
             SubmitError::IdempotencyKeyReused(_) => 422,
@@ -127,43 +122,6 @@ impl SubmitError {
             SubmitError::Range { code: range_code(kind), message: text }
         } else {
             SubmitError::MalformedTx(text)
-        }
-    }
-}
-
-/// Why an order does not authorise a fill.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum OrderError {
-    /// Market, side or account of the order does not match the fill.
-    #[error("order does not match the fill (market, side or account)")]
-    Mismatch,
-    /// The order expired before the fill was accepted.
-    #[error("order expired")]
-    Expired,
-    /// The fill price is worse than the order's limit.
-    #[error("fill price violates the order's limit price")]
-    LimitPrice,
-    /// The fee exceeds the order's maximum.
-    #[error("fee above the order's maximum")]
-    FeeAboveMax,
-    /// The fill would exceed the order's size.
-    #[error("fill exceeds the order's remaining size")]
-    Overfilled,
-    /// Another order was already filled under the same `(account, order_id)`.
-    #[error("order id already used by a different order")]
-    IdConflict,
-}
-
-impl OrderError {
-    /// Stable error code.
-    pub fn code(&self) -> &'static str {
-        match self {
-            OrderError::Mismatch => "ORDER_MISMATCH",
-            OrderError::Expired => "ORDER_EXPIRED",
-            OrderError::LimitPrice => "ORDER_LIMIT_PRICE",
-            OrderError::FeeAboveMax => "ORDER_FEE_ABOVE_MAX",
-            OrderError::Overfilled => "ORDER_OVERFILLED",
-            OrderError::IdConflict => "ORDER_ID_CONFLICT",
         }
     }
 }

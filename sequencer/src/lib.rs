@@ -1,9 +1,10 @@
 //! The clearproof sequencer (first stage of sequencer → prover → verifier).
 //!
 //! Exchange operators run it: it accepts signed transactions over HTTP
-//! ([`api`]), checks what only the sequencer checks — signatures, orders and
-//! their fills (`authorise`), the deleverage counterparty (`deleverage`) — applies
-//! them in arrival order with the native state machine of `clearproof-circuits`
+//! ([`api`]), checks signatures up front (`authorise`) and picks the deleverage
+//! counterparty (`deleverage`), applies them in arrival order with the native
+//! state machine of `clearproof-circuits` (which checks every order term and
+//! order slot, as the circuit proves them)
 //! ([`batcher`]), and commits batches durably ([`store`]: sled in production,
 //! memory in tests) together with everything a prover needs ([`records`]).
 //! [`jobs`] hands committed batches' chunks to remote provers under leases and
@@ -31,5 +32,5 @@ mod strict;
 pub mod wire;
 
 pub use batcher::{Config, Outcome, Sequencer};
-pub use error::{OrderError, SubmitError};
+pub use error::SubmitError;
 pub use records::{BatchHeader, BatchRecord, BatchSummary, CommittedView, PublicTx};

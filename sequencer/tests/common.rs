@@ -7,7 +7,7 @@ use std::time::Duration;
 use clearproof_circuits::params::MARKETS;
 use clearproof_circuits::signature::SecretKey;
 use clearproof_circuits::state::{Genesis, Market, MarketParams, MarketState, State};
-use clearproof_circuits::tx::Deposit;
+use clearproof_circuits::tx::{Deposit, SignedTx};
 use clearproof_circuits::types::*;
 use clearproof_sequencer::api::{self, Node, ServeOptions};
 use clearproof_sequencer::client::Client;
@@ -333,7 +333,8 @@ impl Server {
         self.client.get(&format!("/v1/accounts/{id}")).await.unwrap().body
     }
 
-    /// Replays every committed batch natively from genesis and checks each root.
+    /// Replays every committed batch's public data natively from genesis (as
+    /// proven: no signatures are posted) and checks each root.
     pub async fn check_replay(&self) -> State {
         let committed = self.settle().await;
         let last = committed["batch_number"].as_u64().unwrap();
@@ -342,7 +343,8 @@ impl Server {
             let answer = self.client.get(&format!("/v1/batches/{b}")).await.unwrap();
             let record: BatchRecord = serde_json::from_value(answer.body).unwrap();
             assert_eq!(record.header.prev_state_root, state.root(), "batch {b} does not chain");
-            let txs: Vec<_> = record.public_data.iter().map(|p| p.tx.clone()).collect();
+            let txs: Vec<_> =
+                record.public_data.iter().map(|p| SignedTx::proven(p.tx.clone())).collect();
             let out = state.apply_batch(&txs);
             assert!(out
                 .receipts

@@ -162,9 +162,10 @@ async fn every_rejection_path_returns_its_code_and_changes_nothing() {
     );
     assert_rejected(&s, &big.to_string(), 422, "TRADE_BUYER_UNDERCOLLATERALISED").await;
 
-    // Orders: expired, limit price, fee cap, mismatched side, overfilled, reused id.
+    // Orders: expired (against the oracle clock, at T0), limit price, fee cap,
+    // mismatched side, overfilled, superseded in its slot.
     let mut expired = order(1, 1, 0, Side::Buy, 10, 100, 2);
-    expired.order.expiry = clearproof_circuits::types::Timestamp::new(T0 as i128).unwrap();
+    expired.order.expiry = clearproof_circuits::types::Timestamp::new(T0 as i128 - 1).unwrap();
     let expired = expired.order.clone().sign(&key(1));
     let sell = order(2, 2, 0, Side::Sell, 10, 100, 2);
     assert_rejected(&s, &trade(0, 5, 500, expired, sell.clone()).to_string(), 422, "ORDER_EXPIRED")
@@ -198,9 +199,17 @@ async fn every_rejection_path_returns_its_code_and_changes_nothing() {
         "ORDER_OVERFILLED",
     )
     .await;
-    let reused = order(1, 1, 0, Side::Buy, 50, 100, 6);
-    assert_rejected(&s, &trade(0, 1, 100, reused, sell).to_string(), 409, "ORDER_ID_CONFLICT")
-        .await;
+    // Order 6 + 256 takes order 6's slot; order 6 (8 of 10 filled) never fills again.
+    let newer = order(1, 1, 0, Side::Buy, 10, 100, 6 + 256);
+    let other_sell = order(2, 2, 0, Side::Sell, 10, 100, 7);
+    s.ok(&trade(0, 1, 100, newer, other_sell.clone())).await;
+    assert_rejected(
+        &s,
+        &trade(0, 1, 100, buy.clone(), other_sell).to_string(),
+        422,
+        "ORDER_SUPERSEDED",
+    )
+    .await;
 
     // Oracle: stale timestamp.
     assert_rejected(&s, &price_update(0, 101, T0).to_string(), 422, "PRICE_STALE_TIMESTAMP").await;

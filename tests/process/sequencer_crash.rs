@@ -24,7 +24,7 @@ use clearproof_circuits::params::MARKETS;
 use clearproof_circuits::signature::SecretKey;
 use clearproof_circuits::state::{Genesis, Market, MarketParams, MarketState, State};
 use clearproof_circuits::tx::Deposit;
-use clearproof_circuits::tx::Transaction;
+use clearproof_circuits::tx::{SignedTx, Transaction};
 use clearproof_circuits::types::*;
 use clearproof_sequencer::client::{Client, ClientError};
 use clearproof_sequencer::order::{Order, OrderId, Side};
@@ -284,7 +284,9 @@ async fn acknowledged_transactions_survive_sigkill_and_nothing_applies_twice() {
                 _ => {}
             }
         }
-        let txs: Vec<_> = record.public_data.iter().map(|p| p.tx.clone()).collect();
+        // The public data alone, replayed as proven (order slots included).
+        let txs: Vec<_> =
+            record.public_data.iter().map(|p| SignedTx::proven(p.tx.clone())).collect();
         let out = state.apply_batch(&txs);
         assert!(out.receipts.iter().all(|r| matches!(r, Receipt::Applied { .. })));
         assert_eq!(out.next_state_root, record.header.next_state_root, "batch {b} root");

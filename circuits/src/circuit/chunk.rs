@@ -21,19 +21,26 @@ use super::public::{data_hash_step, data_hash_step_in_circuit};
 use super::slot::{self, GlobalCells};
 use super::{Cell, Ctx};
 use crate::batch::{AccountUpdate, BatchOutput, TxWitness};
+use crate::orders::SlotUpdate;
 use crate::params::MARKETS;
 use crate::state::{Globals, Market, MarketState};
-use crate::tx::Transaction;
+use crate::tx::{Authority, Transaction};
 use crate::Fr;
 
-/// One slot: its transaction (`None` = no-op padding) and the Merkle updates of
-/// the accounts it touches, in update order, from the native applier.
-#[derive(Debug, Clone)]
+/// One slot: its transaction (`None` = no-op padding), what authorised it, and
+/// the Merkle updates of the accounts and order slots it touches, in update
+/// order, from the native applier.
+#[derive(Debug, Clone, Default)]
 pub struct SlotWitness {
     /// The transaction.
     pub tx: Option<Transaction>,
+    /// Its authority (the signed orders and signatures the circuit proves).
+    pub auth: Authority,
     /// The touched accounts (before/after, path): none, one, or two.
     pub accounts: Vec<AccountUpdate>,
+    /// The order-slot updates of its fills, in side order (sides that fill an
+    /// order only).
+    pub order_fills: Vec<SlotUpdate>,
 }
 
 /// Everything a chunk proof needs: the state at the chunk's start and its slots.
@@ -92,9 +99,14 @@ pub fn chunk_witnesses(batch: &BatchOutput, slots: usize) -> Vec<ChunkWitness> {
             state_root = txs.last().map_or(batch.header_state_root, |w| w.state_root_after);
             let mut slot_witnesses: Vec<SlotWitness> = txs
                 .iter()
-                .map(|w| SlotWitness { tx: Some(w.tx.clone()), accounts: w.accounts.clone() })
+                .map(|w| SlotWitness {
+                    tx: Some(w.tx.clone()),
+                    auth: w.auth.clone(),
+                    accounts: w.accounts.clone(),
+                    order_fills: w.order_fills.iter().map(|(_, u)| u.clone()).collect(),
+                })
                 .collect();
-            slot_witnesses.resize(slots, SlotWitness { tx: None, accounts: Vec::new() });
+            slot_witnesses.resize(slots, SlotWitness::default());
             ChunkWitness {
                 depth,
                 accounts_root,
@@ -263,6 +275,25 @@ mod tests {
         SecretKey::from_bytes([i; 32]).unwrap()
     }
 
+    /// The test keys by owner key ([`SignedTx::exact`] signs with them).
+    fn keys(owner: &crate::signature::PublicKey) -> Option<SecretKey> {
+        static KEYS: std::sync::OnceLock<Vec<SecretKey>> = std::sync::OnceLock::new();
+        let all = KEYS.get_or_init(|| (1..=255).map(key).collect());
+        all.iter().find(|k| k.public_key() == *owner).cloned()
+    }
+
+    /// A fresh order id for each fill (ids only grow, as a client's would).
+    fn order_id() -> crate::orders::OrderId {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let id = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        crate::orders::OrderId::new(id).unwrap()
+    }
+
+    /// `tx` signed against `state` with the test keys.
+    fn signed(state: &State, tx: &Transaction) -> SignedTx {
+        SignedTx::exact(state, tx.clone(), &keys)
+    }
+
     fn params() -> [MarketParams; MARKETS] {
         [MarketParams::standard(key(200).public_key(), FundingRate::new(4_294_967).unwrap());
             MARKETS]
@@ -313,6 +344,8 @@ mod tests {
             quote: n(quote),
             buyer_fee: Quote::new(bf).unwrap(),
             seller_fee: Quote::new(sf).unwrap(),
+            buyer_order_id: order_id(),
+            seller_order_id: order_id(),
         })
     }
 
@@ -331,7 +364,19 @@ mod tests {
             base: n(base),
             quote: n(quote),
             penalty: Quote::new(penalty).unwrap(),
+            liquidator_order_id: order_id(),
         })
+    }
+
+    /// Frank's (6) buy order of batch 1: 900 lots, filled in full; slot 232.
+    const FRANK_ORDER: u64 = 1_000;
+
+    /// A trade with the order ids `buyer` and `seller`.
+    fn with_ids(tx: Transaction, buyer: u64, seller: u64) -> Transaction {
+        let Transaction::Trade(mut t) = tx else { unreachable!("a trade") };
+        t.buyer_order_id = crate::orders::OrderId::new(buyer).unwrap();
+        t.seller_order_id = crate::orders::OrderId::new(seller).unwrap();
+        Transaction::Trade(t)
     }
 
     fn deleverage(m: u8, bankrupt: u32, counterparty: u32, base: i128, quote: i128) -> Transaction {
@@ -385,9 +430,9 @@ mod tests {
             price(0, 88, T0 + 1),
             deposit(6, 6, 10_000),
             deposit(7, 7, 100_000),
-            trade(3, 6, 7, 900, 90_000, 0, 0),
+            with_ids(trade(3, 6, 7, 900, 90_000, 0, 0), FRANK_ORDER, 1_001),
         ];
-        let out = state.apply_batch(&setup);
+        let out = state.apply_batch_signed(&setup, &keys);
         assert_eq!(out.witnesses.len(), setup.len());
         let txs = vec![
             deposit(5, 5, 1_000),
@@ -424,12 +469,14 @@ mod tests {
             match &forced {
                 Some((at, forged, effect)) if *at == i => {
                     let effect = effect(&state);
-                    batch.force(&mut state, forged, effect);
+                    let forged = signed(&state, forged);
+                    batch.force(&mut state, &forged, effect);
                 }
                 _ => {
                     // A later transaction the forgery made invalid is left out; the
                     // forged transaction's own chunk is unaffected by what follows.
-                    let _ = batch.apply(&mut state, tx);
+                    let tx = signed(&state, tx);
+                    let _ = batch.apply(&mut state, &tx);
                 }
             }
         }
@@ -450,7 +497,7 @@ mod tests {
     /// Batch 2 cut into one-slot chunks.
     fn one_slot_chunks() -> Vec<ChunkWitness> {
         let (mut state, txs) = setup();
-        let out = state.apply_batch(&txs);
+        let out = state.apply_batch_signed(&txs, &keys);
         chunk_witnesses(&out, 1)
     }
 
@@ -514,7 +561,7 @@ mod tests {
             for intents in batches {
                 let mut batch = state.begin_batch();
                 for intent in intents {
-                    let tx = candidate(&state, intent, &mut ts, &nonces);
+                    let tx = signed(&state, &candidate(&state, intent, &mut ts, &nonces));
                     if let Ok(w) = batch.apply(&mut state, &tx) {
                         if let Transaction::Withdraw(wd) = &w.tx {
                             *nonces.entry(wd.account.get()).or_insert(0) += 1;
@@ -648,6 +695,18 @@ mod tests {
         }
     }
 
+    /// An order slot after a fill of `base`, no slot rule checked.
+    fn unchecked_fill(
+        s: &State,
+        account: AccountId,
+        order: crate::orders::OrderId,
+        base: Amount,
+    ) -> crate::orders::Slot {
+        let id = order.get();
+        let same = s.order_slots(account).slot(id).filter(|x| x.order_id == id);
+        crate::orders::Slot { order_id: id, filled: same.map_or(0, |x| x.filled) + base.get() }
+    }
+
     /// The effect a trade would have if no rule were checked.
     fn trade_effect(t: Transaction) -> impl Fn(&State) -> Effect {
         move |s| {
@@ -667,6 +726,10 @@ mod tests {
             Effect {
                 accounts: vec![(t.buyer, buyer), (t.seller, seller)],
                 globals: Some(globals),
+                order_fills: vec![
+                    (t.buyer, unchecked_fill(s, t.buyer, t.buyer_order_id, t.base)),
+                    (t.seller, unchecked_fill(s, t.seller, t.seller_order_id, t.base)),
+                ],
                 ..Effect::default()
             }
         }
@@ -693,6 +756,10 @@ mod tests {
             Effect {
                 accounts: vec![(l.liquidated, victim), (l.liquidator, liquidator)],
                 globals: Some(globals),
+                order_fills: vec![(
+                    l.liquidator,
+                    unchecked_fill(s, l.liquidator, l.liquidator_order_id, l.base),
+                )],
                 ..Effect::default()
             }
         }
@@ -959,6 +1026,88 @@ mod tests {
         assert_rejected_by(
             &forged_trade(trade(2, 4, 5, 10, 949, 0, 0)),
             "fill price within the band",
+        );
+    }
+
+    /// Batch 2's trade (index 8: Dave buys 10 lots of market 2 from Erin for
+    /// 1 000, fees 5 and 5) with its signed orders changed.
+    fn tampered_orders(f: impl FnOnce(&mut Vec<crate::orders::SignedOrder>)) -> ChunkWitness {
+        tampered(2, 0, |s| match &mut s.auth {
+            Authority::Orders { orders } => f(orders),
+            other => unreachable!("a trade's authority: {other:?}"),
+        })
+    }
+
+    #[test]
+    fn fill_beyond_an_orders_limit_price_is_rejected() {
+        // Exact orders: both limits are the fill's price, 100 per lot.
+        assert!(rules_hold(&tampered_orders(|_| {})));
+        let shift = |p: Price, d: i128| Price::new(p.get() as i128 + d).unwrap();
+        assert_rejected_by(
+            &tampered_orders(|o| o[0].order.limit_price = shift(o[0].order.limit_price, -1)),
+            "fill within the order's limit price",
+        );
+        assert_rejected_by(
+            &tampered_orders(|o| o[1].order.limit_price = shift(o[1].order.limit_price, 1)),
+            "fill within the order's limit price",
+        );
+    }
+
+    #[test]
+    fn fee_above_an_orders_cap_is_rejected() {
+        // A fee of 5 on a quote of 1 000 is 50 bp.
+        let cap = |bp: i128| Bps::new(bp).unwrap();
+        assert!(rules_hold(&tampered_orders(|o| o[0].order.max_fee_bp = cap(50))));
+        assert_rejected_by(
+            &tampered_orders(|o| o[0].order.max_fee_bp = cap(49)),
+            "fee within the order's max_fee_bp",
+        );
+        assert_rejected_by(
+            &tampered_orders(|o| o[1].order.max_fee_bp = cap(49)),
+            "fee within the order's max_fee_bp",
+        );
+    }
+
+    #[test]
+    fn expired_order_is_rejected() {
+        // Market 2's oracle clock is still at genesis, T0.
+        let at = |t: u64| Timestamp::new(t as i128).unwrap();
+        assert!(rules_hold(&tampered_orders(|o| o[1].order.expiry = at(T0))));
+        assert_rejected_by(
+            &tampered_orders(|o| o[1].order.expiry = at(T0 - 1)),
+            "order not expired at the oracle clock",
+        );
+    }
+
+    #[test]
+    fn fill_beyond_an_orders_size_is_rejected() {
+        assert_rejected_by(
+            &tampered_orders(|o| o[0].order.size = Amount::new(9).unwrap()),
+            "order filled within its size",
+        );
+    }
+
+    #[test]
+    fn overfill_across_two_fills_and_replay_of_a_filled_order_are_rejected() {
+        // Frank's order 1 000 (900 lots) was filled in full in batch 1: filling it
+        // again is a replay, and any fill overfills it.
+        let again = |buyer_order| with_ids(trade(3, 6, 7, 10, 1_000, 0, 0), buyer_order, 2_001);
+        assert!(rules_hold(&forged_trade(again(FRANK_ORDER + 256))), "a newer order in the slot");
+        assert_rejected_by(&forged_trade(again(FRANK_ORDER)), "order filled within its size");
+    }
+
+    #[test]
+    fn superseded_order_is_rejected() {
+        // Order 744 shares slot 232 with order 1 000, which replaced it for good.
+        let older = with_ids(trade(3, 6, 7, 10, 1_000, 0, 0), FRANK_ORDER - 256, 2_001);
+        assert_rejected_by(&forged_trade(older), "order not superseded in its slot");
+    }
+
+    #[test]
+    fn wrong_order_slot_sibling_is_rejected() {
+        assert_rejected_by(
+            &tampered(2, 0, |s| s.order_fills[0].path.siblings[2] += Fr::one()),
+            "order slot is a member of the account's orders_root",
         );
     }
 

@@ -32,11 +32,13 @@ pub enum Part {
     StateHashes,
     /// The data-hash chain step.
     DataHash,
+    /// Order slots (PROTOCOL §6.2): both sides' slot leaves and paths.
+    OrderSlots,
 }
 
 impl Part {
     /// Every part, in report order.
-    pub const ALL: [Part; 7] = [
+    pub const ALL: [Part; 8] = [
         Part::MerklePaths,
         Part::LeafHashes,
         Part::AccountFields,
@@ -44,6 +46,7 @@ impl Part {
         Part::Margin,
         Part::StateHashes,
         Part::DataHash,
+        Part::OrderSlots,
     ];
 
     /// The report's name for the part.
@@ -56,6 +59,7 @@ impl Part {
             Part::Margin => "margin arithmetic",
             Part::StateHashes => "markets, globals, state root",
             Part::DataHash => "data hash",
+            Part::OrderSlots => "order slots",
         }
     }
 }

@@ -107,7 +107,7 @@ impl CircuitParams {
     pub const PRODUCTION: Self =
         Self { depth: ACCOUNT_TREE_DEPTH, slots: CHUNK_SLOTS, k: CHUNK_K as u32 };
 
-    /// A short name for file names and logs: `d24-s14-k16`.
+    /// A short name for file names and logs: `d24-s11-k16`.
     pub fn id(&self) -> String {
         format!("d{}-s{}-k{}", self.depth, self.slots, self.k)
     }
@@ -151,7 +151,7 @@ pub struct Pinned {
 /// The pinned production circuit.
 pub const PINNED: Pinned = Pinned {
     params: CircuitParams::PRODUCTION,
-    vk_digest_insecure_dev: "505ef8602b9cc5f8ea07541431d3da093aac4c8570940274e1c4a414c5a66b94",
+    vk_digest_insecure_dev: "9ea4b76f3380526ae38cb85cc8253db29df027d479d438279ae3727b30b94320",
     proof_bytes: 2_816,
 };
 

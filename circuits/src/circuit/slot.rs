@@ -25,6 +25,7 @@ use super::hash::CircuitHasher;
 use super::market::AssignedMarket;
 use super::num::{check_bits, check_signed63};
 use super::tx::fill::Fill;
+use super::tx::order::OrderCheck;
 use super::tx::{lay_out, Sides};
 use super::{funding, merkle, Cell, Ctx};
 use crate::params::{MARKETS, TX_ENCODING_LEN};
@@ -68,8 +69,14 @@ pub(crate) struct Slot<'a> {
     pub a: AssignedAccount,
     /// B after funding settlement.
     pub b: AssignedAccount,
+    /// The hasher every hash of the slot goes through.
+    pub hasher: &'a CircuitHasher,
+    /// The slot's witness (authority and order-slot updates).
+    pub witness: &'a SlotWitness,
     /// The fill shared by the fill types, laid out once by the first that asks.
     fill: Option<Fill>,
+    /// Both sides' order checks, laid out once by the first type that asks.
+    orders: Option<[OrderCheck; 2]>,
 }
 
 impl Slot<'_> {
@@ -108,6 +115,16 @@ impl Slot<'_> {
         select_field(ctx, gate, &self.enc, &self.kinds, named)
     }
 
+    /// The order id side `side` fills (the field [`crate::tx::TxSpec::order_ids`]
+    /// names for the slot's type), 0 for types that fill none there.
+    pub fn order_id(&self, ctx: &mut Ctx, gate: &impl GateInstructions<Fr>, side: usize) -> Cell {
+        let named = self
+            .kinds
+            .iter()
+            .map(|(k, _)| (*k, k.spec().order_ids[side].map(|f| k.spec().position(f))));
+        select_field(ctx, gate, &self.enc, &self.kinds, named)
+    }
+
     /// One field of the market the slot names.
     pub fn pick(
         &self,
@@ -126,6 +143,16 @@ impl Slot<'_> {
             self.fill = Some(super::tx::fill::constrain(ctx, range, self));
         }
         self.fill.clone().expect("just laid out")
+    }
+
+    /// Both sides' order checks (`Trade`, `Liquidate`; [`super::tx::order`]),
+    /// laid out on first use.
+    pub fn orders(&mut self, ctx: &mut Ctx, range: &RangeChip<Fr>) -> [OrderCheck; 2] {
+        if self.orders.is_none() {
+            let fill = self.fill(ctx, range);
+            self.orders = Some(super::tx::order::constrain(ctx, range, self, &fill));
+        }
+        self.orders.clone().expect("just laid out")
     }
 }
 
@@ -250,7 +277,10 @@ pub fn synthesize(
         a_before: a_before.clone(),
         a,
         b: b.clone(),
+        hasher,
+        witness: slot,
         fill: None,
+        orders: None,
     };
     // The new accounts: by type, or unchanged when not touched.
     let (mut a_after, mut b_after) = (a_before.clone(), b_before.clone());

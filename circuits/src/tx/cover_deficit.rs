@@ -7,7 +7,7 @@
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use serde::{Deserialize, Serialize};
 
-use super::{error_codes, settled_account, CommonError, Effect, Rule, TxSpec};
+use super::{error_codes, settled_account, Authority, CommonError, Effect, Rule, TxSpec};
 use crate::state::State;
 use crate::types::{AccountId, Collateral};
 
@@ -50,11 +50,13 @@ impl Rule for CoverDeficit {
         accounts: &["account"],
         opens_account: false,
         market: None,
+        order_ids: [None, None],
         codes: CoverDeficitError::CODES,
     };
     type Error = CoverDeficitError;
 
-    fn apply(&self, state: &State) -> Result<Effect, CoverDeficitError> {
+    fn apply(&self, state: &State, auth: &Authority) -> Result<Effect, CoverDeficitError> {
+        auth.unsigned("cover_deficit")?;
         let mut account = settled_account(state, self.account)?;
         if !account.is_flat() {
             return Err(CoverDeficitError::OpenPositions);

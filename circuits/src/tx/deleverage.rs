@@ -14,7 +14,7 @@ use ethnum::I256;
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use serde::{Deserialize, Serialize};
 
-use super::{error_codes, moved, settled_pair, CommonError, Effect, Rule, TxSpec};
+use super::{error_codes, moved, settled_pair, Authority, CommonError, Effect, Rule, TxSpec};
 use crate::margin::total_value;
 use crate::params::FIXED_POINT_BITS;
 use crate::state::{Account, State};
@@ -83,11 +83,13 @@ impl Rule for Deleverage {
         accounts: &["bankrupt", "counterparty"],
         opens_account: false,
         market: Some("market"),
+        order_ids: [None, None],
         codes: DeleverageError::CODES,
     };
     type Error = DeleverageError;
 
-    fn apply(&self, state: &State) -> Result<Effect, DeleverageError> {
+    fn apply(&self, state: &State, auth: &Authority) -> Result<Effect, DeleverageError> {
+        auth.unsigned("deleverage")?;
         let (bankrupt, counterparty) = settled_pair(state, self.bankrupt, self.counterparty)?;
         let markets = state.markets();
         let position = check_bankrupt(state, self.market, &bankrupt)?;

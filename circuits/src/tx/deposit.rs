@@ -7,7 +7,7 @@
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use serde::{Deserialize, Serialize};
 
-use super::{error_codes, CommonError, Effect, Rule, TxSpec};
+use super::{error_codes, Authority, CommonError, Effect, Rule, TxSpec};
 use crate::funding;
 use crate::signature::PublicKey;
 use crate::state::{Account, State};
@@ -48,11 +48,13 @@ impl Rule for Deposit {
         accounts: &["account"],
         opens_account: true,
         market: None,
+        order_ids: [None, None],
         codes: DepositError::CODES,
     };
     type Error = DepositError;
 
-    fn apply(&self, state: &State) -> Result<Effect, DepositError> {
+    fn apply(&self, state: &State, auth: &Authority) -> Result<Effect, DepositError> {
+        auth.unsigned("deposit")?;
         if self.account.index() >= state.tree().capacity() {
             return Err(CommonError::AccountOutsideTree(self.account).into());
         }

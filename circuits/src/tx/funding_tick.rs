@@ -8,7 +8,7 @@ use ethnum::I256;
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use serde::{Deserialize, Serialize};
 
-use super::{error_codes, Effect, Rule, TxSpec};
+use super::{error_codes, Authority, CommonError, Effect, Rule, TxSpec};
 use crate::params::FIXED_POINT_BITS;
 use crate::state::State;
 use crate::types::{FundingIndex, MarketId, Timestamp};
@@ -28,6 +28,9 @@ pub struct FundingTick {
 /// Why a funding tick was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FundingTickError {
+    /// Shared rule.
+    #[error(transparent)]
+    Common(#[from] CommonError),
     /// Not newer than the current index.
     #[error("timestamp {got} is not after the current funding timestamp {current}")]
     StaleTimestamp {
@@ -41,7 +44,7 @@ pub enum FundingTickError {
     RateExceeded,
 }
 
-error_codes!(FundingTickError {
+error_codes!(FundingTickError, common {
     StaleTimestamp => "FUNDING_STALE_TIMESTAMP",
     RateExceeded => "FUNDING_RATE_EXCEEDED",
 });
@@ -54,11 +57,13 @@ impl Rule for FundingTick {
         accounts: &[],
         opens_account: false,
         market: Some("market"),
+        order_ids: [None, None],
         codes: FundingTickError::CODES,
     };
     type Error = FundingTickError;
 
-    fn apply(&self, state: &State) -> Result<Effect, FundingTickError> {
+    fn apply(&self, state: &State, auth: &Authority) -> Result<Effect, FundingTickError> {
+        auth.unsigned("funding_tick")?;
         let market = state.market(self.market);
         let mut next = market.state;
         if self.timestamp <= next.funding_ts {

@@ -1,5 +1,7 @@
-//! `Liquidate{market, liquidated, liquidator, base, quote, penalty}` — authorised
-//! by the liquidator's signed order.
+//! `Liquidate{market, liquidated, liquidator, base, quote, penalty,
+//! liquidator_order_id}` — authorised by the liquidator's signed order
+//! ([`Authority::Orders`], one order, PROTOCOL §6.2 with no fee; its side is the
+//! opposite of the liquidated position).
 //!
 //! Preconditions: the liquidated account is liquidatable (below `mm_bp`); its
 //! position in `market` shrinks toward zero by `base` and keeps its sign (the
@@ -14,8 +16,11 @@ use ethnum::I256;
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use serde::{Deserialize, Serialize};
 
-use super::{error_codes, moved, settled_pair, within_band, CommonError, Effect, Rule, TxSpec};
+use super::{
+    error_codes, moved, settled_pair, within_band, Authority, CommonError, Effect, Rule, TxSpec,
+};
 use crate::margin::{is_healthy, is_liquidatable, MarginLevel};
+use crate::orders::{authorise_fill, FillTerms, OrderId, Side};
 use crate::params::{BPS_DENOMINATOR, FIXED_POINT_BITS};
 use crate::state::State;
 use crate::types::{AccountId, Amount, MarketId, Quote};
@@ -36,6 +41,8 @@ pub struct Liquidate {
     pub quote: Amount,
     /// Penalty paid by the liquidated account to the insurance fund.
     pub penalty: Quote,
+    /// The liquidator's order (its slot moves by `base`).
+    pub liquidator_order_id: OrderId,
 }
 
 /// Why a liquidation was rejected.
@@ -77,16 +84,26 @@ impl Rule for Liquidate {
     const SPEC: TxSpec = TxSpec {
         tag: 4,
         name: "liquidate",
-        fields: &["market", "liquidated", "liquidator", "base", "quote", "penalty"],
+        fields: &[
+            "market",
+            "liquidated",
+            "liquidator",
+            "base",
+            "quote",
+            "penalty",
+            "liquidator_order_id",
+        ],
         accounts: &["liquidated", "liquidator"],
         opens_account: false,
         market: Some("market"),
+        order_ids: [None, Some("liquidator_order_id")],
         codes: LiquidateError::CODES,
     };
     type Error = LiquidateError;
 
-    fn apply(&self, state: &State) -> Result<Effect, LiquidateError> {
+    fn apply(&self, state: &State, auth: &Authority) -> Result<Effect, LiquidateError> {
         let (liquidated, liquidator) = settled_pair(state, self.liquidated, self.liquidator)?;
+        let order = auth.orders::<1>("liquidate")?;
         let markets = state.markets();
         if !is_liquidatable(&liquidated, markets) {
             return Err(LiquidateError::AccountHealthy);
@@ -98,6 +115,16 @@ impl Rule for Liquidate {
         if self.base.get() > position.unsigned_abs() {
             return Err(LiquidateError::PositionOvershoot);
         }
+        let terms = FillTerms {
+            account: self.liquidator,
+            market: self.market,
+            side: if position > 0 { Side::Buy } else { Side::Sell },
+            base: self.base,
+            quote: self.quote,
+            fee: 0,
+            order_id: self.liquidator_order_id,
+        };
+        let slot = authorise_fill(state, order.map(|o| o[0]), &terms).map_err(CommonError::from)?;
         let market = state.market(self.market);
         if !within_band(self.base, self.quote, market.state.price, market.params.band_bp) {
             return Err(LiquidateError::PriceOutsideBand);
@@ -126,11 +153,12 @@ impl Rule for Liquidate {
         Ok(Effect {
             accounts: vec![(self.liquidated, new_liquidated), (self.liquidator, new_liquidator)],
             globals: Some(globals),
+            order_fills: vec![(self.liquidator, slot)],
             ..Effect::default()
         })
     }
 
-    /// `market, liquidated, liquidator, base, quote, penalty`.
+    /// `market, liquidated, liquidator, base, quote, penalty, liquidator_order_id`.
     fn fields(&self) -> Vec<Fr> {
         vec![
             self.market.to_field(),
@@ -139,6 +167,7 @@ impl Rule for Liquidate {
             self.base.to_field(),
             self.quote.to_field(),
             self.penalty.to_field(),
+            self.liquidator_order_id.to_field(),
         ]
     }
 }

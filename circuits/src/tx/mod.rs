@@ -16,9 +16,10 @@ use halo2_base::halo2_proofs::halo2curves::ff::Field;
 use serde::{Deserialize, Serialize};
 
 use crate::funding;
+use crate::orders::{FillTerms, Order, OrderError, Side, SignedOrder, Slot};
 use crate::params::{BPS_DENOMINATOR, FIXED_POINT_BITS, MARKETS, TX_ENCODING_LEN};
 use crate::poseidon;
-use crate::signature::PublicKey;
+use crate::signature::{PublicKey, SecretKey, Signature, SignatureError};
 use crate::state::{Account, Globals, MarketState, State};
 use crate::types::{AccountId, Amount, Balance, Bps, MarketId, Price, RangeError};
 
@@ -55,7 +56,149 @@ transactions! {
     FundingTick(funding_tick::FundingTickError),
 }
 
-/// Errors every transaction can raise.
+/// What authorises a transaction (PROTOCOL §6.1): the signatures the circuit
+/// proves. It travels with the transaction to the prover but is never posted:
+/// the public data is the [`Transaction`] alone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Authority {
+    /// Nothing to sign: the base layer's queue, the rules alone, or (until the
+    /// oracle committee) an oracle signature the sequencer checked.
+    #[default]
+    None,
+    /// `Withdraw`: the owner's signature over [`Transaction::message`].
+    Owner {
+        /// The signature.
+        signature: Signature,
+    },
+    /// `Trade` (buyer's, then seller's) or `Liquidate` (the liquidator's): the
+    /// signed orders, in the transaction's account order.
+    Orders {
+        /// The orders.
+        orders: Vec<SignedOrder>,
+    },
+    /// Posted data replayed under an accepted proof, which proved every
+    /// signature and order term: only the state effects are applied. Never
+    /// accepted from a user (the sequencer builds authorities itself).
+    Proven,
+}
+
+/// A transaction with what authorises it: what the sequencer applies and the
+/// prover proves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignedTx {
+    /// The transaction (its public data).
+    pub tx: Transaction,
+    /// Its authorisation (witness only).
+    pub auth: Authority,
+}
+
+impl SignedTx {
+    /// `tx` with `auth`.
+    pub fn new(tx: impl Into<Transaction>, auth: Authority) -> Self {
+        Self { tx: tx.into(), auth }
+    }
+
+    /// Posted data replayed under an accepted proof ([`Authority::Proven`]).
+    pub fn proven(tx: Transaction) -> Self {
+        Self { tx, auth: Authority::Proven }
+    }
+}
+
+/// Signing helpers for tests, benches and tools: each signs what authorises
+/// exactly the given transaction ([`crate::orders::Order::exact`] for fills).
+impl SignedTx {
+    /// A withdrawal signed by `owner`.
+    pub fn withdraw(tx: Withdraw, owner: &SecretKey) -> Self {
+        let tx = Transaction::Withdraw(tx);
+        let signature = owner.sign(tx.message());
+        Self { tx, auth: Authority::Owner { signature } }
+    }
+
+    /// A trade with exact orders signed by the buyer's and the seller's owners.
+    pub fn trade(tx: Trade, buyer: &SecretKey, seller: &SecretKey) -> Self {
+        let terms = |account, side, fee: crate::types::Quote, order_id| FillTerms {
+            account,
+            market: tx.market,
+            side,
+            base: tx.base,
+            quote: tx.quote,
+            fee: fee.get(),
+            order_id,
+        };
+        let buy = Order::exact(&terms(tx.buyer, Side::Buy, tx.buyer_fee, tx.buyer_order_id));
+        let sell = Order::exact(&terms(tx.seller, Side::Sell, tx.seller_fee, tx.seller_order_id));
+        let orders = vec![buy.sign(buyer), sell.sign(seller)];
+        Self { tx: tx.into(), auth: Authority::Orders { orders } }
+    }
+
+    /// A liquidation with an exact order signed by the liquidator's owner, who
+    /// takes `side` (buys a long position, sells a short one).
+    pub fn liquidate(tx: Liquidate, side: Side, liquidator: &SecretKey) -> Self {
+        let order = Order::exact(&FillTerms {
+            account: tx.liquidator,
+            market: tx.market,
+            side,
+            base: tx.base,
+            quote: tx.quote,
+            fee: 0,
+            order_id: tx.liquidator_order_id,
+        });
+        Self { tx: tx.into(), auth: Authority::Orders { orders: vec![order.sign(liquidator)] } }
+    }
+}
+
+/// Looks up the secret key of an owner key: how tests, benches and tools sign.
+pub type Keyring<'a> = &'a dyn Fn(&PublicKey) -> Option<SecretKey>;
+
+impl SignedTx {
+    /// Signs `tx` with what authorises exactly it against `state`, finding each
+    /// signer's secret key from its owner key with `keys` (tests, benches,
+    /// tools). The liquidator's side is the opposite of the liquidated position
+    /// in `state`. A signer `keys` does not know (or an unknown account) leaves
+    /// the transaction unsigned, for the rule to refuse.
+    pub fn exact(state: &State, tx: Transaction, keys: Keyring<'_>) -> Self {
+        let key = |id: AccountId| state.account(id).and_then(|a| keys(&a.owner));
+        match tx {
+            Transaction::Withdraw(w) => match key(w.account) {
+                Some(k) => Self::withdraw(w, &k),
+                None => Self::from(Transaction::Withdraw(w)),
+            },
+            Transaction::Trade(t) => match (key(t.buyer), key(t.seller)) {
+                (Some(b), Some(s)) => Self::trade(t, &b, &s),
+                _ => Self::from(Transaction::Trade(t)),
+            },
+            Transaction::Liquidate(l) => {
+                let long = state
+                    .account(l.liquidated)
+                    .is_some_and(|a| a.balances[l.market.index()].get() > 0);
+                let side = if long { Side::Buy } else { Side::Sell };
+                match key(l.liquidator) {
+                    Some(k) => Self::liquidate(l, side, &k),
+                    None => Self::from(Transaction::Liquidate(l)),
+                }
+            }
+            other => Self::from(other),
+        }
+    }
+}
+
+impl From<Transaction> for SignedTx {
+    /// A transaction that needs no signature ([`Authority::None`]).
+    fn from(tx: Transaction) -> Self {
+        Self { tx, auth: Authority::None }
+    }
+}
+
+impl std::ops::Deref for SignedTx {
+    type Target = Transaction;
+    fn deref(&self) -> &Transaction {
+        &self.tx
+    }
+}
+
+/// Errors shared by several transactions.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CommonError {
     /// The transaction names an account that has never received a deposit.
@@ -70,14 +213,46 @@ pub enum CommonError {
     /// A resulting value (collateral, position, fund, nonce) would leave its range.
     #[error("result out of range: {0}")]
     ResultOutOfRange(#[from] RangeError),
+    /// The transaction came without the authority its type needs.
+    #[error("{0} needs {1}")]
+    Unauthorised(&'static str, &'static str),
+    /// The owner's signature does not verify.
+    #[error("owner signature: {0}")]
+    Signature(#[from] SignatureError),
+    /// A signed order does not authorise its fill (PROTOCOL §6.2).
+    #[error("{0}")]
+    Order(#[from] OrderError),
 }
 
-error_codes!(CommonError {
-    UnknownAccount => "UNKNOWN_ACCOUNT",
-    AccountOutsideTree => "ACCOUNT_OUTSIDE_TREE",
-    SameAccount => "SAME_ACCOUNT",
-    ResultOutOfRange => "RESULT_OUT_OF_RANGE",
-});
+impl CommonError {
+    /// The codes of the shared rules.
+    pub const CODES: &'static [&'static str] = &[
+        "UNKNOWN_ACCOUNT",
+        "ACCOUNT_OUTSIDE_TREE",
+        "SAME_ACCOUNT",
+        "RESULT_OUT_OF_RANGE",
+        "UNAUTHORISED",
+    ];
+
+    /// Stable error code (a signature's or an order's own code for those).
+    pub fn code(&self) -> &'static str {
+        match self {
+            CommonError::UnknownAccount(_) => "UNKNOWN_ACCOUNT",
+            CommonError::AccountOutsideTree(_) => "ACCOUNT_OUTSIDE_TREE",
+            CommonError::SameAccount => "SAME_ACCOUNT",
+            CommonError::ResultOutOfRange(_) => "RESULT_OUT_OF_RANGE",
+            CommonError::Unauthorised(..) => "UNAUTHORISED",
+            CommonError::Signature(e) => e.code(),
+            CommonError::Order(e) => e.code(),
+        }
+    }
+
+    /// Whether `code` is one a transaction may be refused with whatever its
+    /// type: the shared rules', a signature's and an order's.
+    pub fn is_shared(code: &str) -> bool {
+        Self::CODES.contains(&code) || OrderError::CODES.contains(&code)
+    }
+}
 
 /// Everything a valid transaction changes. Written by [`crate::batch`] in order:
 /// accounts (in the listed order, each with its own Merkle update), then the
@@ -92,6 +267,9 @@ pub struct Effect {
     pub globals: Option<Globals>,
     /// A withdrawal released to the base layer once the batch is accepted.
     pub withdrawal: Option<Withdrawal>,
+    /// Order slots the fills moved, in account order: the applier writes each
+    /// and sets the account's `orders_root` to the slots' new root.
+    pub order_fills: Vec<(AccountId, Slot)>,
 }
 
 /// A withdrawal for the base layer to pay out.
@@ -148,6 +326,51 @@ impl Transaction {
 }
 
 // ---- helpers shared by the transaction rules ----
+
+impl Authority {
+    /// For a type no one signs: nothing, or a proven replay.
+    pub(crate) fn unsigned(&self, kind: &'static str) -> Result<(), CommonError> {
+        match self {
+            Authority::None | Authority::Proven => Ok(()),
+            _ => Err(CommonError::Unauthorised(kind, "no signature")),
+        }
+    }
+
+    /// For an owner-signed type: the signature verifies under `owner` on `msg`
+    /// (or the replay is proven).
+    pub(crate) fn owner_signed(
+        &self,
+        kind: &'static str,
+        owner: &PublicKey,
+        msg: Fr,
+    ) -> Result<(), CommonError> {
+        match self {
+            Authority::Owner { signature } => Ok(owner.verify(msg, signature)?),
+            Authority::Proven => Ok(()),
+            _ => Err(CommonError::Unauthorised(kind, "the owner's signature")),
+        }
+    }
+
+    /// For an order-filling type: its `N` signed orders (`None` for a proven
+    /// replay).
+    pub(crate) fn orders<const N: usize>(
+        &self,
+        kind: &'static str,
+    ) -> Result<Option<[&SignedOrder; N]>, CommonError> {
+        let missing = CommonError::Unauthorised(
+            kind,
+            if N == 1 { "one signed order" } else { "two signed orders" },
+        );
+        match self {
+            Authority::Orders { orders } => {
+                let refs: Vec<&SignedOrder> = orders.iter().collect();
+                Ok(Some(refs.try_into().map_err(|_| missing)?))
+            }
+            Authority::Proven => Ok(None),
+            _ => Err(missing),
+        }
+    }
+}
 
 /// The account with funding settled (§5), or why it cannot be used.
 pub(crate) fn settled_account(state: &State, id: AccountId) -> Result<Account, CommonError> {

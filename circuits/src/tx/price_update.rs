@@ -6,7 +6,7 @@
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use serde::{Deserialize, Serialize};
 
-use super::{error_codes, Effect, Rule, TxSpec};
+use super::{error_codes, Authority, CommonError, Effect, Rule, TxSpec};
 use crate::state::State;
 use crate::types::{MarketId, Price, Timestamp};
 
@@ -25,6 +25,9 @@ pub struct PriceUpdate {
 /// Why a price update was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PriceUpdateError {
+    /// Shared rule.
+    #[error(transparent)]
+    Common(#[from] CommonError),
     /// Price zero.
     #[error("price must be positive")]
     ZeroPrice,
@@ -38,7 +41,7 @@ pub enum PriceUpdateError {
     },
 }
 
-error_codes!(PriceUpdateError {
+error_codes!(PriceUpdateError, common {
     ZeroPrice => "PRICE_ZERO",
     StaleTimestamp => "PRICE_STALE_TIMESTAMP",
 });
@@ -51,11 +54,13 @@ impl Rule for PriceUpdate {
         accounts: &[],
         opens_account: false,
         market: Some("market"),
+        order_ids: [None, None],
         codes: PriceUpdateError::CODES,
     };
     type Error = PriceUpdateError;
 
-    fn apply(&self, state: &State) -> Result<Effect, PriceUpdateError> {
+    fn apply(&self, state: &State, auth: &Authority) -> Result<Effect, PriceUpdateError> {
+        auth.unsigned("price_update")?;
         if self.price.get() == 0 {
             return Err(PriceUpdateError::ZeroPrice);
         }

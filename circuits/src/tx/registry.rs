@@ -12,7 +12,7 @@
 
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 
-use super::{Effect, TxError};
+use super::{Authority, Effect, TxError};
 use crate::params::TX_ENCODING_LEN;
 use crate::state::State;
 
@@ -42,6 +42,9 @@ pub struct TxSpec {
     pub opens_account: bool,
     /// The field naming the market it reads or changes, if any.
     pub market: Option<&'static str>,
+    /// Per side (A, B), the field naming the signed order that side fills, if
+    /// any (PROTOCOL §6.2): its order slot moves and its order is proven.
+    pub order_ids: [Option<&'static str>; 2],
     /// The error codes of its own rule (codes every transaction can raise are
     /// [`super::CommonError::CODES`]).
     pub codes: &'static [&'static str],
@@ -70,9 +73,10 @@ pub trait Rule: Clone + Into<super::Transaction> {
     const SPEC: TxSpec;
     /// Why it may be rejected.
     type Error: Into<TxError>;
-    /// Checks every precondition against a read-only `state` and returns the
-    /// complete effect (only the batch applier writes it).
-    fn apply(&self, state: &State) -> Result<Effect, Self::Error>;
+    /// Checks every precondition against a read-only `state`, including its
+    /// authorisation `auth` (PROTOCOL §6.1), and returns the complete effect
+    /// (only the batch applier writes it).
+    fn apply(&self, state: &State, auth: &Authority) -> Result<Effect, Self::Error>;
     /// The field values in [`TxSpec::fields`] order (the tag is added by
     /// [`super::Transaction::encode`]).
     fn fields(&self) -> Vec<Fr>;
@@ -88,6 +92,14 @@ pub(super) const fn check_specs(specs: &[&TxSpec]) {
         assert!(tag != ORDER_TAG, "a transaction tag is ORDER_TAG");
         assert!(specs[i].fields.len() < TX_ENCODING_LEN, "an encoding is too long");
         assert!(specs[i].accounts.len() <= 2, "a slot has two account updates");
+        let mut side = 0;
+        while side < 2 {
+            assert!(
+                specs[i].order_ids[side].is_none() || side < specs[i].accounts.len(),
+                "an order is filled by a side the type does not touch"
+            );
+            side += 1;
+        }
         let mut j = i + 1;
         while j < specs.len() {
             assert!(specs[j].tag != tag, "two transaction types share a tag");
@@ -187,10 +199,11 @@ macro_rules! transactions {
                 }
             }
 
-            /// Checks every precondition against `state` and returns the effect.
-            pub fn apply(&self, state: &State) -> Result<Effect, TxError> {
+            /// Checks every precondition against `state`, `auth` included, and
+            /// returns the effect.
+            pub fn apply(&self, state: &State, auth: &Authority) -> Result<Effect, TxError> {
                 match self {
-                    $(Transaction::$variant(tx) => tx.apply(state).map_err(Into::into),)*
+                    $(Transaction::$variant(tx) => tx.apply(state, auth).map_err(Into::into),)*
                 }
             }
 

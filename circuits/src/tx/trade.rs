@@ -1,6 +1,10 @@
-//! `Trade{market, buyer, seller, base, quote, buyer_fee, seller_fee}` — a fill
-//! between two signed orders (orders are checked by the sequencer).
+//! `Trade{market, buyer, seller, base, quote, buyer_fee, seller_fee,
+//! buyer_order_id, seller_order_id}` — a fill between two signed orders.
 //!
+//! Authority: the buyer's and the seller's signed orders ([`Authority::Orders`]),
+//! each authorising its side of the fill under PROTOCOL §6.2
+//! ([`crate::orders::authorise_fill`]: owner's signature, account, market, side,
+//! order id, limit price, fee cap, expiry against the oracle clock, order slot).
 //! Preconditions: the fill price `quote/base` is within `band_bp` of the oracle
 //! price (cross-multiplied); each fee `≤ max_fee_bp` of `quote`; after the fill
 //! each side is healthy at `im_bp`, or its position only shrank and it is healthy
@@ -13,10 +17,11 @@ use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    error_codes, moved, settled_pair, shrinks, within_band, within_cap, CommonError, Effect, Rule,
-    TxSpec,
+    error_codes, moved, settled_pair, shrinks, within_band, within_cap, Authority, CommonError,
+    Effect, Rule, TxSpec,
 };
 use crate::margin::{is_healthy, MarginLevel};
+use crate::orders::{authorise_fill, FillTerms, OrderId, Side};
 use crate::params::MARKETS;
 use crate::state::{Account, Market, State};
 use crate::types::{AccountId, Amount, MarketId, Quote};
@@ -39,6 +44,10 @@ pub struct Trade {
     pub buyer_fee: Quote,
     /// Seller's fee, micro-units.
     pub seller_fee: Quote,
+    /// The buyer's order (its slot moves by `base`).
+    pub buyer_order_id: OrderId,
+    /// The seller's order.
+    pub seller_order_id: OrderId,
 }
 
 /// Why a trade was rejected.
@@ -90,16 +99,43 @@ impl Rule for Trade {
     const SPEC: TxSpec = TxSpec {
         tag: 3,
         name: "trade",
-        fields: &["market", "buyer", "seller", "base", "quote", "buyer_fee", "seller_fee"],
+        fields: &[
+            "market",
+            "buyer",
+            "seller",
+            "base",
+            "quote",
+            "buyer_fee",
+            "seller_fee",
+            "buyer_order_id",
+            "seller_order_id",
+        ],
         accounts: &["buyer", "seller"],
         opens_account: false,
         market: Some("market"),
+        order_ids: [Some("buyer_order_id"), Some("seller_order_id")],
         codes: TradeError::CODES,
     };
     type Error = TradeError;
 
-    fn apply(&self, state: &State) -> Result<Effect, TradeError> {
+    fn apply(&self, state: &State, auth: &Authority) -> Result<Effect, TradeError> {
         let (buyer, seller) = settled_pair(state, self.buyer, self.seller)?;
+        let orders = auth.orders::<2>("trade")?;
+        let terms = |account, side, fee: Quote, order_id| FillTerms {
+            account,
+            market: self.market,
+            side,
+            base: self.base,
+            quote: self.quote,
+            fee: fee.get(),
+            order_id,
+        };
+        let buy = terms(self.buyer, Side::Buy, self.buyer_fee, self.buyer_order_id);
+        let sell = terms(self.seller, Side::Sell, self.seller_fee, self.seller_order_id);
+        let buyer_slot =
+            authorise_fill(state, orders.map(|o| o[0]), &buy).map_err(CommonError::from)?;
+        let seller_slot =
+            authorise_fill(state, orders.map(|o| o[1]), &sell).map_err(CommonError::from)?;
         let market = state.market(self.market);
         if !within_band(self.base, self.quote, market.state.price, market.params.band_bp) {
             return Err(TradeError::PriceOutsideBand);
@@ -128,11 +164,13 @@ impl Rule for Trade {
         Ok(Effect {
             accounts: vec![(self.buyer, new_buyer), (self.seller, new_seller)],
             globals: Some(globals),
+            order_fills: vec![(self.buyer, buyer_slot), (self.seller, seller_slot)],
             ..Effect::default()
         })
     }
 
-    /// `market, buyer, seller, base, quote, buyer_fee, seller_fee`.
+    /// `market, buyer, seller, base, quote, buyer_fee, seller_fee,
+    /// buyer_order_id, seller_order_id`.
     fn fields(&self) -> Vec<Fr> {
         vec![
             self.market.to_field(),
@@ -142,6 +180,8 @@ impl Rule for Trade {
             self.quote.to_field(),
             self.buyer_fee.to_field(),
             self.seller_fee.to_field(),
+            self.buyer_order_id.to_field(),
+            self.seller_order_id.to_field(),
         ]
     }
 }

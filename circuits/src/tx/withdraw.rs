@@ -1,5 +1,7 @@
 //! `Withdraw{account, amount, nonce}` — signed by the account's owner.
 //!
+//! Authority: the owner's signature over the transaction's message
+//! ([`Authority::Owner`]), under the key in the account's leaf.
 //! Preconditions: `nonce == account.nonce`; after the change the account is
 //! healthy at `im_bp` and `collateral ≥ 0`.
 //! Effect: `collateral −= amount`, `nonce += 1`, a withdrawal for the base layer.
@@ -7,7 +9,10 @@
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use serde::{Deserialize, Serialize};
 
-use super::{error_codes, settled_account, CommonError, Effect, Rule, TxSpec, Withdrawal};
+use super::{
+    error_codes, settled_account, Authority, CommonError, Effect, Rule, Transaction, TxSpec,
+    Withdrawal,
+};
 use crate::margin::{is_healthy, MarginLevel};
 use crate::state::State;
 use crate::types::{AccountId, Amount, Nonce};
@@ -60,12 +65,15 @@ impl Rule for Withdraw {
         accounts: &["account"],
         opens_account: false,
         market: None,
+        order_ids: [None, None],
         codes: WithdrawError::CODES,
     };
     type Error = WithdrawError;
 
-    fn apply(&self, state: &State) -> Result<Effect, WithdrawError> {
+    fn apply(&self, state: &State, auth: &Authority) -> Result<Effect, WithdrawError> {
         let mut account = settled_account(state, self.account)?;
+        let message = Transaction::Withdraw(self.clone()).message();
+        auth.owner_signed("withdraw", &account.owner, message)?;
         if account.nonce != self.nonce {
             return Err(WithdrawError::BadNonce {
                 expected: account.nonce.get(),

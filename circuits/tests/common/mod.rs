@@ -20,6 +20,34 @@ pub fn key(i: u8) -> SecretKey {
     SecretKey::from_bytes([i.wrapping_add(1); 32]).unwrap()
 }
 
+/// The test keys by owner key ([`SignedTx::exact`] signs with them).
+pub fn keys(owner: &clearproof_circuits::signature::PublicKey) -> Option<SecretKey> {
+    static KEYS: std::sync::OnceLock<Vec<SecretKey>> = std::sync::OnceLock::new();
+    let all = KEYS.get_or_init(|| (0..=254).map(key).collect());
+    all.iter().find(|k| k.public_key() == *owner).cloned()
+}
+
+/// `tx` signed against `state` with the test keys.
+pub fn signed(state: &State, tx: &Transaction) -> SignedTx {
+    SignedTx::exact(state, tx.clone(), &keys)
+}
+
+thread_local! {
+    static NEXT_ORDER_ID: std::cell::Cell<u64> = const { std::cell::Cell::new(1) };
+}
+
+/// A fresh order id for each fill (ids only grow, as a client's would; per
+/// thread, from 1 again after [`reset_order_ids`]).
+pub fn order_id() -> clearproof_circuits::orders::OrderId {
+    let id = NEXT_ORDER_ID.with(|n| n.replace(n.get() + 1));
+    clearproof_circuits::orders::OrderId::new(id).unwrap()
+}
+
+/// Restarts [`order_id`] at 1, so a replayed sequence gets the same ids.
+pub fn reset_order_ids() {
+    NEXT_ORDER_ID.with(|n| n.set(1));
+}
+
 pub fn oracle() -> SecretKey {
     key(200)
 }
@@ -95,6 +123,8 @@ pub fn trade_with_fees(
         quote: units(q),
         buyer_fee: quote(buyer_fee),
         seller_fee: quote(seller_fee),
+        buyer_order_id: order_id(),
+        seller_order_id: order_id(),
     })
 }
 
@@ -113,6 +143,7 @@ pub fn liquidate(
         base: units(base),
         quote: units(q),
         penalty: quote(penalty),
+        liquidator_order_id: order_id(),
     })
 }
 
@@ -160,7 +191,7 @@ pub fn funding_tick(market: u8, index: i128, ts: u64) -> Transaction {
 /// Applies transactions that must all succeed.
 pub fn apply_all(state: &mut State, txs: &[Transaction]) {
     for tx in txs {
-        if let Err(e) = state.apply(tx) {
+        if let Err(e) = state.apply(&signed(state, tx)) {
             panic!("setup transaction {tx:?} rejected: {} ({e})", e.code());
         }
     }
@@ -172,11 +203,11 @@ pub fn assert_rejected(state: &mut State, tx: &Transaction, code: &str) {
     let accounts: Vec<_> = state.accounts().map(|(i, a)| (*i, *a)).collect();
     let globals = *state.globals();
     let markets = *state.markets();
-    let err = state.apply(tx).expect_err("transaction must be rejected");
+    let err = state.apply(&signed(state, tx)).expect_err("transaction must be rejected");
     assert_eq!(err.code(), code, "wrong rejection: {err}");
     let spec = tx.kind().spec();
     assert!(
-        spec.codes.contains(&code) || CommonError::CODES.contains(&code),
+        spec.codes.contains(&code) || CommonError::is_shared(code),
         "{code} is not among the codes {} declares",
         spec.name
     );
@@ -188,7 +219,7 @@ pub fn assert_rejected(state: &mut State, tx: &Transaction, code: &str) {
     // In a batch the same transaction gets a receipt with the code and the root moves
     // only by the batch-number increment.
     let mut batch_state = state.clone();
-    let out = batch_state.apply_batch(std::slice::from_ref(tx));
+    let out = batch_state.apply_batch_signed(std::slice::from_ref(tx), &keys);
     assert!(
         matches!(&out.receipts[0], clearproof_circuits::batch::Receipt::Rejected { code: c, .. } if c == code)
     );

@@ -10,8 +10,8 @@ use clearproof_circuits::state::{Account, Genesis, State};
 use clearproof_circuits::types::AccountId;
 
 use super::{
-    corrupt, BatchCommit, EntryBody, Fill, Flush, Idempotency, Loaded, PendingEntry, Store,
-    StoreError, StoredReceipt,
+    corrupt, BatchCommit, EntryBody, Flush, Idempotency, Loaded, PendingEntry, Store, StoreError,
+    StoredReceipt,
 };
 use crate::wire::DepositRequest;
 
@@ -27,7 +27,6 @@ struct Inner {
     batches: HashMap<u64, Vec<u8>>,
     proofs: HashMap<(u64, u32), Vec<u8>>,
     deposits: HashMap<u64, (u64, DepositRequest)>,
-    fills: HashMap<(AccountId, u64), Fill>,
     keys: HashMap<String, Idempotency>,
     keys_by_time: std::collections::BTreeSet<(u64, String)>,
 }
@@ -77,7 +76,6 @@ impl Store for MemoryStore {
         let state = inner.state.clone().ok_or_else(|| corrupt("store not initialised"))?;
         Ok(Loaded {
             state,
-            fills: inner.fills.clone(),
             pending: inner.pending.values().cloned().collect(),
             next_seq: inner.next_seq,
             next_deposit: inner.next_deposit,
@@ -126,7 +124,6 @@ impl Store for MemoryStore {
             inner.pending.remove(&seq);
             inner.receipts.insert(seq, receipt);
         }
-        inner.fills.extend(c.fills);
         while let Some((at, key)) = inner.keys_by_time.first().cloned() {
             if at >= c.forget_keys_before {
                 break;

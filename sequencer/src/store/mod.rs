@@ -1,5 +1,5 @@
 //! The sequencer's durable state behind one trait, [`Store`]: what a restart
-//! loads (committed state, fills, the pending log), what a commit writes (one
+//! loads (committed state with its order slots, the pending log), what a commit writes (one
 //! atomic batch), and what the API and the job board read (receipts, accounts,
 //! batch records, proofs, the deposit queue). [`SledStore`] is the production
 //! store; [`MemoryStore`] keeps the same contract in memory for tests (it
@@ -12,14 +12,12 @@
 //! never flushed from several tasks at once, and concurrent requests share a
 //! flush.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 
-use clearproof_circuits::serde_fr;
+use clearproof_circuits::orders::Slot;
 use clearproof_circuits::state::{Account, Genesis, State};
 use clearproof_circuits::types::AccountId;
-use clearproof_circuits::Fr;
 use serde::{Deserialize, Serialize};
 
 use crate::wire::{DepositRequest, Submission, TxStatus};
@@ -98,16 +96,6 @@ pub struct StoredReceipt {
     pub status: TxStatus,
 }
 
-/// Filled lots of one order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Fill {
-    /// The order's signed message: the same `(account, order_id)` may not name another order.
-    #[serde(with = "serde_fr")]
-    pub message: Fr,
-    /// Lots filled so far.
-    pub filled: u64,
-}
-
 /// Everything written when a batch commits.
 pub struct BatchCommit<'a> {
     /// State after the batch.
@@ -120,18 +108,16 @@ pub struct BatchCommit<'a> {
     pub record: Vec<u8>,
     /// Receipts of the batch's entries.
     pub receipts: Vec<(u64, StoredReceipt)>,
-    /// Fills changed since the last commit.
-    pub fills: Vec<((AccountId, u64), Fill)>,
+    /// Order slots the batch moved (each at its value after the batch).
+    pub order_slots: Vec<(AccountId, Slot)>,
     /// Idempotency keys first used before this unix second are forgotten.
     pub forget_keys_before: u64,
 }
 
 /// What a restart loads.
 pub struct Loaded {
-    /// The committed state.
+    /// The committed state (order slots included).
     pub state: State,
-    /// Committed fills.
-    pub fills: HashMap<(AccountId, u64), Fill>,
     /// Accepted, uncommitted entries in acceptance order.
     pub pending: Vec<PendingEntry>,
     /// Next transaction id.
@@ -151,7 +137,7 @@ pub trait Store: Send + Sync {
     /// Writes the genesis state (durable when it returns).
     fn init(&self, genesis: &Genesis, state: &State, depth: usize) -> Result<(), StoreError>;
 
-    /// Loads the committed state, fills and pending entries; checks the stored root.
+    /// Loads the committed state and pending entries; checks the stored root.
     fn load(&self) -> Result<Loaded, StoreError>;
 
     /// Records an accepted entry with its idempotency key, if any, in one atomic

@@ -21,9 +21,10 @@
 //! entry is inserted and flushed before it is acknowledged. Every flush goes
 //! through the store's one [`GroupCommit`] writer.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::Path;
 
+use clearproof_circuits::orders::{slot_of, OrderSlots, Slot};
 use clearproof_circuits::serde_fr;
 use clearproof_circuits::state::{Account, Genesis, Globals, Market, State};
 use clearproof_circuits::tree::SparseMerkleTree;
@@ -56,8 +57,9 @@ fn seq_key(prefix: &str, seq: u64) -> Vec<u8> {
     key(prefix, &[&seq.to_be_bytes()])
 }
 
-fn fill_key(account: AccountId, order_id: u64) -> Vec<u8> {
-    key("fill/", &[&account.get().to_be_bytes(), &order_id.to_be_bytes()])
+/// An order slot: `slot/` + account (4 bytes) + slot index (8 bytes).
+fn slot_key(account: AccountId, slot: u64) -> Vec<u8> {
+    key("slot/", &[&account.get().to_be_bytes(), &slot.to_be_bytes()])
 }
 
 fn remember(b: &mut sled::Batch, key: Option<&Idempotency>) {
@@ -138,24 +140,27 @@ impl Store for SledStore {
             parse(&self.db.get("mkts")?.ok_or_else(|| corrupt("markets missing"))?)?;
         let globals: Globals =
             parse(&self.db.get("glob")?.ok_or_else(|| corrupt("globals missing"))?)?;
+        let mut slots: BTreeMap<AccountId, Vec<Slot>> = BTreeMap::new();
+        for kv in self.db.scan_prefix("slot/") {
+            let (k, v) = kv?;
+            let account = u32::from_be_bytes(k[5..9].try_into().map_err(corrupt)?);
+            let account = AccountId::new(account as i128).map_err(corrupt)?;
+            slots.entry(account).or_default().push(parse(&v)?);
+        }
+        let orders = slots.into_iter().map(|(id, s)| (id, OrderSlots::from_slots(s))).collect();
         let state = State::from_parts(
             accounts,
+            orders,
             SparseMerkleTree::from_nodes(depth, nodes),
             markets,
             globals,
-        );
+        )
+        .map_err(corrupt)?;
         let root = self.db.get("meta/root")?.ok_or_else(|| corrupt("root missing"))?;
         let stored_root =
             serde_fr::from_hex(std::str::from_utf8(&root).map_err(corrupt)?).map_err(corrupt)?;
         if state.root() != stored_root {
             return Err(corrupt("state root does not match the stored root"));
-        }
-        let mut fills = HashMap::new();
-        for kv in self.db.scan_prefix("fill/") {
-            let (k, v) = kv?;
-            let account = u32::from_be_bytes(k[5..9].try_into().map_err(corrupt)?);
-            let order_id = u64::from_be_bytes(k[9..17].try_into().map_err(corrupt)?);
-            fills.insert((AccountId::new(account as i128).map_err(corrupt)?, order_id), parse(&v)?);
         }
         let pending = self
             .db
@@ -164,7 +169,7 @@ impl Store for SledStore {
             .collect::<Result<Vec<PendingEntry>, _>>()?;
         let next_seq = self.meta_u64("meta/next_seq")?;
         let next_deposit = self.meta_u64("meta/next_deposit")?;
-        Ok(Loaded { state, fills, pending, next_seq, next_deposit })
+        Ok(Loaded { state, pending, next_seq, next_deposit })
     }
 
     fn append_pending(
@@ -225,8 +230,8 @@ impl Store for SledStore {
             b.insert(seq_key("rcpt/", *seq), json(receipt));
             b.remove(seq_key("pend/", *seq));
         }
-        for ((account, order_id), fill) in &c.fills {
-            b.insert(fill_key(*account, *order_id), json(fill));
+        for (account, slot) in &c.order_slots {
+            b.insert(slot_key(*account, slot_of(slot.order_id)), json(slot));
         }
         // Forget idempotency keys past their retention (oldest first, by time).
         for kv in self.db.scan_prefix("idex/") {

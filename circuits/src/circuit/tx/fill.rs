@@ -46,6 +46,8 @@ pub(crate) struct Fill {
     /// `+1` if A's position in the market is long, `−1` if short (meaningful for
     /// liquidations and deleverages, which close it).
     pub sign: Cell,
+    /// The fill's direction: `+1` when A buys, `−1` when A sells, 0 outside fills.
+    pub dir: Cell,
     /// A's margin after funding, before the fill.
     pub a_margin_before: Margin,
     /// A after the fill.
@@ -151,6 +153,7 @@ pub(crate) fn constrain(ctx: &mut Ctx, range: &RangeChip<Fr>, s: &Slot<'_>) -> F
         penalty,
         oracle_value,
         sign,
+        dir,
         a_margin_before,
         a_filled,
         b_filled,

@@ -7,6 +7,7 @@ use halo2_base::QuantumCell::Constant;
 
 use super::fill::COMPARISON_BITS;
 use super::{Gadget, Sides};
+use crate::circuit::account::AssignedAccount;
 use crate::circuit::arith::{assert_nonneg_if, require_zero};
 use crate::circuit::cost::{metered, Part};
 use crate::circuit::slot::Slot;
@@ -52,6 +53,10 @@ impl Gadget for Liquidate {
         let fund = gate.add(ctx, s.globals.insurance_fund, f.penalty);
         range.range_check(ctx, fund, 63);
         s.globals.insurance_fund = fund;
-        Sides::AB(f.a_filled, f.b_filled)
+        let [_, liquidator_order] = s.orders(ctx, range);
+        Sides::AB(
+            f.a_filled,
+            AssignedAccount { orders_root: liquidator_order.root_after, ..f.b_filled },
+        )
     }
 }

@@ -20,8 +20,8 @@
 //! | `Deposit` | `tx/deposit.rs` | [`deposit`] |
 //! | `Withdraw` | `tx/withdraw.rs` | [`withdraw`] |
 //! | `CoverDeficit` | `tx/cover_deficit.rs` | [`cover_deficit`] |
-//! | `Trade` | `tx/trade.rs` | [`fill`] (shared with the two below), [`trade`] |
-//! | `Liquidate` | `tx/liquidate.rs` | [`fill`], [`liquidate`] |
+//! | `Trade` | `tx/trade.rs` | [`fill`] (shared with the two below), [`order`] (both sides), [`trade`] |
+//! | `Liquidate` | `tx/liquidate.rs` | [`fill`], [`order`] (the liquidator), [`liquidate`] |
 //! | `Deleverage` | `tx/deleverage.rs` | [`fill`], [`deleverage`] |
 //! | `PriceUpdate` | `tx/price_update.rs` | [`price_update`] |
 //! | `FundingTick` | `tx/funding_tick.rs` | [`funding_tick`] |
@@ -40,6 +40,7 @@ pub(crate) mod deposit;
 pub(crate) mod fill;
 pub(crate) mod funding_tick;
 pub(crate) mod liquidate;
+pub(crate) mod order;
 pub(crate) mod price_update;
 pub(crate) mod trade;
 pub(crate) mod withdraw;

@@ -6,6 +6,7 @@ use halo2_base::gates::{GateInstructions, RangeChip, RangeInstructions};
 use halo2_base::QuantumCell::Constant;
 
 use super::{Gadget, Sides};
+use crate::circuit::account::AssignedAccount;
 use crate::circuit::arith::{assert_nonneg_if, nonneg_flag, require_zero};
 use crate::circuit::cost::{metered, Part};
 use crate::circuit::margin::Margin;
@@ -20,6 +21,7 @@ use crate::Fr;
 /// A trade's own rules: each fee `≤ max_fee_bp` of `quote`
 /// (`max_fee_bp·quote − 10 000·fee ≥ 0`), and each side may hold its position
 /// after the fill; the fees go to the fee pool (they are zero outside trades).
+/// Both sides fill a signed order ([`super::order`]): their `orders_root` moves.
 pub(crate) struct Trade;
 
 impl Gadget for Trade {
@@ -52,7 +54,11 @@ impl Gadget for Trade {
         let pool = gate.add(ctx, s.globals.fee_pool, fees);
         range.range_check(ctx, pool, 63);
         s.globals.fee_pool = pool;
-        Sides::AB(f.a_filled, f.b_filled)
+        let [buyer_order, seller_order] = s.orders(ctx, range);
+        Sides::AB(
+            AssignedAccount { orders_root: buyer_order.root_after, ..f.a_filled },
+            AssignedAccount { orders_root: seller_order.root_after, ..f.b_filled },
+        )
     }
 }
 
