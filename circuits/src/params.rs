@@ -28,13 +28,14 @@ pub const TX_ENCODING_LEN: usize = 10;
 /// Transaction slots per chunk proof at the production depth. Chosen with
 /// [`CHUNK_K`] from the cost report (`cargo bench -p clearproof-circuits --bench
 /// chunk`; the measured sweep is in `docs/CIRCUIT-DESIGN.md`): a slot takes
-/// 5 828 rows of the Poseidon chip (v1: 4 400; v2 adds both sides' order-slot
-/// leaves and paths, 1 404), the chunk's own hashes 1 158, so 11 slots fill
-/// 99.6 % of the chip's rows at `2^16` (and 2 halo2-base columns).
-pub const CHUNK_SLOTS: usize = 11;
+/// 7 039 rows of the chips' shared columns (v1: 4 400; v2 adds both sides'
+/// order-slot leaves and paths, 1 404, and two signature checks, 1 211), the
+/// chunk's own hashes 1 158, so 9 slots fill 98.4 % of the rows at `2^16` (and
+/// 2 halo2-base columns).
+pub const CHUNK_SLOTS: usize = 9;
 
 /// `log2` of the rows of a chunk circuit at the production depth. Trades proven
-/// per second are the same within 6 % from `2^15` (7 slots) to `2^17` (29 slots);
-/// `2^16` halves the proofs the base layer checks against `2^15` while keeping a
-/// chunk's proof near 10 s on 2 cores and its memory near 350 MiB.
+/// per second are within 4 % at `2^16` (9 slots, 0.90/s, 466 MiB) and `2^17`
+/// (18 slots, 0.94/s, 941 MiB); `2^16` keeps a chunk's proof near 10 s on 2
+/// cores and its memory at half a GiB.
 pub const CHUNK_K: usize = 16;

@@ -64,6 +64,29 @@ fn deposit_to_an_account_owned_by_another_key_is_rejected() {
     assert_rejected(&mut s, &deposit(1, 2, 5), "DEPOSIT_OWNER_MISMATCH");
 }
 
+/// PROTOCOL §6.1: an owner key is valid only on the curve and in the
+/// prime-order subgroup, checked where it enters the state. It enters through
+/// a deposit, which only the base layer's queue supplies, and the queue holds
+/// `Deposit`s whose `PublicKey` cannot be built from an invalid point: a key of
+/// order 2, `(0, −1)`, is refused when it is decoded, with its code. (The chunk
+/// circuit takes a new account's key from the deposit's encoding unchecked; a
+/// batch whose deposits are not the queue's entries is refused by the base
+/// layer, `tests/tests/tamper.rs`.)
+#[test]
+fn a_deposit_key_outside_the_subgroup_is_refused_where_it_enters() {
+    use halo2_base::halo2_proofs::halo2curves::ff::PrimeField;
+    let y = (-clearproof_circuits::Fr::one()).to_repr(); // little-endian; x = 0, sign bit 0
+    let small_order = hex::encode(y.as_ref());
+    let json =
+        format!(r#"{{"type":"deposit","account":"1","owner":"{small_order}","amount":"5"}}"#);
+    let err = serde_json::from_str::<clearproof_circuits::tx::Transaction>(&json).unwrap_err();
+    assert!(err.to_string().contains("SIG_POINT_NOT_IN_SUBGROUP"), "{err}");
+    let deposit = serde_json::from_str::<clearproof_circuits::tx::Deposit>(&format!(
+        r#"{{"account":"1","owner":"{small_order}","amount":"5"}}"#
+    ));
+    assert!(deposit.is_err(), "a queue entry cannot hold the key either");
+}
+
 // ---- Withdraw ----
 
 #[test]

@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! srs-k16-insecure-dev.bin          the SRS, halo2 raw format, exactly 2^k
-//! d24-s11-k16-insecure-dev/         one key directory per (circuit, SRS)
+//! d24-s9-k16-insecure-dev/         one key directory per (circuit, SRS)
 //!   manifest.json  vk.bin  pk.bin   see clearproof_verifier::key
 //! ```
 //!
@@ -320,7 +320,7 @@ fn load(
 mod tests {
     use super::*;
 
-    const TINY: CircuitParams = CircuitParams { depth: 4, slots: 1, k: 12 };
+    const TINY: CircuitParams = CircuitParams { depth: 4, slots: 1, k: 13 };
 
     #[test]
     fn a_ceremony_file_is_downsized_cached_and_reused() {

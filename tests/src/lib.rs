@@ -1,5 +1,5 @@
 //! Shared fixtures for the end-to-end and adversarial scenarios in
-//! `tests/tests/`: a small circuit (depth 8, 2 slots, `2^16` rows: the
+//! `tests/tests/`: a small circuit (depth 8, 2 slots, `2^14` rows: the
 //! production code path at test size), a test genesis, and native batches.
 
 #![forbid(unsafe_code)]
@@ -19,7 +19,7 @@ use clearproof_prover::keys::{setup_with, Regenerate};
 use clearproof_prover::{ProverKeys, SrsSource};
 
 /// The test circuit: the production code at a small size.
-pub const SMALL: CircuitParams = CircuitParams { depth: 8, slots: 2, k: 13 };
+pub const SMALL: CircuitParams = CircuitParams { depth: 8, slots: 2, k: 14 };
 
 /// Genesis timestamp.
 pub const T0: u64 = 1_700_000_000;

@@ -113,6 +113,7 @@ macro_rules! on_every_backend {
 
 on_every_backend!(
     honest_batches_are_accepted_and_release_withdrawals,
+    posted_data_alone_rebuilds_every_accepted_root,
     a_batch_on_a_stale_root_is_rejected,
     every_word_of_a_proof_flipped_is_rejected,
     a_proof_with_bytes_appended_or_cut_is_rejected,
@@ -151,6 +152,35 @@ fn honest_batches_are_accepted_and_release_withdrawals(b: Backend) {
     let state = ledger.state().unwrap();
     assert_eq!((state.batches, state.deposits_consumed), (2, 3));
     assert_eq!(state.root, second.next_state_root);
+}
+
+/// PROTOCOL §7 (v2): anyone can rebuild the state from the base layer's posted
+/// data alone — no signature, no order term, no witness — and check it against
+/// every accepted root. The second batch's trade moves both sides' order slots,
+/// which are in the leaves: the roots match only if the ids in the posted data
+/// rebuild them.
+fn posted_data_alone_rebuilds_every_accepted_root(b: Backend) {
+    use clearproof_circuits::tx::SignedTx;
+    let f = fixture();
+    let ledger = ledger(b);
+    ledger.post(&f.key, &f.b1).unwrap();
+    ledger.post(&f.key, &f.b2).unwrap();
+    let mut state = clearproof_tests::genesis_state();
+    assert_eq!(state.root(), f.genesis_root);
+    for number in 1..=ledger.state().unwrap().batches {
+        let posted = ledger.posted(number).unwrap().expect("posted data is kept");
+        let accepted = ledger.batch(number).unwrap().expect("accepted");
+        assert_eq!(accepted.prev_state_root, state.root(), "batch {number} chains");
+        let replay: Vec<SignedTx> = posted.data.iter().cloned().map(SignedTx::proven).collect();
+        let out = state.apply_batch(&replay);
+        assert!(out
+            .receipts
+            .iter()
+            .all(|r| matches!(r, clearproof_circuits::batch::Receipt::Applied { .. })));
+        assert_eq!(out.next_state_root, accepted.next_state_root, "batch {number}'s root");
+    }
+    let traded = state.order_slots(clearproof_circuits::types::AccountId::new(1).unwrap());
+    assert_eq!(traded.slots().count(), 1, "the buyer's order slot was rebuilt");
 }
 
 fn every_word_of_a_proof_flipped_is_rejected(b: Backend) {

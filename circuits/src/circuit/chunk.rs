@@ -535,6 +535,81 @@ mod tests {
         }
     }
 
+    /// A trade of `base` lots at 100 per lot between Bob (2, selling) and Carol
+    /// (3, buying) filling their orders `buy` and `sell` of `size` lots each.
+    fn partial_fill(buy: u64, sell: u64, size: i128, base: i128) -> SignedTx {
+        use crate::orders::{Order, OrderId, Side};
+        let order = |account: u32, side, order_id: u64| {
+            Order {
+                account: id(account),
+                market: mkt(1),
+                side,
+                size: n(size),
+                limit_price: Price::from_units(100),
+                max_fee_bp: Bps::new(0).unwrap(),
+                expiry: Timestamp::new((1 << 40) - 1).unwrap(),
+                order_id: OrderId::new(order_id).unwrap(),
+            }
+            .sign(&key(account as u8))
+        };
+        let tx = Trade {
+            market: mkt(1),
+            buyer: id(3),
+            seller: id(2),
+            base: n(base),
+            quote: n(100 * base),
+            buyer_fee: Quote::ZERO,
+            seller_fee: Quote::ZERO,
+            buyer_order_id: OrderId::new(buy).unwrap(),
+            seller_order_id: OrderId::new(sell).unwrap(),
+        };
+        let orders = vec![order(3, Side::Buy, buy), order(2, Side::Sell, sell)];
+        SignedTx::new(tx, Authority::Orders { orders })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 2,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        /// Random partial fills of a few orders (ids sharing slots, so newer
+        /// orders replace older ones): natively no order is ever filled beyond
+        /// its size or after it was replaced, and every chunk of the batch is
+        /// proven with the native roots (the circuit moves the order slots
+        /// exactly as the native rule does, and refuses nothing it applied).
+        #[test]
+        fn random_partial_fills_never_overfill_and_are_proven_with_native_roots(
+            fills in proptest::collection::vec((0..3u64, 0..2u64, 1..12i128), 8)
+        ) {
+            const SIZE: i128 = 20;
+            let (mut state, _) = setup();
+            let mut batch = state.begin_batch();
+            let mut filled = std::collections::BTreeMap::<u64, i128>::new();
+            for (order, generation, base) in fills {
+                // Two ids per slot: `order` and `order + 256·generation`.
+                let buy = 10 + order + 256 * generation;
+                let sell = 20 + order + 256 * generation;
+                let fill = partial_fill(buy, sell, SIZE, base);
+                if batch.apply(&mut state, &fill).is_ok() {
+                    for id in [buy, sell] {
+                        let total = filled.entry(id).or_default();
+                        *total += base;
+                        proptest::prop_assert!(*total <= SIZE, "order {} overfilled", id);
+                    }
+                }
+            }
+            let out = batch.close(&state);
+            eprintln!("{} of 8 fills applied (the rest overfill or revive an order)", out.witnesses.len());
+            proptest::prop_assert!(!out.witnesses.is_empty(), "the first fill always applies");
+            for (i, w) in chunk_witnesses(&out, SLOTS).iter().enumerate() {
+                let (ok, outputs) = mock(w, Some(w.instance.to_vec()));
+                proptest::prop_assert_eq!(&outputs, &w.instance.to_vec(), "chunk {}", i);
+                proptest::prop_assert!(ok, "chunk {} of the fills must be satisfied", i);
+            }
+        }
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig {
             cases: 3,
@@ -1030,12 +1105,102 @@ mod tests {
     }
 
     /// Batch 2's trade (index 8: Dave buys 10 lots of market 2 from Erin for
-    /// 1 000, fees 5 and 5) with its signed orders changed.
+    /// 1 000, fees 5 and 5) with its orders changed and signed again by their
+    /// owners (account `i` is owned by `key(i)`): only the changed term can fail.
     fn tampered_orders(f: impl FnOnce(&mut Vec<crate::orders::SignedOrder>)) -> ChunkWitness {
         tampered(2, 0, |s| match &mut s.auth {
-            Authority::Orders { orders } => f(orders),
+            Authority::Orders { orders } => {
+                f(orders);
+                for o in orders.iter_mut() {
+                    *o = o.order.clone().sign(&key(o.order.account.get() as u8));
+                }
+            }
             other => unreachable!("a trade's authority: {other:?}"),
         })
+    }
+
+    /// Chunk `chunk`, slot `slot` with its authority changed as is (no signing
+    /// again).
+    fn tampered_auth(chunk: usize, slot: usize, f: impl FnOnce(&mut Authority)) -> ChunkWitness {
+        tampered(chunk, slot, |s| f(&mut s.auth))
+    }
+
+    /// Every named rule holds, yet MockProver refuses `w`: what fails is a
+    /// signature (the EdDSA chip's equation, tied to the leaf's key and the
+    /// message the circuit builds).
+    fn assert_signature_refused(w: &ChunkWitness) {
+        let mut holds = true;
+        let violated = super::super::arith::violations_of(|| holds = rules_hold(w));
+        assert!(violated.is_empty(), "a rule failed instead of the signature: {violated:?}");
+        assert!(!holds, "the circuit accepts a forged signature");
+    }
+
+    /// The signature of `key(signer)` on `order`.
+    fn signed_by(order: &crate::orders::Order, signer: u8) -> crate::orders::SignedOrder {
+        order.clone().sign(&key(signer))
+    }
+
+    #[test]
+    fn trade_without_its_owners_signatures_is_rejected() {
+        // Dave's (4) order signed by Erin (5), and by a key no account has.
+        assert_signature_refused(&tampered_auth(2, 0, |a| {
+            let Authority::Orders { orders } = a else { unreachable!() };
+            orders[0] = signed_by(&orders[0].order, 5);
+        }));
+        assert_signature_refused(&tampered_auth(2, 0, |a| {
+            let Authority::Orders { orders } = a else { unreachable!() };
+            orders[1] = signed_by(&orders[1].order, 77);
+        }));
+        // The two orders' signatures swapped.
+        assert_signature_refused(&tampered_auth(2, 0, |a| {
+            let Authority::Orders { orders } = a else { unreachable!() };
+            let (buy, sell) = (orders[0].signature, orders[1].signature);
+            orders[0].signature = sell;
+            orders[1].signature = buy;
+        }));
+    }
+
+    #[test]
+    fn order_for_another_account_market_or_side_is_rejected() {
+        use crate::orders::Side;
+        // Signed by the right owner, but the message is not the fill's.
+        assert_signature_refused(&tampered_orders(|o| o[0].order.market = mkt(1)));
+        assert_signature_refused(&tampered_orders(|o| o[1].order.side = Side::Buy));
+        assert_signature_refused(&tampered_orders(|o| {
+            o[0].order.order_id =
+                crate::orders::OrderId::new(o[0].order.order_id.get() + 1).unwrap()
+        }));
+        // Erin signs an order naming Dave's account.
+        assert_signature_refused(&tampered_auth(2, 0, |a| {
+            let Authority::Orders { orders } = a else { unreachable!() };
+            orders[0] = signed_by(&orders[0].order, 5);
+            orders[0].order.account = id(5);
+        }));
+    }
+
+    #[test]
+    fn withdrawal_with_a_bad_signature_is_rejected() {
+        // Batch 2, transaction 2: Carol's (3) withdrawal, chunk 0 slot 2.
+        assert!(rules_hold(&proven_batch()[0]));
+        assert_signature_refused(&tampered_auth(0, 2, |a| {
+            let Authority::Owner { signature } = a else { unreachable!() };
+            let tx = withdraw(3, 1_000, 0);
+            *signature = key(4).sign(tx.message());
+        }));
+        // Carol's signature, but over another amount.
+        assert_signature_refused(&tampered_auth(0, 2, |a| {
+            let Authority::Owner { signature } = a else { unreachable!() };
+            *signature = key(3).sign(withdraw(3, 999, 0).message());
+        }));
+    }
+
+    #[test]
+    fn liquidation_without_the_liquidators_signature_is_rejected() {
+        // Batch 2, transaction 3: Carol (3) liquidates Alice, chunk 0 slot 3.
+        assert_signature_refused(&tampered_auth(0, 3, |a| {
+            let Authority::Orders { orders } = a else { unreachable!() };
+            orders[0] = signed_by(&orders[0].order, 1);
+        }));
     }
 
     #[test]

@@ -34,11 +34,14 @@ pub enum Part {
     DataHash,
     /// Order slots (PROTOCOL §6.2): both sides' slot leaves and paths.
     OrderSlots,
+    /// Signatures (PROTOCOL §6.1): both sides' messages, challenges and the
+    /// EdDSA chip's rows.
+    Signatures,
 }
 
 impl Part {
     /// Every part, in report order.
-    pub const ALL: [Part; 8] = [
+    pub const ALL: [Part; 9] = [
         Part::MerklePaths,
         Part::LeafHashes,
         Part::AccountFields,
@@ -47,6 +50,7 @@ impl Part {
         Part::StateHashes,
         Part::DataHash,
         Part::OrderSlots,
+        Part::Signatures,
     ];
 
     /// The report's name for the part.
@@ -60,6 +64,7 @@ impl Part {
             Part::StateHashes => "markets, globals, state root",
             Part::DataHash => "data hash",
             Part::OrderSlots => "order slots",
+            Part::Signatures => "signatures",
         }
     }
 }

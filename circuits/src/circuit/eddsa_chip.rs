@@ -210,6 +210,19 @@ enum RowKind {
     Result { scalar_end: bool },
 }
 
+/// The values of `A`, `R` and `c` in one signature's rows (what
+/// [`AssignedSignature::values`] will hold).
+pub fn row_values(rows: &[ChipRow]) -> ([Fr; 2], [Fr; 2], Fr) {
+    let r_row = SUBGROUP_DOUBLINGS;
+    let var_first = r_row + 1;
+    let var_result = var_first + C_BITS;
+    (
+        [rows[var_first].w[3], rows[var_first].w[4]],
+        [rows[r_row].w[0], rows[r_row].w[1]],
+        rows[var_result].w[9],
+    )
+}
+
 /// Computes every row of one signature.
 pub fn rows(w: &SignatureWitness) -> Vec<ChipRow> {
     let mut out = Vec::with_capacity(ROWS_PER_SIGNATURE);
@@ -363,6 +376,18 @@ impl EddsaChip {
     pub fn configure(meta: &mut ConstraintSystem<Fr>) -> EddsaConfig {
         let w: [Column<Advice>; ADVICE_COLUMNS] = std::array::from_fn(|_| meta.advice_column());
         let k: [Column<Fixed>; FIXED_COLUMNS] = std::array::from_fn(|_| meta.fixed_column());
+        Self::configure_with(meta, w, k)
+    }
+
+    /// [`EddsaChip::configure`] on columns it may share with another chip (the
+    /// Poseidon chip's, in the chunk circuit): its selectors are its own, so its
+    /// gates hold only on its rows, and the rows of two chips never overlap (each
+    /// lays out its own region).
+    pub fn configure_with(
+        meta: &mut ConstraintSystem<Fr>,
+        w: [Column<Advice>; ADVICE_COLUMNS],
+        k: [Column<Fixed>; FIXED_COLUMNS],
+    ) -> EddsaConfig {
         for col in &w[..10] {
             meta.enable_equality(*col);
         }
@@ -611,11 +636,7 @@ impl EddsaInstructions for EddsaChip {
             a: [cells[var_first][3], cells[var_first][4]],
             r: [cells[r_row][0], cells[r_row][1]],
             c: cells[var_result][9],
-            values: (
-                [rows[var_first].w[3], rows[var_first].w[4]],
-                [rows[r_row].w[0], rows[r_row].w[1]],
-                rows[var_result].w[9],
-            ),
+            values: row_values(rows),
         }
     }
 }

@@ -355,7 +355,6 @@ pub struct PoseidonConfig {
     q_absorb: Selector,
 }
 
-#[cfg(test)]
 impl PoseidonConfig {
     pub(crate) fn advice(&self) -> &[Column<Advice>; ADVICE_COLUMNS] {
         &self.w

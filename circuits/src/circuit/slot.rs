@@ -59,6 +59,10 @@ pub(crate) struct Slot<'a> {
     kinds: Vec<(TxKind, Cell)>,
     /// One-hot of the named market (market 0 for types that name none).
     pub m_is: Vec<Cell>,
+    /// The named market's id (0 for types that name none).
+    pub market_id: Cell,
+    /// The accounts of sides A and B (0 for a side the type does not touch).
+    pub account_index: [Cell; 2],
     /// The markets as of this slot.
     pub markets: &'a mut [AssignedMarket; MARKETS],
     /// The globals as of this slot.
@@ -272,6 +276,8 @@ pub fn synthesize(
         enc,
         kinds: kinds.clone(),
         m_is,
+        market_id,
+        account_index: [a_index, b_index],
         markets,
         globals,
         a_before: a_before.clone(),
@@ -294,6 +300,12 @@ pub fn synthesize(
             }
         }
     }
+
+    // Every signature the slot's type needs (PROTOCOL §6.1).
+    let orders = s.orders(ctx, range);
+    metered(Part::Signatures, ctx, range, |ctx| {
+        super::tx::signatures::constrain(ctx, range, &s, &orders)
+    });
 
     let root = gated_update(
         ctx,

@@ -18,10 +18,10 @@
 //! | transaction | native rule | constraints |
 //! |---|---|---|
 //! | `Deposit` | `tx/deposit.rs` | [`deposit`] |
-//! | `Withdraw` | `tx/withdraw.rs` | [`withdraw`] |
+//! | `Withdraw` | `tx/withdraw.rs` | [`withdraw`], [`signatures`] (the owner's) |
 //! | `CoverDeficit` | `tx/cover_deficit.rs` | [`cover_deficit`] |
-//! | `Trade` | `tx/trade.rs` | [`fill`] (shared with the two below), [`order`] (both sides), [`trade`] |
-//! | `Liquidate` | `tx/liquidate.rs` | [`fill`], [`order`] (the liquidator), [`liquidate`] |
+//! | `Trade` | `tx/trade.rs` | [`fill`] (shared with the two below), [`order`] and [`signatures`] (both sides), [`trade`] |
+//! | `Liquidate` | `tx/liquidate.rs` | [`fill`], [`order`] and [`signatures`] (the liquidator), [`liquidate`] |
 //! | `Deleverage` | `tx/deleverage.rs` | [`fill`], [`deleverage`] |
 //! | `PriceUpdate` | `tx/price_update.rs` | [`price_update`] |
 //! | `FundingTick` | `tx/funding_tick.rs` | [`funding_tick`] |
@@ -42,6 +42,7 @@ pub(crate) mod funding_tick;
 pub(crate) mod liquidate;
 pub(crate) mod order;
 pub(crate) mod price_update;
+pub(crate) mod signatures;
 pub(crate) mod trade;
 pub(crate) mod withdraw;
 

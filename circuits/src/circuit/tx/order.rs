@@ -22,8 +22,8 @@
 //!
 //! and the account's new `orders_root` is the path's root over `H(id, filled +
 //! base)`. The order's account, market and side are not witnesses: its signed
-//! message is built from the fill's own cells (the signature check is in
-//! [`OrderCheck::message`]'s caller).
+//! message is built from the fill's own cells, and its signature is checked in
+//! [`super::signatures`].
 
 use halo2_base::gates::{GateInstructions, RangeChip, RangeInstructions};
 use halo2_base::utils::ScalarField;
@@ -42,11 +42,17 @@ use crate::tx::{Authority, TxKind};
 use crate::Fr;
 
 /// One side's order check: the account's `orders_root` after it (unchanged
-/// when the side fills no order).
+/// when the side fills no order) and the cells its signed message is built from.
 #[derive(Clone)]
 pub(crate) struct OrderCheck {
+    /// The constrained bit "this side fills an order".
+    pub active: Cell,
     /// `orders_root` after the fill.
     pub root_after: Cell,
+    /// 1 if the side sells.
+    pub sell: Cell,
+    /// `size, limit_price, max_fee_bp, expiry, order_id`.
+    pub terms: [Cell; 5],
 }
 
 /// The witness of one side: the order's terms and the slot's update.
@@ -160,6 +166,6 @@ pub(crate) fn constrain(
         let left = gate.sub(ctx, expiry, price_ts);
         assert_nonneg_if(ctx, range, left, active, 41, "order not expired at the oracle clock");
 
-        OrderCheck { root_after }
+        OrderCheck { active, root_after, sell, terms: [size, limit, max_fee, expiry, order_id] }
     })
 }
