@@ -71,9 +71,12 @@ pub enum TxCommand {
         limit_price: Price,
         #[arg(long, value_parser = bps, default_value = "50")]
         max_fee_bp: Bps,
-        /// Unix seconds after which the order no longer fills.
+        /// Last second at which the order fills, against the market's oracle
+        /// timestamp (the rollup's clock, PROTOCOL §6.2).
         #[arg(long, value_parser = timestamp)]
         expiry: Timestamp,
+        /// Below 2^63; lives in slot `order_id mod 256` of the account, and a
+        /// larger id in the same slot replaces it for good: let ids grow.
         #[arg(long)]
         order_id: u64,
     },
