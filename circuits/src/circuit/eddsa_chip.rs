@@ -381,8 +381,9 @@ impl EddsaChip {
 
     /// [`EddsaChip::configure`] on columns it may share with another chip (the
     /// Poseidon chip's, in the chunk circuit): its selectors are its own, so its
-    /// gates hold only on its rows, and the rows of two chips never overlap (each
-    /// lays out its own region).
+    /// gates hold only on its rows. The caller keeps the two chips' rows apart:
+    /// `HashedCircuit` lays both out in one region (halo2-axiom starts every
+    /// region at row 0), the signatures below the hashes.
     pub fn configure_with(
         meta: &mut ConstraintSystem<Fr>,
         w: [Column<Advice>; ADVICE_COLUMNS],
