@@ -29,9 +29,9 @@ use clearproof_circuits::circuit::proof::{keygen_circuit, prove_circuit, verify_
 use clearproof_circuits::circuit::Srs;
 use clearproof_circuits::orders::OrderId;
 use clearproof_circuits::params::{ACCOUNT_TREE_DEPTH, CHUNK_K, CHUNK_SLOTS, MARKETS};
-use clearproof_circuits::signature::{PublicKey, SecretKey};
+use clearproof_circuits::signature::SecretKey;
 use clearproof_circuits::state::{Genesis, Market, MarketParams, MarketState, State};
-use clearproof_circuits::tx::{Deposit, SignedTx, Trade, Transaction};
+use clearproof_circuits::tx::{Deposit, KeyRing, SignedTx, Trade, Transaction};
 use clearproof_circuits::types::*;
 use clearproof_circuits::Fr;
 use halo2_base::gates::circuit::builder::RangeCircuitBuilder;
@@ -67,9 +67,7 @@ fn trade_chunks(trades: usize, slots: usize) -> Vec<ChunkWitness> {
     let deposits: Vec<SignedTx> = deposits.into_iter().map(SignedTx::from).collect();
     let out = state.apply_batch(&deposits);
     assert_eq!(out.witnesses.len(), deposits.len());
-    let ring: Vec<SecretKey> =
-        (1..=255u8).map(|i| SecretKey::from_bytes([i; 32]).unwrap()).collect();
-    let keys = |pk: &PublicKey| ring.iter().find(|k| k.public_key() == *pk).cloned();
+    let keys = KeyRing::new((1..=255u8).map(|i| SecretKey::from_bytes([i; 32]).unwrap()));
     let trades: Vec<Transaction> = (0..trades as i128)
         .map(|i| {
             Transaction::Trade(Trade {

@@ -12,7 +12,7 @@ use clearproof_circuits::signature::SecretKey;
 use clearproof_circuits::state::{Genesis, Market, MarketParams, MarketState, State};
 use clearproof_circuits::tree::SparseMerkleTree;
 use clearproof_circuits::tx::{
-    Deposit, FundingTick, PriceUpdate, SignedTx, Trade, Transaction, Withdraw,
+    Deposit, FundingTick, KeyRing, PriceUpdate, SignedTx, Trade, Transaction, Withdraw,
 };
 use clearproof_circuits::types::*;
 use clearproof_circuits::Fr;
@@ -35,10 +35,7 @@ fn workload(n: usize) -> (State, Vec<SignedTx>) {
     let mut state = State::genesis(&genesis()).unwrap();
     let accounts = 1_000u32;
     let secret = |i: u32| SecretKey::from_bytes([(i % 250) as u8 + 1; 32]).unwrap();
-    let ring: Vec<SecretKey> = (0..250).map(secret).collect();
-    let keys = |pk: &clearproof_circuits::signature::PublicKey| {
-        ring.iter().find(|k| k.public_key() == *pk).cloned()
-    };
+    let keys = KeyRing::new((0..250).map(secret));
     let owner = |i: u32| secret(i).public_key();
     let id = |i: u32| AccountId::new(i as i128 * 4_099 % (1 << 24)).unwrap();
     for i in 0..accounts {

@@ -16,7 +16,7 @@ use crate::params::{MARKETS, TX_ENCODING_LEN};
 use crate::poseidon;
 use crate::state::{leaf_of, Account, Globals, MarketParams, MarketState, State};
 use crate::tree::MerklePath;
-use crate::tx::{Authority, Effect, Keyring, SignedTx, Transaction, TxError, Withdrawal};
+use crate::tx::{Authority, Effect, KeyRing, SignedTx, Transaction, TxError, Withdrawal};
 use crate::types::AccountId;
 
 /// What happened to one transaction of a batch.
@@ -239,7 +239,7 @@ impl State {
 
     /// [`State::apply_batch`] for unsigned transactions, each signed against
     /// the state it applies to with [`SignedTx::exact`] (tests, benches, tools).
-    pub fn apply_batch_signed(&mut self, txs: &[Transaction], keys: Keyring<'_>) -> BatchOutput {
+    pub fn apply_batch_signed(&mut self, txs: &[Transaction], keys: &KeyRing) -> BatchOutput {
         let mut batch = self.begin_batch();
         for tx in txs {
             let signed = SignedTx::exact(self, tx.clone(), keys);

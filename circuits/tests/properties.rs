@@ -303,7 +303,7 @@ fn batch_applier_matches_single_application() {
                 .map_err(|e| e.code().to_string()),
         );
     }
-    let out = s.apply_batch_signed(&txs, &keys);
+    let out = s.apply_batch_signed(&txs, keys());
     assert_eq!(out.batch_number, 1);
     assert_eq!(out.witnesses.len(), 4);
     assert_eq!(out.withdrawals.len(), 1);

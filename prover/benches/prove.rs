@@ -18,9 +18,9 @@ use clearproof_circuits::batch::BatchOutput;
 use clearproof_circuits::circuit::CircuitParams;
 use clearproof_circuits::orders::OrderId;
 use clearproof_circuits::params::MARKETS;
-use clearproof_circuits::signature::{PublicKey, SecretKey};
+use clearproof_circuits::signature::SecretKey;
 use clearproof_circuits::state::{Genesis, Market, MarketParams, MarketState, State};
-use clearproof_circuits::tx::{Deposit, SignedTx, Trade, Transaction};
+use clearproof_circuits::tx::{Deposit, KeyRing, SignedTx, Trade, Transaction};
 use clearproof_circuits::types::*;
 use clearproof_prover::{prove_batch, setup, SrsSource};
 use clearproof_verifier::check::{verify_batch, verify_one};
@@ -52,9 +52,7 @@ fn workload(n: usize) -> (State, Vec<SignedTx>) {
         .collect();
     let deposits: Vec<SignedTx> = deposits.into_iter().map(SignedTx::from).collect();
     state.apply_batch(&deposits);
-    let ring: Vec<SecretKey> =
-        (1..=255u8).map(|i| SecretKey::from_bytes([i; 32]).unwrap()).collect();
-    let keys = |pk: &PublicKey| ring.iter().find(|k| k.public_key() == *pk).cloned();
+    let keys = KeyRing::new((1..=255u8).map(|i| SecretKey::from_bytes([i; 32]).unwrap()));
     let trades = (0..n)
         .map(|i| {
             Transaction::Trade(Trade {

@@ -10,9 +10,9 @@ use clearproof_circuits::batch::BatchOutput;
 use clearproof_circuits::circuit::CircuitParams;
 use clearproof_circuits::orders::OrderId;
 use clearproof_circuits::params::MARKETS;
-use clearproof_circuits::signature::{PublicKey, SecretKey};
+use clearproof_circuits::signature::SecretKey;
 use clearproof_circuits::state::{Genesis, Market, MarketParams, MarketState, State};
-use clearproof_circuits::tx::{Deposit, PriceUpdate, Trade, Transaction, Withdraw};
+use clearproof_circuits::tx::{Deposit, KeyRing, PriceUpdate, Trade, Transaction, Withdraw};
 use clearproof_circuits::types::*;
 use clearproof_circuits::Fr;
 use clearproof_prover::keys::{setup_with, Regenerate};
@@ -29,11 +29,10 @@ pub fn key(i: u8) -> SecretKey {
     SecretKey::from_bytes([i; 32]).expect("valid seed")
 }
 
-/// The secret key of an owner key among `key(0..=255)` (how the fixtures sign).
-pub fn keys(owner: &PublicKey) -> Option<SecretKey> {
-    static KEYS: std::sync::OnceLock<Vec<SecretKey>> = std::sync::OnceLock::new();
-    let all = KEYS.get_or_init(|| (1..=255).map(key).collect());
-    all.iter().find(|k| k.public_key() == *owner).cloned()
+/// The keys `key(1..=255)` the fixtures sign with.
+pub fn keys() -> &'static KeyRing {
+    static KEYS: std::sync::OnceLock<KeyRing> = std::sync::OnceLock::new();
+    KEYS.get_or_init(|| KeyRing::new((1..=255).map(key)))
 }
 
 /// The test oracle.
@@ -83,7 +82,7 @@ pub fn two_batches() -> (Fr, Vec<Deposit>, BatchOutput, BatchOutput) {
     let root = state.root();
     let deposits = vec![deposit(1, 50_000), deposit(2, 50_000), deposit(3, 20_000)];
     let first: Vec<Transaction> = deposits.iter().cloned().map(Transaction::Deposit).collect();
-    let b1 = state.apply_batch_signed(&first, &keys);
+    let b1 = state.apply_batch_signed(&first, keys());
     let second = vec![
         Transaction::PriceUpdate(PriceUpdate {
             market: MarketId::new(0).expect("market"),
@@ -107,7 +106,7 @@ pub fn two_batches() -> (Fr, Vec<Deposit>, BatchOutput, BatchOutput) {
             nonce: Nonce::new(0).expect("nonce"),
         }),
     ];
-    let b2 = state.apply_batch_signed(&second, &keys);
+    let b2 = state.apply_batch_signed(&second, keys());
     assert_eq!(b1.witnesses.len(), 3, "every deposit applies");
     assert_eq!(b2.witnesses.len(), 3, "price, trade and withdrawal apply");
     (root, deposits, b1, b2)

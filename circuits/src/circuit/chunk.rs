@@ -275,11 +275,10 @@ mod tests {
         SecretKey::from_bytes([i; 32]).unwrap()
     }
 
-    /// The test keys by owner key ([`SignedTx::exact`] signs with them).
-    fn keys(owner: &crate::signature::PublicKey) -> Option<SecretKey> {
-        static KEYS: std::sync::OnceLock<Vec<SecretKey>> = std::sync::OnceLock::new();
-        let all = KEYS.get_or_init(|| (1..=255).map(key).collect());
-        all.iter().find(|k| k.public_key() == *owner).cloned()
+    /// The test keys ([`SignedTx::exact`] signs with them).
+    fn keys() -> &'static KeyRing {
+        static KEYS: std::sync::OnceLock<KeyRing> = std::sync::OnceLock::new();
+        KEYS.get_or_init(|| KeyRing::new((1..=255).map(key)))
     }
 
     /// A fresh order id for each fill (ids only grow, as a client's would).
@@ -291,7 +290,7 @@ mod tests {
 
     /// `tx` signed against `state` with the test keys.
     fn signed(state: &State, tx: &Transaction) -> SignedTx {
-        SignedTx::exact(state, tx.clone(), &keys)
+        SignedTx::exact(state, tx.clone(), keys())
     }
 
     fn params() -> [MarketParams; MARKETS] {
@@ -432,7 +431,7 @@ mod tests {
             deposit(7, 7, 100_000),
             with_ids(trade(3, 6, 7, 900, 90_000, 0, 0), FRANK_ORDER, 1_001),
         ];
-        let out = state.apply_batch_signed(&setup, &keys);
+        let out = state.apply_batch_signed(&setup, keys());
         assert_eq!(out.witnesses.len(), setup.len());
         let txs = vec![
             deposit(5, 5, 1_000),
@@ -497,7 +496,7 @@ mod tests {
     /// Batch 2 cut into one-slot chunks.
     fn one_slot_chunks() -> Vec<ChunkWitness> {
         let (mut state, txs) = setup();
-        let out = state.apply_batch_signed(&txs, &keys);
+        let out = state.apply_batch_signed(&txs, keys());
         chunk_witnesses(&out, 1)
     }
 

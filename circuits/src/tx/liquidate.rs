@@ -80,6 +80,22 @@ error_codes!(LiquidateError, common {
     LiquidatorUndercollateralised => "LIQUIDATE_LIQUIDATOR_UNDERCOLLATERALISED",
 });
 
+impl Liquidate {
+    /// What the fill asks of the liquidator's order, taking `side` (the
+    /// opposite of the liquidated position); a liquidator pays no fee.
+    pub fn fill_terms(&self, side: Side) -> FillTerms {
+        FillTerms {
+            account: self.liquidator,
+            market: self.market,
+            side,
+            base: self.base,
+            quote: self.quote,
+            fee: 0,
+            order_id: self.liquidator_order_id,
+        }
+    }
+}
+
 impl Rule for Liquidate {
     const SPEC: TxSpec = TxSpec {
         tag: 4,
@@ -115,15 +131,7 @@ impl Rule for Liquidate {
         if self.base.get() > position.unsigned_abs() {
             return Err(LiquidateError::PositionOvershoot);
         }
-        let terms = FillTerms {
-            account: self.liquidator,
-            market: self.market,
-            side: if position > 0 { Side::Buy } else { Side::Sell },
-            base: self.base,
-            quote: self.quote,
-            fee: 0,
-            order_id: self.liquidator_order_id,
-        };
+        let terms = self.fill_terms(if position > 0 { Side::Buy } else { Side::Sell });
         let slot = authorise_fill(state, order.map(|o| o[0]), &terms).map_err(CommonError::from)?;
         let market = state.market(self.market);
         if !within_band(self.base, self.quote, market.state.price, market.params.band_bp) {

@@ -16,7 +16,7 @@ use halo2_base::halo2_proofs::halo2curves::ff::Field;
 use serde::{Deserialize, Serialize};
 
 use crate::funding;
-use crate::orders::{FillTerms, Order, OrderError, Side, SignedOrder, Slot};
+use crate::orders::{Order, OrderError, Side, SignedOrder, Slot};
 use crate::params::{BPS_DENOMINATOR, FIXED_POINT_BITS, MARKETS, TX_ENCODING_LEN};
 use crate::poseidon;
 use crate::signature::{PublicKey, SecretKey, Signature, SignatureError};
@@ -118,17 +118,7 @@ impl SignedTx {
 
     /// A trade with exact orders signed by the buyer's and the seller's owners.
     pub fn trade(tx: Trade, buyer: &SecretKey, seller: &SecretKey) -> Self {
-        let terms = |account, side, fee: crate::types::Quote, order_id| FillTerms {
-            account,
-            market: tx.market,
-            side,
-            base: tx.base,
-            quote: tx.quote,
-            fee: fee.get(),
-            order_id,
-        };
-        let buy = Order::exact(&terms(tx.buyer, Side::Buy, tx.buyer_fee, tx.buyer_order_id));
-        let sell = Order::exact(&terms(tx.seller, Side::Sell, tx.seller_fee, tx.seller_order_id));
+        let [buy, sell] = tx.fill_terms().map(|terms| Order::exact(&terms));
         let orders = vec![buy.sign(buyer), sell.sign(seller)];
         Self { tx: tx.into(), auth: Authority::Orders { orders } }
     }
@@ -136,21 +126,27 @@ impl SignedTx {
     /// A liquidation with an exact order signed by the liquidator's owner, who
     /// takes `side` (buys a long position, sells a short one).
     pub fn liquidate(tx: Liquidate, side: Side, liquidator: &SecretKey) -> Self {
-        let order = Order::exact(&FillTerms {
-            account: tx.liquidator,
-            market: tx.market,
-            side,
-            base: tx.base,
-            quote: tx.quote,
-            fee: 0,
-            order_id: tx.liquidator_order_id,
-        });
+        let order = Order::exact(&tx.fill_terms(side));
         Self { tx: tx.into(), auth: Authority::Orders { orders: vec![order.sign(liquidator)] } }
     }
 }
 
-/// Looks up the secret key of an owner key: how tests, benches and tools sign.
-pub type Keyring<'a> = &'a dyn Fn(&PublicKey) -> Option<SecretKey>;
+/// Secret keys by their owner keys: how tests, benches and tools sign
+/// ([`SignedTx::exact`]). Each public key is computed once, when the ring is made.
+#[derive(Debug, Clone, Default)]
+pub struct KeyRing(Vec<(PublicKey, SecretKey)>);
+
+impl KeyRing {
+    /// A ring of `keys`.
+    pub fn new(keys: impl IntoIterator<Item = SecretKey>) -> Self {
+        Self(keys.into_iter().map(|k| (k.public_key(), k)).collect())
+    }
+
+    /// The secret key of `owner`, if the ring holds it.
+    pub fn get(&self, owner: &PublicKey) -> Option<&SecretKey> {
+        self.0.iter().find(|(pk, _)| pk == owner).map(|(_, k)| k)
+    }
+}
 
 impl SignedTx {
     /// Signs `tx` with what authorises exactly it against `state`, finding each
@@ -158,15 +154,15 @@ impl SignedTx {
     /// tools). The liquidator's side is the opposite of the liquidated position
     /// in `state`. A signer `keys` does not know (or an unknown account) leaves
     /// the transaction unsigned, for the rule to refuse.
-    pub fn exact(state: &State, tx: Transaction, keys: Keyring<'_>) -> Self {
-        let key = |id: AccountId| state.account(id).and_then(|a| keys(&a.owner));
+    pub fn exact(state: &State, tx: Transaction, keys: &KeyRing) -> Self {
+        let key = |id: AccountId| state.account(id).and_then(|a| keys.get(&a.owner));
         match tx {
             Transaction::Withdraw(w) => match key(w.account) {
-                Some(k) => Self::withdraw(w, &k),
+                Some(k) => Self::withdraw(w, k),
                 None => Self::from(Transaction::Withdraw(w)),
             },
             Transaction::Trade(t) => match (key(t.buyer), key(t.seller)) {
-                (Some(b), Some(s)) => Self::trade(t, &b, &s),
+                (Some(b), Some(s)) => Self::trade(t, b, s),
                 _ => Self::from(Transaction::Trade(t)),
             },
             Transaction::Liquidate(l) => {
@@ -175,7 +171,7 @@ impl SignedTx {
                     .is_some_and(|a| a.balances[l.market.index()].get() > 0);
                 let side = if long { Side::Buy } else { Side::Sell };
                 match key(l.liquidator) {
-                    Some(k) => Self::liquidate(l, side, &k),
+                    Some(k) => Self::liquidate(l, side, k),
                     None => Self::from(Transaction::Liquidate(l)),
                 }
             }

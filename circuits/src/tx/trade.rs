@@ -95,6 +95,25 @@ fn may_hold(
             && is_healthy(after, markets, MarginLevel::Maintenance))
 }
 
+impl Trade {
+    /// What the fill asks of the buyer's order and of the seller's.
+    pub fn fill_terms(&self) -> [FillTerms; 2] {
+        let terms = |account, side, fee: Quote, order_id| FillTerms {
+            account,
+            market: self.market,
+            side,
+            base: self.base,
+            quote: self.quote,
+            fee: fee.get(),
+            order_id,
+        };
+        [
+            terms(self.buyer, Side::Buy, self.buyer_fee, self.buyer_order_id),
+            terms(self.seller, Side::Sell, self.seller_fee, self.seller_order_id),
+        ]
+    }
+}
+
 impl Rule for Trade {
     const SPEC: TxSpec = TxSpec {
         tag: 3,
@@ -121,17 +140,7 @@ impl Rule for Trade {
     fn apply(&self, state: &State, auth: &Authority) -> Result<Effect, TradeError> {
         let (buyer, seller) = settled_pair(state, self.buyer, self.seller)?;
         let orders = auth.orders::<2>("trade")?;
-        let terms = |account, side, fee: Quote, order_id| FillTerms {
-            account,
-            market: self.market,
-            side,
-            base: self.base,
-            quote: self.quote,
-            fee: fee.get(),
-            order_id,
-        };
-        let buy = terms(self.buyer, Side::Buy, self.buyer_fee, self.buyer_order_id);
-        let sell = terms(self.seller, Side::Sell, self.seller_fee, self.seller_order_id);
+        let [buy, sell] = self.fill_terms();
         let buyer_slot =
             authorise_fill(state, orders.map(|o| o[0]), &buy).map_err(CommonError::from)?;
         let seller_slot =

@@ -20,16 +20,15 @@ pub fn key(i: u8) -> SecretKey {
     SecretKey::from_bytes([i.wrapping_add(1); 32]).unwrap()
 }
 
-/// The test keys by owner key ([`SignedTx::exact`] signs with them).
-pub fn keys(owner: &clearproof_circuits::signature::PublicKey) -> Option<SecretKey> {
-    static KEYS: std::sync::OnceLock<Vec<SecretKey>> = std::sync::OnceLock::new();
-    let all = KEYS.get_or_init(|| (0..=254).map(key).collect());
-    all.iter().find(|k| k.public_key() == *owner).cloned()
+/// The test keys ([`SignedTx::exact`] signs with them).
+pub fn keys() -> &'static KeyRing {
+    static KEYS: std::sync::OnceLock<KeyRing> = std::sync::OnceLock::new();
+    KEYS.get_or_init(|| KeyRing::new((0..=254).map(key)))
 }
 
 /// `tx` signed against `state` with the test keys.
 pub fn signed(state: &State, tx: &Transaction) -> SignedTx {
-    SignedTx::exact(state, tx.clone(), &keys)
+    SignedTx::exact(state, tx.clone(), keys())
 }
 
 thread_local! {
@@ -219,7 +218,7 @@ pub fn assert_rejected(state: &mut State, tx: &Transaction, code: &str) {
     // In a batch the same transaction gets a receipt with the code and the root moves
     // only by the batch-number increment.
     let mut batch_state = state.clone();
-    let out = batch_state.apply_batch_signed(std::slice::from_ref(tx), &keys);
+    let out = batch_state.apply_batch_signed(std::slice::from_ref(tx), keys());
     assert!(
         matches!(&out.receipts[0], clearproof_circuits::batch::Receipt::Rejected { code: c, .. } if c == code)
     );
