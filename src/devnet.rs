@@ -1,6 +1,7 @@
 //! `clearproof devnet`: the whole pipeline on embedded defaults, in one process.
 //!
-//! The built-in devnet genesis (four markets, a publicly known oracle key), a
+//! The built-in devnet genesis (four markets, an oracle committee of four
+//! publicly known keys, quorum 3), a
 //! built-in workload submitted to the real sequencer code (sled store, order and
 //! signature checks, batching), every committed batch proven chunk by chunk and
 //! its proofs handed to the sequencer's job board as remote provers' are, the
@@ -10,6 +11,11 @@
 //! The workload, in four batches:
 //! 1. four deposits (queued on the ledger, whose deposit queue the sequencer
 //!    reads itself) and an oracle price for every market;
+//!
+//! Every oracle value comes from the committee's observations: member 3 is
+//! faulty and signs an outlier (+50 %), member 2 is down, members 0 and 1 are
+//! honest. The sequencer builds each update once three observations are in,
+//! and the median holds the honest value.
 //! 2. two trades between signed orders (BTC and ETH);
 //! 3. a funding tick on BTC, then a price gap (BTC 6.00 → 6.90) that leaves the
 //!    short below maintenance margin, and its liquidation (it buys back at 7.20
@@ -35,7 +41,7 @@ use clearproof_sequencer::jobs::JobBoard;
 use clearproof_sequencer::order::{Order, OrderId, Side, SignedOrder};
 use clearproof_sequencer::relay::{post_next, ProvenBatches, Step as RelayStep, StoreSource};
 use clearproof_sequencer::store::{SledStore, Store};
-use clearproof_sequencer::wire::Submission;
+use clearproof_sequencer::wire::{ObservationRequest, Submission};
 use clearproof_sequencer::{BatchRecord, Config, Sequencer};
 use clearproof_verifier::check::verify_batch;
 use clearproof_verifier::key::VerifierKey;
@@ -122,7 +128,6 @@ fn micro(usd: f64) -> i128 {
 /// The devnet's participants and workload.
 struct Workload {
     users: Vec<(u32, SecretKey)>,
-    oracle: SecretKey,
     t0: u64,
     expiry: u64,
 }
@@ -134,12 +139,7 @@ impl Workload {
             .enumerate()
             .map(|(i, name)| (i as u32 + 1, key(name)))
             .collect();
-        Self {
-            users,
-            oracle: genesis::devnet_oracle(),
-            t0: 1_700_000_000,
-            expiry: unix_now() + 86_400,
-        }
+        Self { users, t0: 1_700_000_000, expiry: unix_now() + 86_400 }
     }
 
     fn user(&self, id: u32) -> &SecretKey {
@@ -195,13 +195,10 @@ fn trade(
 fn batches(w: &Workload) -> Vec<Vec<Step>> {
     let btc = 0u8;
     let eth = 1u8;
-    let price = |m: u8, units: u32, ts: u64| {
-        submit(Submission::price_update(
-            &w.oracle,
-            MarketId::new(m.into()).expect("market"),
-            Price::from_units(units),
-            Timestamp::new(ts.into()).expect("ts"),
-        ))
+    let price = |m: u8, units: u32, ts: u64| Step::Oracle {
+        market: m,
+        value: OracleValue::Price(Price::from_units(units)),
+        timestamp: ts,
     };
     let deposit =
         |account: u32, usd: f64| Step::Deposit { account, owner: account, amount: micro(usd) };
@@ -235,12 +232,11 @@ fn batches(w: &Workload) -> Vec<Vec<Step>> {
         ],
         vec![
             // +5 000 micro-units of index per lot: the long pays 0.05 USD.
-            submit(Submission::funding_tick(
-                &w.oracle,
-                MarketId::new(btc.into()).expect("market"),
-                FundingIndex::new(5_000 << 32).expect("index"),
-                Timestamp::new((t + 3_600).into()).expect("ts"),
-            )),
+            Step::Oracle {
+                market: btc,
+                value: OracleValue::Funding(FundingIndex::new(5_000 << 32).expect("index")),
+                timestamp: t + 3_600,
+            },
             price(btc, 6_900_000, t + 3_660),
             submit(Submission::Liquidate {
                 market: MarketId::new(btc.into()).expect("market"),
@@ -274,8 +270,93 @@ fn submit(s: Submission) -> Step {
 }
 
 enum Step {
-    Deposit { account: u32, owner: u32, amount: i128 },
+    Deposit {
+        account: u32,
+        owner: u32,
+        amount: i128,
+    },
     Submit(Box<Submission>),
+    /// The committee observes `value` in `market` at `timestamp`.
+    Oracle {
+        market: u8,
+        value: OracleValue,
+        timestamp: u64,
+    },
+}
+
+#[derive(Clone, Copy)]
+enum OracleValue {
+    Price(Price),
+    Funding(FundingIndex),
+}
+
+/// The devnet committee's faulty member: it signs an outlier.
+const FAULTY_MEMBER: usize = 3;
+/// The member that is down: it never reports.
+const DOWN_MEMBER: usize = 2;
+
+impl OracleValue {
+    /// What the faulty member signs instead: 50 % more (an index: 50 % more,
+    /// plus one unit so that a zero index moves too).
+    fn outlier(self) -> Self {
+        match self {
+            OracleValue::Price(p) => {
+                OracleValue::Price(Price::new(p.get() as i128 * 3 / 2).expect("within range"))
+            }
+            OracleValue::Funding(i) => OracleValue::Funding(
+                FundingIndex::new(i.get() as i128 * 3 / 2 + 1).expect("within range"),
+            ),
+        }
+    }
+
+    fn observe(self, key: &SecretKey, market: MarketId, at: Timestamp) -> ObservationRequest {
+        match self {
+            OracleValue::Price(p) => ObservationRequest::price(key, market, p, at),
+            OracleValue::Funding(i) => ObservationRequest::funding(key, market, i, at),
+        }
+    }
+
+    fn show(self) -> String {
+        match self {
+            OracleValue::Price(p) => format!("price {:.6}", p.get() as f64 / 2f64.powi(32) / 1e6),
+            OracleValue::Funding(i) => format!("funding index {}", i.get() >> 32),
+        }
+    }
+}
+
+/// The committee's observations of `value`: the faulty member first (its
+/// outlier), then the honest members 0 and 1, whose observation completes the
+/// quorum of 3; member 2 is down. Returns the line the devnet prints.
+fn observe(
+    sequencer: &mut Sequencer,
+    market: u8,
+    value: OracleValue,
+    timestamp: u64,
+) -> Result<String> {
+    let m = MarketId::new(market.into())?;
+    let at = Timestamp::new(timestamp.into())?;
+    let outlier = value.outlier();
+    let mut update = None;
+    for (member, observed) in [(FAULTY_MEMBER, outlier), (0, value), (1, value)] {
+        let request = observed.observe(&genesis::devnet_oracle(member), m, at);
+        let receipt = sequencer
+            .observe(request, unix_now())
+            .with_context(|| format!("member {member}'s observation refused"))?;
+        update = receipt.update;
+    }
+    let update = update.context("three observations did not complete the quorum")?;
+    let applied = match sequencer.market(m).state {
+        s if matches!(value, OracleValue::Price(_)) => OracleValue::Price(s.price),
+        s => OracleValue::Funding(s.funding_index),
+    };
+    ensure!(applied.show() == value.show(), "the median did not hold the honest value");
+    Ok(format!(
+        "oracle: market {market} {} from members 0, 1, {FAULTY_MEMBER} (tx {}); member \
+         {FAULTY_MEMBER} signed {}, ignored by the median; member {DOWN_MEMBER} down",
+        value.show(),
+        update.id,
+        outlier.show(),
+    ))
 }
 
 /// Runs the devnet; `out` receives the human-readable log and table.
@@ -350,6 +431,9 @@ pub fn run(options: &Options, out: &mut dyn std::io::Write) -> Result<Report> {
                     let queued = read_queue(&ledger, from, usize::MAX)?;
                     let taken = sequencer.take_deposits(from, &queued, unix_now())?;
                     ensure!(taken == queued.len(), "the sequencer did not take every deposit");
+                }
+                Step::Oracle { market, value, timestamp } => {
+                    writeln!(out, "{}", observe(&mut sequencer, market, value, timestamp)?)?;
                 }
                 Step::Submit(submission) => {
                     let kind = submission.kind();

@@ -27,6 +27,7 @@ use clearproof_circuits::circuit::hash::{CircuitHasher, HashedCircuit};
 use clearproof_circuits::circuit::poseidon_chip::{rows_for_hash, ADVICE_COLUMNS};
 use clearproof_circuits::circuit::proof::{keygen_circuit, prove_circuit, verify_circuit};
 use clearproof_circuits::circuit::Srs;
+use clearproof_circuits::oracle::Committee;
 use clearproof_circuits::orders::OrderId;
 use clearproof_circuits::params::{ACCOUNT_TREE_DEPTH, CHUNK_K, CHUNK_SLOTS, MARKETS};
 use clearproof_circuits::signature::SecretKey;
@@ -44,7 +45,8 @@ fn env(name: &str, default: usize) -> usize {
 
 fn params() -> [MarketParams; MARKETS] {
     let oracle = SecretKey::from_bytes([200; 32]).unwrap().public_key();
-    [MarketParams::standard(oracle, FundingRate::new(4_294_967).unwrap()); MARKETS]
+    [MarketParams::standard(Committee::single(oracle), FundingRate::new(4_294_967).unwrap());
+        MARKETS]
 }
 
 /// A batch of `trades` trades between accounts that deposited in an earlier batch,

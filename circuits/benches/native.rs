@@ -5,6 +5,7 @@
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 
+use clearproof_circuits::oracle::Committee;
 use clearproof_circuits::orders::OrderId;
 use clearproof_circuits::params::{ACCOUNT_TREE_DEPTH, MARKETS};
 use clearproof_circuits::poseidon;
@@ -20,7 +21,7 @@ use clearproof_circuits::Fr;
 fn genesis() -> Genesis {
     let market = Market {
         params: MarketParams::standard(
-            SecretKey::from_bytes([9; 32]).unwrap().public_key(),
+            Committee::single(SecretKey::from_bytes([9; 32]).unwrap().public_key()),
             FundingRate::new(4_294_967).unwrap(),
         ),
         state: MarketState::at(Price::from_units(100), Timestamp::new(1_000).unwrap()),

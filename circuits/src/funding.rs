@@ -65,12 +65,13 @@ mod tests {
     /// netted it stays in range. Netting is the one meaning (the circuit's too).
     #[test]
     fn charges_are_netted_before_the_range_check() {
+        use crate::oracle::Committee;
         use crate::signature::SecretKey;
         use crate::state::{MarketParams, MarketState};
         use crate::types::{Balance, Collateral, FundingIndex, FundingRate, Price, Timestamp};
         let key = SecretKey::from_bytes([3; 32]).unwrap().public_key();
         let market = |index: i128| Market {
-            params: MarketParams::standard(key, FundingRate::new(0).unwrap()),
+            params: MarketParams::standard(Committee::single(key), FundingRate::new(0).unwrap()),
             state: MarketState {
                 funding_index: FundingIndex::new(index).unwrap(),
                 ..MarketState::at(Price::from_units(1), Timestamp::new(0).unwrap())

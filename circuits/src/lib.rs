@@ -15,6 +15,7 @@ pub mod batch;
 pub mod circuit;
 pub mod funding;
 pub mod margin;
+pub mod oracle;
 pub mod orders;
 pub mod params;
 pub mod poseidon;

@@ -6,6 +6,10 @@
 /// Number of perpetual markets, fixed at genesis (ids `0..MARKETS`).
 pub const MARKETS: usize = 4;
 
+/// Largest oracle committee of a market (PROTOCOL §3, §6.3): members are
+/// indices `0..ORACLE_N`, unused entries hash as the point `(0, 0)`.
+pub const ORACLE_N: usize = 4;
+
 /// Depth of the sparse Merkle tree of accounts; account ids are `< 2^ACCOUNT_TREE_DEPTH`.
 pub const ACCOUNT_TREE_DEPTH: usize = 24;
 

@@ -6,7 +6,8 @@
 //! - account leaf = `H(owner.x, owner.y, nonce, collateral, balance[0..4], funding_snapshot[0..4])`,
 //!   or `0` for an account that never received a deposit;
 //! - `markets_hash = H(for m in 0..4: im_bp, mm_bp, liq_fee_bp, max_fee_bp, band_bp,
-//!   max_funding_rate, oracle.x, oracle.y, price, price_ts, funding_index, funding_ts)`;
+//!   max_funding_rate, committee (member 0..4 key x, y — (0, 0) unused —, quorum,
+//!   max_oracle_age), price, price_ts, funding_index, funding_ts)`;
 //! - `globals_hash = H(insurance_fund, fee_pool, batch_number)`;
 //! - `state_root = H(accounts_root, markets_hash, globals_hash)`.
 
@@ -16,6 +17,7 @@ use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use halo2_base::halo2_proofs::halo2curves::ff::Field;
 use serde::{Deserialize, Serialize};
 
+use crate::oracle::{Committee, COMMITTEE_FIELDS};
 use crate::orders::{OrderSlots, Slot, SlotUpdate};
 use crate::params::{ACCOUNT_TREE_DEPTH, MARKETS};
 use crate::poseidon::hash;
@@ -42,14 +44,15 @@ pub struct MarketParams {
     pub band_bp: Bps,
     /// Largest funding-index change per second, in units of 2^-32 of the price.
     pub max_funding_rate: FundingRate,
-    /// The oracle allowed to sign this market's prices and funding ticks.
-    pub oracle: PublicKey,
+    /// The oracle committee whose quorum signs this market's prices and
+    /// funding ticks (PROTOCOL §6.3).
+    pub committee: Committee,
 }
 
 impl MarketParams {
     /// The standard risk parameters: initial margin 10 %, maintenance 5 %,
     /// liquidation fee cap 1 %, trading fee cap 0.5 %, price band 5 %.
-    pub fn standard(oracle: PublicKey, max_funding_rate: FundingRate) -> Self {
+    pub fn standard(committee: Committee, max_funding_rate: FundingRate) -> Self {
         let bps = |x| Bps::new(x).expect("constant within 10 000");
         Self {
             im_bp: bps(1_000),
@@ -58,7 +61,7 @@ impl MarketParams {
             max_fee_bp: bps(50),
             band_bp: bps(500),
             max_funding_rate,
-            oracle,
+            committee,
         }
     }
 }
@@ -95,27 +98,34 @@ pub struct Market {
 }
 
 impl Market {
-    /// The 12 field elements this market contributes to `markets_hash`, in order.
-    pub fn fields(&self) -> [Fr; 12] {
+    /// The [`MARKET_FIELDS`] field elements this market contributes to
+    /// `markets_hash`, in order.
+    pub fn fields(&self) -> [Fr; MARKET_FIELDS] {
         let p = &self.params;
         let s = &self.state;
-        let [ox, oy] = p.oracle.to_fields();
-        [
+        let mut out = [Fr::ZERO; MARKET_FIELDS];
+        out[..6].copy_from_slice(&[
             p.im_bp.to_field(),
             p.mm_bp.to_field(),
             p.liq_fee_bp.to_field(),
             p.max_fee_bp.to_field(),
             p.band_bp.to_field(),
             p.max_funding_rate.to_field(),
-            ox,
-            oy,
+        ]);
+        out[6..6 + COMMITTEE_FIELDS].copy_from_slice(&p.committee.fields());
+        out[6 + COMMITTEE_FIELDS..].copy_from_slice(&[
             s.price.to_field(),
             s.price_ts.to_field(),
             s.funding_index.to_field(),
             s.funding_ts.to_field(),
-        ]
+        ]);
+        out
     }
 }
+
+/// Field elements a market contributes to `markets_hash`: six risk
+/// parameters, the committee, four state values.
+pub const MARKET_FIELDS: usize = 6 + COMMITTEE_FIELDS + 4;
 
 /// Global values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -13,7 +13,7 @@ use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use halo2_base::halo2_proofs::halo2curves::ff::PrimeField;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::params::{ACCOUNT_TREE_DEPTH, BPS_DENOMINATOR, MARKETS, TIMESTAMP_BITS};
+use crate::params::{ACCOUNT_TREE_DEPTH, BPS_DENOMINATOR, MARKETS, ORACLE_N, TIMESTAMP_BITS};
 
 /// A value outside the range PROTOCOL §2 allows for its type.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -276,6 +276,31 @@ unsigned_quantity!(
     /// A market id, `< MARKETS`.
     MarketId(u8), "market id", 0..MARKETS as i128, "0 ≤ market < 4"
 );
+unsigned_quantity!(
+    /// A member of a market's oracle committee: its index, `< ORACLE_N`.
+    OracleIndex(u8), "oracle index", 0..ORACLE_N as i128, "0 ≤ signer < 4"
+);
+unsigned_quantity!(
+    /// How many committee members must sign an oracle update: `1 ≤ q ≤ ORACLE_N`
+    /// (and at most the committee's size, checked with the committee).
+    Quorum(u8), "quorum", 1..=ORACLE_N as i128, "1 ≤ quorum ≤ 4"
+);
+unsigned_quantity!(
+    /// A duration in seconds, `< 2^40` (like a timestamp).
+    Seconds(u64), "seconds", 0..1i128 << TIMESTAMP_BITS, "0 ≤ seconds < 2^40"
+);
+
+impl OracleIndex {
+    /// The index as an array index.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+
+    /// All member indices, in order.
+    pub fn all() -> impl Iterator<Item = OracleIndex> {
+        (0..ORACLE_N as u8).map(OracleIndex)
+    }
+}
 
 impl Quote {
     /// Zero.

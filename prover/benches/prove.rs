@@ -16,6 +16,7 @@ use std::time::Instant;
 
 use clearproof_circuits::batch::BatchOutput;
 use clearproof_circuits::circuit::CircuitParams;
+use clearproof_circuits::oracle::Committee;
 use clearproof_circuits::orders::OrderId;
 use clearproof_circuits::params::MARKETS;
 use clearproof_circuits::signature::SecretKey;
@@ -28,7 +29,10 @@ use clearproof_verifier::check::{verify_batch, verify_one};
 fn genesis() -> Genesis {
     let oracle = SecretKey::from_bytes([200; 32]).unwrap().public_key();
     let market = Market {
-        params: MarketParams::standard(oracle, FundingRate::new(4_294_967).unwrap()),
+        params: MarketParams::standard(
+            Committee::single(oracle),
+            FundingRate::new(4_294_967).unwrap(),
+        ),
         state: MarketState::at(Price::from_units(100), Timestamp::new(1_700_000_000).unwrap()),
     };
     Genesis { markets: [market; MARKETS], insurance_fund: Quote::new(0).unwrap() }

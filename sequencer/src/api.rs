@@ -23,8 +23,8 @@ use crate::follow::DepositQueue;
 use crate::jobs::JobBoard;
 use crate::store::{SledStore, Store, StoreError};
 use crate::wire::{
-    AccountView, BatchProofs, ErrorBody, ErrorDetail, LeaseRequest, ProofAnswer, Submission,
-    SUBMISSION_TYPES,
+    AccountView, BatchProofs, ErrorBody, ErrorDetail, LeaseRequest, ObservationRequest,
+    ProofAnswer, Submission, OBSERVATION_TYPES, SUBMISSION_TYPES,
 };
 use crate::wire::{Submitted, TxReceipt, TxStatus};
 
@@ -267,6 +267,43 @@ async fn post_transaction(
     }
 }
 
+fn parse_observation(body: &[u8]) -> Result<ObservationRequest, SubmitError> {
+    let value = parse_json(body)?;
+    let kind = value.get("type").and_then(|t| t.as_str()).unwrap_or_default();
+    if !OBSERVATION_TYPES.contains(&kind) {
+        return Err(SubmitError::UnknownType(format!(
+            "{kind} (an observation's type is one of {OBSERVATION_TYPES:?})"
+        )));
+    }
+    serde_json::from_value(value).map_err(SubmitError::from_decode)
+}
+
+/// `POST /v1/observations`: an oracle committee member's signed observation
+/// ([`crate::oracle`]). `202` with what the pool holds, and the update if this
+/// observation completed a quorum (durable before the answer, like any
+/// accepted transaction).
+async fn post_observation(State(node): State<Arc<Node>>, body: Bytes) -> Response {
+    let request = match parse_observation(&body) {
+        Ok(request) => request,
+        Err(e) => return e.into_response(),
+    };
+    match run_and_commit_if_due(&node, |seq| seq.observe(request, unix_now())) {
+        Err(e) => store_error(e),
+        Ok(Ok(receipt)) => {
+            let answer = (StatusCode::ACCEPTED, Json(&receipt)).into_response();
+            if receipt.update.is_some() {
+                durable(&node, answer).await
+            } else {
+                answer
+            }
+        }
+        Ok(Err(e @ SubmitError::Rule { id: Some(_), .. })) => {
+            durable(&node, e.into_response()).await
+        }
+        Ok(Err(e)) => e.into_response(),
+    }
+}
+
 /// `POST /v1/deposits` is refused: deposits come only from the base layer's
 /// queue, which the sequencer reads itself ([`crate::follow`]).
 async fn post_deposit() -> Response {
@@ -434,6 +471,7 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/v1/transactions", post(post_transaction))
         .route("/v1/transactions/{id}", get(get_transaction))
         .route("/v1/deposits", post(post_deposit))
+        .route("/v1/observations", post(post_observation))
         .route("/v1/state", get(get_state))
         .route("/v1/accounts/{id}", get(get_account))
         .route("/v1/batches/{n}", get(get_batch))

@@ -1,11 +1,11 @@
 //! What the sequencer checks before a submission reaches the native rules, and
 //! how it becomes a protocol [`SignedTx`]: the owner's signatures (a fast path:
 //! the native rule checks them again, every order term included, and the
-//! circuit proves them, PROTOCOL §6.1–6.2), the market oracle's signature
-//! (until the oracle committee), and the deleverage counterparty. A submission
+//! circuit proves them, PROTOCOL §6.1–6.3), the oracle committee members'
+//! signatures on an update's observations, and the deleverage counterparty. A submission
 //! whose signature fails is refused here and writes nothing.
 
-use clearproof_circuits::signature::Signature;
+use clearproof_circuits::oracle::{Observation, Observed};
 use clearproof_circuits::state::State;
 use clearproof_circuits::tx::{
     Authority, CommonError, CoverDeficit, FundingTick, Liquidate, PriceUpdate, SignedTx, Trade,
@@ -95,34 +95,36 @@ impl Authoriser<'_> {
             Submission::Deleverage { market, bankrupt } => {
                 Ok(pick_deleverage(self.state, *market, *bankrupt)?.into())
             }
-            Submission::PriceUpdate { market, price, timestamp, signature } => {
-                let tx = Transaction::PriceUpdate(PriceUpdate {
-                    market: *market,
-                    price: *price,
-                    timestamp: *timestamp,
-                });
-                self.oracle_signed(*market, tx, signature)
+            Submission::PriceUpdate { market, price, timestamp, observations } => {
+                self.observations_signed(*market, observations)?;
+                let tx = PriceUpdate { market: *market, price: *price, timestamp: *timestamp };
+                let observations = observations.clone();
+                Ok(SignedTx::new(tx, Authority::PriceQuorum { observations }))
             }
-            Submission::FundingTick { market, index, timestamp, signature } => {
-                let tx = Transaction::FundingTick(FundingTick {
-                    market: *market,
-                    index: *index,
-                    timestamp: *timestamp,
-                });
-                self.oracle_signed(*market, tx, signature)
+            Submission::FundingTick { market, index, timestamp, observations } => {
+                self.observations_signed(*market, observations)?;
+                let tx = FundingTick { market: *market, index: *index, timestamp: *timestamp };
+                let observations = observations.clone();
+                Ok(SignedTx::new(tx, Authority::FundingQuorum { observations }))
             }
         }
     }
 
-    /// `tx` if `signature` is the market oracle's over its message.
-    fn oracle_signed(
+    /// Each observation's signature is its member's (a signer outside the
+    /// committee is left to the rule, which refuses it with
+    /// `ORACLE_NOT_A_MEMBER`).
+    fn observations_signed<V: Observed>(
         &self,
         market: MarketId,
-        tx: Transaction,
-        signature: &Signature,
-    ) -> Result<SignedTx, SubmitError> {
-        self.state.market(market).params.oracle.verify(tx.message(), signature)?;
-        Ok(tx.into())
+        observations: &[Observation<V>],
+    ) -> Result<(), SubmitError> {
+        let committee = &self.state.market(market).params.committee;
+        for o in observations {
+            if let Some(member) = committee.member(o.signer) {
+                member.verify(o.message(market), &o.signature)?;
+            }
+        }
+        Ok(())
     }
 
     /// The order's signature is its account owner's (an unknown account is left

@@ -16,18 +16,21 @@ use std::time::{Duration, Instant};
 
 use clearproof_circuits::batch::OpenBatch;
 use clearproof_circuits::serde_fr;
-use clearproof_circuits::state::{Genesis, State};
+use clearproof_circuits::state::{Genesis, Market, State};
 use clearproof_circuits::tx::{Deposit, SignedTx, Transaction, TxError};
-use clearproof_circuits::types::AccountId;
+use clearproof_circuits::types::{AccountId, MarketId};
 
 use crate::authorise::Authoriser;
 use crate::error::SubmitError;
+use crate::oracle::ObservationPool;
 use crate::records::{BatchHeader, BatchRecord, BatchSummary, CommittedView, PublicTx};
 use crate::store::{
     BatchCommit, EntryBody, Idempotency, PendingEntry, Store, StoreError, StoredReceipt,
     IDEMPOTENCY_RETENTION_SECS,
 };
-use crate::wire::{DepositRequest, Submission, TxReceipt, TxStatus};
+use crate::wire::{
+    DepositRequest, ObservationReceipt, ObservationRequest, Submission, TxReceipt, TxStatus,
+};
 
 /// Batching parameters.
 #[derive(Debug, Clone, Copy)]
@@ -62,6 +65,7 @@ pub struct Sequencer {
     next_deposit: u64,
     committed: CommittedView,
     halted: bool,
+    observations: ObservationPool,
 }
 
 fn now_ms() -> u64 {
@@ -108,6 +112,7 @@ impl Sequencer {
             next_deposit: loaded.next_deposit,
             committed,
             halted: false,
+            observations: ObservationPool::default(),
         };
         let replayed = loaded.pending.len();
         for entry in loaded.pending {
@@ -233,6 +238,40 @@ impl Sequencer {
         Ok(Outcome::New(self.pending_receipt(seq, kind)))
     }
 
+    /// Takes an oracle committee member's observation ([`crate::oracle`]); when
+    /// it completes a quorum, submits the update the quorum authorises (as
+    /// [`Sequencer::submit`], so the caller must flush before answering).
+    pub fn observe(
+        &mut self,
+        request: ObservationRequest,
+        now: u64,
+    ) -> Result<ObservationReceipt, SubmitError> {
+        if self.halted {
+            return Err(SubmitError::Halted);
+        }
+        let market = *self.state.market(request.market());
+        let offered = self.observations.offer(&request, &market.params.committee, &market.state)?;
+        let update = match offered.update {
+            Some(update) => {
+                tracing::debug!(
+                    market = request.market().get(),
+                    kind = update.kind(),
+                    "oracle quorum"
+                );
+                Some(self.submit(update, now)?)
+            }
+            None => None,
+        };
+        let market_now = self.state.market(request.market()).state;
+        Ok(ObservationReceipt {
+            observes: offered.observes.to_string(),
+            market: request.market(),
+            held: self.observations.held(&request, &market_now),
+            quorum: market.params.committee.quorum().get(),
+            update,
+        })
+    }
+
     /// The next base-layer deposit queue index the sequencer takes.
     pub fn next_deposit(&self) -> u64 {
         self.next_deposit
@@ -351,6 +390,11 @@ impl Sequencer {
             kind: r.kind,
             status: r.status,
         }))
+    }
+
+    /// A market as the open batch has it (its latest oracle values included).
+    pub fn market(&self, market: MarketId) -> Market {
+        *self.state.market(market)
     }
 
     /// The committed view.

@@ -13,8 +13,9 @@ use serde::Serialize;
 
 use crate::records::{BatchRecord, CommittedView};
 use crate::wire::{
-    AccountView, BatchProofs, ErrorBody, ErrorDetail, Job, JobStatus, LeaseRequest, ProofAnswer,
-    Submission, Submitted, TxReceipt, TxStatus,
+    AccountView, BatchProofs, ErrorBody, ErrorDetail, Job, JobStatus, LeaseRequest,
+    ObservationReceipt, ObservationRequest, ProofAnswer, Submission, Submitted, TxReceipt,
+    TxStatus,
 };
 
 /// Why a call failed.
@@ -177,6 +178,32 @@ impl Client {
             .body(line.as_bytes().to_vec());
         let (status, receipt) = Self::answer(request.send().await?).await?;
         Ok(Accepted { receipt, new: status == 202 })
+    }
+
+    /// `POST /v1/observations`: one oracle committee member's observation. A
+    /// resend of the same observation changes nothing, so a lost answer is
+    /// simply asked for again.
+    pub async fn observe(
+        &self,
+        observation: &ObservationRequest,
+    ) -> Result<ObservationReceipt, ClientError> {
+        let line = String::from_utf8(Self::json(observation)).expect("JSON is UTF-8");
+        self.observe_line(&line).await
+    }
+
+    /// Posts one JSON line as it is to `/v1/observations` (the server judges it).
+    pub async fn observe_line(&self, line: &str) -> Result<ObservationReceipt, ClientError> {
+        let mut attempt = 1;
+        loop {
+            match self.post("/v1/observations", line.as_bytes().to_vec()).await {
+                Err(ClientError::Http(e)) if attempt < ATTEMPTS => {
+                    tracing::debug!(error = %e, attempt, "answer lost; sending the observation again");
+                    tokio::time::sleep(Duration::from_millis(250 * attempt as u64)).await;
+                    attempt += 1;
+                }
+                answer => return answer.map(|(_, receipt)| receipt),
+            }
+        }
     }
 
     /// `GET /v1/transactions/{id}`.

@@ -47,6 +47,18 @@ pub enum SubmitError {
     /// layer's queue itself.
     #[error("deposits come only from the base layer's deposit queue, which the sequencer reads itself; queue one on the base layer (`clearproof ledger deposit`)")]
     DepositsFromBaseLayer,
+    /// An observation's key is not a member of the market's oracle committee.
+    #[error("the observation's key is not a member of the market's oracle committee")]
+    NotAMember,
+    /// An observation not newer than the market's current value or than the
+    /// member's previous observation.
+    #[error("observation at {timestamp} is not newer than {newest} (the market's value or the member's previous observation)")]
+    StaleObservation {
+        /// The observation's timestamp.
+        timestamp: u64,
+        /// What it had to be newer than.
+        newest: u64,
+    },
     /// No account can take the other side of a deleverage.
     #[error("no counterparty can absorb the deleverage")]
     NoCounterparty,
@@ -86,6 +98,8 @@ impl SubmitError {
             SubmitError::Rule { error, .. } => error.code(),
             SubmitError::DepositsFromBaseLayer => "DEPOSITS_FROM_BASE_LAYER",
             SubmitError::NoCounterparty => "DELEVERAGE_NO_COUNTERPARTY",
+            SubmitError::NotAMember => "ORACLE_NOT_A_MEMBER",
+            SubmitError::StaleObservation { .. } => "ORACLE_OBSERVATION_STALE",
             SubmitError::Store(_) => "INTERNAL_STORAGE",
             SubmitError::BaseLayer(_) => "BASE_LAYER_UNREADABLE",
             SubmitError::IdempotencyKeyReused(_) => "IDEMPOTENCY_KEY_REUSED",
@@ -103,7 +117,8 @@ impl SubmitError {
             | SubmitError::Range { .. }
             | SubmitError::DuplicateKey(_) => 400,
             SubmitError::Signature(_) => 403,
-            SubmitError::DepositsFromBaseLayer => 403,
+            SubmitError::DepositsFromBaseLayer | SubmitError::NotAMember => 403,
+            SubmitError::StaleObservation { .. } => 409,
             SubmitError::Rule { .. } | SubmitError::NoCounterparty => 422,
             SubmitError::Store(_) => 500,
             SubmitError::BaseLayer(_) => 502,

@@ -2,7 +2,9 @@
 //!
 //! Exchange operators run it: it accepts signed transactions over HTTP
 //! ([`api`]), checks signatures up front (`authorise`) and picks the deleverage
-//! counterparty (`deleverage`), applies them in arrival order with the native
+//! counterparty (`deleverage`), pools the oracle committee's observations until
+//! they make a quorum and builds price updates and funding ticks from them
+//! ([`oracle`]), applies them in arrival order with the native
 //! state machine of `clearproof-circuits` (which checks every order term and
 //! order slot, as the circuit proves them)
 //! ([`batcher`]), and commits batches durably ([`store`]: sled in production,
@@ -24,6 +26,7 @@ pub mod error;
 pub mod follow;
 pub mod genesis;
 pub mod jobs;
+pub mod oracle;
 pub mod order;
 pub mod records;
 pub mod relay;

@@ -4,11 +4,12 @@
 //! with. Every quantity is a decimal string; keys and signatures are hex.
 //! `docs/API.md` documents each shape with examples.
 
+use clearproof_circuits::oracle::{self, aggregate, Observation};
 use clearproof_circuits::signature::{PublicKey, SecretKey, Signature};
 use clearproof_circuits::state::Account;
-use clearproof_circuits::tx::{FundingTick, PriceUpdate, Transaction, Withdraw};
+use clearproof_circuits::tx::{Transaction, Withdraw};
 use clearproof_circuits::types::{
-    AccountId, Amount, FundingIndex, MarketId, Nonce, Price, Quote, Timestamp,
+    AccountId, Amount, FundingIndex, MarketId, Nonce, OracleIndex, Price, Quote, Timestamp,
 };
 use serde::{Deserialize, Serialize};
 
@@ -76,7 +77,10 @@ pub enum Submission {
         /// Account with negative total value.
         bankrupt: AccountId,
     },
-    /// Oracle-signed price.
+    /// A price authorised by a quorum of the market's oracle committee
+    /// (PROTOCOL §6.3): `price` is the median of the observations, `timestamp`
+    /// the earliest. The sequencer builds these itself from the observations
+    /// members post to `/v1/observations`; anyone holding a quorum may submit one.
     PriceUpdate {
         /// Market.
         market: MarketId,
@@ -84,10 +88,10 @@ pub enum Submission {
         price: Price,
         /// Seconds.
         timestamp: Timestamp,
-        /// The market oracle's signature over the `PriceUpdate` message.
-        signature: Signature,
+        /// The committee members' signed observations, signers increasing.
+        observations: Vec<Observation<Price>>,
     },
-    /// Oracle-signed funding index.
+    /// A funding index authorised by a quorum of the market's oracle committee.
     FundingTick {
         /// Market.
         market: MarketId,
@@ -95,8 +99,8 @@ pub enum Submission {
         index: FundingIndex,
         /// Seconds.
         timestamp: Timestamp,
-        /// The market oracle's signature over the `FundingTick` message.
-        signature: Signature,
+        /// The committee members' signed observations, signers increasing.
+        observations: Vec<Observation<FundingIndex>>,
     },
 }
 
@@ -122,26 +126,51 @@ impl Submission {
         Submission::Withdraw { account, amount, nonce, signature: key.sign(tx.message()) }
     }
 
-    /// An oracle-signed price update.
-    pub fn price_update(
-        oracle: &SecretKey,
+    /// The price update `observations` authorise: their median at their
+    /// earliest timestamp (`None` for no observations).
+    pub fn price_update(market: MarketId, observations: Vec<Observation<Price>>) -> Option<Self> {
+        let (price, timestamp) = aggregate(&observations)?;
+        Some(Submission::PriceUpdate { market, price, timestamp, observations })
+    }
+
+    /// The funding tick `observations` authorise: their median at their
+    /// earliest timestamp (`None` for no observations).
+    pub fn funding_tick(
+        market: MarketId,
+        observations: Vec<Observation<FundingIndex>>,
+    ) -> Option<Self> {
+        let (index, timestamp) = aggregate(&observations)?;
+        Some(Submission::FundingTick { market, index, timestamp, observations })
+    }
+
+    /// The price update committee members `0..members.len()` (their secret
+    /// keys) authorise by each observing `price` at `timestamp` (tests, tools).
+    pub fn price_quorum(
+        members: &[&SecretKey],
         market: MarketId,
         price: Price,
         timestamp: Timestamp,
     ) -> Self {
-        let tx = Transaction::PriceUpdate(PriceUpdate { market, price, timestamp });
-        Submission::PriceUpdate { market, price, timestamp, signature: oracle.sign(tx.message()) }
+        let observations = OracleIndex::all()
+            .zip(members)
+            .map(|(i, key)| Observation::sign(key, i, market, price, timestamp))
+            .collect();
+        Submission::PriceUpdate { market, price, timestamp, observations }
     }
 
-    /// An oracle-signed funding tick.
-    pub fn funding_tick(
-        oracle: &SecretKey,
+    /// The funding tick committee members `0..members.len()` authorise by each
+    /// observing `index` at `timestamp` (tests, tools).
+    pub fn funding_quorum(
+        members: &[&SecretKey],
         market: MarketId,
         index: FundingIndex,
         timestamp: Timestamp,
     ) -> Self {
-        let tx = Transaction::FundingTick(FundingTick { market, index, timestamp });
-        Submission::FundingTick { market, index, timestamp, signature: oracle.sign(tx.message()) }
+        let observations = OracleIndex::all()
+            .zip(members)
+            .map(|(i, key)| Observation::sign(key, i, market, index, timestamp))
+            .collect();
+        Submission::FundingTick { market, index, timestamp, observations }
     }
 
     /// Whether it carries a signature. An unsigned request (`cover_deficit`,
@@ -171,6 +200,92 @@ impl Submission {
         }
     }
 }
+
+/// One committee member's signed observation (`POST /v1/observations`), as
+/// `clearproof oracle observe` prints it. The member is named by its key; the
+/// sequencer finds its index in the market's committee.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ObservationRequest {
+    /// A price observation.
+    PriceObservation {
+        /// Market.
+        market: MarketId,
+        /// The member's public key.
+        member: PublicKey,
+        /// Fixed point, 32 fractional bits.
+        price: Price,
+        /// Seconds.
+        timestamp: Timestamp,
+        /// The member's signature over `H(PRICE_OBSERVATION_TAG, market, price, timestamp)`.
+        signature: Signature,
+    },
+    /// A funding-index observation.
+    FundingObservation {
+        /// Market.
+        market: MarketId,
+        /// The member's public key.
+        member: PublicKey,
+        /// Cumulative funding index.
+        index: FundingIndex,
+        /// Seconds.
+        timestamp: Timestamp,
+        /// The member's signature over `H(FUNDING_OBSERVATION_TAG, market, index, timestamp)`.
+        signature: Signature,
+    },
+}
+
+/// Every `type` an observation may have.
+pub const OBSERVATION_TYPES: [&str; 2] = ["price_observation", "funding_observation"];
+
+impl ObservationRequest {
+    /// `key` observes `price` in `market` at `timestamp`.
+    pub fn price(key: &SecretKey, market: MarketId, price: Price, timestamp: Timestamp) -> Self {
+        let signature = key.sign(oracle::message(market, price, timestamp));
+        Self::PriceObservation { market, member: key.public_key(), price, timestamp, signature }
+    }
+
+    /// `key` observes the funding `index` in `market` at `timestamp`.
+    pub fn funding(
+        key: &SecretKey,
+        market: MarketId,
+        index: FundingIndex,
+        timestamp: Timestamp,
+    ) -> Self {
+        let signature = key.sign(oracle::message(market, index, timestamp));
+        Self::FundingObservation { market, member: key.public_key(), index, timestamp, signature }
+    }
+
+    /// The market.
+    pub fn market(&self) -> MarketId {
+        match self {
+            Self::PriceObservation { market, .. } | Self::FundingObservation { market, .. } => {
+                *market
+            }
+        }
+    }
+}
+
+/// What `POST /v1/observations` did with an observation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObservationReceipt {
+    /// `"price"` or `"index"`.
+    pub observes: String,
+    /// Market.
+    pub market: MarketId,
+    /// Fresh observations now held for the market (0 after an update used them).
+    pub held: usize,
+    /// The market's quorum.
+    pub quorum: u8,
+    /// The update this observation completed, if it completed a quorum.
+    pub update: Option<TxReceipt>,
+}
+
+/// The submission types the sequencer builds itself from the oracle
+/// committee's observations (`POST /v1/observations`); anyone holding a quorum
+/// of observations may still submit one.
+pub const ORACLE_UPDATE_TYPES: [&str; 2] = ["price_update", "funding_tick"];
 
 /// An entry of the base layer's deposit queue (`POST /v1/deposits`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

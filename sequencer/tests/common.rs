@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use clearproof_circuits::params::MARKETS;
+use clearproof_circuits::oracle::Committee;
 use clearproof_circuits::signature::SecretKey;
 use clearproof_circuits::state::{Genesis, Market, MarketParams, MarketState, State};
 use clearproof_circuits::tx::{Deposit, SignedTx};
@@ -30,14 +30,31 @@ pub fn oracle() -> SecretKey {
     key(200)
 }
 
+/// Committee member `i` of market 3 ([`committee`]).
+pub fn member(i: u8) -> SecretKey {
+    key(200 + i)
+}
+
+/// Market 3's oracle committee: members `key(200)` to `key(203)`, quorum 3,
+/// observations at most 60 s apart.
+pub fn committee() -> Committee {
+    let members: Vec<_> = (0..4).map(|i| member(i).public_key()).collect();
+    Committee::new(&members, Quorum::new(3).unwrap(), Seconds::new(60).unwrap()).unwrap()
+}
+
 /// Every market at 100 micro-units per lot; im 10 %, mm 5 %, liq fee 1 %, fee cap
-/// 0.5 %, band 5 %; insurance fund 1 000.
+/// 0.5 %, band 5 %; insurance fund 1 000. Markets 0–2 have a one-member oracle
+/// committee ([`oracle`]), market 3 the committee of four of [`committee`].
 pub fn genesis() -> Genesis {
-    let market = Market {
-        params: MarketParams::standard(oracle().public_key(), FundingRate::new(4_294_967).unwrap()),
+    let rate = FundingRate::new(4_294_967).unwrap();
+    let markets = std::array::from_fn(|m| Market {
+        params: MarketParams::standard(
+            if m == 3 { committee() } else { Committee::single(oracle().public_key()) },
+            rate,
+        ),
         state: MarketState::at(Price::from_units(100), Timestamp::new(T0 as i128).unwrap()),
-    };
-    Genesis { markets: [market; MARKETS], insurance_fund: Quote::new(1_000).unwrap() }
+    });
+    Genesis { markets, insurance_fund: Quote::new(1_000).unwrap() }
 }
 
 /// A sequencer's answer as it came: HTTP status and JSON body (`null` if the
@@ -264,8 +281,8 @@ pub fn trade(market: u8, base: i128, quote: i128, buy: SignedOrder, sell: Signed
 }
 
 pub fn price_update(market: u8, units: u32, ts: u64) -> Value {
-    let sub = Submission::price_update(
-        &oracle(),
+    let sub = Submission::price_quorum(
+        &[&oracle()],
         mkt(market),
         Price::from_units(units),
         Timestamp::new(ts as i128).unwrap(),

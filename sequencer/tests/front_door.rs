@@ -207,8 +207,8 @@ async fn duplicate_keys_are_refused_in_every_type_and_in_orders() {
         liquidator_order: order(1, 1, 0, Side::Buy, 1, 100, 2),
     })
     .unwrap();
-    let funding = serde_json::to_value(Submission::funding_tick(
-        &oracle(),
+    let funding = serde_json::to_value(Submission::funding_quorum(
+        &[&oracle()],
         mkt(0),
         clearproof_circuits::types::FundingIndex::new(1).unwrap(),
         clearproof_circuits::types::Timestamp::new((T0 + 1) as i128).unwrap(),

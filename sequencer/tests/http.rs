@@ -6,7 +6,7 @@
 mod common;
 
 use clearproof_circuits::signature::Signature;
-use clearproof_circuits::types::{Amount, Nonce};
+use clearproof_circuits::types::{Amount, Nonce, Price};
 use clearproof_sequencer::order::Side;
 use clearproof_sequencer::wire::Submission;
 use common::*;
@@ -72,8 +72,8 @@ async fn every_transaction_type_is_applied_and_the_root_replays() {
     // Market 0 to 85: Alice bankrupt by 2 793 > fund 293: deleveraged against Bob.
     s.ok(&price_update(0, 85, T0 + 2)).await;
     s.ok(&json!({"type": "deleverage", "market": "0", "bankrupt": "1"})).await;
-    let funding = Submission::funding_tick(
-        &oracle(),
+    let funding = Submission::funding_quorum(
+        &[&oracle()],
         mkt(2),
         clearproof_circuits::types::FundingIndex::new(1_000).unwrap(),
         clearproof_circuits::types::Timestamp::new((T0 + 10) as i128).unwrap(),
@@ -129,9 +129,16 @@ async fn every_rejection_path_returns_its_code_and_changes_nothing() {
     tampered["amount"] = json!("6");
     assert_rejected(&s, &tampered.to_string(), 403, "SIG_BAD_SIGNATURE").await;
     let mut forged = price_update(0, 101, T0 + 1);
-    forged["signature"] =
+    forged["observations"][0]["signature"] =
         serde_json::to_value(key(9).sign(clearproof_circuits::Fr::from(1u64))).unwrap();
     assert_rejected(&s, &forged.to_string(), 403, "SIG_BAD_SIGNATURE").await;
+    // An update whose price is not what its observations say.
+    let mut moved = price_update(0, 101, T0 + 1);
+    moved["price"] = json!(Price::from_units(102).get().to_string());
+    assert_rejected(&s, &moved.to_string(), 422, "ORACLE_NOT_MEDIAN").await;
+    let mut unsigned = price_update(0, 101, T0 + 1);
+    unsigned["observations"] = json!([]);
+    assert_rejected(&s, &unsigned.to_string(), 422, "ORACLE_QUORUM_NOT_MET").await;
     let mut garbage = withdraw(1, 1, 5, 0);
     garbage["signature"] = json!("zz");
     assert_rejected(&s, &garbage.to_string(), 400, "MALFORMED_TX").await;

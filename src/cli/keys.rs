@@ -11,14 +11,19 @@ use super::print_json;
 pub enum KeysCommand {
     /// Generate a Baby Jubjub key pair; prints `{"secret", "public"}` (hex).
     New,
-    /// Print the built-in devnet oracle key (public knowledge: insecure).
-    DevnetOracle,
+    /// Print a built-in devnet oracle committee member's key (public
+    /// knowledge: insecure).
+    DevnetOracle {
+        /// The member (0 to 3).
+        #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..4))]
+        member: u8,
+    },
 }
 
 pub fn run(command: KeysCommand) -> Result<()> {
     let secret = match command {
         KeysCommand::New => SecretKey::generate(&mut rand::rngs::OsRng),
-        KeysCommand::DevnetOracle => genesis::devnet_oracle(),
+        KeysCommand::DevnetOracle { member } => genesis::devnet_oracle(member as usize),
     };
     print_json(&serde_json::json!({
         "secret": secret.to_hex(),

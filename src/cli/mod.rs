@@ -14,6 +14,7 @@ use clearproof_verifier::key::{VerifierKey, INSECURE_DEV_SRS};
 pub mod devnet;
 pub mod keys;
 pub mod ledger;
+pub mod oracle;
 pub mod prover;
 pub mod sequencer;
 pub mod submit;
@@ -45,7 +46,13 @@ pub enum Command {
         #[command(subcommand)]
         command: tx::TxCommand,
     },
-    /// Submit JSON lines (transactions) to a sequencer; prints each receipt.
+    /// What an oracle committee member runs: signed observations.
+    Oracle {
+        #[command(subcommand)]
+        command: oracle::OracleCommand,
+    },
+    /// Submit JSON lines (transactions, oracle observations) to a sequencer;
+    /// prints each receipt.
     Submit(submit::SubmitArgs),
     /// Run a prover worker.
     Prover {
@@ -73,6 +80,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::Keys { command } => keys::run(command),
         Command::Sequencer { command } => sequencer::run(command),
         Command::Tx { command } => tx::run(command),
+        Command::Oracle { command } => oracle::run(command),
         Command::Submit(args) => submit::run(&args),
         Command::Prover { command } => prover::run(command),
         Command::Setup(args) => print_json(&args.load()?.manifest),

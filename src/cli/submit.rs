@@ -1,4 +1,6 @@
 //! `clearproof submit`: JSON lines to a sequencer, one receipt printed per line.
+//! Oracle observations go to `/v1/observations`, everything else to
+//! `/v1/transactions`.
 
 use std::io::BufRead;
 use std::time::Duration;
@@ -6,6 +8,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use clearproof_sequencer::client::{BlockingClient, ClientError};
+use clearproof_sequencer::wire::OBSERVATION_TYPES;
 
 use super::print_json;
 
@@ -22,6 +25,14 @@ pub struct SubmitArgs {
     wait: bool,
 }
 
+/// Whether a line is an oracle observation (for `/v1/observations`).
+fn is_observation(line: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(line)
+        .ok()
+        .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_owned))
+        .is_some_and(|t| OBSERVATION_TYPES.contains(&t.as_str()))
+}
+
 pub fn run(args: &SubmitArgs) -> Result<()> {
     let reader: Box<dyn BufRead> = if args.file == "-" {
         Box::new(std::io::stdin().lock())
@@ -35,6 +46,17 @@ pub fn run(args: &SubmitArgs) -> Result<()> {
     for line in reader.lines() {
         let line = line?;
         if line.trim().is_empty() {
+            continue;
+        }
+        if is_observation(&line) {
+            match client.run(|c| c.observe_line(&line)) {
+                Ok(receipt) => print_json(&receipt)?,
+                Err(e @ (ClientError::Refused { .. } | ClientError::Unexpected { .. })) => {
+                    rejected += 1;
+                    print_json(&e.body())?;
+                }
+                Err(e) => return Err(e.into()),
+            }
             continue;
         }
         match client.run(|c| c.submit_line(&line)) {

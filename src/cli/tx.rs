@@ -137,28 +137,6 @@ pub enum TxCommand {
         #[arg(long, value_parser = account)]
         bankrupt: AccountId,
     },
-    /// An oracle-signed price (decimal micro-units of quote per lot).
-    PriceUpdate {
-        #[arg(long, value_parser = secret)]
-        key: SecretKey,
-        #[arg(long, value_parser = market)]
-        market: MarketId,
-        #[arg(long, value_parser = price)]
-        price: Price,
-        #[arg(long, value_parser = timestamp)]
-        timestamp: Timestamp,
-    },
-    /// An oracle-signed funding index (raw fixed point, 32 fractional bits).
-    FundingTick {
-        #[arg(long, value_parser = secret)]
-        key: SecretKey,
-        #[arg(long, value_parser = market)]
-        market: MarketId,
-        #[arg(long, value_parser = funding_index, allow_hyphen_values = true)]
-        index: FundingIndex,
-        #[arg(long, value_parser = timestamp)]
-        timestamp: Timestamp,
-    },
 }
 
 fn read_order(path: &PathBuf) -> Result<SignedOrder> {
@@ -223,25 +201,23 @@ pub fn run(command: TxCommand) -> Result<()> {
         TxCommand::Deleverage { market, bankrupt } => {
             print_json(&Submission::Deleverage { market, bankrupt })
         }
-        TxCommand::PriceUpdate { key, market, price, timestamp } => {
-            print_json(&Submission::price_update(&key, market, price, timestamp))
-        }
-        TxCommand::FundingTick { key, market, index, timestamp } => {
-            print_json(&Submission::funding_tick(&key, market, index, timestamp))
-        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;
-    use clearproof_sequencer::wire::{BASE_LAYER_TYPES, SUBMISSION_TYPES};
+    use clearproof_sequencer::wire::{BASE_LAYER_TYPES, ORACLE_UPDATE_TYPES, SUBMISSION_TYPES};
 
     #[test]
     fn every_submission_type_has_a_tx_command_and_every_base_layer_type_a_ledger_command() {
         let cli = crate::cli::Cli::command();
         let tx = cli.find_subcommand("tx").expect("clearproof tx");
-        for name in SUBMISSION_TYPES {
+        // Oracle updates are built by the sequencer from the committee's
+        // observations, which `clearproof oracle observe` signs.
+        let oracle = cli.find_subcommand("oracle").expect("clearproof oracle");
+        assert!(oracle.find_subcommand("observe").is_some(), "`clearproof oracle observe`");
+        for name in SUBMISSION_TYPES.iter().filter(|t| !ORACLE_UPDATE_TYPES.contains(t)) {
             let command = name.replace('_', "-");
             assert!(
                 tx.find_subcommand(&command).is_some(),

@@ -138,8 +138,8 @@ async fn sequencer_two_provers_one_killed_ledger_and_verify() {
         client.state().await.unwrap().next_deposit == 3
     })
     .await;
-    let price = Submission::price_update(
-        &oracle(),
+    let price = Submission::price_quorum(
+        &[&oracle()],
         MarketId::new(0).unwrap(),
         Price::from_units(101),
         Timestamp::new((T0 + 10).into()).unwrap(),

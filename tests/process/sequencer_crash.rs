@@ -20,6 +20,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use clearproof_circuits::batch::Receipt;
+use clearproof_circuits::oracle::Committee;
 use clearproof_circuits::params::MARKETS;
 use clearproof_circuits::signature::SecretKey;
 use clearproof_circuits::state::{Genesis, Market, MarketParams, MarketState, State};
@@ -45,7 +46,10 @@ fn key(i: u8) -> SecretKey {
 
 fn genesis() -> Genesis {
     let market = Market {
-        params: MarketParams::standard(key(200).public_key(), FundingRate::new(4_294_967).unwrap()),
+        params: MarketParams::standard(
+            Committee::single(key(200).public_key()),
+            FundingRate::new(4_294_967).unwrap(),
+        ),
         state: MarketState::at(Price::from_units(100), Timestamp::new(T0 as i128).unwrap()),
     };
     Genesis { markets: [market; MARKETS], insurance_fund: Quote::new(1_000).unwrap() }
@@ -136,8 +140,8 @@ fn item(i: u64) -> Item {
             Item::Line(serde_json::to_string(&sub).unwrap(), "trade")
         }
         _ => {
-            let sub = Submission::price_update(
-                &key(200),
+            let sub = Submission::price_quorum(
+                &[&key(200)],
                 MarketId::new(3).unwrap(),
                 Price::from_units(100 + (i % 7) as u32),
                 Timestamp::new((T0 + i) as i128).unwrap(),

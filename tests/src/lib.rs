@@ -8,6 +8,7 @@ use std::path::Path;
 
 use clearproof_circuits::batch::BatchOutput;
 use clearproof_circuits::circuit::CircuitParams;
+use clearproof_circuits::oracle::Committee;
 use clearproof_circuits::orders::OrderId;
 use clearproof_circuits::params::MARKETS;
 use clearproof_circuits::signature::SecretKey;
@@ -44,7 +45,7 @@ pub fn oracle() -> SecretKey {
 pub fn genesis() -> Genesis {
     let market = Market {
         params: MarketParams::standard(
-            oracle().public_key(),
+            Committee::single(oracle().public_key()),
             FundingRate::new(4_294_967).expect("rate"),
         ),
         state: MarketState::at(Price::from_units(100), Timestamp::new(T0.into()).expect("ts")),

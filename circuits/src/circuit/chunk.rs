@@ -259,6 +259,7 @@ pub fn prover_builder_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::oracle::Committee;
     use crate::signature::SecretKey;
     use crate::state::{Genesis, MarketParams, MarketState, State};
     use crate::tx::Effect;
@@ -294,8 +295,10 @@ mod tests {
     }
 
     fn params() -> [MarketParams; MARKETS] {
-        [MarketParams::standard(key(200).public_key(), FundingRate::new(4_294_967).unwrap());
-            MARKETS]
+        [MarketParams::standard(
+            Committee::single(key(200).public_key()),
+            FundingRate::new(4_294_967).unwrap(),
+        ); MARKETS]
     }
 
     fn n(x: i128) -> Amount {

@@ -80,6 +80,7 @@ pub fn settle_with_charges(
 mod tests {
     use super::*;
     use crate::circuit::testing::satisfied;
+    use crate::oracle::Committee;
     use crate::signature::SecretKey;
     use crate::state::{Account, Market, MarketParams, MarketState};
     use crate::types::*;
@@ -89,7 +90,13 @@ mod tests {
         let t = Timestamp::new(10).unwrap();
         let mut state = MarketState::at(Price::from_units(100), t);
         state.funding_index = FundingIndex::new(index).unwrap();
-        Market { params: MarketParams::standard(oracle, FundingRate::new(1_000).unwrap()), state }
+        Market {
+            params: MarketParams::standard(
+                Committee::single(oracle),
+                FundingRate::new(1_000).unwrap(),
+            ),
+            state,
+        }
     }
 
     fn setup() -> (Account, [Market; MARKETS]) {

@@ -114,6 +114,7 @@ mod tests {
     use super::*;
     use crate::circuit::testing::satisfied;
     use crate::margin;
+    use crate::oracle::Committee;
     use crate::signature::SecretKey;
     use crate::state::{Account, Market, MarketParams, MarketState};
     use crate::types::*;
@@ -121,7 +122,8 @@ mod tests {
 
     fn markets(prices: [u32; MARKETS]) -> [Market; MARKETS] {
         let oracle = SecretKey::from_bytes([5; 32]).unwrap().public_key();
-        let params = MarketParams::standard(oracle, FundingRate::new(1_000).unwrap());
+        let params =
+            MarketParams::standard(Committee::single(oracle), FundingRate::new(1_000).unwrap());
         let t = Timestamp::new(10).unwrap();
         prices.map(|p| Market { params, state: MarketState::at(Price::from_units(p), t) })
     }

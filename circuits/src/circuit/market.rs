@@ -5,11 +5,24 @@ use halo2_base::gates::{RangeChip, RangeInstructions};
 use super::hash::CircuitHasher;
 use super::num::{check_bits, check_bps, check_signed63};
 use super::{Cell, Ctx};
-use crate::params::MARKETS;
-use crate::state::Market;
+use crate::oracle::COMMITTEE_FIELDS;
+use crate::params::{MARKETS, ORACLE_N};
+use crate::state::{Market, MARKET_FIELDS};
 use crate::Fr;
 
-/// A market's 12 fields as range-checked cells.
+/// A market's oracle committee as cells (PROTOCOL §6.3).
+#[derive(Debug, Clone, Copy)]
+pub struct AssignedCommittee {
+    /// Member `i`'s key `(x, y)`; `(0, 0)` for no member (a point off the
+    /// curve, so no signature verifies under it).
+    pub members: [[Cell; 2]; ORACLE_N],
+    /// Signatures an update needs (`< 2^3`).
+    pub quorum: Cell,
+    /// Largest spread of an update's observation timestamps (`< 2^40`).
+    pub max_oracle_age: Cell,
+}
+
+/// A market's [`MARKET_FIELDS`] fields as range-checked cells.
 #[derive(Debug, Clone, Copy)]
 pub struct AssignedMarket {
     /// Initial margin rate (bps).
@@ -24,10 +37,8 @@ pub struct AssignedMarket {
     pub band_bp: Cell,
     /// Funding-rate bound (≤ 2^32).
     pub max_funding_rate: Cell,
-    /// Oracle key x.
-    pub oracle_x: Cell,
-    /// Oracle key y.
-    pub oracle_y: Cell,
+    /// The oracle committee.
+    pub committee: AssignedCommittee,
     /// Price (< 2^64).
     pub price: Cell,
     /// Price timestamp (< 2^40).
@@ -49,17 +60,22 @@ impl AssignedMarket {
             max_fee_bp: c[3],
             band_bp: c[4],
             max_funding_rate: c[5],
-            oracle_x: c[6],
-            oracle_y: c[7],
-            price: c[8],
-            price_ts: c[9],
-            funding_index: c[10],
-            funding_ts: c[11],
+            committee: AssignedCommittee {
+                members: std::array::from_fn(|i| [c[6 + 2 * i], c[7 + 2 * i]]),
+                quorum: c[6 + 2 * ORACLE_N],
+                max_oracle_age: c[7 + 2 * ORACLE_N],
+            },
+            price: c[6 + COMMITTEE_FIELDS],
+            price_ts: c[7 + COMMITTEE_FIELDS],
+            funding_index: c[8 + COMMITTEE_FIELDS],
+            funding_ts: c[9 + COMMITTEE_FIELDS],
         };
         for bps in [m.im_bp, m.mm_bp, m.liq_fee_bp, m.max_fee_bp, m.band_bp] {
             check_bps(ctx, range, bps);
         }
         range.check_less_than_safe(ctx, m.max_funding_rate, (1 << 32) + 1);
+        check_bits(ctx, range, m.committee.quorum, 3);
+        check_bits(ctx, range, m.committee.max_oracle_age, 40);
         check_bits(ctx, range, m.price, 64);
         check_bits(ctx, range, m.price_ts, 40);
         check_bits(ctx, range, m.funding_ts, 40);
@@ -67,22 +83,24 @@ impl AssignedMarket {
         m
     }
 
-    /// The 12 fields in hash order.
-    pub fn fields(&self) -> [Cell; 12] {
-        [
+    /// The [`MARKET_FIELDS`] fields in hash order.
+    pub fn fields(&self) -> [Cell; MARKET_FIELDS] {
+        let c = &self.committee;
+        let members = c.members.iter().flatten().copied();
+        let cells: Vec<Cell> = [
             self.im_bp,
             self.mm_bp,
             self.liq_fee_bp,
             self.max_fee_bp,
             self.band_bp,
             self.max_funding_rate,
-            self.oracle_x,
-            self.oracle_y,
-            self.price,
-            self.price_ts,
-            self.funding_index,
-            self.funding_ts,
         ]
+        .into_iter()
+        .chain(members)
+        .chain([c.quorum, c.max_oracle_age, self.price, self.price_ts])
+        .chain([self.funding_index, self.funding_ts])
+        .collect();
+        cells.try_into().expect("MARKET_FIELDS cells")
     }
 }
 

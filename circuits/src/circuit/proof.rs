@@ -33,6 +33,7 @@ use sha2::{Digest, Sha256};
 
 use super::chunk::{builder, chunk_witnesses, prover_builder, ChunkWitness};
 use super::hash::HashedCircuit;
+use crate::oracle::Committee;
 use crate::params::{ACCOUNT_TREE_DEPTH, CHUNK_K, CHUNK_SLOTS, MARKETS};
 use crate::signature::SecretKey;
 use crate::state::{Genesis, Market, MarketParams, MarketState, State};
@@ -117,7 +118,7 @@ impl CircuitParams {
         let oracle = SecretKey::from_bytes([1; 32]).expect("valid seed").public_key();
         let rate = FundingRate::new(0).expect("in range");
         let market = Market {
-            params: MarketParams::standard(oracle, rate),
+            params: MarketParams::standard(Committee::single(oracle), rate),
             state: MarketState::at(Price::from_units(1), Timestamp::new(0).expect("in range")),
         };
         let genesis = Genesis {
@@ -151,7 +152,7 @@ pub struct Pinned {
 /// The pinned production circuit.
 pub const PINNED: Pinned = Pinned {
     params: CircuitParams::PRODUCTION,
-    vk_digest_insecure_dev: "b7d3f0ef51dab48392ae157872ce4efc696c2a817ee1e76944758207e5df624e",
+    vk_digest_insecure_dev: "55c6449b18cb5db2a65201ce8f77b5b67b7a60acecf13d3b99028024f9a8241f",
     proof_bytes: 3_808,
 };
 

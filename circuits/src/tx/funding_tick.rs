@@ -1,6 +1,8 @@
-//! `FundingTick{market, index, timestamp}` — signed by the market's oracle.
+//! `FundingTick{market, index, timestamp}` — authorised by a quorum of the
+//! market's oracle committee (PROTOCOL §6.3, [`crate::oracle`]): `index` is
+//! the median of their observations, `timestamp` the earliest.
 //!
-//! Preconditions: `timestamp > funding_ts`;
+//! Preconditions: the quorum; `timestamp > funding_ts`;
 //! `|index − funding_index|·2^32 ≤ max_funding_rate·price·(timestamp − funding_ts)`.
 //! Effect: sets `funding_index` and `funding_ts`. Accounts settle lazily (§5).
 
@@ -63,8 +65,9 @@ impl Rule for FundingTick {
     type Error = FundingTickError;
 
     fn apply(&self, state: &State, auth: &Authority) -> Result<Effect, FundingTickError> {
-        auth.unsigned("funding_tick")?;
         let market = state.market(self.market);
+        let committee = &market.params.committee;
+        auth.oracle_quorum("funding_tick", committee, self.market, self.index, self.timestamp)?;
         let mut next = market.state;
         if self.timestamp <= next.funding_ts {
             return Err(FundingTickError::StaleTimestamp {

@@ -16,12 +16,15 @@ use halo2_base::halo2_proofs::halo2curves::ff::Field;
 use serde::{Deserialize, Serialize};
 
 use crate::funding;
+use crate::oracle::{check_quorum, sign_all, Committee, Observation, Observed, OracleError};
 use crate::orders::{Order, OrderError, Side, SignedOrder, Slot};
 use crate::params::{BPS_DENOMINATOR, FIXED_POINT_BITS, MARKETS, TX_ENCODING_LEN};
 use crate::poseidon;
 use crate::signature::{PublicKey, SecretKey, Signature, SignatureError};
 use crate::state::{Account, Globals, MarketState, State};
-use crate::types::{AccountId, Amount, Balance, Bps, MarketId, Price, RangeError};
+use crate::types::{
+    AccountId, Amount, Balance, Bps, FundingIndex, MarketId, Price, RangeError, Timestamp,
+};
 
 pub mod cover_deficit;
 pub mod deleverage;
@@ -35,7 +38,9 @@ pub mod withdraw;
 
 pub(crate) use registry::error_codes;
 use registry::transactions;
-pub use registry::{Rule, TxSpec, NOOP_TAG, ORDER_TAG};
+pub use registry::{
+    Rule, TxSpec, FUNDING_OBSERVATION_TAG, NOOP_TAG, ORDER_TAG, PRICE_OBSERVATION_TAG,
+};
 
 transactions! {
     /// Base-layer deposit.
@@ -62,8 +67,7 @@ transactions! {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Authority {
-    /// Nothing to sign: the base layer's queue, the rules alone, or (until the
-    /// oracle committee) an oracle signature the sequencer checked.
+    /// Nothing to sign: the base layer's queue or the rules alone.
     #[default]
     None,
     /// `Withdraw`: the owner's signature over [`Transaction::message`].
@@ -76,6 +80,17 @@ pub enum Authority {
     Orders {
         /// The orders.
         orders: Vec<SignedOrder>,
+    },
+    /// `PriceUpdate`: a quorum of the market committee's price observations
+    /// (PROTOCOL §6.3), signer indices increasing.
+    PriceQuorum {
+        /// The observations.
+        observations: Vec<Observation<Price>>,
+    },
+    /// `FundingTick`: a quorum of the market committee's funding observations.
+    FundingQuorum {
+        /// The observations.
+        observations: Vec<Observation<FundingIndex>>,
     },
     /// Posted data replayed under an accepted proof, which proved every
     /// signature and order term: only the state effects are applied. Never
@@ -151,7 +166,8 @@ impl KeyRing {
 impl SignedTx {
     /// Signs `tx` with what authorises exactly it against `state`, finding each
     /// signer's secret key from its owner key with `keys` (tests, benches,
-    /// tools). The liquidator's side is the opposite of the liquidated position
+    /// tools). An oracle update gets an observation of exactly its value and
+    /// timestamp from every committee member `keys` knows. The liquidator's side is the opposite of the liquidated position
     /// in `state`. A signer `keys` does not know (or an unknown account) leaves
     /// the transaction unsigned, for the rule to refuse.
     pub fn exact(state: &State, tx: Transaction, keys: &KeyRing) -> Self {
@@ -174,6 +190,16 @@ impl SignedTx {
                     Some(k) => Self::liquidate(l, side, k),
                     None => Self::from(Transaction::Liquidate(l)),
                 }
+            }
+            Transaction::PriceUpdate(p) => {
+                let committee = state.market(p.market).params.committee;
+                let observations = sign_all(&committee, keys, p.market, p.price, p.timestamp);
+                Self { tx: p.into(), auth: Authority::PriceQuorum { observations } }
+            }
+            Transaction::FundingTick(f) => {
+                let committee = state.market(f.market).params.committee;
+                let observations = sign_all(&committee, keys, f.market, f.index, f.timestamp);
+                Self { tx: f.into(), auth: Authority::FundingQuorum { observations } }
             }
             other => Self::from(other),
         }
@@ -218,6 +244,10 @@ pub enum CommonError {
     /// A signed order does not authorise its fill (PROTOCOL §6.2).
     #[error("{0}")]
     Order(#[from] OrderError),
+    /// The oracle committee's observations do not authorise the update
+    /// (PROTOCOL §6.3).
+    #[error("oracle quorum: {0}")]
+    Oracle(#[from] OracleError),
 }
 
 impl CommonError {
@@ -240,13 +270,17 @@ impl CommonError {
             CommonError::Unauthorised(..) => "UNAUTHORISED",
             CommonError::Signature(e) => e.code(),
             CommonError::Order(e) => e.code(),
+            CommonError::Oracle(e) => e.code(),
         }
     }
 
     /// Whether `code` is one a transaction may be refused with whatever its
-    /// type: the shared rules', a signature's and an order's.
+    /// type: the shared rules', a signature's, an order's and an oracle
+    /// quorum's.
     pub fn is_shared(code: &str) -> bool {
-        Self::CODES.contains(&code) || OrderError::CODES.contains(&code)
+        Self::CODES.contains(&code)
+            || OrderError::CODES.contains(&code)
+            || OracleError::CODES.contains(&code)
     }
 }
 
@@ -345,6 +379,24 @@ impl Authority {
             Authority::Proven => Ok(()),
             _ => Err(CommonError::Unauthorised(kind, "the owner's signature")),
         }
+    }
+
+    /// For an oracle update of `market` to `value` at `timestamp`: a quorum of
+    /// `committee` observed exactly that (or the replay is proven).
+    pub(crate) fn oracle_quorum<V: Observed>(
+        &self,
+        kind: &'static str,
+        committee: &Committee,
+        market: MarketId,
+        value: V,
+        timestamp: Timestamp,
+    ) -> Result<(), CommonError> {
+        if let Authority::Proven = self {
+            return Ok(());
+        }
+        let observations = V::observations(self)
+            .ok_or(CommonError::Unauthorised(kind, "a quorum of oracle observations"))?;
+        Ok(check_quorum(committee, market, observations, value, timestamp)?)
     }
 
     /// For an order-filling type: its `N` signed orders (`None` for a proven

@@ -1,6 +1,8 @@
-//! `PriceUpdate{market, price, timestamp}` — signed by the market's oracle.
+//! `PriceUpdate{market, price, timestamp}` — authorised by a quorum of the
+//! market's oracle committee (PROTOCOL §6.3, [`crate::oracle`]): `price` is
+//! the median of their observations, `timestamp` the earliest.
 //!
-//! Preconditions: `price > 0`; `timestamp > price_ts`.
+//! Preconditions: the quorum; `price > 0`; `timestamp > price_ts`.
 //! Effect: sets `price` and `price_ts`.
 
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
@@ -60,11 +62,13 @@ impl Rule for PriceUpdate {
     type Error = PriceUpdateError;
 
     fn apply(&self, state: &State, auth: &Authority) -> Result<Effect, PriceUpdateError> {
-        auth.unsigned("price_update")?;
+        let current = state.market(self.market);
+        let committee = &current.params.committee;
+        auth.oracle_quorum("price_update", committee, self.market, self.price, self.timestamp)?;
         if self.price.get() == 0 {
             return Err(PriceUpdateError::ZeroPrice);
         }
-        let mut market = state.market(self.market).state;
+        let mut market = current.state;
         if self.timestamp <= market.price_ts {
             return Err(PriceUpdateError::StaleTimestamp {
                 current: market.price_ts.get(),

@@ -24,6 +24,14 @@ pub const NOOP_TAG: u64 = 0;
 /// may use it (checked when the registry compiles).
 pub const ORDER_TAG: u64 = 9;
 
+/// The tag that starts an oracle price observation's message
+/// (`H(PRICE_OBSERVATION_TAG, market, price, timestamp)`, PROTOCOL §6.3).
+pub const PRICE_OBSERVATION_TAG: u64 = 10;
+
+/// The tag that starts an oracle funding observation's message
+/// (`H(FUNDING_OBSERVATION_TAG, market, index, timestamp)`, PROTOCOL §6.3).
+pub const FUNDING_OBSERVATION_TAG: u64 = 11;
+
 /// A transaction type's declaration.
 #[derive(Debug)]
 pub struct TxSpec {
@@ -83,13 +91,17 @@ pub trait Rule: Clone + Into<super::Transaction> {
 }
 
 /// Compile-time checks of the registry's tags: non-zero, distinct, not
-/// [`ORDER_TAG`], and the encoding fits [`TX_ENCODING_LEN`].
+/// [`ORDER_TAG`] or an observation's tag, and the encoding fits [`TX_ENCODING_LEN`].
 pub(super) const fn check_specs(specs: &[&TxSpec]) {
     let mut i = 0;
     while i < specs.len() {
         let tag = specs[i].tag;
         assert!(tag != NOOP_TAG, "a transaction tag is 0, the no-op's");
         assert!(tag != ORDER_TAG, "a transaction tag is ORDER_TAG");
+        assert!(
+            tag != PRICE_OBSERVATION_TAG && tag != FUNDING_OBSERVATION_TAG,
+            "a transaction tag is an oracle observation's"
+        );
         assert!(specs[i].fields.len() < TX_ENCODING_LEN, "an encoding is too long");
         assert!(specs[i].accounts.len() <= 2, "a slot has two account updates");
         let mut side = 0;

@@ -4,6 +4,7 @@
 #![allow(dead_code, missing_docs)]
 
 use clearproof_circuits::funding::funding_due;
+use clearproof_circuits::oracle::Committee;
 use clearproof_circuits::params::{FIXED_POINT_ONE, MARKETS};
 use clearproof_circuits::signature::SecretKey;
 use clearproof_circuits::state::{Genesis, Market, MarketParams, MarketState, State};
@@ -72,7 +73,7 @@ pub fn mkt(m: u8) -> MarketId {
 pub fn genesis(insurance_fund: i128) -> Genesis {
     let market = Market {
         params: MarketParams::standard(
-            oracle().public_key(),
+            Committee::single(oracle().public_key()),
             FundingRate::new(MAX_FUNDING_RATE as i128).unwrap(),
         ),
         state: MarketState::at(Price::from_units(100), Timestamp::new(T0 as i128).unwrap()),
