@@ -328,6 +328,12 @@ fn main() {
         c2.chip_rows - c1.chip_rows,
         per_slot(&b1, &b2) as f64 / per_slot(&c1, &c2) as f64
     );
+    println!(
+        "   an oracle update (price or funding) takes 2 slots, itself and its continuation: \
+         {} chip rows and {} halo2-base cells (4 observations, 4 signature checks); a trade 1 slot",
+        2 * (c2.chip_rows - c1.chip_rows),
+        2 * (c2.advice - c1.advice),
+    );
     layout_report(baseline);
     layout_report(chip);
 

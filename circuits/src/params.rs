@@ -32,14 +32,15 @@ pub const TX_ENCODING_LEN: usize = 10;
 /// Transaction slots per chunk proof at the production depth. Chosen with
 /// [`CHUNK_K`] from the cost report (`cargo bench -p clearproof-circuits --bench
 /// chunk`; the measured sweep is in `docs/CIRCUIT-DESIGN.md`): a slot takes
-/// 7 039 rows of the chips' shared columns (v1: 4 400; v2 adds both sides'
-/// order-slot leaves and paths, 1 404, and two signature checks, 1 211), the
-/// chunk's own hashes 1 158, so 9 slots fill 98.4 % of the rows at `2^16` (and
-/// 2 halo2-base columns).
-pub const CHUNK_SLOTS: usize = 9;
+/// 7 157 rows of the chips' shared columns (v1: 4 400; v2 adds both sides'
+/// order-slot leaves and paths, 1 404, two signature checks, 1 211, and two
+/// oracle observation messages, 118), the chunk's own hashes 1 798, so 18
+/// slots fill 99.7 % of the rows at `2^17` (and 2 halo2-base columns). Nine
+/// slots no longer fit `2^16` once the oracle committee is proven (66 211
+/// rows).
+pub const CHUNK_SLOTS: usize = 18;
 
-/// `log2` of the rows of a chunk circuit at the production depth. Trades proven
-/// per second are within 4 % at `2^16` (9 slots, 0.90/s, 466 MiB) and `2^17`
-/// (18 slots, 0.94/s, 941 MiB); `2^16` keeps a chunk's proof near 10 s on 2
-/// cores and its memory at half a GiB.
-pub const CHUNK_K: usize = 16;
+/// `log2` of the rows of a chunk circuit at the production depth: `2^17`, 18
+/// slots (see [`CHUNK_SLOTS`]); a chunk proves in about 20 s on 2 cores in
+/// under 1 GiB.
+pub const CHUNK_K: usize = 17;

@@ -145,7 +145,8 @@ impl JobBoard {
             return Ok(Some(*n));
         }
         let Some(record) = record(store, batch)? else { return Ok(None) };
-        let n = record.header.transactions.div_ceil(self.slots).max(1);
+        let kinds: Vec<_> = record.public_data.iter().map(|p| p.tx.kind()).collect();
+        let n = clearproof_circuits::circuit::chunk_ranges(&kinds, self.slots).len();
         board.chunks.insert(batch, n);
         Ok(Some(n))
     }

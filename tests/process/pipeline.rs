@@ -157,7 +157,9 @@ async fn sequencer_two_provers_one_killed_ledger_and_verify() {
         client.state().await.unwrap().globals.batch_number == 2
     })
     .await;
-    assert_eq!(jobs(&client).await.len(), 3, "2 chunks + 1 chunk of 2 slots");
+    // Batch 1: three deposits in 2 chunks of 2 slots; batch 2: the price update
+    // with its continuation, then the withdrawal.
+    assert_eq!(jobs(&client).await.len(), 4, "2 chunks + 2 chunks");
 
     // A worker with other keys gets no job.
     let foreign = LeaseRequest { worker: "foreign".into(), vk_digest: Some("00".repeat(32)) };
@@ -192,7 +194,7 @@ async fn sequencer_two_provers_one_killed_ledger_and_verify() {
     let stdout = String::from_utf8_lossy(&posted.stdout);
     assert!(posted.status.success(), "{stdout}{}", String::from_utf8_lossy(&posted.stderr));
     assert!(stdout.contains("batch 1: accepted, 3 transactions, 2 chunks"), "{stdout}");
-    assert!(stdout.contains("batch 2: accepted, 2 transactions, 1 chunk,"), "{stdout}");
+    assert!(stdout.contains("batch 2: accepted, 2 transactions, 2 chunks,"), "{stdout}");
     assert!(stdout.contains("1 withdrawal released"), "{stdout}");
     let ledger = Ledger::open(&ledger_dir).unwrap();
     assert_eq!(ledger.state().unwrap().vk_digest, verifier.digest());

@@ -4,7 +4,7 @@
 //! batched KZG check.
 
 use clearproof_circuits::batch::data_hash;
-use clearproof_circuits::circuit::{Instance, Proof, ProofError};
+use clearproof_circuits::circuit::{chunk_ranges, slots_taken, Instance, Proof, ProofError};
 use clearproof_circuits::serde_fr::to_hex;
 use clearproof_circuits::tx::Transaction;
 use clearproof_circuits::Fr;
@@ -43,7 +43,12 @@ pub fn verify_batch(
     proofs: &[ChunkProof],
 ) -> Result<Verified, Rejection> {
     let circuit = key.manifest.circuit;
-    let expected_chunks = data.len().div_ceil(circuit.slots.max(1)).max(1);
+    let kinds: Vec<_> = data.iter().map(Transaction::kind).collect();
+    // A circuit of one slot cannot hold an oracle update and its continuation.
+    if circuit.slots < 2 && kinds.iter().any(|k| slots_taken(*k) > 1) {
+        return Err(Rejection::WrongChunkCount { expected: 0, got: proofs.len() });
+    }
+    let expected_chunks = chunk_ranges(&kinds, circuit.slots).len();
     if proofs.len() != expected_chunks {
         return Err(Rejection::WrongChunkCount { expected: expected_chunks, got: proofs.len() });
     }

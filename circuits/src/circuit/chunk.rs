@@ -13,18 +13,20 @@ use halo2_base::gates::circuit::builder::BaseCircuitBuilder;
 use halo2_base::gates::circuit::CircuitBuilderStage;
 use halo2_base::gates::{GateInstructions, RangeChip, RangeInstructions};
 
+use super::arith::require_zero;
 use super::cost::{metered, Part};
 use super::hash::{CircuitHasher, HashedCircuit};
 use super::market::{markets_hash, AssignedMarket};
 use super::proof::{Instance, NUM_PUBLIC_INPUTS};
 use super::public::{data_hash_step, data_hash_step_in_circuit};
 use super::slot::{self, GlobalCells};
+use super::tx::oracle::OracleCarry;
 use super::{Cell, Ctx};
 use crate::batch::{AccountUpdate, BatchOutput, TxWitness};
 use crate::orders::SlotUpdate;
 use crate::params::MARKETS;
 use crate::state::{Globals, Market, MarketState};
-use crate::tx::{Authority, Transaction};
+use crate::tx::{Authority, Transaction, TxKind};
 use crate::Fr;
 
 /// One slot: its transaction (`None` = no-op padding), what authorised it, and
@@ -62,21 +64,56 @@ pub struct ChunkWitness {
     pub instance: Instance,
 }
 
-/// Cuts a batch's applied transactions into chunks of `slots` slots (the last
-/// padded with no-ops; an empty batch is one chunk of no-ops). The first chunk
-/// starts at the batch's
-/// `prev_state_root`, before the `batch_number` increment, with the data hash
-/// equal to that root; the circuit makes the increment there.
-pub fn chunk_witnesses(batch: &BatchOutput, slots: usize) -> Vec<ChunkWitness> {
+/// Slots a transaction of `kind` takes: two for an oracle update (itself and
+/// its continuation, which checks observations 2 and 3), one otherwise.
+pub fn slots_taken(kind: TxKind) -> usize {
+    match kind {
+        TxKind::PriceUpdate | TxKind::FundingTick => 2,
+        _ => 1,
+    }
+}
+
+/// How a batch's transactions (their kinds, in order) are cut into chunks of
+/// `slots` slots: each chunk's range of transactions. Transactions fill a chunk
+/// in order; an oracle update that would not fit with its continuation starts
+/// the next chunk (the rest of this one is padding). An empty batch is one
+/// empty chunk. The prover, the job board and the verifier all cut with this,
+/// from the public data alone.
+///
+/// Panics if an oracle update is present and `slots < 2`.
+pub fn chunk_ranges(kinds: &[TxKind], slots: usize) -> Vec<std::ops::Range<usize>> {
     assert!(slots > 0, "a chunk has at least one slot");
+    let mut ranges = Vec::new();
+    let (mut start, mut used) = (0, 0);
+    for (i, kind) in kinds.iter().enumerate() {
+        let need = slots_taken(*kind);
+        assert!(need <= slots, "a {kind} takes {need} slots, a chunk has {slots}");
+        if used + need > slots {
+            ranges.push(start..i);
+            (start, used) = (i, 0);
+        }
+        used += need;
+    }
+    if start < kinds.len() || ranges.is_empty() {
+        ranges.push(start..kinds.len());
+    }
+    ranges
+}
+
+/// Cuts a batch's applied transactions into chunks of `slots` slots
+/// ([`chunk_ranges`]; each oracle update followed by its continuation, each
+/// chunk padded with no-ops; an empty batch is one chunk of no-ops). The first
+/// chunk starts at the batch's `prev_state_root`, before the `batch_number`
+/// increment, with the data hash equal to that root; the circuit makes the
+/// increment there.
+pub fn chunk_witnesses(batch: &BatchOutput, slots: usize) -> Vec<ChunkWitness> {
     let depth = batch.tree_depth;
     let markets = |states: &[MarketState; MARKETS]| -> [Market; MARKETS] {
         std::array::from_fn(|m| Market { params: batch.market_params[m], state: states[m] })
     };
-    let mut chunks: Vec<&[TxWitness]> = batch.witnesses.chunks(slots).collect();
-    if chunks.is_empty() {
-        chunks.push(&[]);
-    }
+    let kinds: Vec<TxKind> = batch.witnesses.iter().map(|w| w.tx.kind()).collect();
+    let chunks: Vec<&[TxWitness]> =
+        chunk_ranges(&kinds, slots).into_iter().map(|r| &batch.witnesses[r]).collect();
     let mut data_hash = batch.prev_state_root;
     let mut state_root = batch.prev_state_root;
     chunks
@@ -97,15 +134,20 @@ pub fn chunk_witnesses(batch: &BatchOutput, slots: usize) -> Vec<ChunkWitness> {
                 data_hash = data_hash_step(data_hash, &w.tx.encode());
             }
             state_root = txs.last().map_or(batch.header_state_root, |w| w.state_root_after);
-            let mut slot_witnesses: Vec<SlotWitness> = txs
-                .iter()
-                .map(|w| SlotWitness {
+            let mut slot_witnesses = Vec::with_capacity(slots);
+            for w in txs {
+                slot_witnesses.push(SlotWitness {
                     tx: Some(w.tx.clone()),
                     auth: w.auth.clone(),
                     accounts: w.accounts.clone(),
                     order_fills: w.order_fills.iter().map(|(_, u)| u.clone()).collect(),
-                })
-                .collect();
+                });
+                // The continuation: a no-op whose signature checks take the
+                // update's observations 2 and 3 (carried by the circuit).
+                for _ in 1..slots_taken(w.tx.kind()) {
+                    slot_witnesses.push(SlotWitness::default());
+                }
+            }
             slot_witnesses.resize(slots, SlotWitness::default());
             ChunkWitness {
                 depth,
@@ -161,8 +203,9 @@ pub fn synthesize(
     range.range_check(ctx, globals.batch_number, 64);
 
     let mut data_hash = prev_data_hash;
+    let mut carry = OracleCarry::none(ctx);
     for slot in &w.slots {
-        let (root, enc, is_noop) = slot::synthesize(
+        let (root, enc, is_noop, next) = slot::synthesize(
             ctx,
             range,
             hasher,
@@ -171,13 +214,17 @@ pub fn synthesize(
             &mut markets,
             &mut globals,
             accounts_root,
+            &carry,
         );
         accounts_root = root;
+        carry = next;
         data_hash = metered(Part::DataHash, ctx, range, |ctx| {
             data_hash_step_in_circuit(ctx, gate, hasher, data_hash, &enc, is_noop)
         });
     }
 
+    // "an oracle update's continuation is in its chunk".
+    require_zero(ctx, gate, carry.is_oracle, "an oracle update is not a chunk's last slot");
     let next_root = root(ctx, accounts_root, &markets, &globals);
     vec![prev_root, next_root, prev_data_hash, data_hash]
 }
@@ -294,11 +341,20 @@ mod tests {
         SignedTx::exact(state, tx.clone(), keys())
     }
 
+    /// Market 1's oracle committee: `key(200)` to `key(203)`, quorum 3,
+    /// observations at most 60 s apart (the other markets: `key(200)` alone).
+    fn committee() -> Committee {
+        let members: Vec<_> = (200..204).map(|i| key(i).public_key()).collect();
+        Committee::new(&members, Quorum::new(3).unwrap(), Seconds::new(60).unwrap()).unwrap()
+    }
+
     fn params() -> [MarketParams; MARKETS] {
-        [MarketParams::standard(
-            Committee::single(key(200).public_key()),
-            FundingRate::new(4_294_967).unwrap(),
-        ); MARKETS]
+        let rate = FundingRate::new(4_294_967).unwrap();
+        std::array::from_fn(|m| {
+            let committee =
+                if m == 1 { committee() } else { Committee::single(key(200).public_key()) };
+            MarketParams::standard(committee, rate)
+        })
     }
 
     fn n(x: i128) -> Amount {
@@ -486,21 +542,22 @@ mod tests {
         chunk_witnesses(&out, slots)
     }
 
-    /// A one-slot chunk whose withdrawal leaves the account below initial margin.
-    fn forged_one_slot() -> ChunkWitness {
+    /// A two-slot chunk whose withdrawal leaves the account below initial margin.
+    fn forged_two_slots() -> ChunkWitness {
         let effect = withdraw_effect(2, 13_000);
-        replay_in(Some((7, withdraw(2, 13_000, 0), &effect)), 1).swap_remove(7)
+        let chunk = position_in(7, 2).0;
+        replay_in(Some((7, withdraw(2, 13_000, 0), &effect)), 2).swap_remove(chunk)
     }
 
     fn proven_batch() -> Vec<ChunkWitness> {
         replay(None)
     }
 
-    /// Batch 2 cut into one-slot chunks.
-    fn one_slot_chunks() -> Vec<ChunkWitness> {
+    /// Batch 2 cut into two-slot chunks (the fewest an oracle update needs).
+    fn two_slot_chunks() -> Vec<ChunkWitness> {
         let (mut state, txs) = setup();
         let out = state.apply_batch_signed(&txs, keys());
-        chunk_witnesses(&out, 1)
+        chunk_witnesses(&out, 2)
     }
 
     /// One candidate transaction of a random batch: a kind and raw numbers that
@@ -714,17 +771,24 @@ mod tests {
     fn real_keygen_prove_verify_with_a_development_srs() {
         use super::super::proof::{CircuitParams, Proof, ProofError, ProvingKey, Srs};
 
-        let chunks = one_slot_chunks();
+        let chunks = two_slot_chunks();
         let k = 16;
         let srs = Srs::insecure_dev(k as u32);
         // Keys from a chunk of no-ops prove a trade: the circuit's shape does not
         // depend on the transaction type.
         let keys =
-            ProvingKey::generate(&srs, &CircuitParams { depth: DEPTH, slots: 1, k: k as u32 })
+            ProvingKey::generate(&srs, &CircuitParams { depth: DEPTH, slots: 2, k: k as u32 })
                 .unwrap();
         let vk = keys.vk();
-        let trade = &chunks[8];
-        assert!(matches!(trade.slots[0].tx, Some(Transaction::Trade(_))));
+        let (chunk, slot) = position_in(8, 2);
+        let trade = &chunks[chunk];
+        assert!(matches!(trade.slots[slot].tx, Some(Transaction::Trade(_))));
+        // So does an oracle update with its continuation (four observations).
+        let (chunk, slot) = position_in(5, 2);
+        let update = &chunks[chunk];
+        assert!(matches!(update.slots[slot].tx, Some(Transaction::PriceUpdate(_))));
+        let proof = keys.prove(&srs, update).unwrap();
+        vk.verify(&srs, &proof, &update.instance).unwrap();
         let proof = keys.prove(&srs, trade).unwrap();
         vk.verify(&srs, &proof, &trade.instance).unwrap();
         assert_eq!(proof.len(), vk.proof_len(), "the proof length is a function of the vk");
@@ -744,18 +808,34 @@ mod tests {
         ));
         assert!(!vk.verify_all(&srs, [(&longer, &trade.instance)]));
         // A witness that breaks a rule yields a proof that does not verify.
-        let forged = forged_one_slot();
+        let forged = forged_two_slots();
         assert!(!rules_hold(&forged));
         let bad = keys.prove(&srs, &forged).unwrap();
         assert_eq!(vk.verify(&srs, &bad, &forged.instance), Err(ProofError::Invalid));
         assert!(vk.verify_all(&srs, [(&proof, &trade.instance)]));
         assert!(!vk.verify_all(&srs, [(&proof, &trade.instance), (&bad, &forged.instance)]));
-        eprintln!("chunk of 1 slot at depth {DEPTH}, k = {k}: proof {} bytes", proof.len());
+        eprintln!("chunk of 2 slots at depth {DEPTH}, k = {k}: proof {} bytes", proof.len());
+    }
+
+    /// Where batch 2's transaction `at` is laid out: (chunk, slot). Oracle
+    /// updates take two slots ([`chunk_ranges`]).
+    fn position(at: usize) -> (usize, usize) {
+        position_in(at, SLOTS)
+    }
+
+    /// [`position`] in chunks of `slots` slots.
+    fn position_in(at: usize, slots: usize) -> (usize, usize) {
+        let (_, txs) = setup();
+        let kinds: Vec<TxKind> = txs.iter().map(Transaction::kind).collect();
+        let ranges = chunk_ranges(&kinds, slots);
+        let chunk = ranges.iter().position(|r| r.contains(&at)).expect("a transaction of batch 2");
+        let slot = kinds[ranges[chunk].start..at].iter().map(|k| slots_taken(*k)).sum();
+        (chunk, slot)
     }
 
     /// The chunk holding transaction `at`, forged.
     fn forged(at: usize, tx: Transaction, effect: impl Fn(&State) -> Effect) -> ChunkWitness {
-        replay(Some((at, tx, &effect))).swap_remove(at / SLOTS)
+        replay(Some((at, tx, &effect))).swap_remove(position(at).0)
     }
 
     fn settled(s: &State, account: u32) -> crate::state::Account {
@@ -904,7 +984,8 @@ mod tests {
     #[test]
     fn chunks_match_the_native_applier() {
         let chunks = proven_batch();
-        assert_eq!(chunks.len(), 3);
+        // 11 transactions, three of them oracle updates of two slots each.
+        assert_eq!(chunks.len(), 4);
         for pair in chunks.windows(2) {
             assert_eq!(pair[0].instance.next_state_root, pair[1].instance.prev_state_root);
             assert_eq!(pair[0].instance.next_data_hash, pair[1].instance.prev_data_hash);
@@ -924,6 +1005,12 @@ mod tests {
             instance[i] += Fr::one();
             assert!(!mock(w, Some(instance)).0, "public input {i}");
         }
+    }
+
+    /// Batch 2's transaction `at` with its slot witness changed by `f`.
+    fn tampered_tx(at: usize, f: impl FnOnce(&mut SlotWitness)) -> ChunkWitness {
+        let (chunk, slot) = position(at);
+        tampered(chunk, slot, f)
     }
 
     /// Replaces slot `slot` of chunk `chunk`'s transaction.
@@ -1064,6 +1151,193 @@ mod tests {
         );
     }
 
+    /// Batch 2's price update of market 1 (transaction 5) claiming `price` at
+    /// `ts`, authorised by members `(signer, price, ts)` of market 1's committee
+    /// (`key(200 + signer)`), each signing its own observation.
+    fn quorum_of(price: u64, ts: u64, observed: &[(u8, u64, u64)]) -> ChunkWitness {
+        let claimed = Transaction::PriceUpdate(PriceUpdate {
+            market: mkt(1),
+            price: Price::new(price as i128).unwrap(),
+            timestamp: Timestamp::new(ts as i128).unwrap(),
+        });
+        let mut w = forged_oracle(5, claimed);
+        let (_, slot) = position(5);
+        let observations = observed
+            .iter()
+            .map(|&(i, value, at)| {
+                crate::oracle::Observation::sign(
+                    &key(200 + i),
+                    OracleIndex::new(i as i128).unwrap(),
+                    mkt(1),
+                    Price::new(value as i128).unwrap(),
+                    Timestamp::new(at as i128).unwrap(),
+                )
+            })
+            .collect();
+        w.slots[slot].auth = Authority::PriceQuorum { observations };
+        w
+    }
+
+    const V: u64 = 101 << 32;
+
+    #[test]
+    fn an_update_is_the_lower_median_of_a_quorum_at_its_earliest_timestamp() {
+        // Four observations: the lower median of [V, V, V + 10, V + 20] is V.
+        let spread = [(0, V + 10, T0 + 3), (1, V, T0 + 2), (2, V + 20, T0 + 4), (3, V, T0 + 5)];
+        assert!(rules_hold(&quorum_of(V, T0 + 2, &spread)));
+        assert_rejected_by(&quorum_of(V + 1, T0 + 2, &spread), "oracle value not above the median");
+        assert_rejected_by(&quorum_of(V - 1, T0 + 2, &spread), "oracle value not below the median");
+        // Three observations: the median of [V, V + 10, V + 20] is V + 10.
+        assert!(rules_hold(&quorum_of(V + 10, T0 + 2, &spread[..3])));
+        assert_rejected_by(
+            &quorum_of(V + 11, T0 + 2, &spread[..3]),
+            "oracle value not above the median",
+        );
+        assert_rejected_by(
+            &quorum_of(V + 9, T0 + 2, &spread[..3]),
+            "oracle value not below the median",
+        );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 8,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        /// Random observation sets of 3 or 4 members with up to ⌊(k − 1)/2⌋
+        /// arbitrary outliers, and a claimed price at or next to their median:
+        /// the circuit accepts exactly what the native rule accepts, and an
+        /// accepted price lies within the honest observations' range.
+        #[test]
+        fn the_proven_price_is_the_native_median_within_the_honest_range(
+            k in 3usize..=4,
+            honest in proptest::collection::vec(1u64..1_000_000, 4),
+            outlier in 0u64..u64::MAX / 2,
+            at in 0usize..4,
+            delays in proptest::collection::vec(0u64..30, 4),
+            nudge in -1i64..=1,
+        ) {
+            let mut values: Vec<u64> = honest[..k].iter().map(|v| v << 20).collect();
+            let faulty = at % k;
+            values[faulty] = outlier; // one outlier: ⌊(k − 1)/2⌋ = 1 for k = 3, 4
+            let set: Vec<(u8, u64, u64)> =
+                (0..k).map(|i| (i as u8, values[i], T0 + 2 + delays[i])).collect();
+            let mut sorted = values.clone();
+            sorted.sort_unstable();
+            let median = sorted[(k - 1) / 2];
+            let earliest = set.iter().map(|o| o.2).min().unwrap();
+            let claimed = (median as i64 + nudge) as u64;
+            let w = quorum_of(claimed, earliest, &set);
+            let observations: Vec<_> = set
+                .iter()
+                .map(|&(i, v, t)| crate::oracle::Observation::sign(
+                    &key(200 + i),
+                    OracleIndex::new(i as i128).unwrap(),
+                    mkt(1),
+                    Price::new(v as i128).unwrap(),
+                    Timestamp::new(t as i128).unwrap(),
+                ))
+                .collect();
+            let native = crate::oracle::check_quorum(
+                &committee(),
+                mkt(1),
+                &observations,
+                Price::new(claimed as i128).unwrap(),
+                Timestamp::new(earliest as i128).unwrap(),
+            );
+            proptest::prop_assert_eq!(rules_hold(&w), native.is_ok(), "native: {:?}", native);
+            if native.is_ok() {
+                let honest: Vec<u64> = (0..k).filter(|&i| i != faulty).map(|i| values[i]).collect();
+                let (lo, hi) = (*honest.iter().min().unwrap(), *honest.iter().max().unwrap());
+                proptest::prop_assert!(lo <= claimed && claimed <= hi);
+            }
+        }
+    }
+
+    #[test]
+    fn a_quorum_not_met_a_repeated_or_foreign_signer_is_rejected() {
+        let same = |i: u8| (i, V, T0 + 2);
+        assert_rejected_by(&quorum_of(V, T0 + 2, &[same(0), same(1)]), "oracle quorum met");
+        assert_rejected_by(
+            &quorum_of(V, T0 + 2, &[same(0), same(0), same(1)]),
+            "oracle signers strictly increasing",
+        );
+        assert_rejected_by(
+            &quorum_of(V, T0 + 2, &[same(1), same(0), same(2)]),
+            "oracle signers strictly increasing",
+        );
+        // Market 0's committee has one member: signer 1 names no one.
+        let mut w = forged_oracle(6, tick(0, 3_000_000, T0 + 10));
+        let (_, slot) = position(6);
+        let Authority::FundingQuorum { observations } = &mut w.slots[slot].auth else {
+            unreachable!()
+        };
+        let mut foreign = observations[0];
+        foreign.signer = OracleIndex::new(1).unwrap();
+        foreign.signature = key(201).sign(foreign.message(mkt(0)));
+        observations.push(foreign);
+        assert_rejected_by(&w, "oracle signer is a committee member");
+    }
+
+    #[test]
+    fn an_update_not_at_the_earliest_timestamp_or_too_spread_is_rejected() {
+        let at = |i: u8, t: u64| (i, V, t);
+        let set = [at(0, T0 + 2), at(1, T0 + 3), at(2, T0 + 3), at(3, T0 + 4)];
+        assert!(rules_hold(&quorum_of(V, T0 + 2, &set)));
+        assert_rejected_by(
+            &quorum_of(V, T0 + 3, &set),
+            "oracle timestamp not after an observation",
+        );
+        assert_rejected_by(&quorum_of(V, T0 + 1, &set), "oracle timestamp is an observation's");
+        let old = [at(0, T0 + 2), at(1, T0 + 2), at(2, T0 + 62)];
+        assert!(rules_hold(&quorum_of(V, T0 + 2, &old)));
+        let older = [at(0, T0 + 2), at(1, T0 + 2), at(2, T0 + 63)];
+        assert_rejected_by(
+            &quorum_of(V, T0 + 2, &older),
+            "oracle observation within max_oracle_age",
+        );
+    }
+
+    #[test]
+    fn a_bad_observation_signature_is_rejected_in_the_update_and_its_continuation() {
+        let same = |i: u8| (i, V, T0 + 2);
+        let honest = quorum_of(V, T0 + 2, &[same(0), same(1), same(2), same(3)]);
+        assert!(rules_hold(&honest));
+        let (_, slot) = position(5);
+        // Observation 1 is checked in the update's slot, 3 in its continuation.
+        for bad in [1, 3] {
+            let mut w = honest.clone();
+            let Authority::PriceQuorum { observations } = &mut w.slots[slot].auth else {
+                unreachable!()
+            };
+            observations[bad].signature = key(210).sign(observations[bad].message(mkt(1)));
+            assert_signature_refused(&w);
+        }
+    }
+
+    #[test]
+    fn an_oracle_update_without_its_continuation_is_rejected() {
+        let (chunk, slot) = position(5);
+        assert_eq!(slot, 1, "transaction 4 (a cover) then the update");
+        let honest = proven_batch().swap_remove(chunk);
+        assert!(rules_hold(&honest));
+        // The update in the chunk's last slot: its continuation is cut off.
+        let mut last = honest.clone();
+        last.slots.truncate(slot + 1);
+        while last.slots.len() < SLOTS {
+            last.slots.insert(0, SlotWitness::default());
+        }
+        let kind = last.slots[SLOTS - 1].tx.as_ref().map(Transaction::kind);
+        assert_eq!(kind, Some(TxKind::PriceUpdate));
+        assert_rejected_by(&last, "an oracle update is not a chunk's last slot");
+        // A transaction in the continuation's place.
+        let mut swapped = honest;
+        swapped.slots.swap(0, 1);
+        assert!(matches!(swapped.slots[1].tx, Some(Transaction::CoverDeficit(_))));
+        assert_rejected_by(&swapped, "the slot after an oracle update is its continuation");
+    }
+
     #[test]
     fn zero_price_is_rejected() {
         let zero = Transaction::PriceUpdate(PriceUpdate {
@@ -1110,7 +1384,7 @@ mod tests {
     /// 1 000, fees 5 and 5) with its orders changed and signed again by their
     /// owners (account `i` is owned by `key(i)`): only the changed term can fail.
     fn tampered_orders(f: impl FnOnce(&mut Vec<crate::orders::SignedOrder>)) -> ChunkWitness {
-        tampered(2, 0, |s| match &mut s.auth {
+        tampered_tx(8, |s| match &mut s.auth {
             Authority::Orders { orders } => {
                 f(orders);
                 for o in orders.iter_mut() {
@@ -1125,6 +1399,11 @@ mod tests {
     /// again).
     fn tampered_auth(chunk: usize, slot: usize, f: impl FnOnce(&mut Authority)) -> ChunkWitness {
         tampered(chunk, slot, |s| f(&mut s.auth))
+    }
+
+    /// Batch 2's transaction `at` with its authority changed as is.
+    fn tampered_auth_tx(at: usize, f: impl FnOnce(&mut Authority)) -> ChunkWitness {
+        tampered_tx(at, |s| f(&mut s.auth))
     }
 
     /// Every named rule holds, yet MockProver refuses `w`: what fails is a
@@ -1145,16 +1424,16 @@ mod tests {
     #[test]
     fn trade_without_its_owners_signatures_is_rejected() {
         // Dave's (4) order signed by Erin (5), and by a key no account has.
-        assert_signature_refused(&tampered_auth(2, 0, |a| {
+        assert_signature_refused(&tampered_auth_tx(8, |a| {
             let Authority::Orders { orders } = a else { unreachable!() };
             orders[0] = signed_by(&orders[0].order, 5);
         }));
-        assert_signature_refused(&tampered_auth(2, 0, |a| {
+        assert_signature_refused(&tampered_auth_tx(8, |a| {
             let Authority::Orders { orders } = a else { unreachable!() };
             orders[1] = signed_by(&orders[1].order, 77);
         }));
         // The two orders' signatures swapped.
-        assert_signature_refused(&tampered_auth(2, 0, |a| {
+        assert_signature_refused(&tampered_auth_tx(8, |a| {
             let Authority::Orders { orders } = a else { unreachable!() };
             let (buy, sell) = (orders[0].signature, orders[1].signature);
             orders[0].signature = sell;
@@ -1173,7 +1452,7 @@ mod tests {
                 crate::orders::OrderId::new(o[0].order.order_id.get() + 1).unwrap()
         }));
         // Erin signs an order naming Dave's account.
-        assert_signature_refused(&tampered_auth(2, 0, |a| {
+        assert_signature_refused(&tampered_auth_tx(8, |a| {
             let Authority::Orders { orders } = a else { unreachable!() };
             orders[0] = signed_by(&orders[0].order, 5);
             orders[0].order.account = id(5);
@@ -1273,7 +1552,7 @@ mod tests {
     #[test]
     fn wrong_order_slot_sibling_is_rejected() {
         assert_rejected_by(
-            &tampered(2, 0, |s| s.order_fills[0].path.siblings[2] += Fr::one()),
+            &tampered_tx(8, |s| s.order_fills[0].path.siblings[2] += Fr::one()),
             "order slot is a member of the account's orders_root",
         );
     }

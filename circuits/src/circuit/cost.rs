@@ -37,11 +37,14 @@ pub enum Part {
     /// Signatures (PROTOCOL §6.1): both sides' messages, challenges and the
     /// EdDSA chip's rows.
     Signatures,
+    /// The oracle committee's quorum (PROTOCOL §6.3): observations, median,
+    /// timestamps, and both sides' observation messages.
+    Oracle,
 }
 
 impl Part {
     /// Every part, in report order.
-    pub const ALL: [Part; 9] = [
+    pub const ALL: [Part; 10] = [
         Part::MerklePaths,
         Part::LeafHashes,
         Part::AccountFields,
@@ -51,6 +54,7 @@ impl Part {
         Part::DataHash,
         Part::OrderSlots,
         Part::Signatures,
+        Part::Oracle,
     ];
 
     /// The report's name for the part.
@@ -65,6 +69,7 @@ impl Part {
             Part::DataHash => "data hash",
             Part::OrderSlots => "order slots",
             Part::Signatures => "signatures",
+            Part::Oracle => "oracle quorum",
         }
     }
 }

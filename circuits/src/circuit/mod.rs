@@ -35,6 +35,7 @@ mod public;
 mod slot;
 mod tx;
 
+pub use chunk::{chunk_ranges, slots_taken};
 pub use proof::{
     CircuitParams, Instance, KeyError, Layout, Pinned, Proof, ProofError, ProvingKey, Srs,
     VerifyingKey, PINNED,

@@ -152,7 +152,7 @@ pub struct Pinned {
 /// The pinned production circuit.
 pub const PINNED: Pinned = Pinned {
     params: CircuitParams::PRODUCTION,
-    vk_digest_insecure_dev: "55c6449b18cb5db2a65201ce8f77b5b67b7a60acecf13d3b99028024f9a8241f",
+    vk_digest_insecure_dev: "b43071171dda0694407483462cd0dc2c711e72e24baba61a4a7b134359be43ee",
     proof_bytes: 3_808,
 };
 

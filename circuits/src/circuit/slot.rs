@@ -25,6 +25,7 @@ use super::hash::CircuitHasher;
 use super::market::AssignedMarket;
 use super::num::{check_bits, check_signed63};
 use super::tx::fill::Fill;
+use super::tx::oracle::OracleCarry;
 use super::tx::order::OrderCheck;
 use super::tx::{lay_out, Sides};
 use super::{funding, merkle, Cell, Ctx};
@@ -134,7 +135,7 @@ impl Slot<'_> {
         &self,
         ctx: &mut Ctx,
         gate: &impl GateInstructions<Fr>,
-        field: fn(&AssignedMarket) -> Cell,
+        field: impl Fn(&AssignedMarket) -> Cell,
     ) -> Cell {
         let values: Vec<Cell> = self.markets.iter().map(field).collect();
         gate.select_by_indicator(ctx, values, self.m_is.iter().copied())
@@ -204,7 +205,8 @@ pub fn encoding(slot: &SlotWitness) -> [Fr; TX_ENCODING_LEN] {
 
 /// Lays out one slot against the running state: `markets` and `globals` are
 /// updated in place; returns the accounts root after the slot, the encoding
-/// cells and the no-op bit (for the data-hash chain).
+/// cells, the no-op bit (for the data-hash chain) and what the next slot
+/// continues of an oracle update (`carry`: what this slot continues).
 #[allow(clippy::too_many_arguments)]
 pub fn synthesize(
     ctx: &mut Ctx,
@@ -215,7 +217,8 @@ pub fn synthesize(
     markets: &mut [AssignedMarket; MARKETS],
     globals: &mut GlobalCells,
     accounts_root: Cell,
-) -> (Cell, [Cell; TX_ENCODING_LEN], Cell) {
+    carry: &OracleCarry,
+) -> (Cell, [Cell; TX_ENCODING_LEN], Cell, OracleCarry) {
     let gate = range.gate();
     let enc: [Cell; TX_ENCODING_LEN] =
         ctx.assign_witnesses(encoding(slot)).try_into().expect("8 cells");
@@ -301,10 +304,14 @@ pub fn synthesize(
         }
     }
 
-    // Every signature the slot's type needs (PROTOCOL §6.1).
+    // Every signature the slot's type needs (PROTOCOL §6.1), the oracle
+    // committee's included (§6.3).
     let orders = s.orders(ctx, range);
+    let (oracle, next) = metered(Part::Oracle, ctx, range, |ctx| {
+        super::tx::oracle::constrain(ctx, range, &s, noop, carry)
+    });
     metered(Part::Signatures, ctx, range, |ctx| {
-        super::tx::signatures::constrain(ctx, range, &s, &orders)
+        super::tx::signatures::constrain(ctx, range, &s, &orders, &oracle)
     });
 
     let root = gated_update(
@@ -320,7 +327,7 @@ pub fn synthesize(
     );
     let root =
         gated_update(ctx, range, hasher, &b_bits, &b_siblings, &b_before, &b_after, root, b_active);
-    (root, enc, noop)
+    (root, enc, noop, next)
 }
 
 /// "unused encoding fields are zero": a type uses the positions its spec declares.

@@ -23,8 +23,8 @@
 //! | `Trade` | `tx/trade.rs` | [`fill`] (shared with the two below), [`order`] and [`signatures`] (both sides), [`trade`] |
 //! | `Liquidate` | `tx/liquidate.rs` | [`fill`], [`order`] and [`signatures`] (the liquidator), [`liquidate`] |
 //! | `Deleverage` | `tx/deleverage.rs` | [`fill`], [`deleverage`] |
-//! | `PriceUpdate` | `tx/price_update.rs` | [`price_update`] |
-//! | `FundingTick` | `tx/funding_tick.rs` | [`funding_tick`] |
+//! | `PriceUpdate` | `tx/price_update.rs`, `oracle.rs` | [`price_update`], [`oracle`] and [`signatures`] (the committee's observations, over this slot and its continuation) |
+//! | `FundingTick` | `tx/funding_tick.rs`, `oracle.rs` | [`funding_tick`], [`oracle`] and [`signatures`] (as for a price update) |
 
 use halo2_base::gates::RangeChip;
 
@@ -40,6 +40,7 @@ pub(crate) mod deposit;
 pub(crate) mod fill;
 pub(crate) mod funding_tick;
 pub(crate) mod liquidate;
+pub(crate) mod oracle;
 pub(crate) mod order;
 pub(crate) mod price_update;
 pub(crate) mod signatures;

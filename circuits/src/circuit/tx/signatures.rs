@@ -6,7 +6,10 @@
 //!   transaction's message `H(encoding)` (`Withdraw`), under the key in side A's
 //!   leaf;
 //! - side B: the seller's (`Trade`) or the liquidator's (`Liquidate`) order,
-//!   under the key in side B's leaf.
+//!   under the key in side B's leaf;
+//! - both sides of an oracle update and of its continuation: the committee's
+//!   observations 0 and 1, then 2 and 3, under the member keys they name
+//!   ([`super::oracle`]).
 //!
 //! An order's message `H(9, account, market, side, size, limit_price,
 //! max_fee_bp, expiry, order_id)` is built from the fill's own cells (the side's
@@ -20,6 +23,7 @@
 
 use halo2_base::gates::{GateInstructions, RangeChip, RangeInstructions};
 
+use super::oracle::OracleSide;
 use super::order::OrderCheck;
 use crate::circuit::eddsa_chip::SignatureWitness;
 use crate::circuit::slot::Slot;
@@ -67,12 +71,27 @@ fn witness(s: &Slot<'_>, side: usize, active: bool, key: [Fr; 2], msg: Fr) -> Si
     }
 }
 
+/// The chip's witness for `signature` on `msg` under the key `key` (a padding
+/// key's witness with `key` put in when `key` is no usable key: the proof then
+/// fails, as it must).
+fn presented_witness(key: [Fr; 2], msg: Fr, signature: &Signature) -> SignatureWitness {
+    match PublicKey::from_xy(key[0], key[1]) {
+        Ok(pk) => SignatureWitness::new(&pk, msg, signature),
+        Err(_) => {
+            let mut w = SignatureWitness::new(&padding_key().public_key(), msg, signature);
+            w.a = key;
+            w
+        }
+    }
+}
+
 /// Lays out both sides' signature checks (see the module documentation).
 pub(crate) fn constrain(
     ctx: &mut Ctx,
     range: &RangeChip<Fr>,
     s: &Slot<'_>,
     orders: &[OrderCheck; 2],
+    oracle: &[OracleSide; 2],
 ) {
     let gate = range.gate();
     let withdraw = s.is(TxKind::Withdraw);
@@ -105,12 +124,29 @@ pub(crate) fn constrain(
             (order.active, order_message)
         };
         let account = if side == 0 { &s.a } else { &s.b };
+        // An oracle observation's side: its member key and message (the types
+        // are a one-hot and a continuation is a no-op, so it is never also an
+        // order or a withdrawal).
+        let o = &oracle[side];
+        let owner = [
+            gate.select(ctx, o.key[0], account.owner_x, o.active),
+            gate.select(ctx, o.key[1], account.owner_y, o.active),
+        ];
+        let message = gate.select(ctx, o.message, message, o.active);
+        let active = gate.add(ctx, active, o.active);
         let key = [
-            gate.select(ctx, account.owner_x, padding[0], active),
-            gate.select(ctx, account.owner_y, padding[1], active),
+            gate.select(ctx, owner[0], padding[0], active),
+            gate.select(ctx, owner[1], padding[1], active),
         ];
         let is_active = *active.value() == Fr::one();
-        let w = witness(s, side, is_active, [*key[0].value(), *key[1].value()], *message.value());
+        let key_values = [*key[0].value(), *key[1].value()];
+        let w = if *o.active.value() == Fr::one() {
+            let padding = padding_key();
+            let signature = o.signature.unwrap_or_else(|| padding.sign(*message.value()));
+            presented_witness(key_values, *message.value(), &signature)
+        } else {
+            witness(s, side, is_active, key_values, *message.value())
+        };
         s.hasher.verify_signature(ctx, gate, key, message, &w);
     }
 }
