@@ -152,7 +152,7 @@ pub struct Pinned {
 /// The pinned production circuit.
 pub const PINNED: Pinned = Pinned {
     params: CircuitParams::PRODUCTION,
-    vk_digest_insecure_dev: "b43071171dda0694407483462cd0dc2c711e72e24baba61a4a7b134359be43ee",
+    vk_digest_insecure_dev: "357b4fef9b22aed99193b45fb153ec457e0f2d610aa19cfe3ba925e41d78fc5e",
     proof_bytes: 3_808,
 };
 

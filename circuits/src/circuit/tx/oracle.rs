@@ -32,6 +32,7 @@ use halo2_base::gates::{GateInstructions, RangeChip, RangeInstructions};
 use halo2_base::QuantumCell::Constant;
 
 use crate::circuit::arith::{assert_nonneg_if, require_zero};
+use crate::circuit::num::check_signed63;
 use crate::circuit::slot::Slot;
 use crate::circuit::{Cell, Ctx};
 use crate::params::ORACLE_N;
@@ -152,6 +153,10 @@ pub(crate) fn constrain(
         let signer = ctx.load_witness(Fr::from(w.map_or(0, |o| o.0)));
         range.range_check(ctx, signer, 2);
         let value = ctx.load_witness(w.map_or(Fr::zero(), |o| o.1));
+        // A funding observation is a funding index, |x| < 2^63 (a price is
+        // bounded below, with the median).
+        let index = gate.mul(ctx, value, is_funding);
+        check_signed63(ctx, range, index);
         let ts = ctx.load_witness(Fr::from(w.map_or(0, |o| o.2)));
         range.range_check(ctx, ts, 40);
         let pick = gate.idx_to_indicator(ctx, signer, ORACLE_N);
