@@ -39,6 +39,10 @@ pub enum OpenError {
         /// The sequencer's.
         tree: usize,
     },
+    /// The keys' circuit has a single slot per chunk: an oracle update needs two
+    /// (itself and its continuation), so its batches could never be proven.
+    #[error("the keys' circuit has {0} slot per chunk; an oracle update needs 2")]
+    TooFewSlots(usize),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -93,6 +97,9 @@ impl Node {
                 let circuit = key.manifest.circuit;
                 if circuit.depth != depth {
                     return Err(OpenError::WrongDepth { keys: circuit.depth, tree: depth });
+                }
+                if circuit.slots < 2 {
+                    return Err(OpenError::TooFewSlots(circuit.slots));
                 }
                 Some(JobBoard::new(circuit.slots, lease, Some(key)))
             }

@@ -1,6 +1,8 @@
 //! Chunk proving jobs for remote provers, with leases (`docs/API.md`, "Jobs").
 //!
-//! Every committed batch of `n` transactions is `max(1, ⌈n / slots⌉)` chunk jobs.
+//! Every committed batch is cut into chunk jobs as the prover cuts it
+//! (`clearproof_circuits::circuit::chunk_ranges`: an oracle update and its
+//! continuation take two slots of one chunk).
 //! A prover leases the lowest open job; the lease lasts `lease` and is then
 //! offered again, so a prover that dies loses only its unfinished chunk. A
 //! submitted proof is checked (its public inputs against the batch's witness and,
@@ -117,7 +119,10 @@ impl JobBoard {
     /// checked: any client could then store a bogus proof first and block that
     /// chunk, so `clearproof sequencer serve` serves jobs only with `--keys`.
     pub fn new(slots: usize, lease: Duration, verifier: Option<VerifierKey>) -> Self {
-        assert!(slots > 0, "a chunk has at least one slot");
+        assert!(
+            slots >= 2,
+            "a chunk has at least two slots (an oracle update and its continuation)"
+        );
         Self {
             slots,
             lease,
