@@ -62,6 +62,7 @@
 //!
 //! Every failure is a [`SignatureError`] with a stable code ([`SignatureError::code`]).
 
+use std::collections::HashSet;
 use std::fmt;
 
 use ark_ec::{AffineRepr, CurveGroup};
@@ -407,7 +408,49 @@ pub fn challenge(r: &EdwardsAffine, pk: &PublicKey, msg: Fr) -> Fr {
 }
 
 /// Checks `s·B == R + c·A`, with `c` the full (unreduced) challenge integer.
+///
+/// Verification is a pure function of `(pk, msg, sig)`, so successes are
+/// remembered ([`VerifiedCache`]): the sequencer checks a submission's
+/// signatures up front (outside its lock, in parallel) and the native rule
+/// checks them again under the lock, which then costs a lookup.
 pub fn verify(pk: &PublicKey, msg: Fr, sig: &Signature) -> Result<(), SignatureError> {
+    let entry = (*pk, halo2_base::halo2_proofs::halo2curves::ff::PrimeField::to_repr(&msg), *sig);
+    if VERIFIED.contains(&entry) {
+        return Ok(());
+    }
+    verify_uncached(pk, msg, sig)?;
+    VERIFIED.insert(entry);
+    Ok(())
+}
+
+/// The signatures recently found valid: `(key, message bytes, signature)`.
+/// Only [`verify`] inserts, after the full check, so a hit is as good as a
+/// check. Bounded: it is emptied when it reaches [`VerifiedCache::CAPACITY`].
+struct VerifiedCache(std::sync::LazyLock<std::sync::Mutex<HashSet<CacheEntry>>>);
+
+type CacheEntry = (PublicKey, [u8; 32], Signature);
+
+impl VerifiedCache {
+    const CAPACITY: usize = 1 << 16;
+
+    fn contains(&self, entry: &CacheEntry) -> bool {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).contains(entry)
+    }
+
+    fn insert(&self, entry: CacheEntry) {
+        let mut set = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if set.len() >= Self::CAPACITY {
+            set.clear();
+        }
+        set.insert(entry);
+    }
+}
+
+static VERIFIED: VerifiedCache =
+    VerifiedCache(std::sync::LazyLock::new(|| std::sync::Mutex::new(HashSet::new())));
+
+/// [`verify`] without the cache.
+fn verify_uncached(pk: &PublicKey, msg: Fr, sig: &Signature) -> Result<(), SignatureError> {
     // No cofactor clearing: `PublicKey` and `Signature` can only hold points of the
     // order-`l` subgroup, so `c·A = (c mod l)·A` and the equation is the plain one.
     let c = fr_to_fq(challenge(&sig.r, pk, msg)).into_bigint();
@@ -451,6 +494,20 @@ impl<'de> serde::Deserialize<'de> for Signature {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_remembered_signature_covers_only_its_own_key_message_and_signature() {
+        let (a, b) =
+            (SecretKey::from_bytes([3; 32]).unwrap(), SecretKey::from_bytes([4; 32]).unwrap());
+        let (msg, other) = (Fr::from(41), Fr::from(42));
+        let sig = a.sign(msg);
+        // Twice: the second is answered from the memo.
+        assert_eq!(a.public_key().verify(msg, &sig), Ok(()));
+        assert_eq!(a.public_key().verify(msg, &sig), Ok(()));
+        assert_eq!(a.public_key().verify(other, &sig), Err(SignatureError::BadSignature));
+        assert_eq!(b.public_key().verify(msg, &sig), Err(SignatureError::BadSignature));
+        assert_eq!(a.public_key().verify(msg, &a.sign(other)), Err(SignatureError::BadSignature));
+    }
     use super::*;
     use ark_ec::twisted_edwards::TECurveConfig;
     use ark_ed_on_bn254::EdwardsConfig;

@@ -6,12 +6,14 @@
 //! whose signature fails is refused here and writes nothing.
 
 use clearproof_circuits::oracle::{Observation, Observed};
+use clearproof_circuits::signature::{PublicKey, Signature};
 use clearproof_circuits::state::State;
 use clearproof_circuits::tx::{
     Authority, CommonError, CoverDeficit, FundingTick, Liquidate, PriceUpdate, SignedTx, Trade,
     Transaction, TxError, Withdraw,
 };
 use clearproof_circuits::types::{AccountId, MarketId};
+use clearproof_circuits::Fr;
 
 use crate::deleverage::pick_deleverage;
 use crate::error::SubmitError;
@@ -23,10 +25,66 @@ pub(crate) struct Authoriser<'a> {
     pub state: &'a State,
 }
 
+/// One signature a submission carries: the key it must verify under, its
+/// message, the signature.
+pub type SignatureCheck = (PublicKey, Fr, Signature);
+
 impl Authoriser<'_> {
+    /// Every signature `sub` carries whose key is known now: owners of existing
+    /// accounts (an owner key never changes once set), committee members. A
+    /// signature whose key is unknown is left to the rule, which refuses it.
+    /// The HTTP handler verifies these outside the sequencer's lock; verifying
+    /// again under the lock is then a lookup ([`PublicKey::verify`] remembers
+    /// successes).
+    pub fn signature_checks(&self, sub: &Submission) -> Vec<SignatureCheck> {
+        let owner = |id: AccountId| self.state.account(id).map(|a| a.owner);
+        let order =
+            |o: &SignedOrder| owner(o.order.account).map(|k| (k, o.order.message(), o.signature));
+        match sub {
+            Submission::Withdraw { account, amount, nonce, signature } => {
+                let tx = Transaction::Withdraw(Withdraw {
+                    account: *account,
+                    amount: *amount,
+                    nonce: *nonce,
+                });
+                owner(*account).map(|k| (k, tx.message(), *signature)).into_iter().collect()
+            }
+            Submission::Trade { buyer_order, seller_order, .. } => {
+                [buyer_order, seller_order].into_iter().filter_map(order).collect()
+            }
+            Submission::Liquidate { liquidator_order, .. } => {
+                order(liquidator_order).into_iter().collect()
+            }
+            Submission::CoverDeficit { .. } | Submission::Deleverage { .. } => Vec::new(),
+            Submission::PriceUpdate { market, observations, .. } => {
+                self.observation_checks(*market, observations)
+            }
+            Submission::FundingTick { market, observations, .. } => {
+                self.observation_checks(*market, observations)
+            }
+        }
+    }
+
+    fn observation_checks<V: Observed>(
+        &self,
+        market: MarketId,
+        observations: &[Observation<V>],
+    ) -> Vec<SignatureCheck> {
+        let committee = &self.state.market(market).params.committee;
+        observations
+            .iter()
+            .filter_map(|o| {
+                committee.member(o.signer).map(|k| (*k, o.message(market), o.signature))
+            })
+            .collect()
+    }
+
     /// Turns a submission into a protocol transaction with its authority,
     /// checking the signatures up front and choosing a deleverage counterparty.
     pub fn authorise(&self, sub: &Submission) -> Result<SignedTx, SubmitError> {
+        for (key, message, signature) in self.signature_checks(sub) {
+            key.verify(message, &signature)?;
+        }
         let owner = |id: AccountId| {
             self.state
                 .account(id)
@@ -40,7 +98,7 @@ impl Authoriser<'_> {
                     amount: *amount,
                     nonce: *nonce,
                 });
-                owner(*account)?.verify(tx.message(), signature)?;
+                owner(*account)?;
                 Ok(SignedTx::new(tx, Authority::Owner { signature: *signature }))
             }
             Submission::Trade {
@@ -52,8 +110,6 @@ impl Authoriser<'_> {
                 buyer_order,
                 seller_order,
             } => {
-                self.order_signed(buyer_order)?;
-                self.order_signed(seller_order)?;
                 let tx = Trade {
                     market: *market,
                     buyer: buyer_order.order.account,
@@ -76,7 +132,6 @@ impl Authoriser<'_> {
                 penalty,
                 liquidator_order,
             } => {
-                self.order_signed(liquidator_order)?;
                 let tx = Liquidate {
                     market: *market,
                     liquidated: *liquidated,
@@ -96,43 +151,15 @@ impl Authoriser<'_> {
                 Ok(pick_deleverage(self.state, *market, *bankrupt)?.into())
             }
             Submission::PriceUpdate { market, price, timestamp, observations } => {
-                self.observations_signed(*market, observations)?;
                 let tx = PriceUpdate { market: *market, price: *price, timestamp: *timestamp };
                 let observations = observations.clone();
                 Ok(SignedTx::new(tx, Authority::PriceQuorum { observations }))
             }
             Submission::FundingTick { market, index, timestamp, observations } => {
-                self.observations_signed(*market, observations)?;
                 let tx = FundingTick { market: *market, index: *index, timestamp: *timestamp };
                 let observations = observations.clone();
                 Ok(SignedTx::new(tx, Authority::FundingQuorum { observations }))
             }
         }
-    }
-
-    /// Each observation's signature is its member's (a signer outside the
-    /// committee is left to the rule, which refuses it with
-    /// `ORACLE_NOT_A_MEMBER`).
-    fn observations_signed<V: Observed>(
-        &self,
-        market: MarketId,
-        observations: &[Observation<V>],
-    ) -> Result<(), SubmitError> {
-        let committee = &self.state.market(market).params.committee;
-        for o in observations {
-            if let Some(member) = committee.member(o.signer) {
-                member.verify(o.message(market), &o.signature)?;
-            }
-        }
-        Ok(())
-    }
-
-    /// The order's signature is its account owner's (an unknown account is left
-    /// to the rule, which refuses it with `UNKNOWN_ACCOUNT`).
-    fn order_signed(&self, signed: &SignedOrder) -> Result<(), SubmitError> {
-        if let Some(account) = self.state.account(signed.order.account) {
-            account.owner.verify(signed.order.message(), &signed.signature)?;
-        }
-        Ok(())
     }
 }

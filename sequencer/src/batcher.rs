@@ -392,6 +392,12 @@ impl Sequencer {
         }))
     }
 
+    /// The signatures `sub` carries whose keys are known now, for checking
+    /// outside the lock ([`crate::authorise::Authoriser::signature_checks`]).
+    pub fn signature_checks(&self, sub: &Submission) -> Vec<crate::authorise::SignatureCheck> {
+        self.authoriser().signature_checks(sub)
+    }
+
     /// A market as the open batch has it (its latest oracle values included).
     pub fn market(&self, market: MarketId) -> Market {
         *self.state.market(market)

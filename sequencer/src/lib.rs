@@ -17,7 +17,7 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
-mod authorise;
+pub mod authorise;
 pub mod batcher;
 pub mod client;
 pub mod conn;
