@@ -29,6 +29,16 @@ pub fn spec() -> &'static OptimizedPoseidonSpec<Fr, T, RATE> {
     SPEC.get_or_init(OptimizedPoseidonSpec::new::<R_F, R_P, 0>)
 }
 
+/// Permutations computed by this process so far ([`permutations`]).
+static PERMUTATIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// How many Poseidon permutations this process has computed: benches divide
+/// the difference over a workload by its transactions to state its hashing
+/// cost (and the machine's hashing limit).
+pub fn permutations() -> u64 {
+    PERMUTATIONS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// `H(x_1..x_n)`: the fixed-length hash of `inputs`.
 pub fn hash(inputs: &[Fr]) -> Fr {
     let spec = spec();
@@ -67,6 +77,7 @@ fn sbox_full(s: &mut [Fr; T], constants: &[Fr; T]) {
 /// (`PoseidonState::permutation` with `len = None`).
 fn permute(spec: &OptimizedPoseidonSpec<Fr, T, RATE>, s: &mut [Fr; T], inputs: &[Fr]) {
     debug_assert!(inputs.len() <= RATE);
+    PERMUTATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let consts = spec.constants();
     let start = consts.start();
     let mds = spec.mds_matrices().mds().as_ref();

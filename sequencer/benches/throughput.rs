@@ -113,6 +113,46 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[i].as_secs_f64() * 1e3
 }
 
+/// Seconds per Poseidon permutation on this machine (2-to-1 hashes: two
+/// permutations each).
+fn permutation_seconds() -> f64 {
+    use clearproof_circuits::poseidon::{hash2, permutations};
+    use clearproof_circuits::Fr;
+    let (n, before) = (20_000u64, permutations());
+    let start = Instant::now();
+    let mut x = Fr::from(7);
+    for i in 0..n {
+        x = hash2(x, Fr::from(i));
+    }
+    std::hint::black_box(x);
+    start.elapsed().as_secs_f64() / (permutations() - before) as f64
+}
+
+/// The machine's hashing limit: trades/s if a trade cost only the Poseidon
+/// permutations the sequencer computes for it (accept and commit), measured
+/// on the batcher workload.
+fn hashing_limit() {
+    use clearproof_circuits::poseidon::permutations;
+    let n = 1_000;
+    let subs = trades_of(n, true);
+    let (_dir, node) = open(1_000, Duration::from_secs(3600));
+    let mut seq = node.lock();
+    let before = permutations();
+    for s in subs {
+        seq.submit(s, 1_700_000_000).unwrap();
+    }
+    seq.commit().unwrap();
+    let per_trade = (permutations() - before) as f64 / n as f64;
+    let t = permutation_seconds();
+    println!(
+        "hashing limit: {per_trade:.0} Poseidon permutations per trade (accept + commit) x \
+         {:.1} us = {:.2} ms per trade = {:.0} trades/s on one core",
+        t * 1e6,
+        per_trade * t * 1e3,
+        1.0 / (per_trade * t)
+    );
+}
+
 fn batcher_throughput(fresh: bool) {
     let n = 2_000;
     let subs = trades_of(n, fresh);
@@ -196,6 +236,7 @@ fn main() {
         println!("skipping throughput figures outside `cargo bench`");
         return;
     }
+    hashing_limit();
     batcher_throughput(false);
     http_throughput(1, false);
     http_throughput(4, false);
