@@ -284,7 +284,7 @@ enum Step {
     },
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq)]
 enum OracleValue {
     Price(Price),
     Funding(FundingIndex),
@@ -349,7 +349,7 @@ fn observe(
         s if matches!(value, OracleValue::Price(_)) => OracleValue::Price(s.price),
         s => OracleValue::Funding(s.funding_index),
     };
-    ensure!(applied.show() == value.show(), "the median did not hold the honest value");
+    ensure!(applied == value, "the median did not hold the honest value");
     Ok(format!(
         "oracle: market {market} {} from members 0, 1, {FAULTY_MEMBER} (tx {}); member \
          {FAULTY_MEMBER} signed {}, ignored by the median; member {DOWN_MEMBER} down",

@@ -12,7 +12,7 @@ use clearproof_circuits::tx::{
     Authority, CommonError, CoverDeficit, FundingTick, Liquidate, PriceUpdate, SignedTx, Trade,
     Transaction, TxError, Withdraw,
 };
-use clearproof_circuits::types::{AccountId, MarketId};
+use clearproof_circuits::types::{AccountId, Amount, MarketId, Nonce};
 use clearproof_circuits::Fr;
 
 use crate::deleverage::pick_deleverage;
@@ -23,6 +23,11 @@ use crate::wire::Submission;
 /// The context submissions are authorised against: the open batch's state.
 pub(crate) struct Authoriser<'a> {
     pub state: &'a State,
+}
+
+/// The protocol withdrawal a `withdraw` submission asks for.
+fn withdrawal(account: AccountId, amount: Amount, nonce: Nonce) -> Transaction {
+    Transaction::Withdraw(Withdraw { account, amount, nonce })
 }
 
 /// One signature a submission carries: the key it must verify under, its
@@ -42,11 +47,7 @@ impl Authoriser<'_> {
             |o: &SignedOrder| owner(o.order.account).map(|k| (k, o.order.message(), o.signature));
         match sub {
             Submission::Withdraw { account, amount, nonce, signature } => {
-                let tx = Transaction::Withdraw(Withdraw {
-                    account: *account,
-                    amount: *amount,
-                    nonce: *nonce,
-                });
+                let tx = withdrawal(*account, *amount, *nonce);
                 owner(*account).map(|k| (k, tx.message(), *signature)).into_iter().collect()
             }
             Submission::Trade { buyer_order, seller_order, .. } => {
@@ -93,11 +94,7 @@ impl Authoriser<'_> {
         };
         match sub {
             Submission::Withdraw { account, amount, nonce, signature } => {
-                let tx = Transaction::Withdraw(Withdraw {
-                    account: *account,
-                    amount: *amount,
-                    nonce: *nonce,
-                });
+                let tx = withdrawal(*account, *amount, *nonce);
                 owner(*account)?;
                 Ok(SignedTx::new(tx, Authority::Owner { signature: *signature }))
             }

@@ -93,6 +93,21 @@ impl<V: Observed> Book<V> {
         (set.len() >= committee.quorum().get() as usize).then_some(set)
     }
 
+    /// [`Book::offer`], then uses up the quorum it returns, if any.
+    fn take_quorum(
+        &mut self,
+        market: MarketId,
+        committee: &Committee,
+        observation: Observation<V>,
+        current: Timestamp,
+    ) -> Result<Option<Vec<Observation<V>>>, SubmitError> {
+        let set = self.offer(market, committee, observation, current)?;
+        if let Some(set) = &set {
+            self.use_up(market, set);
+        }
+        Ok(set)
+    }
+
     /// Forgets `used` (an update was built from them).
     fn use_up(&mut self, market: MarketId, used: &[Observation<V>]) {
         for o in used {
@@ -139,10 +154,8 @@ impl ObservationPool {
                 signature,
             } => {
                 let o = observation(committee, m, &member, price, timestamp, signature)?;
-                let update = self.prices.offer(m, committee, o, market.price_ts)?.map(|set| {
-                    self.prices.use_up(m, &set);
-                    Submission::price_update(m, set).expect("a quorum is not empty")
-                });
+                let set = self.prices.take_quorum(m, committee, o, market.price_ts)?;
+                let update = set.and_then(|set| Submission::price_update(m, set));
                 Ok(Offered { update, observes: Price::NAME })
             }
             ObservationRequest::FundingObservation {
@@ -153,10 +166,8 @@ impl ObservationPool {
                 signature,
             } => {
                 let o = observation(committee, m, &member, index, timestamp, signature)?;
-                let update = self.funding.offer(m, committee, o, market.funding_ts)?.map(|set| {
-                    self.funding.use_up(m, &set);
-                    Submission::funding_tick(m, set).expect("a quorum is not empty")
-                });
+                let set = self.funding.take_quorum(m, committee, o, market.funding_ts)?;
+                let update = set.and_then(|set| Submission::funding_tick(m, set));
                 Ok(Offered { update, observes: FundingIndex::NAME })
             }
         }

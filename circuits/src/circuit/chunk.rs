@@ -1162,7 +1162,14 @@ mod tests {
         });
         let mut w = forged_oracle(5, claimed);
         let (_, slot) = position(5);
-        let observations = observed
+        w.slots[slot].auth = Authority::PriceQuorum { observations: observations_of(observed) };
+        w
+    }
+
+    /// Market 1's members' price observations `(signer, price, ts)`, each
+    /// signed by `key(200 + signer)`.
+    fn observations_of(observed: &[(u8, u64, u64)]) -> Vec<crate::oracle::Observation<Price>> {
+        observed
             .iter()
             .map(|&(i, value, at)| {
                 crate::oracle::Observation::sign(
@@ -1173,9 +1180,7 @@ mod tests {
                     Timestamp::new(at as i128).unwrap(),
                 )
             })
-            .collect();
-        w.slots[slot].auth = Authority::PriceQuorum { observations };
-        w
+            .collect()
     }
 
     const V: u64 = 101 << 32;
@@ -1229,16 +1234,7 @@ mod tests {
             let earliest = set.iter().map(|o| o.2).min().unwrap();
             let claimed = (median as i64 + nudge) as u64;
             let w = quorum_of(claimed, earliest, &set);
-            let observations: Vec<_> = set
-                .iter()
-                .map(|&(i, v, t)| crate::oracle::Observation::sign(
-                    &key(200 + i),
-                    OracleIndex::new(i as i128).unwrap(),
-                    mkt(1),
-                    Price::new(v as i128).unwrap(),
-                    Timestamp::new(t as i128).unwrap(),
-                ))
-                .collect();
+            let observations = observations_of(&set);
             let native = crate::oracle::check_quorum(
                 &committee(),
                 mkt(1),
@@ -1297,6 +1293,15 @@ mod tests {
             &quorum_of(V, T0 + 2, &older),
             "oracle observation within max_oracle_age",
         );
+    }
+
+    #[test]
+    fn observations_outside_an_oracle_update_are_rejected() {
+        // Batch 2's first transaction, a deposit, carries an observation.
+        let observations = observations_of(&[(0, V, T0 + 2)]);
+        let (chunk, slot) = position(0);
+        let w = tampered(chunk, slot, |s| s.auth = Authority::PriceQuorum { observations });
+        assert_rejected_by(&w, "observations only in oracle updates");
     }
 
     #[test]

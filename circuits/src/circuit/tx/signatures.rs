@@ -61,14 +61,7 @@ fn witness(s: &Slot<'_>, side: usize, active: bool, key: [Fr; 2], msg: Fr) -> Si
         return SignatureWitness::new(&padding.public_key(), msg, &padding.sign(msg));
     }
     let signature = presented(s, side).unwrap_or_else(|| padding.sign(msg));
-    match PublicKey::from_xy(key[0], key[1]) {
-        Ok(owner) => SignatureWitness::new(&owner, msg, &signature),
-        Err(_) => {
-            let mut w = SignatureWitness::new(&padding.public_key(), msg, &signature);
-            w.a = key;
-            w
-        }
-    }
+    presented_witness(key, msg, &signature)
 }
 
 /// The chip's witness for `signature` on `msg` under the key `key` (a padding
