@@ -392,7 +392,7 @@ pub fn run(options: &Options, out: &mut dyn std::io::Write) -> Result<Report> {
     // checked against the batch); the relay posts them from the store.
     let jobs = JobBoard::new(circuit.slots, Duration::from_secs(3_600), None);
     let genesis_root = State::genesis_with_depth(&genesis, circuit.depth)?.root();
-    let ledger = Ledger::open_or_create(&options.data_dir.join("ledger"), genesis_root, &verifier)
+    let ledger = Ledger::open_or_create(&options.data_dir.join("ledger"), &genesis, &verifier)
         .context("opening the ledger")?;
     let fresh = ledger.state()?.deposits_queued == 0
         && sequencer.committed().state_root == genesis_root

@@ -11,6 +11,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod account_proof;
 pub mod batch;
 pub mod circuit;
 pub mod funding;

@@ -23,6 +23,7 @@ fn samples() -> Vec<Transaction> {
         deleverage(2, 1, 2, 10, 1_000),
         price_update(3, 101, 5),
         funding_tick(0, -7, 5),
+        forced(1, 5, clearproof_circuits::tx::ForcedOutcome::RefusedUndercollateralised),
     ]
 }
 

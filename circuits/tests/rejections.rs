@@ -4,6 +4,7 @@
 mod common;
 
 use clearproof_circuits::state::State;
+use clearproof_circuits::tx::ForcedWithdraw;
 use clearproof_circuits::types::{Amount, Price};
 use common::*;
 
@@ -110,6 +111,46 @@ fn withdrawal_leaving_the_account_below_initial_margin_is_rejected() {
     apply_all(&mut s, &[trade(0, 2, 1, 500, 50_000)]);
     assert_rejected(&mut s, &withdraw(1, 5_001, 0), "WITHDRAW_UNDERCOLLATERALISED");
     apply_all(&mut s, &[withdraw(1, 5_000, 0)]);
+}
+
+// ---- ForcedWithdraw ----
+
+#[test]
+fn a_forced_withdrawal_must_carry_the_outcome_the_rules_give() {
+    use clearproof_circuits::tx::ForcedOutcome::*;
+    let mut s = funded(0, [10_000, 10_000, 10_000, 10_000]);
+    apply_all(&mut s, &[trade(0, 2, 1, 500, 50_000)]);
+    // Alice: collateral 60 000, TV 10 000, initial requirement 5 000.
+    let cases = [
+        (5_000, [RefusedNegativeCollateral, RefusedUndercollateralised], Applied),
+        (5_001, [Applied, RefusedNegativeCollateral], RefusedUndercollateralised),
+        (60_001, [Applied, RefusedUndercollateralised], RefusedNegativeCollateral),
+    ];
+    for (amount, wrong, right) in cases {
+        for outcome in wrong {
+            assert_rejected(&mut s, &forced(1, amount, outcome), "FORCED_WITHDRAW_WRONG_OUTCOME");
+        }
+        let decided = ForcedWithdraw::decide(&s, acct(1), units(amount)).unwrap();
+        assert_eq!(decided.outcome, right, "{amount}");
+    }
+    // A refusal changes nothing; the valid request is applied, nonce unchanged.
+    let before = *s.account(acct(1)).unwrap();
+    apply_all(&mut s, &[forced(1, 5_001, RefusedUndercollateralised)]);
+    assert_eq!(*s.account(acct(1)).unwrap(), before);
+    let mut batch = s.begin_batch();
+    batch.apply(&mut s, &forced(1, 5_000, Applied).into()).unwrap();
+    let out = batch.close(&s);
+    let after = s.account(acct(1)).unwrap();
+    assert_eq!(after.nonce, before.nonce);
+    assert_eq!(after.collateral.get(), before.collateral.get() - 5_000);
+    assert_eq!(out.withdrawals.len(), 1, "an applied forced withdrawal is released");
+}
+
+#[test]
+fn a_forced_withdrawal_of_an_unknown_account_is_rejected() {
+    let mut s = funded(0, [10_000, 10_000, 10_000, 10_000]);
+    let tx = forced(9, 5, clearproof_circuits::tx::ForcedOutcome::Applied);
+    assert_rejected(&mut s, &tx, "UNKNOWN_ACCOUNT");
 }
 
 // ---- Trade ----

@@ -125,15 +125,22 @@ impl Node {
         Ok(Arc::new(Self { sequencer: Mutex::new(sequencer), store, jobs }))
     }
 
-    /// Takes the base layer's new deposit queue entries (at most 1,000 per call),
+    /// Takes the base layer's new deposit and forced-withdrawal queue entries (at
+    /// most 1,000 of each per call),
     /// reading `queue` outside the sequencer lock. Returns how many were taken.
     pub fn follow(&self, queue: &dyn DepositQueue) -> Result<usize, SubmitError> {
         let from = self.lock().next_deposit();
         let entries = queue.entries(from, 1_000).map_err(SubmitError::BaseLayer)?;
-        if entries.is_empty() {
-            return Ok(0);
+        let mut taken = 0;
+        if !entries.is_empty() {
+            taken += self.lock().take_deposits(from, &entries, unix_now())?;
         }
-        self.lock().take_deposits(from, &entries, unix_now())
+        let from = self.lock().next_forced();
+        let forced = queue.forced_entries(from, 1_000).map_err(SubmitError::BaseLayer)?;
+        if !forced.is_empty() {
+            taken += self.lock().take_forced(from, &forced, unix_now())?;
+        }
+        Ok(taken)
     }
 
     fn committed_batches(&self) -> u64 {
@@ -540,7 +547,7 @@ pub async fn run_follower(
         match followed {
             Ok(taken) => {
                 if taken > 0 {
-                    tracing::info!(taken, "deposits taken from the base layer's queue");
+                    tracing::info!(taken, "entries taken from the base layer's queues");
                 }
                 unreadable_since = None;
             }

@@ -17,8 +17,11 @@ use std::time::{Duration, Instant};
 use clearproof_circuits::batch::OpenBatch;
 use clearproof_circuits::serde_fr;
 use clearproof_circuits::state::{Genesis, Market, State};
-use clearproof_circuits::tx::{Deposit, SignedTx, Transaction, TxError};
+use clearproof_circuits::tx::{
+    Deposit, ForcedWithdraw, ForcedWithdrawError, SignedTx, Transaction, TxError,
+};
 use clearproof_circuits::types::{AccountId, MarketId};
+use clearproof_verifier::hatch::{ForcedEntry, MAX_FORCED_PER_BATCH};
 
 use crate::authorise::Authoriser;
 use crate::error::SubmitError;
@@ -29,7 +32,8 @@ use crate::store::{
     IDEMPOTENCY_RETENTION_SECS,
 };
 use crate::wire::{
-    DepositRequest, ObservationReceipt, ObservationRequest, Submission, TxReceipt, TxStatus,
+    DepositRequest, ForcedPickup, ObservationReceipt, ObservationRequest, Submission, TxReceipt,
+    TxStatus,
 };
 
 /// Batching parameters.
@@ -63,6 +67,9 @@ pub struct Sequencer {
     opened_at: Option<Instant>,
     next_seq: u64,
     next_deposit: u64,
+    next_forced: u64,
+    /// Forced withdrawals in the open batch (at most `MAX_FORCED_PER_BATCH`).
+    forced_open: usize,
     committed: CommittedView,
     halted: bool,
     observations: ObservationPool,
@@ -98,6 +105,7 @@ impl Sequencer {
             markets: *state.markets(),
             pending: 0,
             next_deposit: loaded.next_deposit,
+            next_forced: loaded.next_forced,
         };
         let open = Some(state.begin_batch());
         let mut node = Self {
@@ -110,6 +118,8 @@ impl Sequencer {
             opened_at: None,
             next_seq: loaded.next_seq,
             next_deposit: loaded.next_deposit,
+            next_forced: loaded.next_forced,
+            forced_open: 0,
             committed,
             halted: false,
             observations: ObservationPool::default(),
@@ -135,6 +145,17 @@ impl Sequencer {
                 .authorise(sub)
                 .and_then(|tx| self.execute(&tx).map_err(SubmitError::from)),
             EntryBody::Deposit(d) => self.execute(&deposit_tx(d).into()).map_err(SubmitError::from),
+            EntryBody::Forced(f) => {
+                self.forced_open += 1;
+                ForcedWithdraw::decide(&self.state, f.account, f.amount)
+                    .map_err(|e| SubmitError::Rule {
+                        error: TxError::from(ForcedWithdrawError::from(e)),
+                        id: None,
+                    })
+                    .and_then(|tx| {
+                        self.execute(&Transaction::from(tx).into()).map_err(SubmitError::from)
+                    })
+            }
         };
         result.map_err(|e| {
             StoreError::Corrupt(format!("pending entry {seq} no longer applies on replay: {e}"))
@@ -335,6 +356,113 @@ impl Sequencer {
         Ok(())
     }
 
+    /// The next base-layer forced-withdrawal queue index the sequencer takes.
+    pub fn next_forced(&self) -> u64 {
+        self.next_forced
+    }
+
+    /// Takes base-layer forced-withdrawal queue entries, `entries[i]` being queue
+    /// entry `first + i` (PROTOCOL §6.4), in queue order: each gets the outcome
+    /// the rules give against the open batch's state (applied, or refused with
+    /// its code: both consume the entry), at most `MAX_FORCED_PER_BATCH` per
+    /// batch (a full one commits first). Like deposits, nothing is acknowledged
+    /// here. Returns how many were taken.
+    pub fn take_forced(
+        &mut self,
+        first: u64,
+        entries: &[ForcedEntry],
+        now: u64,
+    ) -> Result<usize, SubmitError> {
+        let mut taken = 0;
+        for (index, entry) in (first..).zip(entries) {
+            if index < self.next_forced {
+                continue;
+            }
+            if index > self.next_forced {
+                break;
+            }
+            if self.halted {
+                return Err(SubmitError::Halted);
+            }
+            if self.forced_open >= MAX_FORCED_PER_BATCH {
+                self.commit()?;
+            }
+            let tx = match ForcedWithdraw::decide(&self.state, entry.account, entry.amount) {
+                Ok(tx) => tx,
+                Err(e) => {
+                    // The base layer queues requests only for accounts its accepted
+                    // deposits created: this store is behind the base layer.
+                    tracing::error!(
+                        queue_index = index,
+                        code = e.code(),
+                        "forced withdrawal cannot be served"
+                    );
+                    return Err(SubmitError::BaseLayer(format!(
+                        "forced withdrawal {index} names account {} the state does not hold: {e}",
+                        entry.account
+                    )));
+                }
+            };
+            let outcome = tx.outcome;
+            self.execute(&Transaction::from(tx).into())?;
+            let pickup =
+                ForcedPickup { queue_index: index, account: entry.account, amount: entry.amount };
+            let seq = self.next_seq;
+            let body = EntryBody::Forced(pickup);
+            self.persist_pending(&PendingEntry { seq, accepted_at: now, body }, None)?;
+            self.next_forced += 1;
+            self.forced_open += 1;
+            self.push_entry(seq, "forced_withdraw");
+            tracing::info!(
+                id = seq,
+                queue_index = index,
+                ?outcome,
+                "forced withdrawal taken from the base layer"
+            );
+            taken += 1;
+            if self.due() {
+                self.commit()?;
+            }
+        }
+        Ok(taken)
+    }
+
+    /// Applies an accepted batch's posted data as the next batch and commits it
+    /// (`clearproof restore`): each transaction under [`SignedTx::proven`], with
+    /// the base layer's queue heads after that batch. Refused when transactions
+    /// are pending, or when the data does not apply (the position and code).
+    pub fn import_batch(
+        &mut self,
+        data: &[Transaction],
+        next_deposit: u64,
+        next_forced: u64,
+    ) -> Result<BatchSummary, SubmitError> {
+        if self.halted {
+            return Err(SubmitError::Halted);
+        }
+        if !self.entries.is_empty() {
+            return Err(SubmitError::BaseLayer("the open batch is not empty".into()));
+        }
+        for (position, tx) in data.iter().enumerate() {
+            if let Err(error) = self.execute(&SignedTx::proven(tx.clone())) {
+                // The state already holds the earlier transactions: only a
+                // reopen from the store is safe now.
+                self.halted = true;
+                return Err(SubmitError::BaseLayer(format!(
+                    "transaction {position} ({}) does not apply: {}: {error}",
+                    tx.name(),
+                    error.code()
+                )));
+            }
+            let seq = self.next_seq;
+            self.push_entry(seq, tx.name());
+        }
+        self.next_deposit = next_deposit;
+        self.next_forced = next_forced;
+        // An empty batch still increments the batch number.
+        Ok(self.commit_any()?)
+    }
+
     fn persist_pending(
         &mut self,
         entry: &PendingEntry,
@@ -408,6 +536,7 @@ impl Sequencer {
         CommittedView {
             pending: self.entries.len(),
             next_deposit: self.next_deposit,
+            next_forced: self.next_forced,
             ..self.committed.clone()
         }
     }
@@ -438,6 +567,11 @@ impl Sequencer {
         if self.entries.is_empty() {
             return Ok(None);
         }
+        self.commit_any().map(Some)
+    }
+
+    /// Commits the open batch, empty or not.
+    fn commit_any(&mut self) -> Result<BatchSummary, StoreError> {
         let started = Instant::now();
         let open = self.open.take().expect("a batch is always open outside commit");
         let output = open.close(&self.state);
@@ -502,6 +636,9 @@ impl Sequencer {
             receipts,
             order_slots,
             forget_keys_before: (now_ms() / 1_000).saturating_sub(IDEMPOTENCY_RETENTION_SECS),
+            next_seq: self.next_seq,
+            next_deposit: self.next_deposit,
+            next_forced: self.next_forced,
         });
         if let Err(e) = result {
             self.halted = true;
@@ -512,6 +649,7 @@ impl Sequencer {
         self.entries.clear();
         self.entry_index.clear();
         self.opened_at = None;
+        self.forced_open = 0;
         self.committed = CommittedView {
             state_root: self.state.root(),
             accounts_root: self.state.accounts_root(),
@@ -519,6 +657,7 @@ impl Sequencer {
             markets: *self.state.markets(),
             pending: 0,
             next_deposit: self.next_deposit,
+            next_forced: self.next_forced,
         };
         self.open = Some(self.state.begin_batch());
         let summary = BatchSummary {
@@ -534,7 +673,7 @@ impl Sequencer {
             commit_ms = summary.elapsed.as_secs_f64() * 1e3,
             "batch committed"
         );
-        Ok(Some(summary))
+        Ok(summary)
     }
 }
 
@@ -546,5 +685,6 @@ fn entry_kind(body: &EntryBody) -> &'static str {
     match body {
         EntryBody::Submission(s) => s.kind(),
         EntryBody::Deposit(_) => "deposit",
+        EntryBody::Forced(_) => "forced_withdraw",
     }
 }

@@ -11,13 +11,35 @@
 //! binary's `LedgerDir`), and an EVM base layer reads its contract's queue.
 
 use clearproof_circuits::tx::Deposit;
-use clearproof_verifier::base_layer::{BaseLayer, Ledger, LedgerStore};
+use clearproof_verifier::base_layer::{BaseLayer, Ledger, LedgerError, LedgerStore};
+use clearproof_verifier::hatch::ForcedEntry;
 
-/// Where the sequencer reads the base layer's deposit queue.
+/// Where the sequencer reads the base layer's queues: deposits, and forced
+/// withdrawals (PROTOCOL §6.4), which it serves by itself in queue order.
 pub trait DepositQueue: Send + Sync {
     /// Up to `max` queue entries from index `from` on, in queue order (fewer,
     /// or none, at the end of the queue).
     fn entries(&self, from: u64, max: usize) -> Result<Vec<Deposit>, String>;
+    /// Up to `max` forced-withdrawal queue entries from index `from` on.
+    fn forced_entries(&self, from: u64, max: usize) -> Result<Vec<ForcedEntry>, String>;
+}
+
+/// Reads entries `from..` of `base`'s forced-withdrawal queue, at most `max`.
+pub fn read_forced(
+    base: &dyn BaseLayer,
+    from: u64,
+    max: usize,
+) -> Result<Vec<ForcedEntry>, LedgerError> {
+    let queued = base.state()?.forced_queued;
+    let end = queued.min(from.saturating_add(max as u64));
+    let mut out = Vec::new();
+    for index in from..end {
+        match base.forced(index)? {
+            Some(e) => out.push(e),
+            None => break,
+        }
+    }
+    Ok(out)
 }
 
 /// Reads entries `from..` of `base`'s queue, at most `max`.
@@ -25,7 +47,7 @@ pub fn read_queue(
     base: &dyn BaseLayer,
     from: u64,
     max: usize,
-) -> Result<Vec<Deposit>, clearproof_verifier::base_layer::LedgerError> {
+) -> Result<Vec<Deposit>, LedgerError> {
     let queued = base.state()?.deposits_queued;
     let end = queued.min(from.saturating_add(max as u64));
     let mut out = Vec::new();
@@ -41,5 +63,9 @@ pub fn read_queue(
 impl<S: LedgerStore> DepositQueue for Ledger<S> {
     fn entries(&self, from: u64, max: usize) -> Result<Vec<Deposit>, String> {
         read_queue(self, from, max).map_err(|e| e.to_string())
+    }
+
+    fn forced_entries(&self, from: u64, max: usize) -> Result<Vec<ForcedEntry>, String> {
+        read_forced(self, from, max).map_err(|e| e.to_string())
     }
 }

@@ -30,6 +30,10 @@ pub struct CommittedView {
     /// The next base-layer deposit queue index the sequencer will take (every
     /// entry before it is taken: applied, or refused and refunded).
     pub next_deposit: u64,
+    /// The next base-layer forced-withdrawal queue index the sequencer will take
+    /// (every entry before it is in a batch, applied or refused).
+    #[serde(default)]
+    pub next_forced: u64,
 }
 
 /// A batch as stored and served by `GET /v1/batches/{n}`.

@@ -106,7 +106,7 @@ pub enum Submission {
 
 /// The types only the base layer originates: they arrive through its queue
 /// (`POST /v1/deposits`), never as a user's submission.
-pub const BASE_LAYER_TYPES: [&str; 1] = ["deposit"];
+pub const BASE_LAYER_TYPES: [&str; 2] = ["deposit", "forced_withdraw"];
 
 /// Every `type` a submission may have (deposits go to `/v1/deposits`).
 pub const SUBMISSION_TYPES: [&str; 7] = [
@@ -301,6 +301,20 @@ pub struct DepositRequest {
     pub account: AccountId,
     /// Owner key.
     pub owner: PublicKey,
+    /// Quote micro-units.
+    pub amount: Amount,
+}
+
+/// An entry of the base layer's forced-withdrawal queue, as the sequencer took
+/// it (PROTOCOL §6.4): the outcome is decided against the state when it is
+/// applied, and again, identically, on replay.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForcedPickup {
+    /// Position in the base layer's forced queue.
+    pub queue_index: u64,
+    /// The account.
+    pub account: AccountId,
     /// Quote micro-units.
     pub amount: Amount,
 }

@@ -119,6 +119,7 @@ impl RawClient {
 #[derive(Default)]
 pub struct Queue {
     entries: std::sync::Mutex<Vec<Deposit>>,
+    forced: std::sync::Mutex<Vec<clearproof_verifier::hatch::ForcedEntry>>,
 }
 
 impl Queue {
@@ -128,12 +129,29 @@ impl Queue {
         entries.push(d);
         entries.len() as u64 - 1
     }
+
+    /// Queues a forced withdrawal (the base layer checked its signature).
+    #[allow(dead_code)]
+    pub fn force(&self, e: clearproof_verifier::hatch::ForcedEntry) -> u64 {
+        let mut forced = self.forced.lock().unwrap();
+        forced.push(e);
+        forced.len() as u64 - 1
+    }
 }
 
 impl DepositQueue for Queue {
     fn entries(&self, from: u64, max: usize) -> Result<Vec<Deposit>, String> {
         let entries = self.entries.lock().unwrap();
         Ok(entries.iter().skip(from as usize).take(max).cloned().collect())
+    }
+
+    fn forced_entries(
+        &self,
+        from: u64,
+        max: usize,
+    ) -> Result<Vec<clearproof_verifier::hatch::ForcedEntry>, String> {
+        let forced = self.forced.lock().unwrap();
+        Ok(forced.iter().skip(from as usize).take(max).cloned().collect())
     }
 }
 

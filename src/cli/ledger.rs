@@ -7,7 +7,6 @@ use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use clearproof_circuits::serde_fr::to_hex;
 use clearproof_circuits::signature::PublicKey;
-use clearproof_circuits::state::State;
 use clearproof_circuits::tx::Deposit;
 use clearproof_circuits::types::{AccountId, Amount};
 use clearproof_sequencer::client::BlockingClient;
@@ -86,9 +85,7 @@ impl LedgerArgs {
     fn open(&self) -> Result<(SledLedger, VerifierKey)> {
         let key = load_verifier_key(self.keys.as_ref())?;
         let genesis = genesis::load(self.genesis.as_deref())?;
-        let depth = key.manifest.circuit.depth;
-        let root = State::genesis_with_depth(&genesis, depth)?.root();
-        let ledger = Ledger::open_or_create(&self.ledger, root, &key)
+        let ledger = Ledger::open_or_create(&self.ledger, &genesis, &key)
             .with_context(|| format!("opening the ledger at {}", self.ledger.display()))?;
         Ok((ledger, key))
     }

@@ -11,8 +11,9 @@ use clearproof_circuits::params::ACCOUNT_TREE_DEPTH;
 use clearproof_circuits::tx::Deposit;
 use clearproof_sequencer::api::{self, Node, ServeOptions};
 use clearproof_sequencer::conn::ConnectionLimits;
-use clearproof_sequencer::follow::{read_queue, DepositQueue};
+use clearproof_sequencer::follow::{read_forced, read_queue, DepositQueue};
 use clearproof_sequencer::{genesis, Config};
+use clearproof_verifier::hatch::ForcedEntry;
 use clearproof_verifier::key::VerifierKey;
 use clearproof_verifier::ledger::{Ledger, LedgerError};
 
@@ -89,6 +90,17 @@ impl DepositQueue for LedgerDir {
         let ms = started.elapsed().as_secs_f64() * 1e3;
         tracing::debug!(ms, from, entries = read.as_ref().map_or(0, Vec::len), "ledger queue read");
         read
+    }
+
+    fn forced_entries(&self, from: u64, max: usize) -> Result<Vec<ForcedEntry>, String> {
+        if !self.0.exists() {
+            return Ok(Vec::new());
+        }
+        match Ledger::open(&self.0) {
+            Ok(ledger) => read_forced(&ledger, from, max).map_err(|e| e.to_string()),
+            Err(LedgerError::Missing) => Ok(Vec::new()),
+            Err(e) => Err(e.to_string()),
+        }
     }
 }
 

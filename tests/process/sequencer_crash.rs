@@ -165,8 +165,7 @@ async fn acknowledged_transactions_survive_sigkill_and_nothing_applies_twice() {
     })
     .await
     .unwrap();
-    let root = State::genesis_with_depth(&genesis(), DEPTH).unwrap().root();
-    drop(Ledger::open_or_create(&ledger_dir, root, &key).unwrap());
+    drop(Ledger::open_or_create(&ledger_dir, &genesis(), &key).unwrap());
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
     let mut process = spawn(&data, &genesis_file);
 

@@ -73,12 +73,13 @@ fn empty(backend: Backend) -> Held {
     match backend {
         Backend::Sled => {
             let dir = tempfile::tempdir().unwrap();
-            let ledger = Ledger::open_or_create(dir.path(), f.genesis_root, &f.key).unwrap();
+            let ledger =
+                Ledger::open_or_create(dir.path(), &clearproof_tests::genesis(), &f.key).unwrap();
             Held { ledger: Box::new(ledger), _dir: Some(dir) }
         }
         Backend::Memory => {
             let store = MemoryLedgerStore::default();
-            let ledger = Ledger::create_in(store, f.genesis_root, &f.key).unwrap();
+            let ledger = Ledger::create_in(store, &clearproof_tests::genesis(), &f.key).unwrap();
             Held { ledger: Box::new(ledger), _dir: None }
         }
     }

@@ -13,11 +13,17 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
+use clearproof_circuits::account_proof::AccountProof;
 use clearproof_circuits::signature::PublicKey;
+use clearproof_circuits::state::{Genesis, State};
 use clearproof_circuits::tx::Deposit;
 use clearproof_circuits::types::AccountId;
-use clearproof_circuits::Fr;
 
+use crate::hatch::{
+    check_escape, check_freeze, check_not_frozen, check_request, check_settle, escape_payouts,
+    unconsumed_deposits, EscapeClaim, ForcedAccount, ForcedEntry, ForcedRequest, HatchError,
+    Payout,
+};
 use crate::key::VerifierKey;
 use crate::rules::{settle, AcceptedBatch, ChainView, LedgerState, PostedBatch, Settlement};
 use crate::Rejection;
@@ -34,6 +40,12 @@ pub enum LedgerError {
     /// The store has not been created.
     #[error("no ledger at this path (create one first)")]
     Missing,
+    /// An escape-hatch request was refused ([`crate::hatch`]); nothing changed.
+    #[error(transparent)]
+    Hatch(#[from] HatchError),
+    /// The genesis does not give a valid state.
+    #[error("invalid genesis: {0}")]
+    Genesis(String),
     /// Storage failed; nothing was acknowledged.
     #[error("ledger storage: {0}")]
     Storage(String),
@@ -54,6 +66,26 @@ pub trait BaseLayer {
     fn batch(&self, number: u64) -> Result<Option<AcceptedBatch>, LedgerError>;
     /// What was posted for accepted batch `number` (data and proofs).
     fn posted(&self, number: u64) -> Result<Option<PostedBatch>, LedgerError>;
+    /// The genesis the chain started from.
+    fn genesis(&self) -> Result<Genesis, LedgerError>;
+    /// Queues an owner-signed forced withdrawal at `now` (unix seconds); returns
+    /// its queue index (durable when this returns).
+    fn force_withdraw(&self, request: &ForcedRequest, now: u64) -> Result<u64, LedgerError>;
+    /// Forced-withdrawal queue entry `index`.
+    fn forced(&self, index: u64) -> Result<Option<ForcedEntry>, LedgerError>;
+    /// An account's forced-request record.
+    fn forced_account(&self, account: AccountId) -> Result<ForcedAccount, LedgerError>;
+    /// Freezes the base layer at `now` if an unserved forced withdrawal is older
+    /// than the grace; returns the deposits refunded.
+    fn freeze(&self, now: u64) -> Result<Vec<Deposit>, LedgerError>;
+    /// Records an escape claim at `now` (once per account, during the claim window).
+    fn escape(&self, proof: &AccountProof, now: u64) -> Result<EscapeClaim, LedgerError>;
+    /// Every escape claim, by account.
+    fn escapes(&self) -> Result<Vec<EscapeClaim>, LedgerError>;
+    /// Settles the escapes once the claim window has closed (once).
+    fn settle_escapes(&self, now: u64) -> Result<Vec<Payout>, LedgerError>;
+    /// The settled payouts (empty before settlement).
+    fn payouts(&self) -> Result<Vec<Payout>, LedgerError>;
 }
 
 /// Where a [`Ledger`] keeps its records. Each write is atomic and durable when
@@ -69,8 +101,34 @@ pub trait LedgerStore: Send + Sync {
     fn batch(&self, number: u64) -> Result<Option<AcceptedBatch>, LedgerError>;
     /// What was posted for accepted batch `number`.
     fn posted(&self, number: u64) -> Result<Option<PostedBatch>, LedgerError>;
-    /// Creates the ledger.
-    fn init(&self, state: &LedgerState) -> Result<(), LedgerError>;
+    /// The genesis the ledger was created from.
+    fn genesis(&self) -> Result<Option<Genesis>, LedgerError>;
+    /// Forced-withdrawal queue entry `index`.
+    fn forced(&self, index: u64) -> Result<Option<ForcedEntry>, LedgerError>;
+    /// An account's forced-request record.
+    fn forced_account(&self, account: AccountId) -> Result<ForcedAccount, LedgerError>;
+    /// An account's escape claim.
+    fn escape_claim(&self, account: AccountId) -> Result<Option<EscapeClaim>, LedgerError>;
+    /// Every escape claim, by account.
+    fn escape_claims(&self) -> Result<Vec<EscapeClaim>, LedgerError>;
+    /// The settled payouts.
+    fn payouts(&self) -> Result<Vec<Payout>, LedgerError>;
+    /// Creates the ledger from `genesis`.
+    fn init(&self, state: &LedgerState, genesis: &Genesis) -> Result<(), LedgerError>;
+    /// Records forced queue entry `index`, the account's record and the state.
+    fn queue_forced(
+        &self,
+        index: u64,
+        entry: &ForcedEntry,
+        record: ForcedAccount,
+        state: &LedgerState,
+    ) -> Result<(), LedgerError>;
+    /// Records the freeze (state) and the deposits it refunded.
+    fn freeze(&self, state: &LedgerState, refunds: &[Deposit]) -> Result<(), LedgerError>;
+    /// Records an escape claim.
+    fn escape(&self, claim: &EscapeClaim) -> Result<(), LedgerError>;
+    /// Records the escapes' settlement.
+    fn settle_escapes(&self, state: &LedgerState, payouts: &[Payout]) -> Result<(), LedgerError>;
     /// Records deposit queue entry `index` and the state that counts it.
     fn queue(&self, index: u64, deposit: &Deposit, state: &LedgerState) -> Result<(), LedgerError>;
     /// Records an accepted post.
@@ -96,13 +154,31 @@ impl<S: LedgerStore> ChainView for View<'_, S> {
     fn owner(&self, account: AccountId) -> Result<Option<PublicKey>, LedgerError> {
         self.0.owner(account)
     }
+
+    fn forced(&self, index: u64) -> Result<Option<ForcedEntry>, LedgerError> {
+        self.0.forced(index)
+    }
 }
 
 impl<S: LedgerStore> Ledger<S> {
-    /// The ledger in `store`, created at `genesis_root` for `key`'s verifying key
-    /// and SRS if it does not exist; an existing one must have been created with
-    /// the same genesis root, key and SRS.
-    pub fn create_in(store: S, genesis_root: Fr, key: &VerifierKey) -> Result<Self, LedgerError> {
+    /// The ledger in `store`, created from `genesis` (its root at the key's tree
+    /// depth) for `key`'s verifying key and SRS if it does not exist; an existing
+    /// one must have been created with the same genesis root, key and SRS.
+    pub fn create_in(store: S, genesis: &Genesis, key: &VerifierKey) -> Result<Self, LedgerError> {
+        Self::create_with(store, genesis, key, |_| {})
+    }
+
+    /// [`Ledger::create_in`], with `configure` adjusting a new ledger's state
+    /// (tests and the devnet shorten the grace and the claim window).
+    pub fn create_with(
+        store: S,
+        genesis: &Genesis,
+        key: &VerifierKey,
+        configure: impl FnOnce(&mut LedgerState),
+    ) -> Result<Self, LedgerError> {
+        let genesis_root = State::genesis_with_depth(genesis, key.manifest.circuit.depth)
+            .map_err(|e| LedgerError::Genesis(e.to_string()))?
+            .root();
         let ledger = Self { store, writer: Mutex::new(()) };
         match ledger.store.state()? {
             Some(state) => {
@@ -117,7 +193,12 @@ impl<S: LedgerStore> Ledger<S> {
                     return Err(LedgerError::Mismatch);
                 }
             }
-            None => ledger.store.init(&LedgerState::genesis(genesis_root, key))?,
+            None => {
+                let insurance = genesis.insurance_fund.get();
+                let mut state = LedgerState::genesis(genesis_root, key, insurance);
+                configure(&mut state);
+                ledger.store.init(&state, genesis)?
+            }
         }
         Ok(ledger)
     }
@@ -143,8 +224,10 @@ impl<S: LedgerStore> BaseLayer for Ledger<S> {
     fn deposit(&self, deposit: Deposit) -> Result<u64, LedgerError> {
         let _writer = self.write_lock();
         let mut state = self.state()?;
+        check_not_frozen(&state)?;
         let index = state.deposits_queued;
         state.deposits_queued += 1;
+        state.held += u128::from(deposit.amount.get());
         self.store.queue(index, &deposit, &state)?;
         Ok(index)
     }
@@ -168,6 +251,79 @@ impl<S: LedgerStore> BaseLayer for Ledger<S> {
     fn posted(&self, number: u64) -> Result<Option<PostedBatch>, LedgerError> {
         self.store.posted(number)
     }
+
+    fn genesis(&self) -> Result<Genesis, LedgerError> {
+        self.store.genesis()?.ok_or(LedgerError::Missing)
+    }
+
+    fn force_withdraw(&self, request: &ForcedRequest, now: u64) -> Result<u64, LedgerError> {
+        let _writer = self.write_lock();
+        let mut state = self.state()?;
+        let record = self.store.forced_account(request.account)?;
+        let owner = self.store.owner(request.account)?;
+        let entry = check_request(&state, owner, record, request, now)?;
+        let index = state.forced_queued;
+        state.forced_queued += 1;
+        let record = ForcedAccount { requests: record.requests + 1, last_index: Some(index) };
+        self.store.queue_forced(index, &entry, record, &state)?;
+        Ok(index)
+    }
+
+    fn forced(&self, index: u64) -> Result<Option<ForcedEntry>, LedgerError> {
+        self.store.forced(index)
+    }
+
+    fn forced_account(&self, account: AccountId) -> Result<ForcedAccount, LedgerError> {
+        self.store.forced_account(account)
+    }
+
+    fn freeze(&self, now: u64) -> Result<Vec<Deposit>, LedgerError> {
+        let _writer = self.write_lock();
+        let mut state = self.state()?;
+        let oldest = if state.forced_consumed < state.forced_queued {
+            self.store.forced(state.forced_consumed)?
+        } else {
+            None
+        };
+        check_freeze(&state, oldest.as_ref(), now)?;
+        let refunds = unconsumed_deposits(&state, |i| self.store.queued(i))?;
+        let refunded: u128 = refunds.iter().map(|d| u128::from(d.amount.get())).sum();
+        state.frozen_at = Some(now);
+        state.deposits_consumed = state.deposits_queued;
+        state.held = state.held.saturating_sub(refunded);
+        self.store.freeze(&state, &refunds)?;
+        Ok(refunds)
+    }
+
+    fn escape(&self, proof: &AccountProof, now: u64) -> Result<EscapeClaim, LedgerError> {
+        let _writer = self.write_lock();
+        let state = self.state()?;
+        let escaped = self.store.escape_claim(proof.account)?.is_some();
+        let owner = self.store.owner(proof.account)?;
+        let claim = check_escape(&state, owner, escaped, proof, now)?;
+        self.store.escape(&claim)?;
+        Ok(claim)
+    }
+
+    fn escapes(&self) -> Result<Vec<EscapeClaim>, LedgerError> {
+        self.store.escape_claims()
+    }
+
+    fn settle_escapes(&self, now: u64) -> Result<Vec<Payout>, LedgerError> {
+        let _writer = self.write_lock();
+        let mut state = self.state()?;
+        check_settle(&state, now)?;
+        let payouts = escape_payouts(state.held, &self.store.escape_claims()?);
+        let paid: u128 = payouts.iter().map(|p| u128::from(p.paid)).sum();
+        state.escapes_settled = true;
+        state.held = state.held.saturating_sub(paid);
+        self.store.settle_escapes(&state, &payouts)?;
+        Ok(payouts)
+    }
+
+    fn payouts(&self) -> Result<Vec<Payout>, LedgerError> {
+        self.store.payouts()
+    }
 }
 
 #[derive(Default)]
@@ -176,6 +332,11 @@ struct Records {
     queue: HashMap<u64, Deposit>,
     owners: HashMap<AccountId, PublicKey>,
     batches: HashMap<u64, (AcceptedBatch, PostedBatch)>,
+    genesis: Option<Genesis>,
+    forced: HashMap<u64, ForcedEntry>,
+    forced_accounts: HashMap<AccountId, ForcedAccount>,
+    escapes: std::collections::BTreeMap<AccountId, EscapeClaim>,
+    payouts: Vec<Payout>,
 }
 
 /// A [`LedgerStore`] in memory, for tests (kept for the life of the value).
@@ -211,8 +372,65 @@ impl LedgerStore for MemoryLedgerStore {
         Ok(self.lock().batches.get(&number).map(|b| b.1.clone()))
     }
 
-    fn init(&self, state: &LedgerState) -> Result<(), LedgerError> {
+    fn genesis(&self) -> Result<Option<Genesis>, LedgerError> {
+        Ok(self.lock().genesis.clone())
+    }
+
+    fn forced(&self, index: u64) -> Result<Option<ForcedEntry>, LedgerError> {
+        Ok(self.lock().forced.get(&index).cloned())
+    }
+
+    fn forced_account(&self, account: AccountId) -> Result<ForcedAccount, LedgerError> {
+        Ok(self.lock().forced_accounts.get(&account).copied().unwrap_or_default())
+    }
+
+    fn escape_claim(&self, account: AccountId) -> Result<Option<EscapeClaim>, LedgerError> {
+        Ok(self.lock().escapes.get(&account).cloned())
+    }
+
+    fn escape_claims(&self) -> Result<Vec<EscapeClaim>, LedgerError> {
+        Ok(self.lock().escapes.values().cloned().collect())
+    }
+
+    fn payouts(&self) -> Result<Vec<Payout>, LedgerError> {
+        Ok(self.lock().payouts.clone())
+    }
+
+    fn init(&self, state: &LedgerState, genesis: &Genesis) -> Result<(), LedgerError> {
+        let mut records = self.lock();
+        records.state = Some(state.clone());
+        records.genesis = Some(genesis.clone());
+        Ok(())
+    }
+
+    fn queue_forced(
+        &self,
+        index: u64,
+        entry: &ForcedEntry,
+        record: ForcedAccount,
+        state: &LedgerState,
+    ) -> Result<(), LedgerError> {
+        let mut records = self.lock();
+        records.forced.insert(index, entry.clone());
+        records.forced_accounts.insert(entry.account, record);
+        records.state = Some(state.clone());
+        Ok(())
+    }
+
+    fn freeze(&self, state: &LedgerState, _refunds: &[Deposit]) -> Result<(), LedgerError> {
         self.lock().state = Some(state.clone());
+        Ok(())
+    }
+
+    fn escape(&self, claim: &EscapeClaim) -> Result<(), LedgerError> {
+        self.lock().escapes.insert(claim.account, claim.clone());
+        Ok(())
+    }
+
+    fn settle_escapes(&self, state: &LedgerState, payouts: &[Payout]) -> Result<(), LedgerError> {
+        let mut records = self.lock();
+        records.payouts = payouts.to_vec();
+        records.state = Some(state.clone());
         Ok(())
     }
 

@@ -7,13 +7,14 @@
 use std::path::Path;
 
 use clearproof_circuits::signature::PublicKey;
+use clearproof_circuits::state::Genesis;
 use clearproof_circuits::tx::Deposit;
 use clearproof_circuits::types::AccountId;
-use clearproof_circuits::Fr;
 use serde::{Deserialize, Serialize};
 
 use crate::base_layer::LedgerStore;
 pub use crate::base_layer::{BaseLayer, Ledger, LedgerError};
+use crate::hatch::{EscapeClaim, ForcedAccount, ForcedEntry, Payout};
 use crate::key::VerifierKey;
 use crate::rules::Settlement;
 pub use crate::rules::{AcceptedBatch, LedgerState, PostedBatch};
@@ -23,6 +24,12 @@ const DEPOSIT: &str = "deposit/";
 const OWNER: &str = "owner/";
 const BATCH: &str = "batch/";
 const POSTED: &str = "posted/";
+const GENESIS: &[u8] = b"genesis";
+const FORCED: &str = "forced/";
+const FORCED_ACCOUNT: &str = "forced-account/";
+const ESCAPE: &str = "escape/";
+const PAYOUTS: &[u8] = b"payouts";
+const FREEZE_REFUNDS: &[u8] = b"freeze-refunds";
 
 impl From<sled::Error> for LedgerError {
     fn from(e: sled::Error) -> Self {
@@ -103,8 +110,67 @@ impl LedgerStore for SledLedgerStore {
         self.get(&key(POSTED, number))
     }
 
-    fn init(&self, state: &LedgerState) -> Result<(), LedgerError> {
+    fn genesis(&self) -> Result<Option<Genesis>, LedgerError> {
+        self.get(GENESIS)
+    }
+
+    fn forced(&self, index: u64) -> Result<Option<ForcedEntry>, LedgerError> {
+        self.get(&key(FORCED, index))
+    }
+
+    fn forced_account(&self, account: AccountId) -> Result<ForcedAccount, LedgerError> {
+        Ok(self.get(&key(FORCED_ACCOUNT, u64::from(account.get())))?.unwrap_or_default())
+    }
+
+    fn escape_claim(&self, account: AccountId) -> Result<Option<EscapeClaim>, LedgerError> {
+        self.get(&key(ESCAPE, u64::from(account.get())))
+    }
+
+    fn escape_claims(&self) -> Result<Vec<EscapeClaim>, LedgerError> {
+        self.db.scan_prefix(ESCAPE).values().map(|v| parse(&v?)).collect()
+    }
+
+    fn payouts(&self) -> Result<Vec<Payout>, LedgerError> {
+        Ok(self.get(PAYOUTS)?.unwrap_or_default())
+    }
+
+    fn init(&self, state: &LedgerState, genesis: &Genesis) -> Result<(), LedgerError> {
         let mut batch = sled::Batch::default();
+        batch.insert(META, json(state));
+        batch.insert(GENESIS, json(genesis));
+        self.write(batch)
+    }
+
+    fn queue_forced(
+        &self,
+        index: u64,
+        entry: &ForcedEntry,
+        record: ForcedAccount,
+        state: &LedgerState,
+    ) -> Result<(), LedgerError> {
+        let mut batch = sled::Batch::default();
+        batch.insert(key(FORCED, index), json(entry));
+        batch.insert(key(FORCED_ACCOUNT, u64::from(entry.account.get())), json(&record));
+        batch.insert(META, json(state));
+        self.write(batch)
+    }
+
+    fn freeze(&self, state: &LedgerState, refunds: &[Deposit]) -> Result<(), LedgerError> {
+        let mut batch = sled::Batch::default();
+        batch.insert(FREEZE_REFUNDS, json(&refunds));
+        batch.insert(META, json(state));
+        self.write(batch)
+    }
+
+    fn escape(&self, claim: &EscapeClaim) -> Result<(), LedgerError> {
+        let mut batch = sled::Batch::default();
+        batch.insert(key(ESCAPE, u64::from(claim.account.get())), json(claim));
+        self.write(batch)
+    }
+
+    fn settle_escapes(&self, state: &LedgerState, payouts: &[Payout]) -> Result<(), LedgerError> {
+        let mut batch = sled::Batch::default();
+        batch.insert(PAYOUTS, json(&payouts));
         batch.insert(META, json(state));
         self.write(batch)
     }
@@ -130,15 +196,15 @@ impl LedgerStore for SledLedgerStore {
 }
 
 impl Ledger<SledLedgerStore> {
-    /// Opens the ledger at `dir`, creating it at `genesis_root` for `key`'s
+    /// Opens the ledger at `dir`, creating it from `genesis` for `key`'s
     /// verifying key if it does not exist. An existing ledger must have been
     /// created with the same genesis root and key.
     pub fn open_or_create(
         dir: &Path,
-        genesis_root: Fr,
+        genesis: &Genesis,
         key: &VerifierKey,
     ) -> Result<Self, LedgerError> {
-        Self::create_in(SledLedgerStore::open(dir)?, genesis_root, key)
+        Self::create_in(SledLedgerStore::open(dir)?, genesis, key)
     }
 
     /// Opens an existing ledger.

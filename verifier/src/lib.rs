@@ -14,6 +14,7 @@
 pub mod artifact;
 pub mod base_layer;
 pub mod check;
+pub mod hatch;
 pub mod key;
 #[cfg(feature = "ledger")]
 pub mod ledger;
@@ -124,6 +125,26 @@ pub enum Rejection {
     /// A withdrawal names an account the ledger has never seen a deposit for.
     #[error("withdrawal from account {0} which no deposit created")]
     UnknownAccount(u32),
+    /// A posted forced withdrawal is not the forced queue's next entry (one was
+    /// skipped or reordered, or none is queued).
+    #[error(
+        "forced withdrawal {position} of the batch does not match forced queue entry {queue_index}"
+    )]
+    ForcedMismatch {
+        /// Position among the batch's transactions.
+        position: usize,
+        /// The queue entry it should have been.
+        queue_index: u64,
+    },
+    /// More forced withdrawals than a batch may carry.
+    #[error("a batch carries at most {max} forced withdrawals")]
+    TooManyForced {
+        /// [`crate::hatch::MAX_FORCED_PER_BATCH`].
+        max: usize,
+    },
+    /// The base layer is frozen (escape hatch): no batch is accepted again.
+    #[error("the base layer is frozen: no batch is accepted")]
+    Frozen,
 }
 
 impl Rejection {
@@ -156,6 +177,9 @@ impl Rejection {
             Rejection::WrongBatchNumber { .. } => "WRONG_BATCH_NUMBER",
             Rejection::DepositMismatch { .. } => "DEPOSIT_MISMATCH",
             Rejection::UnknownAccount(_) => "UNKNOWN_ACCOUNT",
+            Rejection::ForcedMismatch { .. } => "FORCED_MISMATCH",
+            Rejection::TooManyForced { .. } => "TOO_MANY_FORCED",
+            Rejection::Frozen => "FROZEN",
         }
     }
 }

@@ -11,19 +11,25 @@
 //! - its deposits are the deposit queue's next entries, in order; entries it
 //!   skips (the sequencer refused them) are consumed and refunded to their
 //!   depositor ([`match_deposits`]);
-//! - its withdrawals come from accounts a deposit created; each is released to
-//!   the owner that account's first deposit named ([`release_withdrawals`]).
+//! - its forced withdrawals are the forced queue's next entries, in order, none
+//!   skipped, at most [`crate::hatch::MAX_FORCED_PER_BATCH`]
+//!   ([`crate::hatch::match_forced`]); their outcomes are proven;
+//! - its withdrawals (and applied forced withdrawals) come from accounts a
+//!   deposit created; each is released to the owner that account's first
+//!   deposit named ([`release_withdrawals`]);
+//! - the base layer is not frozen ([`crate::hatch`]).
 
 use clearproof_circuits::circuit::CircuitParams;
 use clearproof_circuits::serde_fr;
 use clearproof_circuits::signature::PublicKey;
-use clearproof_circuits::tx::{Deposit, Transaction, Withdrawal};
+use clearproof_circuits::tx::{Deposit, ForcedOutcome, Transaction, Withdrawal};
 use clearproof_circuits::types::AccountId;
 use clearproof_circuits::Fr;
 use serde::{Deserialize, Serialize};
 
 use crate::artifact::ChunkProof;
 use crate::check::{verify_batch, Verified};
+use crate::hatch::{match_forced, ForcedEntry};
 use crate::key::VerifierKey;
 use crate::Rejection;
 
@@ -45,11 +51,43 @@ pub struct LedgerState {
     pub srs_digest: String,
     /// Its circuit.
     pub circuit: CircuitParams,
+    /// Forced withdrawals ever queued.
+    #[serde(default)]
+    pub forced_queued: u64,
+    /// Forced withdrawals consumed by accepted batches (the queue head).
+    #[serde(default)]
+    pub forced_consumed: u64,
+    /// Seconds an unserved forced withdrawal waits before anyone may freeze.
+    #[serde(default = "default_grace")]
+    pub forced_grace: u64,
+    /// Seconds after a freeze during which accounts escape.
+    #[serde(default = "default_window")]
+    pub escape_window: u64,
+    /// When the base layer was frozen (unix seconds), if it was.
+    #[serde(default)]
+    pub frozen_at: Option<u64>,
+    /// Whether the escapes were settled (after the claim window).
+    #[serde(default)]
+    pub escapes_settled: bool,
+    /// Quote micro-units the base layer holds: the genesis insurance fund and
+    /// deposits received, less refunds, released withdrawals and escape payouts.
+    #[serde(default)]
+    pub held: u128,
+}
+
+fn default_grace() -> u64 {
+    crate::hatch::FORCED_GRACE
+}
+
+fn default_window() -> u64 {
+    crate::hatch::ESCAPE_WINDOW
 }
 
 impl LedgerState {
-    /// A new chain at `genesis_root` for `key`'s verifying key and SRS.
-    pub fn genesis(genesis_root: Fr, key: &VerifierKey) -> Self {
+    /// A new chain at `genesis_root` for `key`'s verifying key and SRS, holding
+    /// the genesis insurance fund (`insurance_fund` micro-units), with the
+    /// production grace and claim window.
+    pub fn genesis(genesis_root: Fr, key: &VerifierKey, insurance_fund: u64) -> Self {
         Self {
             root: genesis_root,
             batches: 0,
@@ -58,6 +96,13 @@ impl LedgerState {
             vk_digest: key.digest().to_string(),
             srs_digest: key.srs_digest().to_string(),
             circuit: key.manifest.circuit,
+            forced_queued: 0,
+            forced_consumed: 0,
+            forced_grace: crate::hatch::FORCED_GRACE,
+            escape_window: crate::hatch::ESCAPE_WINDOW,
+            frozen_at: None,
+            escapes_settled: false,
+            held: u128::from(insurance_fund),
         }
     }
 }
@@ -98,8 +143,11 @@ pub struct AcceptedBatch {
     pub chunks: usize,
     /// Total proof bytes.
     pub proof_bytes: usize,
-    /// Withdrawals released to their owners.
+    /// Withdrawals released to their owners (forced ones applied included).
     pub withdrawals: Vec<Withdrawal>,
+    /// Forced-withdrawal queue entries it consumed (applied or refused).
+    #[serde(default)]
+    pub forced: usize,
 }
 
 /// What the rules read from the base layer's storage.
@@ -110,6 +158,8 @@ pub trait ChainView {
     fn queued(&self, index: u64) -> Result<Option<Deposit>, Self::Error>;
     /// The owner an account's first deposit named, if any deposit created it.
     fn owner(&self, account: AccountId) -> Result<Option<PublicKey>, Self::Error>;
+    /// Forced-withdrawal queue entry `index`.
+    fn forced(&self, index: u64) -> Result<Option<ForcedEntry>, Self::Error>;
 }
 
 /// What an accepted post changes, for storage to write atomically.
@@ -199,13 +249,19 @@ pub fn release_withdrawals<V: ChainView>(
 ) -> Result<Vec<Withdrawal>, V::Error> {
     let mut out = Vec::new();
     for tx in data {
-        let Transaction::Withdraw(w) = tx else { continue };
-        let owner = match new_owners.iter().find(|(a, _)| *a == w.account) {
-            Some((_, owner)) => Some(*owner),
-            None => view.owner(w.account)?,
+        let (account, amount) = match tx {
+            Transaction::Withdraw(w) => (w.account, w.amount),
+            Transaction::ForcedWithdraw(f) if f.outcome == ForcedOutcome::Applied => {
+                (f.account, f.amount)
+            }
+            _ => continue,
         };
-        let owner = owner.ok_or(Rejection::UnknownAccount(w.account.get()))?;
-        out.push(Withdrawal { account: w.account, owner, amount: w.amount });
+        let owner = match new_owners.iter().find(|(a, _)| *a == account) {
+            Some((_, owner)) => Some(*owner),
+            None => view.owner(account)?,
+        };
+        let owner = owner.ok_or(Rejection::UnknownAccount(account.get()))?;
+        out.push(Withdrawal { account, owner, amount });
     }
     Ok(out)
 }
@@ -219,12 +275,22 @@ pub fn settle<V: ChainView>(
     posted: &PostedBatch,
     view: &V,
 ) -> Result<Settlement, V::Error> {
+    if state.frozen_at.is_some() {
+        return Err(Rejection::Frozen.into());
+    }
     check_key(state, key)?;
     check_number(state, posted)?;
     let Verified { next_state_root, data_hash, chunks, proof_bytes, .. } =
         verify_batch(key, state.root, &posted.data, &posted.proofs)?;
     let deposits = match_deposits(state.deposits_consumed, &posted.data, view)?;
+    let forced = match_forced(state.forced_consumed, &posted.data, |i| view.forced(i))?;
     let withdrawals = release_withdrawals(&posted.data, &deposits.new_owners, view)?;
+    let paid: u128 = deposits
+        .refunds
+        .iter()
+        .map(|d| u128::from(d.amount.get()))
+        .chain(withdrawals.iter().map(|w| u128::from(w.amount.get())))
+        .sum();
     let accepted = AcceptedBatch {
         number: posted.number,
         prev_state_root: state.root,
@@ -236,11 +302,14 @@ pub fn settle<V: ChainView>(
         chunks,
         proof_bytes,
         withdrawals,
+        forced: (forced.consumed - state.forced_consumed) as usize,
     };
     let state = LedgerState {
         root: next_state_root,
         batches: posted.number,
         deposits_consumed: deposits.consumed,
+        forced_consumed: forced.consumed,
+        held: state.held.saturating_sub(paid),
         ..state.clone()
     };
     Ok(Settlement { state, accepted, new_owners: deposits.new_owners })

@@ -32,6 +32,27 @@ pub struct AssignedAccount {
 }
 
 impl AssignedAccount {
+    /// Field by field: `if bit { self } else { other }`.
+    pub fn select(
+        &self,
+        ctx: &mut Ctx,
+        gate: &impl GateInstructions<Fr>,
+        other: &AssignedAccount,
+        bit: Cell,
+    ) -> AssignedAccount {
+        let mut pick = |x: Cell, y: Cell| gate.select(ctx, x, y, bit);
+        AssignedAccount {
+            exists: pick(self.exists, other.exists),
+            owner_x: pick(self.owner_x, other.owner_x),
+            owner_y: pick(self.owner_y, other.owner_y),
+            nonce: pick(self.nonce, other.nonce),
+            collateral: pick(self.collateral, other.collateral),
+            balances: std::array::from_fn(|m| pick(self.balances[m], other.balances[m])),
+            snapshots: std::array::from_fn(|m| pick(self.snapshots[m], other.snapshots[m])),
+            orders_root: pick(self.orders_root, other.orders_root),
+        }
+    }
+
     /// Loads an account (or an empty leaf) as witnesses and constrains every field.
     pub fn load(ctx: &mut Ctx, range: &RangeChip<Fr>, account: Option<&Account>) -> Self {
         let fields = account.map_or([Fr::zero(); LEAF_FIELDS], Account::fields);

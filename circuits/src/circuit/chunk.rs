@@ -385,6 +385,14 @@ mod tests {
         })
     }
 
+    fn forced(account: u32, amount: i128, outcome: ForcedOutcome) -> Transaction {
+        Transaction::ForcedWithdraw(ForcedWithdraw {
+            account: id(account),
+            amount: n(amount),
+            outcome,
+        })
+    }
+
     fn trade(
         m: u8,
         buyer: u32,
@@ -470,7 +478,8 @@ mod tests {
     /// 0 deposit 5, 1 deposit 4, 2 withdraw 3, 3 liquidate 1, 4 cover 1,
     /// 5 price m1, 6 tick m0, 7 withdraw 2, 8 trade, 9 price m3 (gap to 50),
     /// 10 deleverage of Frank (6, long 900 of market 3, deficit 35 000 > fund)
-    /// against Grace (7).
+    /// against Grace (7), 11 Carol's forced withdrawal (applied), 12 Bob's
+    /// (refused: below initial margin), 13 Dave's (refused: negative collateral).
     fn setup() -> (State, Vec<Transaction>) {
         let t0 = Timestamp::new(T0 as i128).unwrap();
         let genesis = Genesis {
@@ -504,6 +513,9 @@ mod tests {
             trade(2, 4, 5, 10, 1_000, 5, 5),
             price(3, 50, T0 + 3),
             deleverage(3, 6, 7, 900, 80_000),
+            forced(3, 1_000, ForcedOutcome::Applied),
+            forced(2, 13_000, ForcedOutcome::RefusedUndercollateralised),
+            forced(4, 10_000_000, ForcedOutcome::RefusedNegativeCollateral),
         ];
         (state, txs)
     }
@@ -984,8 +996,8 @@ mod tests {
     #[test]
     fn chunks_match_the_native_applier() {
         let chunks = proven_batch();
-        // 11 transactions, three of them oracle updates of two slots each.
-        assert_eq!(chunks.len(), 4);
+        // 14 transactions, three of them oracle updates of two slots each.
+        assert_eq!(chunks.len(), 5);
         for pair in chunks.windows(2) {
             assert_eq!(pair[0].instance.next_state_root, pair[1].instance.prev_state_root);
             assert_eq!(pair[0].instance.next_data_hash, pair[1].instance.prev_data_hash);
@@ -1073,6 +1085,75 @@ mod tests {
         assert_rejected_by(
             &forged(7, withdraw(2, 5_000, 1), withdraw_effect(2, 5_000)),
             "withdrawal nonce matches",
+        );
+    }
+
+    #[test]
+    fn every_transaction_of_the_proven_batch_applies() {
+        let (mut state, txs) = setup();
+        let out = state.apply_batch_signed(&txs, keys());
+        let rejected: Vec<_> = out
+            .receipts
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| !matches!(r, crate::batch::Receipt::Applied { .. }))
+            .collect();
+        assert!(rejected.is_empty(), "{rejected:?}");
+    }
+
+    /// The leaf left as it is: a refused forced withdrawal's effect.
+    fn unchanged(account: u32) -> impl Fn(&State) -> Effect {
+        move |s| Effect {
+            accounts: vec![(id(account), *s.account(id(account)).unwrap())],
+            ..Effect::default()
+        }
+    }
+
+    /// A forced withdrawal's debit, no rule checked (nonce unchanged).
+    fn forced_effect(account: u32, amount: i128) -> impl Fn(&State) -> Effect {
+        move |s| {
+            let mut a = settled(s, account);
+            a.collateral = a.collateral.checked_sub(amount).unwrap();
+            Effect { accounts: vec![(id(account), a)], ..Effect::default() }
+        }
+    }
+
+    #[test]
+    fn refusing_a_valid_forced_withdrawal_is_rejected() {
+        use ForcedOutcome::*;
+        // Honest outcomes hold; Carol's valid request cannot be refused either way.
+        assert!(rules_hold(&forged(11, forced(3, 1_000, Applied), forced_effect(3, 1_000))));
+        for refusal in [RefusedNegativeCollateral, RefusedUndercollateralised] {
+            assert_rejected_by(
+                &forged(11, forced(3, 1_000, refusal), unchanged(3)),
+                "forced withdrawal outcome is the rule's",
+            );
+        }
+    }
+
+    #[test]
+    fn applying_an_invalid_forced_withdrawal_or_the_wrong_refusal_is_rejected() {
+        use ForcedOutcome::*;
+        assert!(rules_hold(&forged(
+            12,
+            forced(2, 13_000, RefusedUndercollateralised),
+            unchanged(2)
+        )));
+        let cases = [
+            (12, forced(2, 13_000, Applied), forced_effect(2, 13_000)),
+            (13, forced(4, 10_000_000, Applied), forced_effect(4, 10_000_000)),
+        ];
+        for (at, tx, effect) in cases {
+            assert_rejected_by(&forged(at, tx, effect), "forced withdrawal outcome is the rule's");
+        }
+        // The refusal must be the first failing precondition.
+        assert_rejected_by(
+            &forged(13, forced(4, 10_000_000, RefusedUndercollateralised), unchanged(4)),
+            "forced withdrawal outcome is the rule's",
+        );
+        assert_rejected_by(
+            &forged(12, forced(2, 13_000, RefusedNegativeCollateral), unchanged(2)),
+            "forced withdrawal outcome is the rule's",
         );
     }
 

@@ -152,7 +152,7 @@ pub struct Pinned {
 /// The pinned production circuit.
 pub const PINNED: Pinned = Pinned {
     params: CircuitParams::PRODUCTION,
-    vk_digest_insecure_dev: "357b4fef9b22aed99193b45fb153ec457e0f2d610aa19cfe3ba925e41d78fc5e",
+    vk_digest_insecure_dev: "a8ae2da728a57b5930588a5cfec2463ab801c6713b510f0f8a9320cdca8f5751",
     proof_bytes: 3_808,
 };
 

@@ -27,6 +27,7 @@ use super::num::{check_bits, check_signed63};
 use super::tx::fill::Fill;
 use super::tx::oracle::OracleCarry;
 use super::tx::order::OrderCheck;
+use super::tx::withdraw::Debit;
 use super::tx::{lay_out, Sides};
 use super::{funding, merkle, Cell, Ctx};
 use crate::params::{MARKETS, TX_ENCODING_LEN};
@@ -82,6 +83,8 @@ pub(crate) struct Slot<'a> {
     fill: Option<Fill>,
     /// Both sides' order checks, laid out once by the first type that asks.
     orders: Option<[OrderCheck; 2]>,
+    /// Side A's debit, laid out once by the first debit type that asks.
+    debit: Option<Debit>,
 }
 
 impl Slot<'_> {
@@ -148,6 +151,15 @@ impl Slot<'_> {
             self.fill = Some(super::tx::fill::constrain(ctx, range, self));
         }
         self.fill.clone().expect("just laid out")
+    }
+
+    /// Side A's debit by the slot's `amount` (`Withdraw`, `ForcedWithdraw`;
+    /// [`super::tx::withdraw::Debit`]), laid out on first use.
+    pub fn debit(&mut self, ctx: &mut Ctx, range: &RangeChip<Fr>) -> Debit {
+        if self.debit.is_none() {
+            self.debit = Some(super::tx::withdraw::constrain(ctx, range, self));
+        }
+        self.debit.clone().expect("just laid out")
     }
 
     /// Both sides' order checks (`Trade`, `Liquidate`; [`super::tx::order`]),
@@ -290,16 +302,17 @@ pub fn synthesize(
         witness: slot,
         fill: None,
         orders: None,
+        debit: None,
     };
     // The new accounts: by type, or unchanged when not touched.
     let (mut a_after, mut b_after) = (a_before.clone(), b_before.clone());
     for (kind, bit) in &kinds {
         match lay_out(*kind, ctx, range, &mut s) {
             Sides::None => {}
-            Sides::A(a) => a_after = select_account(ctx, gate, &a, &a_after, *bit),
+            Sides::A(a) => a_after = a.select(ctx, gate, &a_after, *bit),
             Sides::AB(a, b) => {
-                a_after = select_account(ctx, gate, &a, &a_after, *bit);
-                b_after = select_account(ctx, gate, &b, &b_after, *bit);
+                a_after = a.select(ctx, gate, &a_after, *bit);
+                b_after = b.select(ctx, gate, &b_after, *bit);
             }
         }
     }
@@ -358,27 +371,6 @@ fn load_update(
         ctx.assign_witnesses(update.map_or(vec![Fr::zero(); depth], |u| u.path.siblings.clone()));
     let before = AssignedAccount::load(ctx, range, update.and_then(|u| u.before.as_ref()));
     (siblings, before)
-}
-
-/// Selects field by field: `if bit { a } else { b }`.
-fn select_account(
-    ctx: &mut Ctx,
-    gate: &impl GateInstructions<Fr>,
-    a: &AssignedAccount,
-    b: &AssignedAccount,
-    bit: Cell,
-) -> AssignedAccount {
-    let mut pick = |x: Cell, y: Cell| gate.select(ctx, x, y, bit);
-    AssignedAccount {
-        exists: pick(a.exists, b.exists),
-        owner_x: pick(a.owner_x, b.owner_x),
-        owner_y: pick(a.owner_y, b.owner_y),
-        nonce: pick(a.nonce, b.nonce),
-        collateral: pick(a.collateral, b.collateral),
-        balances: std::array::from_fn(|m| pick(a.balances[m], b.balances[m])),
-        snapshots: std::array::from_fn(|m| pick(a.snapshots[m], b.snapshots[m])),
-        orders_root: pick(a.orders_root, b.orders_root),
-    }
 }
 
 /// A gated Merkle update: when `active`, `before` must be at `bits` under `root`

@@ -29,6 +29,7 @@ use crate::types::{
 pub mod cover_deficit;
 pub mod deleverage;
 pub mod deposit;
+pub mod forced_withdraw;
 pub mod funding_tick;
 pub mod liquidate;
 pub mod price_update;
@@ -59,7 +60,10 @@ transactions! {
     PriceUpdate(price_update::PriceUpdateError),
     /// Oracle funding index.
     FundingTick(funding_tick::FundingTickError),
+    /// A forced withdrawal from the base layer's priority queue (§6.4).
+    ForcedWithdraw(forced_withdraw::ForcedWithdrawError),
 }
+pub use forced_withdraw::{forced_request_message, ForcedOutcome, FORCED_REQUEST_TAG};
 
 /// What authorises a transaction (PROTOCOL §6.1): the signatures the circuit
 /// proves. It travels with the transaction to the prover but is never posted:

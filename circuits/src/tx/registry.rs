@@ -102,6 +102,10 @@ pub(super) const fn check_specs(specs: &[&TxSpec]) {
             tag != PRICE_OBSERVATION_TAG && tag != FUNDING_OBSERVATION_TAG,
             "a transaction tag is an oracle observation's"
         );
+        assert!(
+            tag != super::FORCED_REQUEST_TAG,
+            "a transaction tag is a forced-withdrawal request's"
+        );
         assert!(specs[i].fields.len() < TX_ENCODING_LEN, "an encoding is too long");
         assert!(specs[i].accounts.len() <= 2, "a slot has two account updates");
         let mut side = 0;

@@ -14,7 +14,7 @@ use super::{
     Withdrawal,
 };
 use crate::margin::{is_healthy, MarginLevel};
-use crate::state::State;
+use crate::state::{Account, State};
 use crate::types::{AccountId, Amount, Nonce};
 
 /// A withdrawal request.
@@ -71,7 +71,7 @@ impl Rule for Withdraw {
     type Error = WithdrawError;
 
     fn apply(&self, state: &State, auth: &Authority) -> Result<Effect, WithdrawError> {
-        let mut account = settled_account(state, self.account)?;
+        let account = settled_account(state, self.account)?;
         let message = Transaction::Withdraw(self.clone()).message();
         auth.owner_signed("withdraw", &account.owner, message)?;
         if account.nonce != self.nonce {
@@ -80,17 +80,8 @@ impl Rule for Withdraw {
                 got: self.nonce.get(),
             });
         }
-        // The sign first: an amount far above the collateral is a negative
-        // balance, not an overflow.
-        if (account.collateral.get() as i128) < self.amount.wide() {
-            return Err(WithdrawError::NegativeCollateral);
-        }
-        account.collateral =
-            account.collateral.checked_sub(self.amount.wide()).map_err(CommonError::from)?;
+        let mut account = debit(&account, self.amount, state)?;
         account.nonce = account.nonce.next().map_err(CommonError::from)?;
-        if !is_healthy(&account, state.markets(), MarginLevel::Initial) {
-            return Err(WithdrawError::Undercollateralised);
-        }
         let withdrawal =
             Withdrawal { account: self.account, owner: account.owner, amount: self.amount };
         Ok(Effect {
@@ -104,4 +95,26 @@ impl Rule for Withdraw {
     fn fields(&self) -> Vec<Fr> {
         vec![self.account.to_field(), self.amount.to_field(), self.nonce.to_field()]
     }
+}
+
+/// The Withdraw rule's debit, shared with a forced withdrawal
+/// ([`super::ForcedWithdraw`]): `collateral −= amount` on a settled account;
+/// refused if the collateral would become negative, then if the account would
+/// be below initial margin.
+pub(crate) fn debit(
+    account: &Account,
+    amount: Amount,
+    state: &State,
+) -> Result<Account, WithdrawError> {
+    // The sign first: an amount far above the collateral is a negative
+    // balance, not an overflow.
+    if (account.collateral.get() as i128) < amount.wide() {
+        return Err(WithdrawError::NegativeCollateral);
+    }
+    let mut out = *account;
+    out.collateral = out.collateral.checked_sub(amount.wide()).map_err(CommonError::from)?;
+    if !is_healthy(&out, state.markets(), MarginLevel::Initial) {
+        return Err(WithdrawError::Undercollateralised);
+    }
+    Ok(out)
 }

@@ -101,6 +101,14 @@ pub fn withdraw(account: u32, amount: i128, nonce: u64) -> Transaction {
     })
 }
 
+pub fn forced(account: u32, amount: i128, outcome: ForcedOutcome) -> Transaction {
+    Transaction::ForcedWithdraw(ForcedWithdraw {
+        account: acct(account),
+        amount: units(amount),
+        outcome,
+    })
+}
+
 /// `buyer` buys `base` lots from `seller` for `q` micro-units, no fees.
 pub fn trade(market: u8, buyer: u32, seller: u32, base: i128, q: i128) -> Transaction {
     trade_with_fees(market, buyer, seller, base, q, 0, 0)

@@ -22,6 +22,7 @@ struct Inner {
     state: Option<State>,
     next_seq: u64,
     next_deposit: u64,
+    next_forced: u64,
     pending: BTreeMap<u64, PendingEntry>,
     receipts: HashMap<u64, StoredReceipt>,
     batches: HashMap<u64, Vec<u8>>,
@@ -68,6 +69,7 @@ impl Store for MemoryStore {
         inner.state = Some(state.clone());
         inner.next_seq = 1;
         inner.next_deposit = 0;
+        inner.next_forced = 0;
         Ok(())
     }
 
@@ -79,6 +81,7 @@ impl Store for MemoryStore {
             pending: inner.pending.values().cloned().collect(),
             next_seq: inner.next_seq,
             next_deposit: inner.next_deposit,
+            next_forced: inner.next_forced,
         })
     }
 
@@ -94,6 +97,9 @@ impl Store for MemoryStore {
         if let EntryBody::Deposit(d) = &entry.body {
             inner.deposits.insert(d.queue_index, (entry.seq, d.clone()));
             inner.next_deposit = d.queue_index + 1;
+        }
+        if let EntryBody::Forced(f) = &entry.body {
+            inner.next_forced = f.queue_index + 1;
         }
         Ok(())
     }
@@ -120,6 +126,9 @@ impl Store for MemoryStore {
         let mut inner = self.lock();
         inner.state = Some(c.state.clone());
         inner.batches.insert(c.number, c.record);
+        inner.next_seq = c.next_seq;
+        inner.next_deposit = c.next_deposit;
+        inner.next_forced = c.next_forced;
         for (seq, receipt) in c.receipts {
             inner.pending.remove(&seq);
             inner.receipts.insert(seq, receipt);

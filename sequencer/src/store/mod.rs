@@ -20,7 +20,7 @@ use clearproof_circuits::state::{Account, Genesis, State};
 use clearproof_circuits::types::AccountId;
 use serde::{Deserialize, Serialize};
 
-use crate::wire::{DepositRequest, Submission, TxStatus};
+use crate::wire::{DepositRequest, ForcedPickup, Submission, TxStatus};
 
 mod group;
 mod memory;
@@ -54,6 +54,8 @@ pub enum EntryBody {
     Submission(Submission),
     /// A base-layer deposit.
     Deposit(DepositRequest),
+    /// A base-layer forced withdrawal.
+    Forced(ForcedPickup),
 }
 
 /// An accepted, durable entry of the open batch.
@@ -112,6 +114,12 @@ pub struct BatchCommit<'a> {
     pub order_slots: Vec<(AccountId, Slot)>,
     /// Idempotency keys first used before this unix second are forgotten.
     pub forget_keys_before: u64,
+    /// The next transaction id.
+    pub next_seq: u64,
+    /// The next deposit queue index the sequencer takes.
+    pub next_deposit: u64,
+    /// The next forced-withdrawal queue index the sequencer takes.
+    pub next_forced: u64,
 }
 
 /// What a restart loads.
@@ -124,6 +132,8 @@ pub struct Loaded {
     pub next_seq: u64,
     /// Next deposit queue index.
     pub next_deposit: u64,
+    /// Next forced-withdrawal queue index.
+    pub next_forced: u64,
 }
 
 /// A future that flushes.

@@ -113,6 +113,7 @@ impl Store for SledStore {
         b.insert("meta/root", serde_fr::to_hex(&state.root()).as_bytes());
         b.insert("meta/next_seq", &1u64.to_be_bytes());
         b.insert("meta/next_deposit", &0u64.to_be_bytes());
+        b.insert("meta/next_forced", &0u64.to_be_bytes());
         b.insert("mkts", json(state.markets()));
         b.insert("glob", json(state.globals()));
         self.db.apply_batch(b)?;
@@ -169,7 +170,12 @@ impl Store for SledStore {
             .collect::<Result<Vec<PendingEntry>, _>>()?;
         let next_seq = self.meta_u64("meta/next_seq")?;
         let next_deposit = self.meta_u64("meta/next_deposit")?;
-        Ok(Loaded { state, pending, next_seq, next_deposit })
+        // Stores made before forced withdrawals have no forced queue head.
+        let next_forced = match self.db.get("meta/next_forced")? {
+            Some(v) => u64_value(&v)?,
+            None => 0,
+        };
+        Ok(Loaded { state, pending, next_seq, next_deposit, next_forced })
     }
 
     fn append_pending(
@@ -184,6 +190,9 @@ impl Store for SledStore {
         if let EntryBody::Deposit(d) = &entry.body {
             b.insert(seq_key("depq/", d.queue_index), json(&(entry.seq, d)));
             b.insert("meta/next_deposit", &(d.queue_index + 1).to_be_bytes());
+        }
+        if let EntryBody::Forced(f) = &entry.body {
+            b.insert("meta/next_forced", &(f.queue_index + 1).to_be_bytes());
         }
         self.db.apply_batch(b)?;
         Ok(())
@@ -225,6 +234,9 @@ impl Store for SledStore {
         b.insert("mkts", json(c.state.markets()));
         b.insert("glob", json(c.state.globals()));
         b.insert("meta/root", serde_fr::to_hex(&c.state.root()).as_bytes());
+        b.insert("meta/next_seq", &c.next_seq.to_be_bytes());
+        b.insert("meta/next_deposit", &c.next_deposit.to_be_bytes());
+        b.insert("meta/next_forced", &c.next_forced.to_be_bytes());
         b.insert(seq_key("batch/", c.number), c.record);
         for (seq, receipt) in &c.receipts {
             b.insert(seq_key("rcpt/", *seq), json(receipt));

@@ -18,7 +18,8 @@
 //! | transaction | native rule | constraints |
 //! |---|---|---|
 //! | `Deposit` | `tx/deposit.rs` | [`deposit`] |
-//! | `Withdraw` | `tx/withdraw.rs` | [`withdraw`], [`signatures`] (the owner's) |
+//! | `Withdraw` | `tx/withdraw.rs` | [`withdraw`] (its debit shared with the next), [`signatures`] (the owner's) |
+//! | `ForcedWithdraw` | `tx/forced_withdraw.rs` | [`forced_withdraw`] (the outcome of [`withdraw`]'s debit) |
 //! | `CoverDeficit` | `tx/cover_deficit.rs` | [`cover_deficit`] |
 //! | `Trade` | `tx/trade.rs` | [`fill`] (shared with the two below), [`order`] and [`signatures`] (both sides), [`trade`] |
 //! | `Liquidate` | `tx/liquidate.rs` | [`fill`], [`order`] and [`signatures`] (the liquidator), [`liquidate`] |
@@ -38,6 +39,7 @@ pub(crate) mod cover_deficit;
 pub(crate) mod deleverage;
 pub(crate) mod deposit;
 pub(crate) mod fill;
+pub(crate) mod forced_withdraw;
 pub(crate) mod funding_tick;
 pub(crate) mod liquidate;
 pub(crate) mod oracle;
@@ -97,6 +99,7 @@ pub(crate) fn lay_out(
         TxKind::Deleverage => run::<deleverage::Deleverage>(kind, ctx, range, slot),
         TxKind::PriceUpdate => run::<price_update::PriceUpdate>(kind, ctx, range, slot),
         TxKind::FundingTick => run::<funding_tick::FundingTick>(kind, ctx, range, slot),
+        TxKind::ForcedWithdraw => run::<forced_withdraw::ForcedWithdraw>(kind, ctx, range, slot),
     }
 }
 
