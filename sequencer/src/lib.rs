@@ -30,6 +30,7 @@ pub mod oracle;
 pub mod order;
 pub mod records;
 pub mod relay;
+pub mod restore;
 pub mod store;
 mod strict;
 pub mod wire;

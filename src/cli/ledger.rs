@@ -6,17 +6,19 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use clearproof_circuits::serde_fr::to_hex;
-use clearproof_circuits::signature::PublicKey;
-use clearproof_circuits::tx::Deposit;
+use clearproof_circuits::signature::{PublicKey, SecretKey};
+use clearproof_circuits::tx::{forced_request_message, Deposit};
 use clearproof_circuits::types::{AccountId, Amount};
 use clearproof_sequencer::client::BlockingClient;
 use clearproof_sequencer::genesis;
 use clearproof_sequencer::relay::{post_all, HttpSource, RelayError};
+use clearproof_verifier::hatch::ForcedRequest;
 use clearproof_verifier::key::VerifierKey;
 use clearproof_verifier::ledger::{BaseLayer, Ledger, SledLedger};
 use serde::Serialize;
 
-use super::tx::{account, amount, public};
+use super::hatch::{open_ledger, unix_now};
+use super::tx::{account, amount, public, secret};
 use super::{count, invalid, load_verifier_key, print_json};
 
 /// What `ledger deposit` prints.
@@ -74,10 +76,41 @@ pub enum LedgerCommand {
         #[arg(long)]
         sequencer: String,
     },
-    /// Print the ledger's state (root, batches, deposit queue).
+    /// Print the ledger's state (root, batches, queues, freeze).
     Show {
         #[command(flatten)]
         ledger: LedgerArgs,
+    },
+    /// Queue a forced withdrawal on the base layer, signed by the account's
+    /// owner: the operator must serve it (applied, or refused with a proven
+    /// reason) within the grace, or anyone may freeze the base layer.
+    ForceWithdraw {
+        /// An existing ledger directory.
+        #[arg(long)]
+        ledger: PathBuf,
+        /// The account owner's secret key (hex).
+        #[arg(long, value_parser = secret)]
+        key: SecretKey,
+        #[arg(long, value_parser = account)]
+        account: AccountId,
+        /// Quote micro-units.
+        #[arg(long, value_parser = amount)]
+        amount: Amount,
+    },
+    /// Freeze the base layer: allowed to anyone once a forced withdrawal has
+    /// waited longer than the grace. No batch is accepted again; queued
+    /// deposits are refunded; accounts may then escape.
+    Freeze {
+        /// An existing ledger directory.
+        #[arg(long)]
+        ledger: PathBuf,
+    },
+    /// Settle the escapes once the claim window has closed (anyone, once):
+    /// prints each payout.
+    SettleEscapes {
+        /// An existing ledger directory.
+        #[arg(long)]
+        ledger: PathBuf,
     },
 }
 
@@ -99,6 +132,42 @@ pub fn run(command: LedgerCommand) -> Result<()> {
             print_json(&QueuedDeposit { queue_index, deposit: Deposit { account, owner, amount } })
         }
         LedgerCommand::Show { ledger } => print_json(&ledger.open()?.0.state()?),
+        LedgerCommand::ForceWithdraw { ledger, key, account, amount } => {
+            let ledger = open_ledger(&ledger)?;
+            let request = ledger.forced_account(account)?.requests;
+            let signature = key.sign(forced_request_message(account, amount, request));
+            let forced = ForcedRequest { account, amount, request, signature };
+            let index = ledger.force_withdraw(&forced, unix_now())?;
+            let entry = ledger.forced(index)?.expect("just queued");
+            let state = ledger.state()?;
+            println!(
+                "forced withdrawal queued at index {index}: account {account}, amount {}; the \
+                 operator must serve it by {} (unix seconds) or anyone may freeze",
+                amount.get(),
+                entry.requested_at + state.forced_grace
+            );
+            Ok(())
+        }
+        LedgerCommand::Freeze { ledger } => {
+            let ledger = open_ledger(&ledger)?;
+            let refunds = ledger.freeze(unix_now())?;
+            let state = ledger.state()?;
+            println!(
+                "frozen at batch {} (root {}); {} refunded; escapes open until {} (unix seconds)",
+                state.batches,
+                to_hex(&state.root),
+                count(refunds.len(), "queued deposit"),
+                state.frozen_at.unwrap_or(0) + state.escape_window
+            );
+            Ok(())
+        }
+        LedgerCommand::SettleEscapes { ledger } => {
+            let ledger = open_ledger(&ledger)?;
+            for p in ledger.settle_escapes(unix_now())? {
+                print_json(&p)?;
+            }
+            Ok(())
+        }
         LedgerCommand::Post { ledger, sequencer } => {
             let (ledger, key) = ledger.open()?;
             let client = BlockingClient::new(&sequencer)?;

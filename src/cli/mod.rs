@@ -12,6 +12,7 @@ use clearproof_prover::{ProverKeys, SrsSource};
 use clearproof_verifier::key::{VerifierKey, INSECURE_DEV_SRS};
 
 pub mod devnet;
+pub mod hatch;
 pub mod keys;
 pub mod ledger;
 pub mod oracle;
@@ -72,6 +73,17 @@ pub enum Command {
     },
     /// Run the whole pipeline on embedded defaults: sequencer, provers, ledger, verifier.
     Devnet(devnet::DevnetArgs),
+    /// Rebuild the full state from the base layer's genesis and posted data
+    /// alone (every accepted root checked) into a store the sequencer resumes from.
+    Restore(hatch::RestoreArgs),
+    /// Print an account's receipt: its leaf and Merkle path, with the markets
+    /// and globals, against the last accepted root (rebuilt from the base layer).
+    AccountProof(hatch::AccountProofArgs),
+    /// Check an account receipt offline; prints what the rollup holds for it.
+    VerifyAccount(hatch::VerifyAccountArgs),
+    /// Escape a frozen base layer with an account: builds its proof from the
+    /// rebuilt state and claims `max(0, TV)` for its owner on record.
+    Escape(hatch::EscapeArgs),
 }
 
 /// Runs a parsed command.
@@ -88,6 +100,10 @@ pub fn run(command: Command) -> Result<()> {
         Command::Verify(args) => verify::run(&args),
         Command::Ledger { command } => ledger::run(command),
         Command::Devnet(args) => devnet::run(args),
+        Command::Restore(args) => hatch::restore_cmd(&args),
+        Command::AccountProof(args) => hatch::account_proof(&args),
+        Command::VerifyAccount(args) => hatch::verify_account(&args),
+        Command::Escape(args) => hatch::escape(&args),
     }
 }
 

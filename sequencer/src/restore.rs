@@ -1,0 +1,162 @@
+//! Rebuilding the full state from the base layer alone (PROTOCOL §7): its
+//! stored genesis and every accepted batch's posted data, replayed under
+//! [`clearproof_circuits::tx::SignedTx::proven`] into a sequencer store that
+//! `clearproof sequencer serve` resumes from. Each batch's data hash and root
+//! are checked against what the base layer accepted; the first mismatch stops
+//! the rebuild with the batch number. Each batch is one atomic commit, so a
+//! rebuild killed part-way resumes from the last batch it wrote.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use clearproof_circuits::batch::data_hash;
+use clearproof_circuits::serde_fr::to_hex;
+use clearproof_circuits::state::State;
+use clearproof_circuits::Fr;
+use clearproof_verifier::base_layer::{BaseLayer, LedgerError};
+use clearproof_verifier::rules::AcceptedBatch;
+
+use crate::batcher::{Config, Sequencer};
+use crate::error::SubmitError;
+use crate::store::{Store, StoreError};
+
+/// Why a rebuild stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum RestoreError {
+    /// The base layer could not be read.
+    #[error("base layer: {0}")]
+    Ledger(#[from] LedgerError),
+    /// The store could not be written.
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    /// The store holds another chain than the base layer's.
+    #[error("the store is at batch {batch}, root {store}, the base layer accepted root {base}")]
+    OtherChain {
+        /// The store's batch.
+        batch: u64,
+        /// The store's root.
+        store: String,
+        /// The base layer's root after that batch.
+        base: String,
+    },
+    /// A posted batch is missing from the base layer's records.
+    #[error("batch {0}: the base layer has no posted data for it")]
+    Missing(u64),
+    /// The posted data does not hash to the accepted data hash.
+    #[error(
+        "batch {batch}: the posted data hashes to {posted}, the base layer accepted {accepted}"
+    )]
+    DataHash {
+        /// The batch.
+        batch: u64,
+        /// Hash of the posted data.
+        posted: String,
+        /// The accepted data hash.
+        accepted: String,
+    },
+    /// The posted data does not apply.
+    #[error("batch {batch}: {message}")]
+    Replay {
+        /// The batch.
+        batch: u64,
+        /// What failed.
+        message: String,
+    },
+    /// The replay reaches another root than the accepted one.
+    #[error(
+        "batch {batch}: the replay reaches root {replayed}, the base layer accepted {accepted}"
+    )]
+    Root {
+        /// The batch.
+        batch: u64,
+        /// The replay's root.
+        replayed: String,
+        /// The accepted root.
+        accepted: String,
+    },
+}
+
+/// What a rebuild did.
+#[derive(Debug, Clone)]
+pub struct Restored {
+    /// Batches replayed now (earlier ones were in the store already).
+    pub replayed: u64,
+    /// The last accepted batch, which the store now holds.
+    pub batch: u64,
+    /// Its root.
+    pub root: Fr,
+    /// The state after it.
+    pub state: State,
+}
+
+/// Rebuilds `base`'s state into `store` (new, or a rebuild in progress of the
+/// same chain), calling `progress` after each batch. The store then holds
+/// every accepted batch, with its proofs, and the base layer's queue heads.
+pub fn restore(
+    base: &dyn BaseLayer,
+    store: Arc<dyn Store>,
+    mut progress: impl FnMut(&AcceptedBatch),
+) -> Result<Restored, RestoreError> {
+    let ledger = base.state()?;
+    let genesis = base.genesis()?;
+    let depth = ledger.circuit.depth;
+    let config =
+        Config { batch_size: usize::MAX, batch_interval: Duration::from_secs(u64::MAX / 4) };
+    let mut sequencer = Sequencer::open(store.clone(), &genesis, depth, config)?;
+    let start = sequencer.committed().globals.batch_number;
+    let expected = match start {
+        0 => State::genesis_with_depth(&genesis, depth)
+            .map_err(|e| RestoreError::Replay { batch: 0, message: e.to_string() })?
+            .root(),
+        n => base.batch(n)?.ok_or(RestoreError::Missing(n))?.next_state_root,
+    };
+    let root = sequencer.committed().state_root;
+    if root != expected || sequencer.committed().pending != 0 {
+        return Err(RestoreError::OtherChain {
+            batch: start,
+            store: to_hex(&root),
+            base: to_hex(&expected),
+        });
+    }
+    let (mut next_deposit, mut next_forced) =
+        (sequencer.committed().next_deposit, sequencer.committed().next_forced);
+    for number in start + 1..=ledger.batches {
+        let accepted = base.batch(number)?.ok_or(RestoreError::Missing(number))?;
+        let posted = base.posted(number)?.ok_or(RestoreError::Missing(number))?;
+        let posted_hash = data_hash(accepted.prev_state_root, &posted.data);
+        if posted_hash != accepted.data_hash {
+            return Err(RestoreError::DataHash {
+                batch: number,
+                posted: to_hex(&posted_hash),
+                accepted: to_hex(&accepted.data_hash),
+            });
+        }
+        next_deposit += (accepted.deposits + accepted.refunds.len()) as u64;
+        next_forced += accepted.forced as u64;
+        let summary = sequencer.import_batch(&posted.data, next_deposit, next_forced).map_err(
+            |e| match e {
+                SubmitError::Store(e) => RestoreError::Store(e),
+                other => RestoreError::Replay { batch: number, message: other.to_string() },
+            },
+        )?;
+        if summary.root != accepted.next_state_root {
+            return Err(RestoreError::Root {
+                batch: number,
+                replayed: to_hex(&summary.root),
+                accepted: to_hex(&accepted.next_state_root),
+            });
+        }
+        for (chunk, proof) in posted.proofs.iter().enumerate() {
+            let bytes = serde_json::to_vec(proof).expect("a chunk proof serialises");
+            store.put_proof(number, chunk as u32, &bytes)?;
+        }
+        progress(&accepted);
+    }
+    let committed = sequencer.committed();
+    Ok(Restored {
+        replayed: ledger.batches - start,
+        batch: committed.globals.batch_number,
+        root: committed.state_root,
+        state: sequencer.state().clone(),
+    })
+}

@@ -1,0 +1,154 @@
+//! The escape hatch from the command line (PROTOCOL §6.4, §7): what a user runs
+//! when the operator ignores them or disappears. `restore` rebuilds the state
+//! from the base layer alone; `account-proof` and `verify-account` are an
+//! account's receipt and its offline check; `escape` claims an account's value
+//! from a frozen base layer. The queue and freeze commands are under `ledger`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use clearproof_circuits::account_proof::AccountProof;
+use clearproof_circuits::serde_fr::to_hex;
+use clearproof_circuits::state::State;
+use clearproof_circuits::types::AccountId;
+use clearproof_sequencer::restore::{restore, Restored};
+use clearproof_sequencer::store::{MemoryStore, SledStore, Store};
+use clearproof_verifier::ledger::{BaseLayer, Ledger, SledLedger};
+
+use super::tx::account;
+use super::{count, print_json};
+
+/// Unix seconds now: the base layer's clock for requests, freezes and escapes.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// An existing ledger directory.
+pub fn open_ledger(dir: &Path) -> Result<SledLedger> {
+    Ledger::open(dir).with_context(|| format!("opening the ledger at {}", dir.display()))
+}
+
+#[derive(Args)]
+pub struct RestoreArgs {
+    /// The base-layer ledger directory to rebuild from.
+    #[arg(long)]
+    ledger: PathBuf,
+    /// Sequencer data directory to write (new, or a rebuild in progress):
+    /// `clearproof sequencer serve --data-dir` resumes the chain from it.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+#[derive(Args)]
+pub struct AccountProofArgs {
+    /// The base-layer ledger directory.
+    #[arg(long)]
+    ledger: PathBuf,
+    /// The account.
+    #[arg(long, value_parser = account)]
+    account: AccountId,
+}
+
+#[derive(Args)]
+pub struct VerifyAccountArgs {
+    /// An account proof (`clearproof account-proof` output).
+    file: PathBuf,
+    /// Also check it is against this ledger's last accepted root.
+    #[arg(long)]
+    ledger: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct EscapeArgs {
+    /// The frozen base-layer ledger directory.
+    #[arg(long)]
+    ledger: PathBuf,
+    /// The account to escape with.
+    #[arg(long, value_parser = account)]
+    account: AccountId,
+}
+
+/// Rebuilds `base`'s state in memory (every accepted root checked).
+pub fn rebuilt_state(base: &dyn BaseLayer) -> Result<State> {
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::default());
+    let restored =
+        restore(base, store, |_| {}).context("rebuilding the state from the base layer")?;
+    Ok(restored.state)
+}
+
+pub fn restore_cmd(args: &RestoreArgs) -> Result<()> {
+    let ledger = open_ledger(&args.ledger)?;
+    let store: Arc<dyn Store> = Arc::new(
+        SledStore::open(&args.out).with_context(|| format!("opening {}", args.out.display()))?,
+    );
+    let Restored { replayed, batch, root, .. } = restore(&ledger, store.clone(), |b| {
+        println!(
+            "batch {}: {}, root {} (matches the base layer)",
+            b.number,
+            count(b.transactions, "transaction"),
+            to_hex(&b.next_state_root)
+        );
+    })?;
+    println!(
+        "restored {} to batch {batch}, root {} in {}",
+        count(replayed as usize, "batch"),
+        to_hex(&root),
+        args.out.display()
+    );
+    Ok(())
+}
+
+pub fn account_proof(args: &AccountProofArgs) -> Result<()> {
+    let ledger = open_ledger(&args.ledger)?;
+    let state = rebuilt_state(&ledger)?;
+    let Some(proof) = AccountProof::of(&state, args.account) else {
+        bail!("account {} is empty in the last accepted state", args.account);
+    };
+    print_json(&proof)
+}
+
+pub fn verify_account(args: &VerifyAccountArgs) -> Result<()> {
+    let text = std::fs::read_to_string(&args.file)
+        .with_context(|| format!("reading {}", args.file.display()))?;
+    let proof: AccountProof = serde_json::from_str(&text).context("not an account proof")?;
+    if let Some(dir) = &args.ledger {
+        let state = open_ledger(dir)?.state()?;
+        proof.check(state.circuit.depth)?;
+        if proof.state_root != state.root {
+            bail!(
+                "the proof is against root {}, the ledger's last accepted root is {}",
+                to_hex(&proof.state_root),
+                to_hex(&state.root)
+            );
+        }
+    } else {
+        proof.check(proof.path.siblings.len())?;
+    }
+    let settled = proof.settled()?;
+    println!(
+        "account {}: valid under root {}; owner {}, collateral {} after funding, positions {:?}, \
+         escape value {}",
+        proof.account,
+        to_hex(&proof.state_root),
+        settled.owner.to_hex(),
+        settled.collateral.get(),
+        settled.balances.map(|b| b.get()),
+        proof.escape_value()?
+    );
+    Ok(())
+}
+
+pub fn escape(args: &EscapeArgs) -> Result<()> {
+    let ledger = open_ledger(&args.ledger)?;
+    let state = rebuilt_state(&ledger)?;
+    let Some(proof) = AccountProof::of(&state, args.account) else {
+        bail!("account {} is empty in the last accepted state", args.account);
+    };
+    let claim = ledger.escape(&proof, unix_now())?;
+    print_json(&claim)
+}
