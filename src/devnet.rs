@@ -27,25 +27,29 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context, Result};
+use clearproof_circuits::account_proof::AccountProof;
 use clearproof_circuits::circuit::CircuitParams;
 use clearproof_circuits::serde_fr::to_hex;
 use clearproof_circuits::signature::SecretKey;
 use clearproof_circuits::state::State;
-use clearproof_circuits::tx::Deposit;
+use clearproof_circuits::tx::{forced_request_message, Deposit};
 use clearproof_circuits::types::*;
+use clearproof_circuits::{funding, margin};
 use clearproof_prover::keys::{setup_with, Regenerate};
 use clearproof_prover::{prove_batch, ProverKeys, SrsSource};
-use clearproof_sequencer::follow::read_queue;
+use clearproof_sequencer::follow::{read_forced, read_queue};
 use clearproof_sequencer::genesis;
 use clearproof_sequencer::jobs::JobBoard;
 use clearproof_sequencer::order::{Order, OrderId, Side, SignedOrder};
 use clearproof_sequencer::relay::{post_next, ProvenBatches, Step as RelayStep, StoreSource};
+use clearproof_sequencer::restore::restore;
 use clearproof_sequencer::store::{SledStore, Store};
 use clearproof_sequencer::wire::{ObservationRequest, Submission};
 use clearproof_sequencer::{BatchRecord, Config, Sequencer};
 use clearproof_verifier::check::verify_batch;
+use clearproof_verifier::hatch::ForcedRequest;
 use clearproof_verifier::key::VerifierKey;
-use clearproof_verifier::ledger::{BaseLayer, Ledger};
+use clearproof_verifier::ledger::{BaseLayer, Ledger, SledLedgerStore};
 
 /// Options of `clearproof devnet`.
 pub struct Options {
@@ -61,7 +65,27 @@ pub struct Options {
     pub progress: bool,
     /// Replace cached keys that are not today's circuit's instead of refusing them.
     pub regenerate: bool,
+    /// What to run after the workload.
+    pub scenario: Scenario,
 }
+
+/// What `clearproof devnet` runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Scenario {
+    /// The workload's four batches.
+    #[default]
+    Normal,
+    /// The workload (with a forced withdrawal the sequencer serves), then the
+    /// operator disappears: an unserved forced withdrawal, a freeze after the
+    /// shortened grace, the state rebuilt from the base layer alone, every
+    /// funded account escapes, and the payouts are settled and checked.
+    Escape,
+}
+
+/// The escape scenario's grace before a freeze, in seconds (production: 7 days).
+pub const DEVNET_FORCED_GRACE: u64 = 3;
+/// The escape scenario's claim window, in seconds (production: 14 days).
+pub const DEVNET_ESCAPE_WINDOW: u64 = 3;
 
 impl Options {
     /// The production circuit, `threads` provers, stores under `data_dir`.
@@ -73,6 +97,7 @@ impl Options {
             circuit: CircuitParams::PRODUCTION,
             progress: true,
             regenerate: false,
+            scenario: Scenario::Normal,
         }
     }
 }
@@ -105,6 +130,8 @@ pub struct Report {
     pub withdrawals: Vec<(u32, u64)>,
     /// The ledger's final root.
     pub final_root: String,
+    /// Escape payouts (escape scenario): (account, micro-units paid).
+    pub payouts: Vec<(u32, u64)>,
 }
 
 fn key(name: &str) -> SecretKey {
@@ -392,8 +419,14 @@ pub fn run(options: &Options, out: &mut dyn std::io::Write) -> Result<Report> {
     // checked against the batch); the relay posts them from the store.
     let jobs = JobBoard::new(circuit.slots, Duration::from_secs(3_600), None);
     let genesis_root = State::genesis_with_depth(&genesis, circuit.depth)?.root();
-    let ledger = Ledger::open_or_create(&options.data_dir.join("ledger"), &genesis, &verifier)
-        .context("opening the ledger")?;
+    let ledger_store = SledLedgerStore::open(&options.data_dir.join("ledger"))?;
+    let ledger = Ledger::create_with(ledger_store, &genesis, &verifier, |state| {
+        if options.scenario == Scenario::Escape {
+            state.forced_grace = DEVNET_FORCED_GRACE;
+            state.escape_window = DEVNET_ESCAPE_WINDOW;
+        }
+    })
+    .context("opening the ledger")?;
     let fresh = ledger.state()?.deposits_queued == 0
         && sequencer.committed().state_root == genesis_root
         && sequencer.committed().pending == 0;
@@ -443,6 +476,21 @@ pub fn run(options: &Options, out: &mut dyn std::io::Write) -> Result<Report> {
                 }
             }
         }
+        if options.scenario == Scenario::Escape && i + 1 == 4 {
+            // Carol asks the base layer directly; the sequencer serves the queue itself.
+            let carol = AccountId::new(3)?;
+            let amount = Amount::new(micro(5.0))?;
+            let index = force_withdraw(&ledger, workload.user(3), carol, amount)?;
+            let from = sequencer.next_forced();
+            let entries = read_forced(&ledger, from, usize::MAX)?;
+            ensure!(sequencer.take_forced(from, &entries, unix_now())? == 1, "forced not taken");
+            writeln!(
+                out,
+                "forced withdrawal: account 3 asked the base layer for 5.000000 USD (queue \
+                 entry {index}); the sequencer serves it in batch {}",
+                i + 1
+            )?;
+        }
         let summary = sequencer.commit()?.context("the batch is not empty")?;
         let bytes =
             sequencer.store().batch(summary.number)?.context("committed batch is stored")?;
@@ -460,11 +508,122 @@ pub fn run(options: &Options, out: &mut dyn std::io::Write) -> Result<Report> {
     let final_root = to_hex(&ledger.state()?.root);
     writeln!(
         out,
-        "\nall {} batches accepted; final root {final_root}; {:.0} s in total ({insecure})",
+        "\nall {} batches accepted; final root {final_root}; {:.0} s so far ({insecure})",
         reports.len(),
         started.elapsed().as_secs_f64()
     )?;
-    Ok(Report { batches: reports, withdrawals, final_root })
+    let payouts = match options.scenario {
+        Scenario::Normal => Vec::new(),
+        Scenario::Escape => {
+            drop(sequencer);
+            escape_scenario(&ledger, &workload, &options.data_dir, out)?
+        }
+    };
+    Ok(Report { batches: reports, withdrawals, final_root, payouts })
+}
+
+/// Queues an owner-signed forced withdrawal on `ledger` now.
+fn force_withdraw(
+    ledger: &dyn BaseLayer,
+    owner: &SecretKey,
+    account: AccountId,
+    amount: Amount,
+) -> Result<u64> {
+    let request = ledger.forced_account(account)?.requests;
+    let signature = owner.sign(forced_request_message(account, amount, request));
+    let forced = ForcedRequest { account, amount, request, signature };
+    Ok(ledger.force_withdraw(&forced, unix_now())?)
+}
+
+/// The operator has stopped: Dave's forced withdrawal goes unserved, anyone
+/// freezes after the grace, the state is rebuilt from the base layer alone,
+/// every funded account escapes, and the settled payouts must equal
+/// `Σ max(0, ⌊TV / 2^32⌋)` of the rebuilt state.
+fn escape_scenario(
+    ledger: &dyn BaseLayer,
+    workload: &Workload,
+    data_dir: &Path,
+    out: &mut dyn std::io::Write,
+) -> Result<Vec<(u32, u64)>> {
+    writeln!(out, "\nthe operator stops serving (escape scenario)")?;
+    let dave = AccountId::new(4)?;
+    let index = force_withdraw(ledger, workload.user(4), dave, Amount::new(micro(50.0))?)?;
+    writeln!(
+        out,
+        "forced withdrawal: account 4 asks for 50.000000 USD (queue entry {index}); nobody serves it"
+    )?;
+    match ledger.freeze(unix_now()) {
+        Err(e) => writeln!(out, "freeze at once: refused ({e})")?,
+        Ok(_) => bail!("a freeze before the grace was accepted"),
+    }
+    let grace = ledger.state()?.forced_grace;
+    std::thread::sleep(Duration::from_secs(grace + 1));
+    let refunds = ledger.freeze(unix_now()).context("freezing after the grace")?;
+    let state = ledger.state()?;
+    writeln!(
+        out,
+        "freeze after {grace} s: frozen at batch {} (root {}), {} refunded",
+        state.batches,
+        short(&to_hex(&state.root)),
+        refunds.len()
+    )?;
+    // Anyone rebuilds the state from what the base layer holds.
+    let store: Arc<dyn Store> = Arc::new(SledStore::open(&data_dir.join("restored"))?);
+    let restored = restore(ledger, store, |_| {}).context("rebuilding the state")?;
+    ensure!(restored.root == state.root, "the rebuilt state is not the last accepted one");
+    writeln!(
+        out,
+        "state rebuilt from the base layer's posted data: {} batches, root {} (matches)",
+        restored.batch,
+        short(&to_hex(&restored.root))
+    )?;
+    let mut expected = 0u128;
+    for (id, _) in restored.state.accounts() {
+        let proof = AccountProof::of(&restored.state, *id).context("an existing account")?;
+        // Σ max(0, ⌊TV / 2^32⌋) of the rebuilt state, computed here on its own.
+        let settled = funding::settle(&proof.value, restored.state.markets())?;
+        let tv = margin::total_value(&settled, restored.state.markets());
+        if tv > 0 {
+            expected += (tv >> 32u32).as_u128();
+        }
+        let claim = ledger.escape(&proof, unix_now())?;
+        writeln!(
+            out,
+            "escape: account {id} claims {:.6} USD for its owner on record",
+            claim.claim as f64 / 1e6
+        )?;
+        if let Ok(again) = ledger.escape(&proof, unix_now()) {
+            bail!("a second escape of account {id} was accepted: {again:?}");
+        }
+    }
+    let frozen_at = state.frozen_at.context("frozen")?;
+    let window_end = frozen_at + state.escape_window;
+    let wait = window_end.saturating_sub(unix_now()) + 1;
+    std::thread::sleep(Duration::from_secs(wait));
+    let payouts = ledger.settle_escapes(unix_now()).context("settling the escapes")?;
+    writeln!(
+        out,
+        "\nescape payouts (claim window closed; a second escape of any account was refused):"
+    )?;
+    let mut paid = 0u128;
+    for p in &payouts {
+        writeln!(out, "  account {}: {:.6} USD", p.account, p.paid as f64 / 1e6)?;
+        ensure!(p.paid == p.claim, "account {} was paid pro rata", p.account);
+        paid += u128::from(p.paid);
+    }
+    ensure!(
+        paid == expected,
+        "payouts total {paid} micro-units, Σ max(0, TV) of the rebuilt state is {expected}"
+    );
+    writeln!(
+        out,
+        "payouts total {:.6} USD = Σ max(0, TV) over {} accounts; the base layer keeps {:.6} USD \
+         (insurance fund, fees, rounding)",
+        paid as f64 / 1e6,
+        payouts.len(),
+        ledger.state()?.held as f64 / 1e6
+    )?;
+    Ok(payouts.iter().map(|p| (p.account.get(), p.paid)).collect())
 }
 
 /// Proving and relaying one committed batch, as provers and the relay do.

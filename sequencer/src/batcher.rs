@@ -526,11 +526,6 @@ impl Sequencer {
         self.authoriser().signature_checks(sub)
     }
 
-    /// The state as of the open batch (after every accepted entry).
-    pub fn state(&self) -> &State {
-        &self.state
-    }
-
     /// A market as the open batch has it (its latest oracle values included).
     pub fn market(&self, market: MarketId) -> Market {
         *self.state.market(market)

@@ -85,7 +85,7 @@ pub struct Restored {
     pub batch: u64,
     /// Its root.
     pub root: Fr,
-    /// The state after it.
+    /// The state after it (committed: no batch open).
     pub state: State,
 }
 
@@ -153,10 +153,13 @@ pub fn restore(
         progress(&accepted);
     }
     let committed = sequencer.committed();
+    // The committed state as stored (the sequencer's own has the next batch open).
+    let state = store.load()?.state;
+    debug_assert_eq!(state.root(), committed.state_root);
     Ok(Restored {
         replayed: ledger.batches - start,
         batch: committed.globals.batch_number,
         root: committed.state_root,
-        state: sequencer.state().clone(),
+        state,
     })
 }

@@ -16,6 +16,10 @@ pub struct DevnetArgs {
     /// Prover threads (0: one per core).
     #[arg(long, default_value_t = 0)]
     threads: usize,
+    /// `escape`: after the workload the operator disappears, and users leave
+    /// through the escape hatch (forced withdrawal, freeze, rebuild, escapes).
+    #[arg(long, value_enum, default_value_t = devnet::Scenario::Normal)]
+    scenario: devnet::Scenario,
     #[command(flatten)]
     setup: SetupArgs,
 }
@@ -30,6 +34,7 @@ pub fn run(args: DevnetArgs) -> Result<()> {
     options.circuit = args.setup.params();
     options.progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
     options.regenerate = args.setup.regenerate;
+    options.scenario = args.scenario;
     devnet::run(&options, &mut std::io::stdout())?;
     Ok(())
 }

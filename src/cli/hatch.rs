@@ -95,8 +95,8 @@ pub fn restore_cmd(args: &RestoreArgs) -> Result<()> {
         );
     })?;
     println!(
-        "restored {} to batch {batch}, root {} in {}",
-        count(replayed as usize, "batch"),
+        "restored {replayed} batch{} to batch {batch}, root {} in {}",
+        if replayed == 1 { "" } else { "es" },
         to_hex(&root),
         args.out.display()
     );

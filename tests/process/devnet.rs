@@ -57,3 +57,92 @@ fn devnet_accepts_every_batch_and_releases_withdrawals() {
     let stdout = verify("2");
     assert!(stdout.starts_with("valid: batch 2, 2 transactions in 1 chunk,"), "{stdout}");
 }
+
+#[test]
+fn devnet_escape_scenario_pays_every_account_its_value_after_a_freeze() {
+    let cache = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("keys");
+    clearproof_tests::small_keys(&cache);
+    let data = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_clearproof"))
+        .args(["devnet", "--scenario", "escape", "--threads", "2"])
+        .arg("--data-dir")
+        .arg(data.path())
+        .arg("--cache")
+        .arg(&cache)
+        .args(["--depth", &SMALL.depth.to_string(), "--slots", &SMALL.slots.to_string()])
+        .args(["--k", &SMALL.k.to_string()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    for line in [
+        "1 forced_withdraw",
+        "account 3: 5.000000 USD",
+        "freeze at once: refused",
+        "freeze after 3 s: frozen at batch 4",
+        "state rebuilt from the base layer's posted data: 4 batches",
+        "escape: account 4 claims",
+        "= Σ max(0, TV) over 4 accounts",
+    ] {
+        assert!(stdout.contains(line), "missing {line:?}:\n{stdout}");
+    }
+
+    // The receipts: an account proof from the ledger, checked offline and
+    // against the ledger's last accepted root.
+    let ledger = data.path().join("ledger");
+    let proof = Command::new(env!("CARGO_BIN_EXE_clearproof"))
+        .args(["account-proof", "--account", "4", "--ledger"])
+        .arg(&ledger)
+        .output()
+        .unwrap();
+    assert!(proof.status.success(), "{}", String::from_utf8_lossy(&proof.stderr));
+    let file = data.path().join("proof.json");
+    std::fs::write(&file, &proof.stdout).unwrap();
+    let check = |extra: &[&std::ffi::OsStr]| {
+        Command::new(env!("CARGO_BIN_EXE_clearproof"))
+            .arg("verify-account")
+            .arg(&file)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let ok = check(&[]);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("account 4: valid"));
+    let ok = check(&["--ledger".as_ref(), ledger.as_os_str()]);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    // A tampered receipt is refused.
+    let mut json: serde_json::Value = serde_json::from_slice(&proof.stdout).unwrap();
+    json["value"]["collateral"] = serde_json::Value::String("999999999".into());
+    std::fs::write(&file, serde_json::to_vec(&json).unwrap()).unwrap();
+    let bad = check(&[]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("do not hash to the state root"));
+
+    // Escaping again after the window: refused, nothing recorded.
+    let again = Command::new(env!("CARGO_BIN_EXE_clearproof"))
+        .args(["escape", "--account", "4", "--ledger"])
+        .arg(&ledger)
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("claim window closed"));
+
+    // Anyone rebuilds the state from the ledger; a second run resumes (nothing to do).
+    let out = data.path().join("rebuilt");
+    let restore = || {
+        let output = Command::new(env!("CARGO_BIN_EXE_clearproof"))
+            .args(["restore", "--ledger"])
+            .arg(&ledger)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let first = restore();
+    assert!(first.contains("batch 4: 4 transactions"), "{first}");
+    assert!(first.contains("restored 4 batches to batch 4"), "{first}");
+    assert!(restore().contains("restored 0 batches to batch 4"));
+}
