@@ -112,3 +112,78 @@ pub fn two_batches() -> (Fr, Vec<Deposit>, BatchOutput, BatchOutput) {
     assert_eq!(b2.witnesses.len(), 3, "price, trade and withdrawal apply");
     (root, deposits, b1, b2)
 }
+
+/// Records `out` (applied from `prev_root`) as the next accepted batch straight
+/// in a base layer's store, without proofs: for tests of what reads the base
+/// layer's records (restore, escapes), which do not read proofs. `ledger` is the
+/// running state, advanced here.
+pub fn record_unproven(
+    store: &dyn clearproof_verifier::base_layer::LedgerStore,
+    ledger: &mut clearproof_verifier::rules::LedgerState,
+    prev_root: Fr,
+    out: &BatchOutput,
+) {
+    use clearproof_verifier::rules::{AcceptedBatch, PostedBatch, Settlement};
+    let data: Vec<Transaction> = out.applied().cloned().collect();
+    let count = |f: fn(&Transaction) -> bool| data.iter().filter(|t| f(t)).count();
+    let accepted = AcceptedBatch {
+        number: out.batch_number,
+        prev_state_root: prev_root,
+        next_state_root: out.next_state_root,
+        data_hash: clearproof_circuits::batch::data_hash(prev_root, &data),
+        transactions: data.len(),
+        deposits: count(|t| matches!(t, Transaction::Deposit(_))),
+        refunds: Vec::new(),
+        chunks: 0,
+        proof_bytes: 0,
+        withdrawals: out.withdrawals.clone(),
+        forced: count(|t| matches!(t, Transaction::ForcedWithdraw(_))),
+    };
+    ledger.root = out.next_state_root;
+    ledger.batches = out.batch_number;
+    let new_owners = out
+        .applied()
+        .filter_map(|t| match t {
+            Transaction::Deposit(d) => Some((d.account, d.owner)),
+            _ => None,
+        })
+        .collect();
+    let settlement = Settlement { state: ledger.clone(), accepted, new_owners };
+    let posted = PostedBatch { number: out.batch_number, data, proofs: Vec::new() };
+    store.accept(&settlement, &posted).expect("recording a batch");
+}
+
+/// A chain of `batches` unproven batches (each: a deposit into account
+/// `1 + i % 40` and a trade between two funded accounts) recorded in `store`,
+/// created at genesis for `key`. Returns the native state after it.
+pub fn unproven_chain(
+    store: &dyn clearproof_verifier::base_layer::LedgerStore,
+    key: &clearproof_verifier::key::VerifierKey,
+    batches: usize,
+) -> (State, clearproof_verifier::rules::LedgerState) {
+    let mut state = genesis_state();
+    let mut ledger = clearproof_verifier::rules::LedgerState::genesis(state.root(), key, 1_000);
+    store.init(&ledger, &genesis()).expect("creating the ledger");
+    for i in 0..batches {
+        let prev = state.root();
+        let a = 1 + (i % 40) as u32;
+        let mut txs = vec![Transaction::Deposit(deposit(a, 10_000))];
+        if i >= 2 {
+            let (b, s) = (1 + ((i - 1) % 40) as u32, 1 + ((i - 2) % 40) as u32);
+            txs.push(Transaction::Trade(Trade {
+                market: MarketId::new(0).expect("market"),
+                buyer: AccountId::new(b.into()).expect("id"),
+                seller: AccountId::new(s.into()).expect("id"),
+                base: Amount::new(1).expect("base"),
+                quote: Amount::new(100).expect("quote"),
+                buyer_fee: Quote::new(0).expect("fee"),
+                seller_fee: Quote::new(0).expect("fee"),
+                buyer_order_id: OrderId::new(i as u64 + 1).expect("order id"),
+                seller_order_id: OrderId::new(i as u64 + 1).expect("order id"),
+            }));
+        }
+        let out = state.apply_batch_signed(&txs, keys());
+        record_unproven(store, &mut ledger, prev, &out);
+    }
+    (state, ledger)
+}
