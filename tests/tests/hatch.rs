@@ -97,7 +97,7 @@ fn fixture() -> &'static Fixture {
             (s, posted(&prover, &out))
         };
         let (state, served) = batch(&[carol.clone(), bob.clone()]);
-        let (_, skipped) = batch(&[bob.clone()]);
+        let (_, skipped) = batch(std::slice::from_ref(&bob));
         let (_, reordered) = batch(&[bob, carol]);
         let b1 = posted(&prover, &b1);
         Fixture {
