@@ -121,3 +121,50 @@ fn idempotency_keys_are_remembered_then_forgotten() {
         assert!(matches!(after_restart, Outcome::Replayed(_)));
     }
 }
+
+/// Forced withdrawals from the base layer's queue (PROTOCOL §6.4): each entry
+/// is taken in order with the outcome the rules give, applied or refused (both
+/// consume it), at most `MAX_FORCED_PER_BATCH` per batch; a restart replays
+/// the pending ones to the same outcomes, and taken entries are not taken again.
+#[test]
+fn forced_withdrawals_are_served_in_order_and_survive_a_restart() {
+    use clearproof_verifier::hatch::{ForcedEntry, MAX_FORCED_PER_BATCH};
+    let entry = |account: u32, amount: i128| ForcedEntry {
+        account: acct(account),
+        amount: n(amount),
+        requested_at: NOW,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    for store in [
+        Arc::new(SledStore::open(dir.path()).unwrap()) as Arc<dyn Store>,
+        Arc::new(MemoryStore::new()),
+    ] {
+        let mut seq = open(&store);
+        seq.take_deposits(0, &[deposit(1, 10_000), deposit(2, 10_000)], NOW).unwrap();
+        seq.commit().unwrap();
+        // Account 1's valid request, then account 2's for more than it holds.
+        let queue = [entry(1, 4_000), entry(2, 20_000)];
+        assert_eq!(seq.take_forced(0, &queue, NOW).unwrap(), 2);
+        assert_eq!(seq.take_forced(0, &queue, NOW).unwrap(), 0, "taken entries are skipped");
+        assert_eq!(seq.next_forced(), 2);
+        let pending = seq.committed();
+        drop(seq);
+        // A restart replays the pending entries to the same outcomes.
+        let mut seq = open(&store);
+        assert_eq!(seq.committed().pending, pending.pending);
+        assert_eq!(seq.next_forced(), 2);
+        let summary = seq.commit().unwrap().unwrap();
+        let record: clearproof_sequencer::BatchRecord =
+            serde_json::from_slice(&store.batch(summary.number).unwrap().unwrap()).unwrap();
+        let outcomes: Vec<String> =
+            record.public_data.iter().map(|p| serde_json::to_string(&p.tx).unwrap()).collect();
+        assert!(outcomes[0].contains(r#""outcome":"applied""#), "{outcomes:?}");
+        assert!(outcomes[1].contains(r#""outcome":"refused_negative_collateral""#));
+        assert_eq!(record.witness.withdrawals.len(), 1, "only the applied one is released");
+        // A full batch of forced withdrawals commits before the next is taken.
+        let many: Vec<ForcedEntry> = (0..MAX_FORCED_PER_BATCH + 2).map(|_| entry(1, 1)).collect();
+        assert_eq!(seq.take_forced(2, &many, NOW).unwrap(), many.len());
+        assert_eq!(seq.committed().pending, 2, "the first {MAX_FORCED_PER_BATCH} were committed");
+        assert_eq!(seq.committed().next_forced, 2 + many.len() as u64);
+    }
+}

@@ -84,6 +84,7 @@ pub enum LedgerCommand {
     /// Queue a forced withdrawal on the base layer, signed by the account's
     /// owner: the operator must serve it (applied, or refused with a proven
     /// reason) within the grace, or anyone may freeze the base layer.
+    #[command(alias = "forced-withdraw")]
     ForceWithdraw {
         /// An existing ledger directory.
         #[arg(long)]
