@@ -5,7 +5,11 @@
 //! surviving worker proves every chunk (the dead worker's chunk once its lease
 //! expires); the proofs are posted to a base-layer ledger, which verifies them
 //! against its last accepted root; and `clearproof verify` accepts the batch
-//! from files and rejects a one-bit change of its data.
+//! from files and rejects a one-bit change of its data. Then a forced
+//! withdrawal queued on the ledger is served by the running sequencer and
+//! released when its batch is posted, and after the operator's store is lost a
+//! new sequencer resumes the chain from the state `clearproof restore` rebuilt
+//! from the ledger alone.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -218,6 +222,71 @@ async fn sequencer_two_provers_one_killed_ledger_and_verify() {
     let again = client.post_proof(&files[0].1.proofs[0]).await.unwrap();
     assert_eq!(again, Submitted::Duplicate);
     drop(ledger);
+
+    // A forced withdrawal queued on the ledger (`clearproof ledger
+    // force-withdraw`) is taken by the running sequencer from the ledger
+    // directory, proven in batch 3 and released when the batch is posted.
+    let out = bin()
+        .args(["ledger", "force-withdraw", "--ledger"])
+        .arg(&ledger_dir)
+        .args(["--key", &key(2).to_hex(), "--account", "2", "--amount", "1000"])
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("queued at index 0"));
+    wait_for("batch 3 with the forced withdrawal", Duration::from_secs(10), async || {
+        let state = client.state().await.unwrap();
+        state.next_forced == 1 && state.globals.batch_number == 3
+    })
+    .await;
+    wait_for("batch 3 proven", Duration::from_secs(300), async || {
+        jobs(&client).await.iter().all(|j| j.state == "proven")
+    })
+    .await;
+    let posted = ledger_cmd("post").arg("--sequencer").arg(&url).output().unwrap();
+    let stdout = String::from_utf8_lossy(&posted.stdout);
+    assert!(posted.status.success(), "{stdout}{}", String::from_utf8_lossy(&posted.stderr));
+    assert!(stdout.contains("batch 3: accepted, 1 transaction, 1 chunk"), "{stdout}");
+    assert!(stdout.contains("1 withdrawal released"), "{stdout}");
+
+    // The operator's store is lost: anyone rebuilds it from the ledger alone,
+    // and a new sequencer resumes the chain from the rebuilt store.
+    drop(_sequencer);
+    let rebuilt = dir.path().join("rebuilt");
+    let restore = bin()
+        .args(["restore", "--ledger"])
+        .arg(&ledger_dir)
+        .arg("--out")
+        .arg(&rebuilt)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&restore.stdout);
+    assert!(restore.status.success(), "{stdout}{}", String::from_utf8_lossy(&restore.stderr));
+    assert!(stdout.contains("restored 3 batches to batch 3"), "{stdout}");
+    let mut cmd = bin();
+    cmd.args(["sequencer", "serve", "--listen", "127.0.0.1:0", "--batch-size", "1"]);
+    cmd.args(["--tree-depth", &SMALL.depth.to_string()]);
+    cmd.arg("--data-dir").arg(&rebuilt).arg("--genesis").arg(&genesis_file);
+    cmd.arg("--ledger").arg(&ledger_dir).args(["--ledger-poll-ms", "50"]);
+    let (_resumed, line) = spawn_until(cmd, "listening on ");
+    let resumed = Client::new(line.strip_prefix("listening on ").unwrap());
+    let view = resumed.state().await.unwrap();
+    let last = Ledger::open(&ledger_dir).unwrap().state().unwrap();
+    assert_eq!((view.state_root, view.globals.batch_number), (last.root, 3));
+    assert_eq!((view.next_deposit, view.next_forced), (3, 1));
+    let d = deposit(4, 7_000);
+    let out = ledger_cmd("deposit")
+        .args(["--account", "4", "--owner", &d.owner.to_hex(), "--amount", "7000"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    wait_for("the resumed sequencer to commit batch 4", Duration::from_secs(10), async || {
+        let view = resumed.state().await.unwrap();
+        view.globals.batch_number == 4 && view.next_deposit == 4
+    })
+    .await;
 
     // `clearproof verify` from files, then against the ledger.
     let (prev, posted) = &files[0];
