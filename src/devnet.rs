@@ -516,7 +516,9 @@ pub fn run(options: &Options, out: &mut dyn std::io::Write) -> Result<Report> {
         Scenario::Normal => Vec::new(),
         Scenario::Escape => {
             drop(sequencer);
-            escape_scenario(&ledger, &workload, &options.data_dir, out)?
+            // What the operator's store holds, to compare the rebuilt state with.
+            let operator = store.load()?.state;
+            escape_scenario(&ledger, &workload, &operator, &options.data_dir, out)?
         }
     };
     Ok(Report { batches: reports, withdrawals, final_root, payouts })
@@ -542,6 +544,7 @@ fn force_withdraw(
 fn escape_scenario(
     ledger: &dyn BaseLayer,
     workload: &Workload,
+    operator: &State,
     data_dir: &Path,
     out: &mut dyn std::io::Write,
 ) -> Result<Vec<(u32, u64)>> {
@@ -571,9 +574,17 @@ fn escape_scenario(
     let store: Arc<dyn Store> = Arc::new(SledStore::open(&data_dir.join("restored"))?);
     let restored = restore(ledger, store, |_| {}).context("rebuilding the state")?;
     ensure!(restored.root == state.root, "the rebuilt state is not the last accepted one");
+    let accounts = |s: &State| s.accounts().map(|(i, a)| (*i, *a)).collect::<Vec<_>>();
+    ensure!(
+        accounts(&restored.state) == accounts(operator)
+            && restored.state.globals() == operator.globals()
+            && restored.state.markets() == operator.markets(),
+        "the rebuilt state differs from the operator's"
+    );
     writeln!(
         out,
-        "state rebuilt from the base layer's posted data: {} batches, root {} (matches)",
+        "state rebuilt from the base layer's posted data: {} batches, root {} (matches the \
+         last accepted root and the operator's store, account by account)",
         restored.batch,
         short(&to_hex(&restored.root))
     )?;
