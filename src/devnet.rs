@@ -532,7 +532,8 @@ fn force_withdraw(
     amount: Amount,
 ) -> Result<u64> {
     let request = ledger.forced_account(account)?.requests;
-    let signature = owner.sign(forced_request_message(account, amount, request));
+    let chain = ledger.state()?.genesis_root;
+    let signature = owner.sign(forced_request_message(chain, account, amount, request));
     let forced = ForcedRequest { account, amount, request, signature };
     Ok(ledger.force_withdraw(&forced, unix_now())?)
 }

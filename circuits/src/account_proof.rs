@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::funding;
 use crate::margin::total_value;
-use crate::params::{FIXED_POINT_BITS, MARKETS};
+use crate::params::{ACCOUNT_TREE_DEPTH, FIXED_POINT_BITS, MARKETS};
 use crate::state::{globals_hash, markets_hash, state_root, Account, Globals, Market, State};
 use crate::tree::MerklePath;
 use crate::types::{AccountId, RangeError};
@@ -38,8 +38,8 @@ pub struct AccountProof {
 /// Why an account proof does not hold.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AccountProofError {
-    /// The path is for another tree depth.
-    #[error("the path has {got} siblings, the account tree has depth {expected}")]
+    /// The path is for another tree depth (or deeper than the protocol's tree).
+    #[error("the path has {got} siblings, the account tree has depth {expected} (at most 24)")]
     WrongDepth {
         /// The tree's depth.
         expected: usize,
@@ -74,13 +74,13 @@ impl AccountProof {
     /// Checks the proof for a tree of `depth`: the leaf up its path, with the
     /// markets and globals hashes, gives [`AccountProof::state_root`].
     pub fn check(&self, depth: usize) -> Result<(), AccountProofError> {
-        if self.path.siblings.len() != depth {
+        if self.path.siblings.len() != depth || depth > ACCOUNT_TREE_DEPTH {
             return Err(AccountProofError::WrongDepth {
                 expected: depth,
                 got: self.path.siblings.len(),
             });
         }
-        if depth < 64 && self.account.index() >= 1u64 << depth {
+        if self.account.index() >= 1u64 << depth {
             return Err(AccountProofError::OutsideTree(self.account));
         }
         let accounts_root = self.path.root(self.account.index(), self.value.leaf());
@@ -111,5 +111,54 @@ impl AccountProof {
         }
         let units = tv >> FIXED_POINT_BITS;
         Ok(u64::try_from(units.as_u128()).unwrap_or(u64::MAX))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oracle::Committee;
+    use crate::signature::SecretKey;
+    use crate::state::{Genesis, MarketParams, MarketState};
+    use crate::types::{FundingRate, Price, Quote, Timestamp};
+
+    fn proof() -> AccountProof {
+        let oracle = SecretKey::from_bytes([5; 32]).unwrap().public_key();
+        let params =
+            MarketParams::standard(Committee::single(oracle), FundingRate::new(1).unwrap());
+        let market = Market {
+            params,
+            state: MarketState::at(Price::from_units(100), Timestamp::new(1).unwrap()),
+        };
+        let genesis =
+            Genesis { markets: [market; MARKETS], insurance_fund: Quote::new(0).unwrap() };
+        let mut state = State::genesis_with_depth(&genesis, 8).unwrap();
+        let owner = SecretKey::from_bytes([1; 32]).unwrap().public_key();
+        let deposit = crate::tx::Deposit {
+            account: AccountId::new(3).unwrap(),
+            owner,
+            amount: crate::types::Amount::new(700).unwrap(),
+        };
+        state.apply(&crate::tx::Transaction::Deposit(deposit).into()).unwrap();
+        AccountProof::of(&state, AccountId::new(3).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_receipt_checks_and_values_the_account() {
+        let p = proof();
+        p.check(8).unwrap();
+        assert_eq!(p.escape_value().unwrap(), 700);
+        let mut other = p.clone();
+        other.value.collateral = other.value.collateral.checked_add(1).unwrap();
+        assert_eq!(other.check(8), Err(AccountProofError::RootMismatch));
+    }
+
+    #[test]
+    fn a_path_of_the_wrong_or_an_absurd_length_is_refused_not_a_panic() {
+        let p = proof();
+        assert!(matches!(p.check(9), Err(AccountProofError::WrongDepth { .. })));
+        let mut long = p.clone();
+        long.path.siblings = vec![Fr::zero(); 70];
+        assert!(matches!(long.check(70), Err(AccountProofError::WrongDepth { .. })));
     }
 }

@@ -390,15 +390,17 @@ impl Sequencer {
             let tx = match ForcedWithdraw::decide(&self.state, entry.account, entry.amount) {
                 Ok(tx) => tx,
                 Err(e) => {
-                    // The base layer queues requests only for accounts its accepted
-                    // deposits created: this store is behind the base layer.
+                    // The base layer queues requests only for accounts its
+                    // accepted deposits created, so either this store is behind
+                    // the base layer, or settling the account's funding leaves
+                    // its range (no outcome can be proven): the queue stalls.
                     tracing::error!(
                         queue_index = index,
                         code = e.code(),
                         "forced withdrawal cannot be served"
                     );
                     return Err(SubmitError::BaseLayer(format!(
-                        "forced withdrawal {index} names account {} the state does not hold: {e}",
+                        "forced withdrawal {index} (account {}) cannot be served: {e}",
                         entry.account
                     )));
                 }
@@ -429,11 +431,14 @@ impl Sequencer {
 
     /// Applies an accepted batch's posted data as the next batch and commits it
     /// (`clearproof restore`): each transaction under [`SignedTx::proven`], with
-    /// the base layer's queue heads after that batch. Refused when transactions
-    /// are pending, or when the data does not apply (the position and code).
+    /// the base layer's queue heads after that batch. Refused, before anything
+    /// is written, when transactions are pending, when the data does not apply
+    /// (the position and code) or does not reach `expected_root`; the sequencer
+    /// is then halted (its memory is ahead of its store).
     pub fn import_batch(
         &mut self,
         data: &[Transaction],
+        expected_root: clearproof_circuits::Fr,
         next_deposit: u64,
         next_forced: u64,
     ) -> Result<BatchSummary, SubmitError> {
@@ -456,6 +461,14 @@ impl Sequencer {
             }
             let seq = self.next_seq;
             self.push_entry(seq, tx.name());
+        }
+        if self.state.root() != expected_root {
+            self.halted = true;
+            return Err(SubmitError::BaseLayer(format!(
+                "the replay reaches root {}, the base layer accepted {}",
+                serde_fr::to_hex(&self.state.root()),
+                serde_fr::to_hex(&expected_root)
+            )));
         }
         self.next_deposit = next_deposit;
         self.next_forced = next_forced;

@@ -3,8 +3,10 @@
 //! [`clearproof_circuits::tx::SignedTx::proven`] into a sequencer store that
 //! `clearproof sequencer serve` resumes from. Each batch's data hash and root
 //! are checked against what the base layer accepted; the first mismatch stops
-//! the rebuild with the batch number. Each batch is one atomic commit, so a
-//! rebuild killed part-way resumes from the last batch it wrote.
+//! the rebuild with the batch number, before anything of that batch is written.
+//! Each batch is one atomic commit, so a rebuild killed part-way resumes from
+//! the last batch it wrote. At the end, the batches must have consumed the base
+//! layer's deposit and forced queues exactly up to its heads.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,6 +14,7 @@ use std::time::Duration;
 use clearproof_circuits::batch::data_hash;
 use clearproof_circuits::serde_fr::to_hex;
 use clearproof_circuits::state::State;
+use clearproof_circuits::tx::Transaction;
 use clearproof_circuits::Fr;
 use clearproof_verifier::base_layer::{BaseLayer, LedgerError};
 use clearproof_verifier::rules::AcceptedBatch;
@@ -62,18 +65,27 @@ pub enum RestoreError {
         /// What failed.
         message: String,
     },
-    /// The replay reaches another root than the accepted one.
+    /// The batches' records do not add up to the base layer's queue heads.
     #[error(
-        "batch {batch}: the replay reaches root {replayed}, the base layer accepted {accepted}"
+        "the accepted batches consume deposits and forced withdrawals up to {replayed:?}, the \
+         base layer's queue heads are {base:?}"
     )]
-    Root {
-        /// The batch.
-        batch: u64,
-        /// The replay's root.
-        replayed: String,
-        /// The accepted root.
-        accepted: String,
+    Queues {
+        /// (deposits, forced withdrawals) the batches consumed.
+        replayed: (u64, u64),
+        /// The base layer's.
+        base: (u64, u64),
     },
+}
+
+/// Stores accepted batch `number`'s posted proofs (a stored one is kept).
+fn copy_proofs(base: &dyn BaseLayer, store: &dyn Store, number: u64) -> Result<(), RestoreError> {
+    let posted = base.posted(number)?.ok_or(RestoreError::Missing(number))?;
+    for (chunk, proof) in posted.proofs.iter().enumerate() {
+        let bytes = serde_json::to_vec(proof).expect("a chunk proof serialises");
+        store.put_proof(number, chunk as u32, &bytes)?;
+    }
+    Ok(())
 }
 
 /// What a rebuild did.
@@ -118,8 +130,19 @@ pub fn restore(
             base: to_hex(&expected),
         });
     }
-    let (mut next_deposit, mut next_forced) =
-        (sequencer.committed().next_deposit, sequencer.committed().next_forced);
+    // The queue heads, from the base layer's records (not the store's, which
+    // may count a refused deposit the base layer has not refunded yet).
+    let (mut next_deposit, mut next_forced) = (0u64, 0u64);
+    for number in 1..=start {
+        let accepted = base.batch(number)?.ok_or(RestoreError::Missing(number))?;
+        next_deposit += (accepted.deposits + accepted.refunds.len()) as u64;
+        next_forced += accepted.forced as u64;
+    }
+    if start > 0 {
+        // A rebuild killed between a commit and its proofs: store them again
+        // (a stored proof is kept).
+        copy_proofs(base, store.as_ref(), start)?;
+    }
     for number in start + 1..=ledger.batches {
         let accepted = base.batch(number)?.ok_or(RestoreError::Missing(number))?;
         let posted = base.posted(number)?.ok_or(RestoreError::Missing(number))?;
@@ -132,25 +155,26 @@ pub fn restore(
             });
         }
         next_deposit += (accepted.deposits + accepted.refunds.len()) as u64;
-        next_forced += accepted.forced as u64;
-        let summary = sequencer.import_batch(&posted.data, next_deposit, next_forced).map_err(
-            |e| match e {
-                SubmitError::Store(e) => RestoreError::Store(e),
-                other => RestoreError::Replay { batch: number, message: other.to_string() },
-            },
-        )?;
-        if summary.root != accepted.next_state_root {
-            return Err(RestoreError::Root {
-                batch: number,
-                replayed: to_hex(&summary.root),
-                accepted: to_hex(&accepted.next_state_root),
-            });
-        }
-        for (chunk, proof) in posted.proofs.iter().enumerate() {
-            let bytes = serde_json::to_vec(proof).expect("a chunk proof serialises");
-            store.put_proof(number, chunk as u32, &bytes)?;
-        }
+        // Counted from the data, which the data hash covers.
+        let forced =
+            posted.data.iter().filter(|t| matches!(t, Transaction::ForcedWithdraw(_))).count();
+        next_forced += forced as u64;
+        sequencer
+            .import_batch(&posted.data, accepted.next_state_root, next_deposit, next_forced)
+            .map_err(|e| match e {
+            SubmitError::Store(e) => RestoreError::Store(e),
+            other => RestoreError::Replay { batch: number, message: other.to_string() },
+        })?;
+        copy_proofs(base, store.as_ref(), number)?;
         progress(&accepted);
+    }
+    let queues = (next_deposit, next_forced);
+    let consumed = (ledger.deposits_consumed, ledger.forced_consumed);
+    // A freeze consumes (refunds) every queued deposit without a batch.
+    if next_forced != ledger.forced_consumed
+        || (ledger.frozen_at.is_none() && next_deposit != ledger.deposits_consumed)
+    {
+        return Err(RestoreError::Queues { replayed: queues, base: consumed });
     }
     let committed = sequencer.committed();
     // The committed state as stored (the sequencer's own has the next batch open).

@@ -136,7 +136,8 @@ pub fn run(command: LedgerCommand) -> Result<()> {
         LedgerCommand::ForceWithdraw { ledger, key, account, amount } => {
             let ledger = open_ledger(&ledger)?;
             let request = ledger.forced_account(account)?.requests;
-            let signature = key.sign(forced_request_message(account, amount, request));
+            let chain = ledger.state()?.genesis_root;
+            let signature = key.sign(forced_request_message(chain, account, amount, request));
             let forced = ForcedRequest { account, amount, request, signature };
             let index = ledger.force_withdraw(&forced, unix_now())?;
             let entry = ledger.forced(index)?.expect("just queued");

@@ -141,6 +141,10 @@ pub fn record_unproven(
     };
     ledger.root = out.next_state_root;
     ledger.batches = out.batch_number;
+    ledger.deposits_consumed += accepted.deposits as u64;
+    ledger.deposits_queued = ledger.deposits_queued.max(ledger.deposits_consumed);
+    ledger.forced_consumed += accepted.forced as u64;
+    ledger.forced_queued = ledger.forced_queued.max(ledger.forced_consumed);
     let new_owners = out
         .applied()
         .filter_map(|t| match t {

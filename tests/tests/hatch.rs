@@ -160,7 +160,8 @@ fn base(backend: Backend) -> Held {
 
 /// An owner-signed request: the account's `request`-th, signed by `signer`.
 fn request(account: u32, amount: i128, number: u64, signer: &SecretKey) -> ForcedRequest {
-    let message = forced_request_message(id(account), units(amount), number);
+    let chain = genesis_state().root();
+    let message = forced_request_message(chain, id(account), units(amount), number);
     ForcedRequest {
         account: id(account),
         amount: units(amount),
@@ -338,6 +339,9 @@ fn escapes_are_refused_unless_valid_and_paid_once(backend: Backend) {
     let paid: Vec<(AccountId, u64)> = payouts.iter().map(|p| (p.account, p.paid)).collect();
     assert_eq!(paid, vec![(id(1), 50_000), (id(CAROL.0), 15_000)]);
     assert_eq!(code(ledger.settle_escapes(closed + 1).unwrap_err()), "ESCAPES_SETTLED");
+    // Even with a clock that says the window is open, no claim after settlement.
+    assert_eq!(code(ledger.escape(&bob, now).unwrap_err()), "ESCAPES_SETTLED");
+    assert_eq!(ledger.escapes().unwrap().len(), 2);
     assert_eq!(ledger.payouts().unwrap(), payouts, "paid once");
 }
 

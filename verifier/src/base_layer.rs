@@ -46,6 +46,12 @@ pub enum LedgerError {
     /// The genesis does not give a valid state.
     #[error("invalid genesis: {0}")]
     Genesis(String),
+    /// The ledger was made before the escape hatch (no stored genesis, no
+    /// forced queue or holdings): it cannot be used by this version.
+    #[error(
+        "the ledger at this path predates the escape hatch (no stored genesis); create a new one"
+    )]
+    Outdated,
     /// Storage failed; nothing was acknowledged.
     #[error("ledger storage: {0}")]
     Storage(String),
@@ -181,6 +187,7 @@ impl<S: LedgerStore> Ledger<S> {
             .root();
         let ledger = Self { store, writer: Mutex::new(()) };
         match ledger.store.state()? {
+            Some(_) if ledger.store.genesis()?.is_none() => return Err(LedgerError::Outdated),
             Some(state) => {
                 let genesis = match ledger.store.batch(1)? {
                     Some(b) => b.prev_state_root,
@@ -207,6 +214,9 @@ impl<S: LedgerStore> Ledger<S> {
     pub fn existing_in(store: S) -> Result<Self, LedgerError> {
         if store.state()?.is_none() {
             return Err(LedgerError::Missing);
+        }
+        if store.genesis()?.is_none() {
+            return Err(LedgerError::Outdated);
         }
         Ok(Self { store, writer: Mutex::new(()) })
     }

@@ -3,8 +3,9 @@
 //!
 //! - **Forced withdrawals.** An account's owner queues `ForcedWithdraw{account,
 //!   amount}` on the base layer with a signature over
-//!   `H(13, account, amount, request)`, `request` being the account's count of
-//!   forced requests so far (a signed request cannot be queued twice). The
+//!   `H(13, genesis_root, account, amount, request)`, `request` being the
+//!   account's count of forced requests so far (a signed request can be queued
+//!   neither twice nor on another chain). The
 //!   account must be one an accepted deposit created. Anti-spam: at most one
 //!   unconsumed request per account (a flood needs as many funded accounts), and
 //!   a batch carries at most [`MAX_FORCED_PER_BATCH`] of them, so the queue
@@ -38,8 +39,11 @@ pub const FORCED_GRACE: u64 = 7 * 24 * 3_600;
 /// Production claim window after a freeze: 14 days.
 pub const ESCAPE_WINDOW: u64 = 14 * 24 * 3_600;
 
-/// Forced withdrawals one batch may consume.
-pub const MAX_FORCED_PER_BATCH: usize = 8;
+/// Forced withdrawals one batch may consume. A flood of requests that forces a
+/// freeze would need more than `64 × batches posted per grace` funded
+/// accounts: at one batch per second over the 7-day grace, 38.7 million, more
+/// than the 2^24 accounts the tree holds.
+pub const MAX_FORCED_PER_BATCH: usize = 64;
 
 /// A forced-withdrawal request as its owner submits it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -208,7 +212,12 @@ pub fn check_request(
             got: request.request,
         });
     }
-    let message = forced_request_message(request.account, request.amount, request.request);
+    let message = forced_request_message(
+        state.genesis_root,
+        request.account,
+        request.amount,
+        request.request,
+    );
     owner.verify(message, &request.signature)?;
     Ok(ForcedEntry { account: request.account, amount: request.amount, requested_at: now })
 }
@@ -252,6 +261,9 @@ pub fn check_escape(
     now: u64,
 ) -> Result<EscapeClaim, HatchError> {
     let frozen_at = state.frozen_at.ok_or(HatchError::NotFrozen)?;
+    if state.escapes_settled {
+        return Err(HatchError::AlreadySettled);
+    }
     if now >= window_end(state, frozen_at) {
         return Err(HatchError::WindowClosed(window_end(state, frozen_at)));
     }

@@ -39,6 +39,10 @@ pub struct LedgerState {
     /// The last accepted root (the genesis root before any batch).
     #[serde(with = "serde_fr")]
     pub root: Fr,
+    /// The root the chain started at: forced requests are signed for it.
+    /// (Ledgers made before the escape hatch lack it and are refused on open.)
+    #[serde(with = "serde_fr", default)]
+    pub genesis_root: Fr,
     /// Number of accepted batches (= the last accepted batch number).
     pub batches: u64,
     /// Deposits ever queued.
@@ -90,6 +94,7 @@ impl LedgerState {
     pub fn genesis(genesis_root: Fr, key: &VerifierKey, insurance_fund: u64) -> Self {
         Self {
             root: genesis_root,
+            genesis_root,
             batches: 0,
             deposits_queued: 0,
             deposits_consumed: 0,

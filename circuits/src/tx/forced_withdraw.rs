@@ -29,15 +29,23 @@ use crate::state::State;
 use crate::types::{AccountId, Amount};
 
 /// The tag that starts a forced-withdrawal request's message (PROTOCOL §6.4):
-/// `H(FORCED_REQUEST_TAG, account, amount, request)`. No transaction may use it.
+/// `H(FORCED_REQUEST_TAG, genesis_root, account, amount, request)`. No
+/// transaction may use it.
 pub const FORCED_REQUEST_TAG: u64 = 13;
 
-/// The message an account's owner signs to queue a forced withdrawal: its
-/// `request`-th (0, 1, …) forced request, so a signed request cannot be queued
-/// twice.
-pub fn forced_request_message(account: AccountId, amount: Amount, request: u64) -> Fr {
+/// The message an account's owner signs to queue a forced withdrawal on the
+/// chain that started at `genesis_root`: its `request`-th (0, 1, …) forced
+/// request, so a signed request can be queued neither twice nor on another
+/// chain.
+pub fn forced_request_message(
+    genesis_root: Fr,
+    account: AccountId,
+    amount: Amount,
+    request: u64,
+) -> Fr {
     poseidon::hash(&[
         Fr::from(FORCED_REQUEST_TAG),
+        genesis_root,
         account.to_field(),
         amount.to_field(),
         Fr::from(request),
