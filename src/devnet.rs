@@ -508,9 +508,10 @@ pub fn run(options: &Options, out: &mut dyn std::io::Write) -> Result<Report> {
     let final_root = to_hex(&ledger.state()?.root);
     writeln!(
         out,
-        "\nall {} batches accepted; final root {final_root}; {:.0} s so far ({insecure})",
+        "\nall {} batches accepted; final root {final_root}; {:.0} s {} ({insecure})",
         reports.len(),
-        started.elapsed().as_secs_f64()
+        started.elapsed().as_secs_f64(),
+        if options.scenario == Scenario::Normal { "in total" } else { "so far" }
     )?;
     let payouts = match options.scenario {
         Scenario::Normal => Vec::new(),
