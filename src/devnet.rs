@@ -32,7 +32,7 @@ use clearproof_circuits::circuit::CircuitParams;
 use clearproof_circuits::serde_fr::to_hex;
 use clearproof_circuits::signature::SecretKey;
 use clearproof_circuits::state::State;
-use clearproof_circuits::tx::{forced_request_message, Deposit};
+use clearproof_circuits::tx::Deposit;
 use clearproof_circuits::types::*;
 use clearproof_circuits::{funding, margin};
 use clearproof_prover::keys::{setup_with, Regenerate};
@@ -534,8 +534,7 @@ fn force_withdraw(
 ) -> Result<u64> {
     let request = ledger.forced_account(account)?.requests;
     let chain = ledger.state()?.genesis_root;
-    let signature = owner.sign(forced_request_message(chain, account, amount, request));
-    let forced = ForcedRequest { account, amount, request, signature };
+    let forced = ForcedRequest::sign(owner, chain, account, amount, request);
     Ok(ledger.force_withdraw(&forced, unix_now())?)
 }
 

@@ -30,30 +30,31 @@ pub fn read_forced(
     from: u64,
     max: usize,
 ) -> Result<Vec<ForcedEntry>, LedgerError> {
-    let queued = base.state()?.forced_queued;
-    let end = queued.min(from.saturating_add(max as u64));
-    let mut out = Vec::new();
-    for index in from..end {
-        match base.forced(index)? {
-            Some(e) => out.push(e),
-            None => break,
-        }
-    }
-    Ok(out)
+    read_range(base.state()?.forced_queued, from, max, |i| base.forced(i))
 }
 
-/// Reads entries `from..` of `base`'s queue, at most `max`.
+/// Reads entries `from..` of `base`'s deposit queue, at most `max`.
 pub fn read_queue(
     base: &dyn BaseLayer,
     from: u64,
     max: usize,
 ) -> Result<Vec<Deposit>, LedgerError> {
-    let queued = base.state()?.deposits_queued;
+    read_range(base.state()?.deposits_queued, from, max, |i| base.queued(i))
+}
+
+/// Entries `from..min(queued, from + max)` read with `entry`, stopping at the
+/// first missing one.
+fn read_range<T>(
+    queued: u64,
+    from: u64,
+    max: usize,
+    entry: impl Fn(u64) -> Result<Option<T>, LedgerError>,
+) -> Result<Vec<T>, LedgerError> {
     let end = queued.min(from.saturating_add(max as u64));
     let mut out = Vec::new();
     for index in from..end {
-        match base.queued(index)? {
-            Some(d) => out.push(d),
+        match entry(index)? {
+            Some(e) => out.push(e),
             None => break,
         }
     }

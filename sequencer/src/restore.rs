@@ -17,7 +17,7 @@ use clearproof_circuits::state::State;
 use clearproof_circuits::tx::Transaction;
 use clearproof_circuits::Fr;
 use clearproof_verifier::base_layer::{BaseLayer, LedgerError};
-use clearproof_verifier::rules::AcceptedBatch;
+use clearproof_verifier::rules::{AcceptedBatch, PostedBatch};
 
 use crate::batcher::{Config, Sequencer};
 use crate::error::SubmitError;
@@ -78,9 +78,9 @@ pub enum RestoreError {
     },
 }
 
-/// Stores accepted batch `number`'s posted proofs (a stored one is kept).
-fn copy_proofs(base: &dyn BaseLayer, store: &dyn Store, number: u64) -> Result<(), RestoreError> {
-    let posted = base.posted(number)?.ok_or(RestoreError::Missing(number))?;
+/// Stores batch `number`'s posted proofs (a stored one is kept).
+fn store_proofs(store: &dyn Store, posted: &PostedBatch) -> Result<(), RestoreError> {
+    let number = posted.number;
     for (chunk, proof) in posted.proofs.iter().enumerate() {
         let bytes = serde_json::to_vec(proof).expect("a chunk proof serialises");
         store.put_proof(number, chunk as u32, &bytes)?;
@@ -141,7 +141,8 @@ pub fn restore(
     if start > 0 {
         // A rebuild killed between a commit and its proofs: store them again
         // (a stored proof is kept).
-        copy_proofs(base, store.as_ref(), start)?;
+        let posted = base.posted(start)?.ok_or(RestoreError::Missing(start))?;
+        store_proofs(store.as_ref(), &posted)?;
     }
     for number in start + 1..=ledger.batches {
         let accepted = base.batch(number)?.ok_or(RestoreError::Missing(number))?;
@@ -165,7 +166,7 @@ pub fn restore(
             SubmitError::Store(e) => RestoreError::Store(e),
             other => RestoreError::Replay { batch: number, message: other.to_string() },
         })?;
-        copy_proofs(base, store.as_ref(), number)?;
+        store_proofs(store.as_ref(), &posted)?;
         progress(&accepted);
     }
     let queues = (next_deposit, next_forced);

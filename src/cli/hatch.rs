@@ -103,13 +103,17 @@ pub fn restore_cmd(args: &RestoreArgs) -> Result<()> {
     Ok(())
 }
 
+/// `account`'s proof against `base`'s last accepted root, from the rebuilt state.
+fn last_accepted_proof(base: &dyn BaseLayer, account: AccountId) -> Result<AccountProof> {
+    let state = rebuilt_state(base)?;
+    match AccountProof::of(&state, account) {
+        Some(proof) => Ok(proof),
+        None => bail!("account {account} is empty in the last accepted state"),
+    }
+}
+
 pub fn account_proof(args: &AccountProofArgs) -> Result<()> {
-    let ledger = open_ledger(&args.ledger)?;
-    let state = rebuilt_state(&ledger)?;
-    let Some(proof) = AccountProof::of(&state, args.account) else {
-        bail!("account {} is empty in the last accepted state", args.account);
-    };
-    print_json(&proof)
+    print_json(&last_accepted_proof(&open_ledger(&args.ledger)?, args.account)?)
 }
 
 pub fn verify_account(args: &VerifyAccountArgs) -> Result<()> {
@@ -145,10 +149,7 @@ pub fn verify_account(args: &VerifyAccountArgs) -> Result<()> {
 
 pub fn escape(args: &EscapeArgs) -> Result<()> {
     let ledger = open_ledger(&args.ledger)?;
-    let state = rebuilt_state(&ledger)?;
-    let Some(proof) = AccountProof::of(&state, args.account) else {
-        bail!("account {} is empty in the last accepted state", args.account);
-    };
+    let proof = last_accepted_proof(&ledger, args.account)?;
     let claim = ledger.escape(&proof, unix_now())?;
     print_json(&claim)
 }

@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use clearproof_circuits::serde_fr::to_hex;
 use clearproof_circuits::signature::{PublicKey, SecretKey};
-use clearproof_circuits::tx::{forced_request_message, Deposit};
+use clearproof_circuits::tx::Deposit;
 use clearproof_circuits::types::{AccountId, Amount};
 use clearproof_sequencer::client::BlockingClient;
 use clearproof_sequencer::genesis;
@@ -137,8 +137,7 @@ pub fn run(command: LedgerCommand) -> Result<()> {
             let ledger = open_ledger(&ledger)?;
             let request = ledger.forced_account(account)?.requests;
             let chain = ledger.state()?.genesis_root;
-            let signature = key.sign(forced_request_message(chain, account, amount, request));
-            let forced = ForcedRequest { account, amount, request, signature };
+            let forced = ForcedRequest::sign(&key, chain, account, amount, request);
             let index = ledger.force_withdraw(&forced, unix_now())?;
             let entry = ledger.forced(index)?.expect("just queued");
             let state = ledger.state()?;

@@ -9,13 +9,14 @@ use std::process::Command;
 
 use clearproof_tests::SMALL;
 
-#[test]
-fn devnet_accepts_every_batch_and_releases_withdrawals() {
+/// `clearproof devnet` at the small test circuit with `scenario`, in a new
+/// data directory: its output and the directory (kept for later checks).
+fn devnet(scenario: &str) -> (PathBuf, std::process::Output, tempfile::TempDir) {
     let cache = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("keys");
     clearproof_tests::small_keys(&cache);
     let data = tempfile::tempdir().unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_clearproof"))
-        .args(["devnet", "--threads", "2"])
+        .args(["devnet", "--scenario", scenario, "--threads", "2"])
         .arg("--data-dir")
         .arg(data.path())
         .arg("--cache")
@@ -24,6 +25,12 @@ fn devnet_accepts_every_batch_and_releases_withdrawals() {
         .args(["--k", &SMALL.k.to_string()])
         .output()
         .unwrap();
+    (cache, output, data)
+}
+
+#[test]
+fn devnet_accepts_every_batch_and_releases_withdrawals() {
+    let (cache, output, data) = devnet("normal");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
     assert!(stdout.contains("INSECURE development SRS"), "{stdout}");
@@ -60,19 +67,7 @@ fn devnet_accepts_every_batch_and_releases_withdrawals() {
 
 #[test]
 fn devnet_escape_scenario_pays_every_account_its_value_after_a_freeze() {
-    let cache = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("keys");
-    clearproof_tests::small_keys(&cache);
-    let data = tempfile::tempdir().unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_clearproof"))
-        .args(["devnet", "--scenario", "escape", "--threads", "2"])
-        .arg("--data-dir")
-        .arg(data.path())
-        .arg("--cache")
-        .arg(&cache)
-        .args(["--depth", &SMALL.depth.to_string(), "--slots", &SMALL.slots.to_string()])
-        .args(["--k", &SMALL.k.to_string()])
-        .output()
-        .unwrap();
+    let (_, output, data) = devnet("escape");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
     for line in [

@@ -191,3 +191,86 @@ pub fn unproven_chain(
     }
     (state, ledger)
 }
+
+/// Which store keeps a test base layer's records: each base-layer case runs on
+/// both ([`on_every_backend!`]), since the rules must not depend on storage.
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    /// The sled ledger, in a temporary directory.
+    Sled,
+    /// The in-memory store.
+    Memory,
+}
+
+/// A test base layer and the directory it must outlive.
+pub struct Held {
+    /// The base layer.
+    pub ledger: Box<dyn clearproof_verifier::base_layer::BaseLayer>,
+    /// Its directory (sled).
+    pub dir: Option<tempfile::TempDir>,
+}
+
+impl std::ops::Deref for Held {
+    type Target = dyn clearproof_verifier::base_layer::BaseLayer;
+    fn deref(&self) -> &Self::Target {
+        self.ledger.as_ref()
+    }
+}
+
+impl Backend {
+    /// A fresh base layer at the test [`genesis`] for `key`, its new state
+    /// adjusted by `configure` (grace, claim window).
+    pub fn base_layer(
+        self,
+        key: &clearproof_verifier::key::VerifierKey,
+        configure: impl FnOnce(&mut clearproof_verifier::rules::LedgerState),
+    ) -> Held {
+        use clearproof_verifier::base_layer::{Ledger, MemoryLedgerStore};
+        use clearproof_verifier::ledger::SledLedgerStore;
+        match self {
+            Backend::Sled => {
+                let dir = tempfile::tempdir().expect("temporary directory");
+                let store = SledLedgerStore::open(dir.path()).expect("sled ledger");
+                let ledger =
+                    Ledger::create_with(store, &genesis(), key, configure).expect("ledger");
+                Held { ledger: Box::new(ledger), dir: Some(dir) }
+            }
+            Backend::Memory => {
+                let store = MemoryLedgerStore::default();
+                let ledger =
+                    Ledger::create_with(store, &genesis(), key, configure).expect("ledger");
+                Held { ledger: Box::new(ledger), dir: None }
+            }
+        }
+    }
+}
+
+/// Each listed case, a function of a [`Backend`], as one test per backend
+/// (modules `sled_backend` and `memory_backend`).
+#[macro_export]
+macro_rules! on_every_backend {
+    ($($case:ident),* $(,)?) => {
+        mod sled_backend {
+            $(#[test]
+            fn $case() {
+                super::$case($crate::Backend::Sled)
+            })*
+        }
+        mod memory_backend {
+            $(#[test]
+            fn $case() {
+                super::$case($crate::Backend::Memory)
+            })*
+        }
+    };
+}
+
+/// `batch` as a relay posts it, with real chunk proofs made with `keys`.
+pub fn proven(keys: &ProverKeys, batch: &BatchOutput) -> clearproof_verifier::rules::PostedBatch {
+    let proofs = clearproof_prover::prove_batch(keys, batch, 0, false).expect("proving");
+    clearproof_verifier::rules::PostedBatch {
+        number: batch.batch_number,
+        data: batch.applied().cloned().collect(),
+        proofs: proofs.into_iter().map(|c| c.proof).collect(),
+    }
+}

@@ -8,22 +8,22 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use clearproof_circuits::account_proof::AccountProof;
-use clearproof_circuits::batch::BatchOutput;
 use clearproof_circuits::signature::SecretKey;
 use clearproof_circuits::state::State;
-use clearproof_circuits::tx::{
-    forced_request_message, Deposit, ForcedOutcome, ForcedWithdraw, Transaction,
-};
+use clearproof_circuits::tx::{Deposit, ForcedOutcome, ForcedWithdraw, Transaction};
 use clearproof_circuits::types::{AccountId, Amount};
-use clearproof_prover::{prove_batch, ProverKeys};
+use clearproof_prover::ProverKeys;
 use clearproof_sequencer::restore::{restore, RestoreError};
 use clearproof_sequencer::store::{MemoryStore, SledStore, Store};
 use clearproof_sequencer::{Config, Sequencer};
-use clearproof_tests::{deposit, genesis, genesis_state, key, keys, small_keys, SMALL};
-use clearproof_verifier::base_layer::{BaseLayer, Ledger, LedgerError, MemoryLedgerStore};
+use clearproof_tests::{
+    deposit, genesis, genesis_state, key, keys, on_every_backend, proven, small_keys, Backend,
+    Held, SMALL,
+};
+use clearproof_verifier::base_layer::{Ledger, LedgerError, MemoryLedgerStore};
 use clearproof_verifier::hatch::ForcedRequest;
 use clearproof_verifier::key::VerifierKey;
-use clearproof_verifier::ledger::{PostedBatch, SledLedgerStore};
+use clearproof_verifier::ledger::PostedBatch;
 
 const GRACE: u64 = 100;
 const WINDOW: u64 = 50;
@@ -69,14 +69,6 @@ struct Fixture {
     state_b1: State,
 }
 
-fn posted(keys: &ProverKeys, b: &BatchOutput) -> PostedBatch {
-    PostedBatch {
-        number: b.batch_number,
-        data: b.applied().cloned().collect(),
-        proofs: prove_batch(keys, b, 0, false).unwrap().into_iter().map(|c| c.proof).collect(),
-    }
-}
-
 fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
@@ -94,12 +86,12 @@ fn fixture() -> &'static Fixture {
             let mut s = state_b1.clone();
             let out = s.apply_batch_signed(txs, keys());
             assert_eq!(out.witnesses.len(), txs.len(), "every forced withdrawal applies");
-            (s, posted(&prover, &out))
+            (s, proven(&prover, &out))
         };
         let (state, served) = batch(&[carol.clone(), bob.clone()]);
         let (_, skipped) = batch(std::slice::from_ref(&bob));
         let (_, reordered) = batch(&[bob, carol]);
-        let b1 = posted(&prover, &b1);
+        let b1 = proven(&prover, &b1);
         Fixture {
             key: prover.verifier_key(),
             keys: prover,
@@ -114,44 +106,13 @@ fn fixture() -> &'static Fixture {
     })
 }
 
-#[derive(Clone, Copy)]
-enum Backend {
-    Sled,
-    Memory,
-}
-
-struct Held {
-    ledger: Box<dyn BaseLayer>,
-    dir: Option<tempfile::TempDir>,
-}
-
-impl std::ops::Deref for Held {
-    type Target = dyn BaseLayer;
-    fn deref(&self) -> &Self::Target {
-        self.ledger.as_ref()
-    }
-}
-
 /// A base layer at genesis (grace 100 s, window 50 s) with the deposits queued.
 fn base(backend: Backend) -> Held {
     let f = fixture();
-    let configure = |s: &mut clearproof_verifier::rules::LedgerState| {
+    let held = backend.base_layer(&f.key, |s| {
         s.forced_grace = GRACE;
         s.escape_window = WINDOW;
-    };
-    let held = match backend {
-        Backend::Sled => {
-            let dir = tempfile::tempdir().unwrap();
-            let store = SledLedgerStore::open(dir.path()).unwrap();
-            let ledger = Ledger::create_with(store, &genesis(), &f.key, configure).unwrap();
-            Held { ledger: Box::new(ledger), dir: Some(dir) }
-        }
-        Backend::Memory => {
-            let store = MemoryLedgerStore::default();
-            let ledger = Ledger::create_with(store, &genesis(), &f.key, configure).unwrap();
-            Held { ledger: Box::new(ledger), dir: None }
-        }
-    };
+    });
     for d in &f.deposits {
         held.deposit(d.clone()).unwrap();
     }
@@ -160,14 +121,7 @@ fn base(backend: Backend) -> Held {
 
 /// An owner-signed request: the account's `request`-th, signed by `signer`.
 fn request(account: u32, amount: i128, number: u64, signer: &SecretKey) -> ForcedRequest {
-    let chain = genesis_state().root();
-    let message = forced_request_message(chain, id(account), units(amount), number);
-    ForcedRequest {
-        account: id(account),
-        amount: units(amount),
-        request: number,
-        signature: signer.sign(message),
-    }
+    ForcedRequest::sign(signer, genesis_state().root(), id(account), units(amount), number)
 }
 
 /// Batch 1 accepted and both requests queued at `T`.
@@ -185,23 +139,6 @@ fn code(e: LedgerError) -> String {
         LedgerError::Hatch(h) => h.code().to_string(),
         other => panic!("unexpected error: {other}"),
     }
-}
-
-macro_rules! on_every_backend {
-    ($($case:ident),* $(,)?) => {
-        mod sled_backend {
-            $(#[test]
-            fn $case() {
-                super::$case(super::Backend::Sled)
-            })*
-        }
-        mod memory_backend {
-            $(#[test]
-            fn $case() {
-                super::$case(super::Backend::Memory)
-            })*
-        }
-    };
 }
 
 on_every_backend!(
@@ -410,7 +347,7 @@ fn a_restored_store_resumes_the_chain() {
     assert_eq!(summary.number, 3);
     let record: clearproof_sequencer::BatchRecord =
         serde_json::from_slice(&sequencer.store().batch(3).unwrap().unwrap()).unwrap();
-    let accepted = ledger.post(&f.key, &posted(&f.keys, &record.witness)).unwrap();
+    let accepted = ledger.post(&f.key, &proven(&f.keys, &record.witness)).unwrap();
     assert_eq!(accepted.next_state_root, summary.root);
 }
 

@@ -10,10 +10,9 @@ use std::sync::OnceLock;
 
 use clearproof_circuits::circuit::Proof;
 use clearproof_circuits::Fr;
-use clearproof_prover::prove_batch;
-use clearproof_tests::{small_keys, two_batches};
+use clearproof_tests::{on_every_backend, proven, small_keys, two_batches, Backend, Held};
 use clearproof_verifier::artifact::ChunkProof;
-use clearproof_verifier::base_layer::{BaseLayer, Ledger, LedgerError, MemoryLedgerStore};
+use clearproof_verifier::base_layer::{BaseLayer, LedgerError};
 use clearproof_verifier::key::VerifierKey;
 use clearproof_verifier::ledger::PostedBatch;
 use clearproof_verifier::Rejection;
@@ -32,57 +31,15 @@ fn fixture() -> &'static Fixture {
         let cache = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("keys");
         let keys = small_keys(&cache);
         let (genesis_root, deposits, b1, b2) = two_batches();
-        let posted = |b: &clearproof_circuits::batch::BatchOutput| PostedBatch {
-            number: b.batch_number,
-            data: b.applied().cloned().collect(),
-            proofs: prove_batch(&keys, b, 0, false)
-                .expect("proving")
-                .into_iter()
-                .map(|c| c.proof)
-                .collect(),
-        };
-        let (b1, b2) = (posted(&b1), posted(&b2));
+        let (b1, b2) = (proven(&keys, &b1), proven(&keys, &b2));
         assert_eq!((b1.proofs.len(), b2.proofs.len()), (2, 2));
         Fixture { key: keys.verifier_key(), genesis_root, deposits, b1, b2 }
     })
 }
 
-/// Which store keeps the base layer's records.
-#[derive(Clone, Copy)]
-enum Backend {
-    Sled,
-    Memory,
-}
-
-/// A base layer and what it must outlive.
-struct Held {
-    ledger: Box<dyn BaseLayer>,
-    _dir: Option<tempfile::TempDir>,
-}
-
-impl std::ops::Deref for Held {
-    type Target = dyn BaseLayer;
-    fn deref(&self) -> &Self::Target {
-        self.ledger.as_ref()
-    }
-}
-
 /// A fresh base layer at genesis with an empty deposit queue.
 fn empty(backend: Backend) -> Held {
-    let f = fixture();
-    match backend {
-        Backend::Sled => {
-            let dir = tempfile::tempdir().unwrap();
-            let ledger =
-                Ledger::open_or_create(dir.path(), &clearproof_tests::genesis(), &f.key).unwrap();
-            Held { ledger: Box::new(ledger), _dir: Some(dir) }
-        }
-        Backend::Memory => {
-            let store = MemoryLedgerStore::default();
-            let ledger = Ledger::create_in(store, &clearproof_tests::genesis(), &f.key).unwrap();
-            Held { ledger: Box::new(ledger), _dir: None }
-        }
-    }
+    backend.base_layer(&fixture().key, |_| {})
 }
 
 /// A fresh base layer at genesis with the deposit queue filled.
@@ -92,24 +49,6 @@ fn ledger(backend: Backend) -> Held {
         ledger.deposit(d.clone()).unwrap();
     }
     ledger
-}
-
-/// Each case as a test per backend.
-macro_rules! on_every_backend {
-    ($($case:ident),* $(,)?) => {
-        mod sled {
-            $(#[test]
-            fn $case() {
-                super::$case(super::Backend::Sled)
-            })*
-        }
-        mod memory {
-            $(#[test]
-            fn $case() {
-                super::$case(super::Backend::Memory)
-            })*
-        }
-    };
 }
 
 on_every_backend!(

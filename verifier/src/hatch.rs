@@ -60,6 +60,22 @@ pub struct ForcedRequest {
     pub signature: Signature,
 }
 
+impl ForcedRequest {
+    /// The account's `request`-th forced request for `amount` on the chain that
+    /// started at `genesis_root`, signed with `key` (the owner's, for the base
+    /// layer to accept it).
+    pub fn sign(
+        key: &clearproof_circuits::signature::SecretKey,
+        genesis_root: clearproof_circuits::Fr,
+        account: AccountId,
+        amount: Amount,
+        request: u64,
+    ) -> Self {
+        let signature = key.sign(forced_request_message(genesis_root, account, amount, request));
+        Self { account, amount, request, signature }
+    }
+}
+
 /// A queued forced withdrawal.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ForcedEntry {
