@@ -37,6 +37,7 @@ use clearproof_circuits::types::*;
 use clearproof_circuits::{funding, margin};
 use clearproof_prover::keys::{setup_with, Regenerate};
 use clearproof_prover::{prove_batch, ProverKeys, SrsSource};
+use clearproof_sequencer::batches::Batches;
 use clearproof_sequencer::follow::{read_forced, read_queue};
 use clearproof_sequencer::genesis;
 use clearproof_sequencer::jobs::JobBoard;
@@ -413,8 +414,12 @@ pub fn run(options: &Options, out: &mut dyn std::io::Write) -> Result<Report> {
             .context("opening the sequencer store")?,
     );
     let config = Config { batch_size: 1_000, batch_interval: Duration::from_secs(3_600) };
-    let mut sequencer = Sequencer::open(store.clone(), &genesis, circuit.depth, config)
-        .context("opening the sequencer")?;
+    Sequencer::init(store.as_ref(), &genesis, circuit.depth).context("opening the sequencer")?;
+    let loaded = store.load().context("loading the sequencer store")?;
+    // Witnesses are built from the stored batches when the provers need them.
+    let committed = Batches::new(store.clone(), loaded.state.clone());
+    let mut sequencer =
+        Sequencer::resume(store.clone(), loaded, config).context("opening the sequencer")?;
     // The job board takes the proofs as it takes remote provers' (public inputs
     // checked against the batch); the relay posts them from the store.
     let jobs = JobBoard::new(circuit.slots, Duration::from_secs(3_600), None);
@@ -443,6 +448,7 @@ pub fn run(options: &Options, out: &mut dyn std::io::Write) -> Result<Report> {
         verifier: &verifier,
         ledger: &ledger,
         source: StoreSource { store: store.as_ref(), jobs: &jobs },
+        batches: &committed,
     };
 
     let workload = Workload::new();
@@ -492,9 +498,7 @@ pub fn run(options: &Options, out: &mut dyn std::io::Write) -> Result<Report> {
             )?;
         }
         let summary = sequencer.commit()?.context("the batch is not empty")?;
-        let bytes =
-            sequencer.store().batch(summary.number)?.context("committed batch is stored")?;
-        let record: BatchRecord = serde_json::from_slice(&bytes)?;
+        let record = committed.record(summary.number)?.context("committed batch is stored")?;
         let report = pipeline.prove_and_post(&record, out)?;
         let accepted = ledger.batch(report.number)?.context("accepted batch is recorded")?;
         withdrawals.extend(accepted.withdrawals.iter().map(|w| (w.account.get(), w.amount.get())));
@@ -645,6 +649,7 @@ struct Pipeline<'a> {
     verifier: &'a VerifierKey,
     ledger: &'a dyn BaseLayer,
     source: StoreSource<'a>,
+    batches: &'a Batches,
 }
 
 impl Pipeline<'_> {
@@ -674,7 +679,7 @@ impl Pipeline<'_> {
         let prove_seconds = started.elapsed().as_secs_f64();
         for c in &proven {
             let json = c.proof.to_json();
-            self.source.jobs.submit(self.source.store, batch.batch_number, c.proof.chunk, &json)?;
+            self.source.jobs.submit(self.batches, batch.batch_number, c.proof.chunk, &json)?;
         }
         // The verification the base layer makes, timed on its own for the report.
         let posted = self.source.proven(batch.batch_number)?.context("every chunk is proven")?;

@@ -11,7 +11,9 @@
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use serde::{Deserialize, Serialize};
 
-use crate::orders::SlotUpdate;
+use std::collections::BTreeMap;
+
+use crate::orders::{slot_of, Slot, SlotUpdate};
 use crate::params::{MARKETS, TX_ENCODING_LEN};
 use crate::poseidon;
 use crate::state::{leaf_of, Account, Globals, MarketParams, MarketState, State};
@@ -180,7 +182,8 @@ impl State {
             let path = self.tree().path(id.index());
             let root_before = self.accounts_root();
             debug_assert_eq!(path.root(id.index(), leaf_of(before.as_ref())), root_before);
-            self.set_account(id, after);
+            self.write_account(id, after);
+            self.sync();
             accounts.push(AccountUpdate {
                 id,
                 before,
@@ -196,6 +199,7 @@ impl State {
         if let Some(globals) = effect.globals {
             self.set_globals(globals);
         }
+        self.sync();
         TxWitness {
             tx: tx.tx,
             auth: tx.auth,
@@ -222,10 +226,11 @@ impl State {
         let mut globals = globals_before;
         globals.batch_number += 1;
         self.set_globals(globals);
+        self.sync();
         OpenBatch {
             batch_number: globals.batch_number,
             prev_state_root,
-            tree_depth: self.tree().depth(),
+            tree_depth: self.depth(),
             market_params,
             accounts_root_before,
             markets_before,
@@ -334,6 +339,161 @@ impl OpenBatch {
             data_hash,
             receipts: self.receipts,
             witnesses: self.witnesses,
+            withdrawals: self.withdrawals,
+        }
+    }
+}
+
+/// What a batch changed, as the values before it: enough to take the state
+/// after the batch back to the state before it ([`State::undo`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchUndo {
+    /// Each touched account's value before the batch (`None`: created by it).
+    pub accounts: Vec<(AccountId, Option<Account>)>,
+    /// Each moved order slot `(account, slot index)` before the batch.
+    pub slots: Vec<(AccountId, u64, Option<Slot>)>,
+    /// Market states before the batch.
+    pub markets: [MarketState; MARKETS],
+    /// Globals before the batch.
+    pub globals: Globals,
+}
+
+impl State {
+    /// Takes the state after a batch back to the state before it, given the
+    /// batch's [`BatchUndo`]. Hashes at the next [`State::sync`].
+    pub fn undo(&mut self, undo: &BatchUndo) {
+        for (id, slot, value) in &undo.slots {
+            self.write_slot(*id, *slot, *value);
+        }
+        for (id, before) in &undo.accounts {
+            match before {
+                Some(account) => self.write_account(*id, *account),
+                None => self.remove_account(*id),
+            }
+        }
+        if market_states(self) != undo.markets {
+            self.set_market_states(undo.markets);
+        }
+        self.set_globals(undo.globals);
+    }
+
+    /// Opens a batch applied without witnesses (the sequencer's accept path):
+    /// sets `batch_number += 1` without hashing. The state must be in sync.
+    pub fn begin_deferred(&mut self) -> DeferredBatch {
+        let prev_state_root = self.root();
+        let globals_before = *self.globals();
+        let mut globals = globals_before;
+        globals.batch_number += 1;
+        self.set_globals(globals);
+        DeferredBatch {
+            batch_number: globals.batch_number,
+            prev_state_root,
+            markets_before: market_states(self),
+            globals_before,
+            applied: Vec::new(),
+            accounts: BTreeMap::new(),
+            slots: BTreeMap::new(),
+            withdrawals: Vec::new(),
+        }
+    }
+}
+
+/// A batch being built on the accept path: every rule applied and every value
+/// written as [`OpenBatch`] does, but nothing hashed until [`DeferredBatch::close`].
+#[derive(Debug, Clone)]
+pub struct DeferredBatch {
+    batch_number: u64,
+    prev_state_root: Fr,
+    markets_before: [MarketState; MARKETS],
+    globals_before: Globals,
+    applied: Vec<SignedTx>,
+    accounts: BTreeMap<AccountId, Option<Account>>,
+    slots: BTreeMap<(AccountId, u64), Option<Slot>>,
+    withdrawals: Vec<Withdrawal>,
+}
+
+/// A closed [`DeferredBatch`]: what the sequencer commits and a prover later
+/// replays into the witness.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SequencedBatch {
+    /// The batch's number.
+    pub batch_number: u64,
+    /// State root before the batch.
+    pub prev_state_root: Fr,
+    /// State root after the batch.
+    pub next_state_root: Fr,
+    /// The batch's data hash.
+    pub data_hash: Fr,
+    /// The applied transactions with their authority, in order.
+    pub applied: Vec<SignedTx>,
+    /// The values before the batch of everything it changed.
+    pub undo: BatchUndo,
+    /// Withdrawals to release once the batch is accepted.
+    pub withdrawals: Vec<Withdrawal>,
+}
+
+impl SequencedBatch {
+    /// The accounts the batch touched, in id order.
+    pub fn touched(&self) -> impl Iterator<Item = AccountId> + '_ {
+        self.undo.accounts.iter().map(|(id, _)| *id)
+    }
+}
+
+impl DeferredBatch {
+    /// The batch's number.
+    pub fn number(&self) -> u64 {
+        self.batch_number
+    }
+
+    /// Applied transactions so far.
+    pub fn applied(&self) -> usize {
+        self.applied.len()
+    }
+
+    /// Applies `tx` to `state` (the state this batch was opened on) without
+    /// hashing; on rejection nothing is recorded or changed.
+    pub fn apply(&mut self, state: &mut State, tx: &SignedTx) -> Result<(), TxError> {
+        let effect = tx.tx.apply(state, &tx.auth)?;
+        for (id, slot) in &effect.order_fills {
+            let index = slot_of(slot.order_id);
+            self.slots
+                .entry((*id, index))
+                .or_insert_with(|| state.order_slots(*id).slot(slot.order_id));
+            state.write_slot(*id, index, Some(*slot));
+        }
+        for (id, after) in effect.accounts {
+            self.accounts.entry(id).or_insert_with(|| state.account(id).copied());
+            state.write_account(id, after);
+        }
+        if let Some((id, market)) = effect.market {
+            state.set_market_state(id, market);
+        }
+        if let Some(globals) = effect.globals {
+            state.set_globals(globals);
+        }
+        self.withdrawals.extend(effect.withdrawal);
+        self.applied.push(tx.clone());
+        Ok(())
+    }
+
+    /// Closes the batch: hashes the state once (in parallel with the data hash).
+    pub fn close(self, state: &mut State) -> SequencedBatch {
+        let prev = self.prev_state_root;
+        let applied = &self.applied;
+        let (data_hash, ()) =
+            rayon::join(|| data_hash(prev, applied.iter().map(|t| &t.tx)), || state.sync());
+        SequencedBatch {
+            batch_number: self.batch_number,
+            prev_state_root: self.prev_state_root,
+            next_state_root: state.root(),
+            data_hash,
+            applied: self.applied,
+            undo: BatchUndo {
+                accounts: self.accounts.into_iter().collect(),
+                slots: self.slots.into_iter().map(|((id, slot), v)| (id, slot, v)).collect(),
+                markets: self.markets_before,
+                globals: self.globals_before,
+            },
             withdrawals: self.withdrawals,
         }
     }

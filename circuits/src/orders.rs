@@ -21,7 +21,7 @@
 //! `H(ORDER_TAG, account, market, side (0 buy, 1 sell), size, limit_price,
 //! max_fee_bp, expiry, order_id)` ([`Order::message`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use halo2_base::halo2_proofs::halo2curves::ff::Field;
@@ -399,11 +399,17 @@ pub struct SlotUpdate {
 pub struct OrderSlots {
     slots: BTreeMap<u64, Slot>,
     tree: SparseMerkleTree,
+    /// Slots written since the last [`OrderSlots::sync`] (their leaves unhashed).
+    dirty: BTreeSet<u64>,
 }
 
 impl Default for OrderSlots {
     fn default() -> Self {
-        Self { slots: BTreeMap::new(), tree: SparseMerkleTree::new(ORDER_TREE_DEPTH) }
+        Self {
+            slots: BTreeMap::new(),
+            tree: SparseMerkleTree::new(ORDER_TREE_DEPTH),
+            dirty: BTreeSet::new(),
+        }
     }
 }
 
@@ -426,9 +432,31 @@ impl OrderSlots {
         out
     }
 
-    /// `orders_root`.
+    /// `orders_root` (the slots must be in sync).
     pub fn root(&self) -> Fr {
+        assert!(self.dirty.is_empty(), "order slots written since their last sync");
         self.tree.root()
+    }
+
+    /// Writes `value` into `slot` (`None`: empties it) without hashing: the
+    /// root is unreadable until [`OrderSlots::sync`].
+    pub fn write(&mut self, slot: u64, value: Option<Slot>) {
+        match value {
+            Some(v) => {
+                debug_assert_eq!(slot_of(v.order_id), slot);
+                self.slots.insert(slot, v)
+            }
+            None => self.slots.remove(&slot),
+        };
+        self.dirty.insert(slot);
+    }
+
+    /// Hashes the slots written since the last sync into the root.
+    pub fn sync(&mut self) {
+        for slot in std::mem::take(&mut self.dirty) {
+            self.tree.set(slot, self.slots.get(&slot).map_or(Fr::ZERO, Slot::leaf));
+        }
+        self.tree.sync();
     }
 
     /// The root of an account with no order ever filled.
@@ -439,6 +467,11 @@ impl OrderSlots {
     /// What the slot of `order_id` holds.
     pub fn slot(&self, order_id: u64) -> Option<Slot> {
         self.slots.get(&slot_of(order_id)).copied()
+    }
+
+    /// What slot `slot` (an index below [`ORDER_SLOTS`]) holds.
+    pub fn at(&self, slot: u64) -> Option<Slot> {
+        self.slots.get(&slot).copied()
     }
 
     /// Every non-empty slot, by slot index.
@@ -476,7 +509,7 @@ impl OrderSlots {
     pub fn set(&mut self, after: Slot) -> SlotUpdate {
         let slot = slot_of(after.order_id);
         let before = self.slots.get(&slot).copied();
-        let root_before = self.tree.root();
+        let root_before = self.root();
         let path = self.tree.path(slot);
         let root_after = self.tree.update(slot, after.leaf());
         self.slots.insert(slot, after);

@@ -11,7 +11,9 @@
 //! - `globals_hash = H(insurance_fund, fee_pool, batch_number)`;
 //! - `state_root = H(accounts_root, markets_hash, globals_hash)`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+
+use rayon::prelude::*;
 
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use halo2_base::halo2_proofs::halo2curves::ff::Field;
@@ -262,6 +264,11 @@ pub struct Genesis {
 }
 
 /// The full state. Mutated only through [`crate::batch`], one transaction at a time.
+///
+/// Writes do not hash: an account written is marked dirty, and [`State::sync`]
+/// brings its order slots' root, its leaf, the account tree and the market and
+/// global hashes up to date at once (the sequencer syncs once per batch, the
+/// witness builder after every write). Roots are only readable in sync.
 #[derive(Debug, Clone)]
 pub struct State {
     pub(crate) accounts: BTreeMap<AccountId, Account>,
@@ -273,7 +280,14 @@ pub struct State {
     pub(crate) globals: Globals,
     markets_hash: Fr,
     globals_hash: Fr,
+    /// Accounts written since the last sync.
+    dirty: BTreeSet<AccountId>,
+    markets_dirty: bool,
+    globals_dirty: bool,
 }
+
+/// At least this many accounts to rehash are rehashed in parallel.
+const PARALLEL_ACCOUNTS: usize = 8;
 
 impl State {
     /// The genesis state with the production tree depth.
@@ -303,6 +317,9 @@ impl State {
             globals,
             markets_hash: markets_hash(&genesis.markets),
             globals_hash: globals_hash(&globals),
+            dirty: BTreeSet::new(),
+            markets_dirty: false,
+            globals_dirty: false,
         })
     }
 
@@ -333,6 +350,9 @@ impl State {
             globals,
             markets_hash: markets_hash(&markets),
             globals_hash: globals_hash(&globals),
+            dirty: BTreeSet::new(),
+            markets_dirty: false,
+            globals_dirty: false,
         })
     }
 
@@ -367,29 +387,99 @@ impl State {
         &self.globals
     }
 
-    /// The account tree.
+    /// The account tree (the state must be in sync).
     pub fn tree(&self) -> &SparseMerkleTree {
+        self.assert_synced();
         &self.tree
     }
 
-    /// The accounts root.
-    pub fn accounts_root(&self) -> Fr {
-        self.tree.root()
+    /// The account tree's depth.
+    pub fn depth(&self) -> usize {
+        self.tree.depth()
     }
 
-    /// The cached `markets_hash`.
+    /// Number of accounts the tree can hold.
+    pub fn capacity(&self) -> u64 {
+        self.tree.capacity()
+    }
+
+    /// The accounts root (the state must be in sync).
+    pub fn accounts_root(&self) -> Fr {
+        self.tree().root()
+    }
+
+    /// The cached `markets_hash` (the state must be in sync).
     pub fn markets_hash(&self) -> Fr {
+        self.assert_synced();
         self.markets_hash
     }
 
-    /// The cached `globals_hash`.
+    /// The cached `globals_hash` (the state must be in sync).
     pub fn globals_hash(&self) -> Fr {
+        self.assert_synced();
         self.globals_hash
     }
 
-    /// The state root.
+    /// The state root (the state must be in sync).
     pub fn root(&self) -> Fr {
-        state_root(self.tree.root(), self.markets_hash, self.globals_hash)
+        state_root(self.accounts_root(), self.markets_hash(), self.globals_hash())
+    }
+
+    /// True when nothing written waits for [`State::sync`].
+    pub fn is_synced(&self) -> bool {
+        self.dirty.is_empty() && !self.markets_dirty && !self.globals_dirty
+    }
+
+    fn assert_synced(&self) {
+        assert!(self.is_synced(), "the state has writes not yet hashed (State::sync)");
+    }
+
+    /// Hashes everything written since the last sync: each dirty account's order
+    /// slots and leaf (in parallel across accounts), the account tree above
+    /// them (each node once), and the market and global hashes if they moved.
+    pub fn sync(&mut self) {
+        if !self.dirty.is_empty() {
+            let ids: Vec<AccountId> = std::mem::take(&mut self.dirty).into_iter().collect();
+            let parallel = ids.len() >= PARALLEL_ACCOUNTS;
+            let mut slots: Vec<(AccountId, OrderSlots)> =
+                ids.iter().filter_map(|id| self.orders.remove(id).map(|s| (*id, s))).collect();
+            if parallel {
+                slots.par_iter_mut().for_each(|(_, s)| s.sync());
+            } else {
+                slots.iter_mut().for_each(|(_, s)| s.sync());
+            }
+            for (id, s) in slots {
+                if s.slots().next().is_some() {
+                    self.orders.insert(id, s);
+                }
+            }
+            for id in &ids {
+                let root =
+                    self.orders.get(id).map_or_else(OrderSlots::empty_root, OrderSlots::root);
+                if let Some(account) = self.accounts.get_mut(id) {
+                    account.orders_root = root;
+                }
+            }
+            let accounts = &self.accounts;
+            let leaf = |id: &AccountId| (id.index(), leaf_of(accounts.get(id)));
+            let leaves: Vec<(u64, Fr)> = if parallel {
+                ids.par_iter().map(leaf).collect()
+            } else {
+                ids.iter().map(leaf).collect()
+            };
+            for (index, leaf) in leaves {
+                self.tree.set(index, leaf);
+            }
+            self.tree.sync();
+        }
+        if self.markets_dirty {
+            self.markets_hash = markets_hash(&self.markets);
+            self.markets_dirty = false;
+        }
+        if self.globals_dirty {
+            self.globals_hash = globals_hash(&self.globals);
+            self.globals_dirty = false;
+        }
     }
 
     /// The state root recomputed from the account values alone, rebuilding the tree
@@ -400,23 +490,45 @@ impl State {
         state_root(tree.root(), markets_hash(&self.markets), globals_hash(&self.globals))
     }
 
-    pub(crate) fn set_account(&mut self, id: AccountId, account: Account) {
-        self.tree.update(id.index(), account.leaf());
+    /// Writes an account (hashed at the next [`State::sync`]).
+    pub(crate) fn write_account(&mut self, id: AccountId, account: Account) {
         self.accounts.insert(id, account);
+        self.dirty.insert(id);
     }
 
-    /// Fills an order slot; the caller writes the account with the new root.
+    /// Removes an account (undoing its creation; its leaf becomes 0 at the next sync).
+    pub(crate) fn remove_account(&mut self, id: AccountId) {
+        self.accounts.remove(&id);
+        self.dirty.insert(id);
+    }
+
+    /// Writes an order slot (`None`: empties it) without hashing; its account's
+    /// `orders_root` is recomputed at the next sync.
+    pub(crate) fn write_slot(&mut self, id: AccountId, slot: u64, value: Option<Slot>) {
+        self.orders.entry(id).or_default().write(slot, value);
+        self.dirty.insert(id);
+    }
+
+    /// Fills an order slot at once, with the update's path and roots (the
+    /// witness builder); the caller writes the account with the new root.
     pub(crate) fn fill_slot(&mut self, id: AccountId, slot: Slot) -> SlotUpdate {
         self.orders.entry(id).or_default().set(slot)
     }
 
     pub(crate) fn set_market_state(&mut self, id: MarketId, state: MarketState) {
         self.markets[id.index()].state = state;
-        self.markets_hash = markets_hash(&self.markets);
+        self.markets_dirty = true;
+    }
+
+    pub(crate) fn set_market_states(&mut self, states: [MarketState; MARKETS]) {
+        for (market, state) in self.markets.iter_mut().zip(states) {
+            market.state = state;
+        }
+        self.markets_dirty = true;
     }
 
     pub(crate) fn set_globals(&mut self, globals: Globals) {
         self.globals = globals;
-        self.globals_hash = globals_hash(&globals);
+        self.globals_dirty = true;
     }
 }

@@ -4,8 +4,15 @@
 //! subtree of height `h` is precomputed (`empty[h]`), so the tree stores only the
 //! nodes on paths to non-empty leaves. Depth is a runtime parameter: production
 //! uses [`crate::params::ACCOUNT_TREE_DEPTH`], tests may use less through the same code.
+//!
+//! Leaves can be written without hashing ([`SparseMerkleTree::set`]) and the
+//! tree brought up to date once ([`SparseMerkleTree::sync`]): every node above
+//! the written leaves is hashed once, level by level, and a level's nodes in
+//! parallel. The root and paths are only readable when the tree is in sync.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+
+use rayon::prelude::*;
 
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use halo2_base::halo2_proofs::halo2curves::ff::Field;
@@ -51,13 +58,23 @@ pub struct SparseMerkleTree {
     empty: Vec<Fr>,
     /// Non-empty nodes, keyed by (height, index at that height). Height 0 = leaves.
     nodes: HashMap<(u8, u64), Fr>,
+    /// Leaves written since the last [`SparseMerkleTree::sync`], by index.
+    pending: BTreeMap<u64, Fr>,
 }
+
+/// A level with at least this many nodes to hash is hashed in parallel.
+const PARALLEL_NODES: usize = 16;
 
 impl SparseMerkleTree {
     /// An empty tree of the given depth (`1..=32`).
     pub fn new(depth: usize) -> Self {
         assert!((1..=32).contains(&depth), "tree depth must be 1..=32");
-        Self { depth, empty: empty_subtree_roots(depth), nodes: HashMap::new() }
+        Self {
+            depth,
+            empty: empty_subtree_roots(depth),
+            nodes: HashMap::new(),
+            pending: BTreeMap::new(),
+        }
     }
 
     /// The depth.
@@ -74,41 +91,92 @@ impl SparseMerkleTree {
         self.nodes.get(&(height as u8, index)).copied().unwrap_or(self.empty[height])
     }
 
-    /// The root.
+    /// True when no written leaf waits for [`SparseMerkleTree::sync`].
+    pub fn is_synced(&self) -> bool {
+        self.pending.is_empty()
+    }
+
+    fn assert_synced(&self) {
+        assert!(self.is_synced(), "the tree has leaves written since its last sync");
+    }
+
+    /// The root (the tree must be in sync).
     pub fn root(&self) -> Fr {
+        self.assert_synced();
         self.node(self.depth, 0)
     }
 
-    /// The leaf at `index` (0 if empty).
+    /// The leaf at `index` (0 if empty), including one written since the last sync.
     pub fn leaf(&self, index: u64) -> Fr {
-        self.node(0, index)
+        self.pending.get(&index).copied().unwrap_or_else(|| self.node(0, index))
     }
 
-    /// The membership path of `index`.
+    /// The membership path of `index` (the tree must be in sync).
     pub fn path(&self, index: u64) -> MerklePath {
         assert!(index < self.capacity(), "leaf index outside the tree");
+        self.assert_synced();
         let siblings = (0..self.depth).map(|h| self.node(h, (index >> h) ^ 1)).collect();
         MerklePath { siblings }
     }
 
     /// Sets the leaf at `index` and returns the new root.
     pub fn update(&mut self, index: u64, leaf: Fr) -> Fr {
+        self.set(index, leaf);
+        self.sync();
+        self.root()
+    }
+
+    /// Writes the leaf at `index` without hashing anything: the root and paths
+    /// are unreadable until [`SparseMerkleTree::sync`].
+    pub fn set(&mut self, index: u64, leaf: Fr) {
         assert!(index < self.capacity(), "leaf index outside the tree");
-        let mut node = leaf;
+        self.pending.insert(index, leaf);
+    }
+
+    /// Hashes the leaves written since the last sync into the tree: each node
+    /// above them once, level by level (a level's nodes in parallel when there
+    /// are many). Returns how many nodes it hashed.
+    pub fn sync(&mut self) -> usize {
+        let mut level: Vec<(u64, Fr)> = std::mem::take(&mut self.pending).into_iter().collect();
+        let mut hashed = 0;
         for h in 0..=self.depth {
-            let i = index >> h;
-            if node == self.empty[h] {
-                self.nodes.remove(&(h as u8, i));
-            } else {
-                self.nodes.insert((h as u8, i), node);
+            if level.is_empty() {
+                break;
+            }
+            for &(i, node) in &level {
+                if node == self.empty[h] {
+                    self.nodes.remove(&(h as u8, i));
+                } else {
+                    self.nodes.insert((h as u8, i), node);
+                }
             }
             if h == self.depth {
                 break;
             }
-            let sibling = self.node(h, i ^ 1);
-            node = if i & 1 == 0 { hash2(node, sibling) } else { hash2(sibling, node) };
+            // Pair each written node with its sibling (written too, or stored).
+            let mut pairs = Vec::with_capacity(level.len());
+            let mut k = 0;
+            while k < level.len() {
+                let (i, node) = level[k];
+                let pair = if i & 1 == 1 {
+                    (self.node(h, i ^ 1), node)
+                } else if level.get(k + 1).is_some_and(|(j, _)| *j == i | 1) {
+                    k += 1;
+                    (node, level[k].1)
+                } else {
+                    (node, self.node(h, i | 1))
+                };
+                pairs.push((i >> 1, pair));
+                k += 1;
+            }
+            hashed += pairs.len();
+            level = if pairs.len() >= PARALLEL_NODES {
+                pairs.par_iter().map(|&(p, (l, r))| (p, hash2(l, r))).collect()
+            } else {
+                pairs.iter().map(|&(p, (l, r))| (p, hash2(l, r))).collect()
+            };
         }
-        node
+        hashed
     }
 
     /// The nodes on the path from leaf `index` up to the root, as
@@ -116,6 +184,7 @@ impl SparseMerkleTree {
     /// After updating a leaf these are exactly the nodes that changed: what a store
     /// must write to persist the update.
     pub fn path_nodes(&self, index: u64) -> Vec<((u8, u64), Option<Fr>)> {
+        self.assert_synced();
         (0..=self.depth)
             .map(|h| {
                 let key = (h as u8, index >> h);
@@ -213,6 +282,42 @@ mod tests {
         let reloaded = SparseMerkleTree::from_nodes(12, stored);
         assert_eq!(reloaded.root(), t.root());
         assert_eq!(reloaded.path(6), t.path(6));
+    }
+
+    #[test]
+    fn one_sync_of_many_writes_equals_one_update_at_a_time() {
+        let mut eager = SparseMerkleTree::new(10);
+        let mut lazy = SparseMerkleTree::new(10);
+        let writes = [(3u64, 5u64), (4, 6), (1023, 7), (3, 8), (512, 0), (9, 1), (4, 0)];
+        for (round, chunk) in writes.chunks(3).enumerate() {
+            for &(i, v) in chunk {
+                eager.update(i, Fr::from(v));
+                lazy.set(i, Fr::from(v));
+            }
+            assert!(!lazy.is_synced());
+            assert_eq!(lazy.leaf(chunk[0].0), eager.leaf(chunk[0].0), "a written leaf reads back");
+            let hashed = lazy.sync();
+            assert!(hashed <= chunk.len() * 10, "round {round}: each node hashed at most once");
+            assert_eq!(lazy.root(), eager.root(), "round {round}");
+            assert_eq!(lazy.nodes, eager.nodes, "round {round}: the same stored nodes");
+        }
+        // Many leaves: the parallel levels give the same tree.
+        let leaves: Vec<(u64, Fr)> = (0..300u64).map(|i| (i * 3 % 1024, Fr::from(i + 1))).collect();
+        for &(i, v) in &leaves {
+            eager.update(i, v);
+            lazy.set(i, v);
+        }
+        lazy.sync();
+        assert_eq!(lazy.root(), eager.root());
+        assert_eq!(lazy.path(7), eager.path(7));
+    }
+
+    #[test]
+    #[should_panic(expected = "written since its last sync")]
+    fn an_unsynced_root_is_refused() {
+        let mut t = SparseMerkleTree::new(4);
+        t.set(1, Fr::from(2u64));
+        let _ = t.root();
     }
 
     #[test]

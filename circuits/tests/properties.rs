@@ -6,7 +6,10 @@
 //!   settlement, which is in `[0, 2^32)`;
 //! - the incremental state root equals a from-scratch recomputation;
 //! - a rejected transaction changes nothing;
-//! - applying the same sequence twice gives the same roots and receipts.
+//! - applying the same sequence twice gives the same roots and receipts;
+//! - a batch applied without hashing (the sequencer's `DeferredBatch`) reaches
+//!   the same state, root and data hash as one applied with witnesses, and its
+//!   undo record takes the state back to the root before it.
 //!
 //! Sequences are generated as "intents" interpreted against the current state
 //! (prices near the oracle, quantities sized to the accounts), so most
@@ -241,6 +244,64 @@ proptest! {
         let second = run(&intents);
         prop_assert_eq!(&first.0, &second.0, "same sequence, different roots");
         prop_assert_eq!(&first.1, &second.1, "same sequence, different receipts");
+    }
+}
+
+/// Applies `intents` in batches of `sizes` twice: with witnesses (an
+/// `OpenBatch`, each transaction signed against the state it applies to) and
+/// deferred (the same signed transactions in a `DeferredBatch`, hashed once at
+/// close). Both must accept the same transactions and reach the same state;
+/// undoing each deferred batch from its end must reach its start again.
+fn deferred_matches_witnessed(intents: &[Intent], sizes: &[usize]) {
+    reset_order_ids();
+    let mut witnessed = State::genesis_with_depth(&genesis(INSURANCE), DEPTH).unwrap();
+    let mut deferred = witnessed.clone();
+    let mut rest = intents;
+    for &size in sizes.iter().cycle() {
+        if rest.is_empty() {
+            break;
+        }
+        let (now, later) = rest.split_at(size.min(rest.len()));
+        rest = later;
+        let before = deferred.clone();
+        let mut open = witnessed.begin_batch();
+        let mut batch = deferred.begin_deferred();
+        for intent in now {
+            let Some(tx) = build(&witnessed, intent) else { continue };
+            let tx = signed(&witnessed, &tx);
+            let w = open.apply(&mut witnessed, &tx).map(|_| ()).map_err(|e| e.code());
+            let d = batch.apply(&mut deferred, &tx).map_err(|e| e.code());
+            assert_eq!(w, d, "{:?}", tx.tx);
+        }
+        let out = open.close(&witnessed);
+        let closed = batch.close(&mut deferred);
+        assert_eq!(closed.next_state_root, out.next_state_root);
+        assert_eq!(closed.prev_state_root, out.prev_state_root);
+        assert_eq!(closed.data_hash, out.data_hash);
+        assert_eq!(closed.withdrawals, out.withdrawals);
+        assert_eq!(closed.applied.len(), out.witnesses.len());
+        assert!(deferred.accounts().eq(witnessed.accounts()), "account values differ");
+        assert_eq!(deferred.root(), deferred.recompute_root());
+        let mut undone = deferred.clone();
+        undone.undo(&closed.undo);
+        undone.sync();
+        assert_eq!(undone.root(), closed.prev_state_root, "undo does not reach the start");
+        assert!(undone.accounts().eq(before.accounts()));
+        for (id, _) in before.accounts() {
+            assert_eq!(undone.order_slots(*id), before.order_slots(*id));
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn deferred_batches_reach_the_witnessed_state_and_undo_to_the_start(
+        intents in prop::collection::vec(intent(), 10..80),
+        sizes in prop::collection::vec(1usize..30, 1..4),
+    ) {
+        deferred_matches_witnessed(&intents, &sizes);
     }
 }
 

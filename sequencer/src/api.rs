@@ -17,6 +17,7 @@ use clearproof_verifier::key::VerifierKey;
 use tokio::net::TcpListener;
 
 use crate::batcher::{Config, Outcome, Sequencer};
+use crate::batches::Batches;
 use crate::conn::{self, ConnectionLimits};
 use crate::error::SubmitError;
 use crate::follow::DepositQueue;
@@ -52,6 +53,8 @@ pub enum OpenError {
 pub struct Node {
     sequencer: Mutex<Sequencer>,
     store: Arc<dyn Store>,
+    /// Committed batches, with witnesses built when a prover asks.
+    batches: Batches,
     /// Chunk jobs for remote provers; `None`: job endpoints answer `503 JOBS_DISABLED`.
     jobs: Option<JobBoard>,
 }
@@ -121,8 +124,16 @@ impl Node {
         config: Config,
         jobs: Option<JobBoard>,
     ) -> Result<Arc<Self>, StoreError> {
-        let sequencer = Sequencer::open(store.clone(), genesis, depth, config)?;
-        Ok(Arc::new(Self { sequencer: Mutex::new(sequencer), store, jobs }))
+        Sequencer::init(store.as_ref(), genesis, depth)?;
+        let loaded = store.load()?;
+        let batches = Batches::new(store.clone(), loaded.state.clone());
+        let sequencer = Sequencer::resume(store.clone(), loaded, config)?;
+        Ok(Arc::new(Self { sequencer: Mutex::new(sequencer), store, batches, jobs }))
+    }
+
+    /// The committed batches (stored, and with witnesses).
+    pub fn batches(&self) -> &Batches {
+        &self.batches
     }
 
     /// Takes the base layer's new deposit and forced-withdrawal queue entries (at
@@ -374,10 +385,19 @@ async fn get_batch(State(node): State<Arc<Node>>, UrlPath(n): UrlPath<String>) -
     let Ok(number) = n.parse::<u64>() else {
         return error_response(400, "MALFORMED_ID", format!("not a batch number: {n:?}"), None);
     };
-    match node.store.batch(number) {
-        Ok(Some(bytes)) => ([(header::CONTENT_TYPE, "application/json")], bytes).into_response(),
-        Ok(None) => error_response(404, "UNKNOWN_BATCH", format!("no batch {number}"), None),
-        Err(e) => store_error(e),
+    // Building a witness is seconds of hashing: off the async runtime.
+    let built = tokio::task::spawn_blocking(move || {
+        node.batches.record(number).map(|r| r.map(|r| serde_json::to_vec(&*r)))
+    })
+    .await;
+    match built {
+        Ok(Ok(Some(Ok(bytes)))) => {
+            ([(header::CONTENT_TYPE, "application/json")], bytes).into_response()
+        }
+        Ok(Ok(Some(Err(e)))) => store_error(StoreError::Corrupt(e.to_string())),
+        Ok(Ok(None)) => error_response(404, "UNKNOWN_BATCH", format!("no batch {number}"), None),
+        Ok(Err(e)) => store_error(e),
+        Err(e) => store_error(StoreError::Corrupt(format!("witness builder failed: {e}"))),
     }
 }
 
@@ -452,7 +472,7 @@ async fn post_proof(
 }
 
 fn submit_proof(node: &Node, jobs: &JobBoard, batch: u64, chunk: usize, text: &str) -> Response {
-    match jobs.submit(node.store.as_ref(), batch, chunk, text) {
+    match jobs.submit(&node.batches, batch, chunk, text) {
         Ok(outcome) => {
             tracing::info!(batch, chunk, ?outcome, "proof received");
             let status =

@@ -10,11 +10,10 @@
 //! is loaded and the pending log replayed in order, with each entry's recorded
 //! acceptance time, which reproduces the open batch exactly.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use clearproof_circuits::batch::OpenBatch;
+use clearproof_circuits::batch::{DeferredBatch, SequencedBatch};
 use clearproof_circuits::serde_fr;
 use clearproof_circuits::state::{Genesis, Market, State};
 use clearproof_circuits::tx::{
@@ -26,9 +25,9 @@ use clearproof_verifier::hatch::{ForcedEntry, MAX_FORCED_PER_BATCH};
 use crate::authorise::Authoriser;
 use crate::error::SubmitError;
 use crate::oracle::ObservationPool;
-use crate::records::{BatchHeader, BatchRecord, BatchSummary, CommittedView, PublicTx};
+use crate::records::{BatchHeader, BatchSummary, CommittedView, StoredBatch, StoredTx};
 use crate::store::{
-    BatchCommit, EntryBody, Idempotency, PendingEntry, Store, StoreError, StoredReceipt,
+    BatchCommit, EntryBody, Idempotency, Loaded, PendingEntry, Store, StoreError, StoredReceipt,
     IDEMPOTENCY_RETENTION_SECS,
 };
 use crate::wire::{
@@ -60,7 +59,7 @@ pub struct Sequencer {
     store: Arc<dyn Store>,
     config: Config,
     state: State,
-    open: Option<OpenBatch>,
+    open: Option<DeferredBatch>,
     /// (id, type) of the open batch's entries, in order.
     entries: Vec<(u64, &'static str)>,
     entry_index: std::collections::HashMap<u64, usize>,
@@ -91,12 +90,28 @@ impl Sequencer {
         depth: usize,
         config: Config,
     ) -> Result<Self, StoreError> {
+        Self::init(store.as_ref(), genesis, depth)?;
+        let loaded = store.load()?;
+        Self::resume(store, loaded, config)
+    }
+
+    /// Initialises an empty store from `genesis` (a stored genesis wins otherwise).
+    pub fn init(store: &dyn Store, genesis: &Genesis, depth: usize) -> Result<(), StoreError> {
         if store.genesis()?.is_none() {
             let state = State::genesis_with_depth(genesis, depth)
                 .map_err(|e| StoreError::Corrupt(format!("invalid genesis: {e}")))?;
             store.init(genesis, &state, depth)?;
         }
-        let loaded = store.load()?;
+        Ok(())
+    }
+
+    /// Resumes from what [`Store::load`] returned: the committed state, with the
+    /// pending log replayed.
+    pub fn resume(
+        store: Arc<dyn Store>,
+        loaded: Loaded,
+        config: Config,
+    ) -> Result<Self, StoreError> {
         let mut state = loaded.state;
         let committed = CommittedView {
             state_root: state.root(),
@@ -107,7 +122,7 @@ impl Sequencer {
             next_deposit: loaded.next_deposit,
             next_forced: loaded.next_forced,
         };
-        let open = Some(state.begin_batch());
+        let open = Some(state.begin_deferred());
         let mut node = Self {
             store,
             config,
@@ -167,7 +182,7 @@ impl Sequencer {
 
     fn execute(&mut self, tx: &SignedTx) -> Result<(), TxError> {
         let mut open = self.open.take().expect("a batch is always open outside commit");
-        let result = open.apply(&mut self.state, tx).map(|_| ());
+        let result = open.apply(&mut self.state, tx);
         self.open = Some(open);
         result
     }
@@ -250,7 +265,7 @@ impl Sequencer {
         tracing::debug!(
             id = seq,
             kind,
-            batch = self.open.as_ref().map_or(0, OpenBatch::number),
+            batch = self.open.as_ref().map_or(0, DeferredBatch::number),
             "accepted"
         );
         let entry = PendingEntry { seq, accepted_at: now, body: EntryBody::Submission(sub) };
@@ -462,18 +477,10 @@ impl Sequencer {
             let seq = self.next_seq;
             self.push_entry(seq, tx.name());
         }
-        if self.state.root() != expected_root {
-            self.halted = true;
-            return Err(SubmitError::BaseLayer(format!(
-                "the replay reaches root {}, the base layer accepted {}",
-                serde_fr::to_hex(&self.state.root()),
-                serde_fr::to_hex(&expected_root)
-            )));
-        }
         self.next_deposit = next_deposit;
         self.next_forced = next_forced;
         // An empty batch still increments the batch number.
-        Ok(self.commit_any()?)
+        self.commit_any(Some(expected_root))
     }
 
     fn persist_pending(
@@ -517,7 +524,9 @@ impl Sequencer {
         TxReceipt {
             id: seq.to_string(),
             kind: kind.into(),
-            status: TxStatus::Pending { batch: self.open.as_ref().map_or(0, OpenBatch::number) },
+            status: TxStatus::Pending {
+                batch: self.open.as_ref().map_or(0, DeferredBatch::number),
+            },
         }
     }
 
@@ -580,53 +589,58 @@ impl Sequencer {
         if self.entries.is_empty() {
             return Ok(None);
         }
-        self.commit_any().map(Some)
+        match self.commit_any(None) {
+            Ok(summary) => Ok(Some(summary)),
+            Err(SubmitError::Store(e)) => Err(e),
+            Err(e) => Err(StoreError::Corrupt(e.to_string())),
+        }
     }
 
-    /// Commits the open batch, empty or not.
-    fn commit_any(&mut self) -> Result<BatchSummary, StoreError> {
+    /// Commits the open batch, empty or not: hashes the state once, then writes
+    /// the batch (header, transactions with their authority, undo record),
+    /// receipts, touched accounts, tree nodes and order slots in one atomic
+    /// write. With `expected_root` (an imported batch), a batch reaching another
+    /// root is refused before anything is written, and the sequencer halts.
+    fn commit_any(
+        &mut self,
+        expected_root: Option<clearproof_circuits::Fr>,
+    ) -> Result<BatchSummary, SubmitError> {
         let started = Instant::now();
         let open = self.open.take().expect("a batch is always open outside commit");
-        let output = open.close(&self.state);
-        let number = output.batch_number;
-        let touched: Vec<AccountId> = output
-            .witnesses
+        let closed: SequencedBatch = open.close(&mut self.state);
+        let hashed = started.elapsed();
+        let number = closed.batch_number;
+        if let Some(expected) = expected_root.filter(|r| *r != closed.next_state_root) {
+            self.halted = true;
+            return Err(SubmitError::BaseLayer(format!(
+                "the replay reaches root {}, the base layer accepted {}",
+                serde_fr::to_hex(&closed.next_state_root),
+                serde_fr::to_hex(&expected)
+            )));
+        }
+        let touched: Vec<AccountId> = closed.touched().collect();
+        // The order slots the batch moved, at their values after it.
+        let order_slots: Vec<_> = closed
+            .undo
+            .slots
             .iter()
-            .flat_map(|w| w.accounts.iter().map(|u| u.id))
-            .collect::<BTreeSet<_>>()
-            .into_iter()
+            .filter_map(|(id, slot, _)| self.state.order_slots(*id).at(*slot).map(|s| (*id, s)))
             .collect();
-        // The order slots the batch moved, each at its last value.
-        let order_slots: Vec<_> = output
-            .witnesses
-            .iter()
-            .flat_map(|w| w.order_fills.iter().map(|(id, u)| ((*id, u.slot), u.after)))
-            .collect::<std::collections::BTreeMap<_, _>>()
-            .into_iter()
-            .map(|((id, _), slot)| (id, slot))
-            .collect();
-        let public_data = self
+        let header = BatchHeader {
+            number,
+            prev_state_root: closed.prev_state_root,
+            next_state_root: closed.next_state_root,
+            data_hash: closed.data_hash,
+            transactions: closed.applied.len(),
+            committed_at_ms: now_ms(),
+        };
+        let txs = self
             .entries
             .iter()
-            .zip(&output.witnesses)
-            .map(|((id, _), w)| PublicTx {
-                id: *id,
-                tx: w.tx.clone(),
-                encoding: w.tx.encode().to_vec(),
-            })
+            .zip(closed.applied)
+            .map(|((id, _), tx)| StoredTx { id: *id, tx })
             .collect();
-        let record = BatchRecord {
-            header: BatchHeader {
-                number,
-                prev_state_root: output.prev_state_root,
-                next_state_root: output.next_state_root,
-                data_hash: output.data_hash,
-                transactions: output.witnesses.len(),
-                committed_at_ms: now_ms(),
-            },
-            public_data,
-            witness: output,
-        };
+        let record = StoredBatch { header, txs, undo: closed.undo };
         let receipts = self
             .entries
             .iter()
@@ -656,7 +670,7 @@ impl Sequencer {
         if let Err(e) = result {
             self.halted = true;
             tracing::error!(error = %e, batch = number, "batch commit failed; sequencer halted");
-            return Err(e);
+            return Err(SubmitError::Store(e));
         }
         let transactions = self.entries.len();
         self.entries.clear();
@@ -672,18 +686,20 @@ impl Sequencer {
             next_deposit: self.next_deposit,
             next_forced: self.next_forced,
         };
-        self.open = Some(self.state.begin_batch());
+        self.open = Some(self.state.begin_deferred());
         let summary = BatchSummary {
             number,
             transactions,
             root: self.committed.state_root,
             elapsed: started.elapsed(),
+            hashing: hashed,
         };
         tracing::info!(
             batch = number,
             transactions,
             root = %serde_fr::to_hex(&summary.root),
             commit_ms = summary.elapsed.as_secs_f64() * 1e3,
+            hash_ms = hashed.as_secs_f64() * 1e3,
             "batch committed"
         );
         Ok(summary)

@@ -22,7 +22,7 @@ use clearproof_verifier::artifact::ChunkProof;
 use clearproof_verifier::check::verify_one;
 use clearproof_verifier::key::VerifierKey;
 
-use crate::records::BatchRecord;
+use crate::batches::{stored, Batches};
 use crate::store::{Store, StoreError};
 use crate::wire::{Job, JobStatus, Submitted};
 
@@ -105,13 +105,6 @@ impl Default for JobBoard {
     }
 }
 
-fn record(store: &dyn Store, batch: u64) -> Result<Option<BatchRecord>, StoreError> {
-    store
-        .batch(batch)?
-        .map(|bytes| serde_json::from_slice(&bytes).map_err(|e| StoreError::Corrupt(e.to_string())))
-        .transpose()
-}
-
 impl JobBoard {
     /// Jobs of `slots` slots per chunk, leased for `lease`. With a verifying key,
     /// a submitted proof must carry its digest and verify before it is stored.
@@ -149,8 +142,8 @@ impl JobBoard {
         if let Some(n) = board.chunks.get(&batch) {
             return Ok(Some(*n));
         }
-        let Some(record) = record(store, batch)? else { return Ok(None) };
-        let kinds: Vec<_> = record.public_data.iter().map(|p| p.tx.kind()).collect();
+        let Some(stored) = stored(store, batch)? else { return Ok(None) };
+        let kinds: Vec<_> = stored.txs.iter().map(|t| t.tx.tx.kind()).collect();
         let n = clearproof_circuits::circuit::chunk_ranges(&kinds, self.slots).len();
         board.chunks.insert(batch, n);
         Ok(Some(n))
@@ -203,10 +196,11 @@ impl JobBoard {
         Ok(None)
     }
 
-    /// Checks and stores a proof of chunk `chunk` of batch `batch`.
+    /// Checks and stores a proof of chunk `chunk` of batch `batch` (its public
+    /// inputs against the batch's witness, built by `batches` if needed).
     pub fn submit(
         &self,
-        store: &dyn Store,
+        batches: &Batches,
         batch: u64,
         chunk: usize,
         body: &str,
@@ -221,7 +215,7 @@ impl JobBoard {
                 artifact.batch, artifact.chunk, artifact.circuit.slots
             )));
         }
-        let (depth, instances) = self.instances(store, batch)?;
+        let (depth, instances) = self.instances(batches, batch)?;
         let expected = instances.get(chunk).ok_or(JobError::UnknownJob(batch, chunk))?;
         if artifact.chunks != instances.len() || artifact.circuit.depth != depth {
             return Err(JobError::WrongJob(format!("a batch of {} chunks", artifact.chunks)));
@@ -235,18 +229,18 @@ impl JobBoard {
             }
             verify_one(key, &artifact.proof, &artifact.public_inputs)?;
         }
-        let stored = store.put_proof(batch, chunk as u32, body.as_bytes())?;
+        let stored = batches.store().put_proof(batch, chunk as u32, body.as_bytes())?;
         self.lock().leases.remove(&(batch, chunk));
         Ok(if stored { Submitted::Accepted } else { Submitted::Duplicate })
     }
 
     /// Batch `batch`'s tree depth and its chunks' public inputs, from the cache or
-    /// (once per batch) from its stored witness.
-    fn instances(&self, store: &dyn Store, batch: u64) -> Result<(usize, Vec<Instance>), JobError> {
+    /// (once per batch) from its witness.
+    fn instances(&self, batches: &Batches, batch: u64) -> Result<(usize, Vec<Instance>), JobError> {
         if let Some(cached) = self.lock().instances.get(&batch) {
             return Ok(cached.clone());
         }
-        let record = record(store, batch)?.ok_or(JobError::UnknownJob(batch, 0))?;
+        let record = batches.record(batch)?.ok_or(JobError::UnknownJob(batch, 0))?;
         let instances =
             chunk_witnesses(&record.witness, self.slots).into_iter().map(|w| w.instance).collect();
         let entry = (record.witness.tree_depth, instances);

@@ -19,6 +19,7 @@
 pub mod api;
 pub mod authorise;
 pub mod batcher;
+pub mod batches;
 pub mod client;
 pub mod conn;
 mod deleverage;
@@ -37,4 +38,4 @@ pub mod wire;
 
 pub use batcher::{Config, Outcome, Sequencer};
 pub use error::SubmitError;
-pub use records::{BatchHeader, BatchRecord, BatchSummary, CommittedView, PublicTx};
+pub use records::{BatchHeader, BatchRecord, BatchSummary, CommittedView, PublicTx, StoredBatch};

@@ -1,13 +1,15 @@
 //! What the sequencer records and serves: the committed view (`GET /v1/state`),
-//! batch records with their public data and witness (`GET /v1/batches/{n}`), and
+//! batches as stored ([`StoredBatch`]: header, transactions with their
+//! authority, undo record) and as served with their witness
+//! ([`BatchRecord`], `GET /v1/batches/{n}`, derived by [`crate::batches`]), and
 //! commit summaries.
 
 use std::time::Duration;
 
-use clearproof_circuits::batch::BatchOutput;
+use clearproof_circuits::batch::{BatchOutput, BatchUndo};
 use clearproof_circuits::serde_fr;
 use clearproof_circuits::state::{Globals, Market};
-use clearproof_circuits::tx::Transaction;
+use clearproof_circuits::tx::{SignedTx, Transaction};
 use clearproof_circuits::Fr;
 use serde::{Deserialize, Serialize};
 
@@ -45,6 +47,44 @@ pub struct BatchRecord {
     pub public_data: Vec<PublicTx>,
     /// Everything the prover needs.
     pub witness: BatchOutput,
+}
+
+/// A batch as the sequencer stores it: what a restart, the job board and the
+/// witness builder need, and nothing derivable (no Merkle paths, no encodings).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoredBatch {
+    /// Header.
+    pub header: BatchHeader,
+    /// The applied transactions with what authorised them, in order.
+    pub txs: Vec<StoredTx>,
+    /// The values before the batch of everything it changed (to rebuild the
+    /// state before it from a later one).
+    pub undo: BatchUndo,
+}
+
+/// One applied transaction of a stored batch.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoredTx {
+    /// Transaction id.
+    pub id: u64,
+    /// The transaction and its authority.
+    pub tx: SignedTx,
+}
+
+impl StoredBatch {
+    /// The batch's public data, with transaction ids and encodings.
+    pub fn public_data(&self) -> Vec<PublicTx> {
+        self.txs
+            .iter()
+            .map(|t| PublicTx {
+                id: t.id,
+                tx: t.tx.tx.clone(),
+                encoding: t.tx.tx.encode().to_vec(),
+            })
+            .collect()
+    }
 }
 
 /// A batch header.
@@ -90,4 +130,6 @@ pub struct BatchSummary {
     pub root: Fr,
     /// Time spent committing.
     pub elapsed: Duration,
+    /// Of which hashing the state (and the data hash, in parallel).
+    pub hashing: Duration,
 }

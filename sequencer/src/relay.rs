@@ -90,10 +90,12 @@ impl ProvenBatches for StoreSource<'_> {
         if proofs.iter().any(Option::is_none) {
             return Ok(None);
         }
-        let Some(bytes) = self.store.batch(number)? else { return Ok(None) };
-        let record: BatchRecord = serde_json::from_slice(&bytes)
-            .map_err(|e| StoreError::Corrupt(format!("batch {number}: {e}")))?;
-        Ok(Some(posted(&record, proofs.into_iter().flatten().collect())))
+        let Some(batch) = crate::batches::stored(self.store, number)? else { return Ok(None) };
+        Ok(Some(PostedBatch {
+            number,
+            data: batch.txs.into_iter().map(|t| t.tx.tx).collect(),
+            proofs: proofs.into_iter().flatten().collect(),
+        }))
     }
 }
 

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use clearproof_circuits::tx::Deposit;
 use clearproof_circuits::types::{Amount, Nonce};
+use clearproof_sequencer::batches::Batches;
 use clearproof_sequencer::store::{MemoryStore, SledStore, Store};
 use clearproof_sequencer::wire::{Submission, TxStatus};
 use clearproof_sequencer::{Config, Sequencer};
@@ -154,8 +155,9 @@ fn forced_withdrawals_are_served_in_order_and_survive_a_restart() {
         assert_eq!(seq.committed().pending, pending.pending);
         assert_eq!(seq.next_forced(), 2);
         let summary = seq.commit().unwrap().unwrap();
-        let record: clearproof_sequencer::BatchRecord =
-            serde_json::from_slice(&store.batch(summary.number).unwrap().unwrap()).unwrap();
+        // The witness is rebuilt from the stored batch (and its undo record).
+        let batches = Batches::new(store.clone(), store.load().unwrap().state);
+        let record = batches.record(summary.number).unwrap().unwrap();
         let outcomes: Vec<String> =
             record.public_data.iter().map(|p| serde_json::to_string(&p.tx).unwrap()).collect();
         assert!(outcomes[0].contains(r#""outcome":"applied""#), "{outcomes:?}");

@@ -55,7 +55,7 @@ impl Rule for Deposit {
 
     fn apply(&self, state: &State, auth: &Authority) -> Result<Effect, DepositError> {
         auth.unsigned("deposit")?;
-        if self.account.index() >= state.tree().capacity() {
+        if self.account.index() >= state.capacity() {
             return Err(CommonError::AccountOutsideTree(self.account).into());
         }
         let account = match state.account(self.account) {

@@ -426,7 +426,7 @@ impl Authority {
 
 /// The account with funding settled (§5), or why it cannot be used.
 pub(crate) fn settled_account(state: &State, id: AccountId) -> Result<Account, CommonError> {
-    if id.index() >= state.tree().capacity() {
+    if id.index() >= state.capacity() {
         return Err(CommonError::AccountOutsideTree(id));
     }
     let account = state.account(id).ok_or(CommonError::UnknownAccount(id))?;
