@@ -98,7 +98,7 @@ impl<'de> Deserialize<'de> for OrderId {
 }
 
 /// An order, as signed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Order {
     /// The account that trades; its owner signs.
@@ -136,9 +136,18 @@ impl Order {
         ]
     }
 
-    /// The signed message `H(encode())`.
+    /// The signed message `H(encode())`. Recent orders' messages are
+    /// remembered: a standing order is checked at every fill, and its message
+    /// is needed both where its signature is verified (outside the
+    /// sequencer's lock) and by the rule.
     pub fn message(&self) -> Fr {
-        poseidon::hash(&self.encode())
+        static MESSAGES: crate::signature::Memo<Order, Fr> = crate::signature::Memo::new();
+        if let Some(m) = MESSAGES.get(self) {
+            return m;
+        }
+        let m = poseidon::hash(&self.encode());
+        MESSAGES.insert(self.clone(), m);
+        m
     }
 
     /// The narrowest order that authorises exactly the fill `terms` (size
@@ -426,10 +435,25 @@ impl OrderSlots {
     pub fn from_slots(slots: impl IntoIterator<Item = Slot>) -> Self {
         let mut out = Self::default();
         for s in slots {
-            out.tree.update(slot_of(s.order_id), s.leaf());
-            out.slots.insert(slot_of(s.order_id), s);
+            out.write(slot_of(s.order_id), Some(s));
         }
+        out.sync();
         out
+    }
+
+    /// Many accounts' slots rebuilt from what they hold, accounts in parallel
+    /// (a sequencer restart).
+    pub fn from_slots_by_account<K: Ord + Send>(
+        slots: BTreeMap<K, Vec<Slot>>,
+    ) -> BTreeMap<K, OrderSlots> {
+        use rayon::prelude::*;
+        let slots: Vec<(K, Vec<Slot>)> = slots.into_iter().collect();
+        slots
+            .into_par_iter()
+            .map(|(k, s)| (k, OrderSlots::from_slots(s)))
+            .collect::<Vec<_>>()
+            .into_iter()
+            .collect()
     }
 
     /// `orders_root` (the slots must be in sync).

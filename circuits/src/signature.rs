@@ -178,7 +178,47 @@ fn encode_point(p: &EdwardsAffine) -> [u8; 32] {
     out
 }
 
+/// Decodes and validates a point, remembering the points recently decoded:
+/// the same order's `R` arrives with every fill, and its subgroup check is a
+/// full scalar multiplication. Only valid points are remembered, so a hit is
+/// as good as a check.
 fn decode_point(bytes: &[u8; 32]) -> Result<EdwardsAffine, SignatureError> {
+    static DECODED: Memo<[u8; 32], EdwardsAffine> = Memo::new();
+    if let Some(p) = DECODED.get(bytes) {
+        return Ok(p);
+    }
+    let p = decode_point_uncached(bytes)?;
+    DECODED.insert(*bytes, p);
+    Ok(p)
+}
+
+/// A bounded map of recent results, shared by the process (emptied when it
+/// reaches [`Memo::CAPACITY`] entries).
+pub(crate) struct Memo<K, V>(
+    std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<K, V>>>,
+);
+
+impl<K: std::hash::Hash + Eq, V: Copy> Memo<K, V> {
+    const CAPACITY: usize = 1 << 16;
+
+    pub(crate) const fn new() -> Self {
+        Self(std::sync::LazyLock::new(Default::default))
+    }
+
+    pub(crate) fn get(&self, key: &K) -> Option<V> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).get(key).copied()
+    }
+
+    pub(crate) fn insert(&self, key: K, value: V) {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= Self::CAPACITY {
+            map.clear();
+        }
+        map.insert(key, value);
+    }
+}
+
+fn decode_point_uncached(bytes: &[u8; 32]) -> Result<EdwardsAffine, SignatureError> {
     // Unchecked, so that a subgroup failure is reported as our own error variant.
     let p = EdwardsAffine::deserialize_compressed_unchecked(&bytes[..])
         .map_err(|_| SignatureError::PointNotOnCurve)?;

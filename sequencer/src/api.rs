@@ -277,20 +277,27 @@ async fn post_transaction(
         };
     // Signatures are verified outside the sequencer's lock, on the blocking
     // pool, so requests verify in parallel and only ordering and state
-    // application are serialised; under the lock they are then looked up.
-    let checks = node.lock().signature_checks(&submission);
+    // application are serialised; under the lock they are then looked up. The
+    // orders' messages are hashed first, also outside the lock (remembered for
+    // the lookups under it).
+    let checker = node.clone();
     let verified = tokio::task::spawn_blocking(move || {
-        checks.iter().try_for_each(|(key, message, signature)| key.verify(*message, signature))
+        crate::authorise::hash_messages(&submission);
+        let checks = checker.lock().signature_checks(&submission);
+        checks
+            .iter()
+            .try_for_each(|(key, message, signature)| key.verify(*message, signature))
+            .map(|()| submission)
     })
     .await;
-    match verified {
-        Ok(Ok(())) => {}
+    let submission = match verified {
+        Ok(Ok(submission)) => submission,
         Ok(Err(e)) => return SubmitError::Signature(e).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "signature check task failed");
             return error_response(500, "INTERNAL", "signature check failed".into(), None);
         }
-    }
+    };
     let result = match run_and_commit_if_due(&node, |seq| {
         seq.submit_keyed(submission, unix_now(), key.as_deref())
     }) {

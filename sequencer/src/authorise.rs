@@ -30,6 +30,24 @@ fn withdrawal(account: AccountId, amount: Amount, nonce: Nonce) -> Transaction {
     Transaction::Withdraw(Withdraw { account, amount, nonce })
 }
 
+/// Hashes the messages of the orders `sub` carries ([`Order::message`]
+/// remembers them), so that checking them later, under the sequencer's lock,
+/// is a lookup.
+///
+/// [`Order::message`]: clearproof_circuits::orders::Order::message
+pub fn hash_messages(sub: &Submission) {
+    match sub {
+        Submission::Trade { buyer_order, seller_order, .. } => {
+            buyer_order.order.message();
+            seller_order.order.message();
+        }
+        Submission::Liquidate { liquidator_order, .. } => {
+            liquidator_order.order.message();
+        }
+        _ => {}
+    }
+}
+
 /// One signature a submission carries: the key it must verify under, its
 /// message, the signature.
 pub type SignatureCheck = (PublicKey, Fr, Signature);

@@ -31,8 +31,9 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: String,
-    /// A batch closes at this many transactions…
-    #[arg(long, default_value_t = 100)]
+    /// A batch closes at this many transactions… (the state is hashed once per
+    /// batch, so larger batches cost less per trade)
+    #[arg(long, default_value_t = 1000)]
     batch_size: usize,
     /// … or when its first transaction is this many milliseconds old.
     #[arg(long, default_value_t = 1000)]

@@ -14,6 +14,15 @@
 //! - a submission whose answer was lost to a kill is retried under its
 //!   idempotency key and gets its first outcome: the trades acknowledged are
 //!   exactly the trades applied.
+//!
+//! The same run with 100 kills and about 1,200 trades is a soak, not part of
+//! the default test run; it also prints the data directory's size per
+//! acknowledged transaction and the start-up time of the first and last
+//! restarts:
+//!
+//! ```text
+//! cargo test --release --test sequencer_crash -- --ignored --nocapture soak
+//! ```
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -36,9 +45,6 @@ use rand::{Rng, SeedableRng};
 
 const T0: u64 = 1_700_000_000;
 const DEPTH: usize = 16;
-/// The standing orders fill at most this many 1-lot trades; the stream offers
-/// more, so overfilling across restarts would show.
-const ORDER_SIZE: i64 = 50;
 
 fn key(i: u8) -> SecretKey {
     SecretKey::from_bytes([i; 32]).unwrap()
@@ -58,6 +64,8 @@ fn genesis() -> Genesis {
 struct Process {
     child: Child,
     client: Client,
+    /// From spawning the process to its "listening" line.
+    startup: Duration,
 }
 
 impl Drop for Process {
@@ -69,6 +77,7 @@ impl Drop for Process {
 }
 
 fn spawn(dir: &std::path::Path, genesis_file: &std::path::Path) -> Process {
+    let started = std::time::Instant::now();
     let ledger = dir.parent().unwrap().join("ledger");
     let mut child = Command::new(env!("CARGO_BIN_EXE_clearproof"))
         .args(["sequencer", "serve", "--listen", "127.0.0.1:0", "--ledger-poll-ms", "5"])
@@ -88,7 +97,7 @@ fn spawn(dir: &std::path::Path, genesis_file: &std::path::Path) -> Process {
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
     let url = line.trim().strip_prefix("listening on ").expect("address line").to_string();
-    Process { child, client: Client::new(&url) }
+    Process { child, client: Client::new(&url), startup: started.elapsed() }
 }
 
 enum Item {
@@ -98,8 +107,9 @@ enum Item {
     Line(String, &'static str),
 }
 
-/// Item `i` of the stream; deposits carry amount `1_000 + i`.
-fn item(i: u64) -> Item {
+/// Item `i` of the stream; deposits carry amount `1_000 + i`. The standing
+/// orders fill at most `order_size` 1-lot trades.
+fn item(i: u64, order_size: i64) -> Item {
     let deposit = |account: u32, owner: u8, amount: i128| {
         Item::Deposit(Deposit {
             account: AccountId::new(account as i128).unwrap(),
@@ -120,7 +130,7 @@ fn item(i: u64) -> Item {
                     account: AccountId::new(owner as i128).unwrap(),
                     market: MarketId::new(0).unwrap(),
                     side,
-                    size: Amount::new(ORDER_SIZE as i128).unwrap(),
+                    size: Amount::new(order_size as i128).unwrap(),
                     limit_price: Price::from_units(100),
                     max_fee_bp: Bps::new(0).unwrap(),
                     expiry: Timestamp::new((1u64 << 39) as i128).unwrap(),
@@ -153,6 +163,56 @@ fn item(i: u64) -> Item {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_transactions_survive_sigkill_and_nothing_applies_twice() {
+    // The stream offers more trades than the orders' size, so overfilling
+    // across restarts would show.
+    crash_run(240, 6, 50).await;
+}
+
+/// The soak: 100 kills with traffic in flight, 3,700 items (about 1,230
+/// trades, more than the orders' 1,000 lots).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a soak of 100 kills: cargo test --release --test sequencer_crash -- --ignored soak"]
+async fn soak_100_kills_with_traffic() {
+    let report = crash_run(3_700, 100, 1_000).await;
+    println!(
+        "soak: {} kills, {} transactions acknowledged, {} trades applied, none lost or applied \
+         twice; data directory {:.0} bytes per acknowledged transaction ({:.1} MB); start-up \
+         {:.0} ms at the first restart, {:.0} ms at the last",
+        report.kills,
+        report.acked,
+        report.trades,
+        report.dir_bytes as f64 / report.acked as f64,
+        report.dir_bytes as f64 / 1e6,
+        report.startups.first().unwrap().as_secs_f64() * 1e3,
+        report.startups.last().unwrap().as_secs_f64() * 1e3,
+    );
+}
+
+struct Report {
+    kills: usize,
+    acked: usize,
+    trades: i64,
+    dir_bytes: u64,
+    startups: Vec<Duration>,
+}
+
+fn dir_bytes(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            let meta = e.metadata().unwrap();
+            if meta.is_dir() {
+                dir_bytes(&e.path())
+            } else {
+                meta.len()
+            }
+        })
+        .sum()
+}
+
+/// `items` of the stream with `kills` SIGKILLs spread over it, then every check.
+async fn crash_run(items: u64, kills_wanted: usize, order_size: i64) -> Report {
     let dir = tempfile::tempdir().unwrap();
     let genesis_file = dir.path().join("genesis.json");
     std::fs::write(&genesis_file, serde_json::to_vec(&genesis()).unwrap()).unwrap();
@@ -168,17 +228,18 @@ async fn acknowledged_transactions_survive_sigkill_and_nothing_applies_twice() {
     drop(Ledger::open_or_create(&ledger_dir, &genesis(), &key).unwrap());
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
     let mut process = spawn(&data, &genesis_file);
+    let mut startups = Vec::new();
 
-    const ITEMS: u64 = 240;
-    const KILLS: usize = 6;
-    let kill_points: std::collections::BTreeSet<u64> =
-        (0..KILLS).map(|k| 20 + k as u64 * 35 + rng.gen_range(0..10)).collect();
+    let spacing = (items - 40) / kills_wanted as u64;
+    let kill_points: std::collections::BTreeSet<u64> = (0..kills_wanted)
+        .map(|k| 20 + k as u64 * spacing + rng.gen_range(0..spacing.min(10)))
+        .collect();
     let mut acked: Vec<(String, &'static str, String)> = Vec::new(); // (id, kind, line)
     let mut deposits = 0u64;
     let mut kills = 0;
     let mut i = 0u64;
-    while i < ITEMS {
-        let (line, kind) = match item(i) {
+    while i < items {
+        let (line, kind) = match item(i, order_size) {
             Item::Line(line, kind) => (line, kind),
             Item::Deposit(d) => {
                 let dir = ledger_dir.clone();
@@ -195,6 +256,7 @@ async fn acknowledged_transactions_survive_sigkill_and_nothing_applies_twice() {
                     process.child.wait().unwrap();
                     kills += 1;
                     process = spawn(&data, &genesis_file);
+                    startups.push(process.startup);
                 }
                 // Later items spend what it credits: wait until it is taken.
                 let mut taken = 0;
@@ -202,7 +264,10 @@ async fn acknowledged_transactions_survive_sigkill_and_nothing_applies_twice() {
                     match process.client.state().await {
                         Ok(state) => taken = state.next_deposit,
                         // Killed at an earlier item after it answered: restart.
-                        Err(_) => process = spawn(&data, &genesis_file),
+                        Err(_) => {
+                            process = spawn(&data, &genesis_file);
+                            startups.push(process.startup);
+                        }
                     }
                     if taken == deposits {
                         break;
@@ -244,6 +309,7 @@ async fn acknowledged_transactions_survive_sigkill_and_nothing_applies_twice() {
                 Err(_) => {
                     // The process is gone: restart it on the same directory and retry.
                     process = spawn(&data, &genesis_file);
+                    startups.push(process.startup);
                     retries += 1;
                     assert!(retries < 5, "sequencer does not come back");
                 }
@@ -251,7 +317,7 @@ async fn acknowledged_transactions_survive_sigkill_and_nothing_applies_twice() {
         }
         i += 1;
     }
-    assert_eq!(kills, KILLS);
+    assert_eq!(kills, kills_wanted);
 
     // Let every queued deposit be taken and the last batch commit, then check
     // every guarantee.
@@ -306,13 +372,14 @@ async fn acknowledged_transactions_survive_sigkill_and_nothing_applies_twice() {
     assert_eq!(sorted.len(), deposit_amounts.len(), "a deposit was applied twice");
     assert_eq!(deposit_amounts.len() as u64, deposits, "every queue entry is applied");
     // Exactly the orders' size was filled, never more, across all restarts.
-    assert_eq!(trades, ORDER_SIZE, "standing orders filled {trades} lots");
+    assert_eq!(trades, order_size, "standing orders filled {trades} lots");
     let buyer = state.account(AccountId::new(1).unwrap()).unwrap();
-    assert_eq!(buyer.balances[0].get(), ORDER_SIZE);
+    assert_eq!(buyer.balances[0].get(), order_size);
     // Every acknowledged trade applied once, and every applied trade acknowledged
     // (an answer lost to a kill was recovered by its idempotency key).
     let acked_trades = acked.iter().filter(|(_, k, _)| *k == "trade").count() as i64;
     assert_eq!(acked_trades, trades, "acknowledged trades differ from applied ones");
     let acked_ids: std::collections::BTreeSet<_> = acked.iter().map(|(id, _, _)| id).collect();
     assert_eq!(acked_ids.len(), acked.len(), "two items acknowledged under one id");
+    Report { kills, acked: acked.len(), trades, dir_bytes: dir_bytes(&data), startups }
 }

@@ -42,6 +42,13 @@ pub enum StoreError {
     /// Making writes durable failed (the group commit's flush).
     #[error("storage flush: {0}")]
     Durability(String),
+    /// The directory was written by an older clearproof, whose layout this one
+    /// does not read.
+    #[error(
+        "this data directory was written by an older clearproof (batches stored with their \
+         witnesses, uncompressed); rebuild it from the base layer with `clearproof restore`"
+    )]
+    Outdated,
 }
 
 /// What an accepted entry was.

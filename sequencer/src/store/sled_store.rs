@@ -2,13 +2,14 @@
 //!
 //! | key | value |
 //! |---|---|
+//! | `meta/format` | layout version (2: batches without witnesses) |
 //! | `meta/genesis`, `meta/depth` | genesis JSON, tree depth |
 //! | `meta/root` | committed state root (hex) |
 //! | `meta/next_seq`, `meta/next_deposit` | next transaction id, next deposit queue index |
 //! | `acct/{id:u32be}` | account JSON |
 //! | `node/{height:u8}{index:u64be}` | non-empty Merkle node (32 bytes, little-endian) |
 //! | `mkts`, `glob` | markets and globals JSON |
-//! | `batch/{n:u64be}` | batch record JSON (header, public data, witness) |
+//! | `batch/{n:u64be}` | stored batch JSON (header, transactions with authority, undo record) |
 //! | `rcpt/{seq:u64be}` | receipt of a committed or rejected transaction |
 //! | `pend/{seq:u64be}` | accepted, not yet committed entry |
 //! | `depq/{index:u64be}` | deposit queue entry (for idempotency) with its id |
@@ -17,7 +18,7 @@
 //! | `idem/{key}` | an idempotency key's first use ([`Idempotency`] JSON) |
 //! | `idex/{at:u64be}{key}` | the same key by time of first use, for forgetting it |
 //!
-//! A batch commit is one `sled::Batch` (atomic) followed by a flush; an accepted
+//! Values are zstd-compressed by sled. A batch commit is one `sled::Batch` (atomic) followed by a flush; an accepted
 //! entry is inserted and flushed before it is acknowledged. Every flush goes
 //! through the store's one [`GroupCommit`] writer.
 
@@ -37,6 +38,10 @@ use super::{
     StoreError, StoredReceipt,
 };
 use crate::wire::DepositRequest;
+
+/// The store's layout version (`meta/format`): 2 stores batches without
+/// witnesses, compressed.
+const FORMAT: u64 = 2;
 
 /// The sled store.
 #[derive(Clone)]
@@ -82,9 +87,20 @@ fn u64_value(bytes: &[u8]) -> Result<u64, StoreError> {
 }
 
 impl SledStore {
-    /// Opens (or creates) the store in `dir`.
+    /// Opens (or creates) the store in `dir`. Values are zstd-compressed (a
+    /// batch's transactions and signatures are most of what is stored). A
+    /// directory written before batches were stored without witnesses is
+    /// refused as [`StoreError::Outdated`].
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
-        let db = sled::Config::new().path(dir).mode(sled::Mode::HighThroughput).open()?;
+        let db = sled::Config::new()
+            .path(dir)
+            .mode(sled::Mode::HighThroughput)
+            .use_compression(true)
+            .open()
+            .map_err(|e| match e {
+                sled::Error::Unsupported(m) if m.contains("compression") => StoreError::Outdated,
+                e => e.into(),
+            })?;
         let flushed = db.clone();
         let writer = GroupCommit::start("sled", move || {
             flushed.flush()?;
@@ -108,6 +124,7 @@ impl Store for SledStore {
 
     fn init(&self, genesis: &Genesis, state: &State, depth: usize) -> Result<(), StoreError> {
         let mut b = sled::Batch::default();
+        b.insert("meta/format", &FORMAT.to_be_bytes());
         b.insert("meta/genesis", json(genesis));
         b.insert("meta/depth", &(depth as u64).to_be_bytes());
         b.insert("meta/root", serde_fr::to_hex(&state.root()).as_bytes());
@@ -121,6 +138,9 @@ impl Store for SledStore {
     }
 
     fn load(&self) -> Result<Loaded, StoreError> {
+        if self.db.get("meta/format")?.as_deref() != Some(&FORMAT.to_be_bytes()[..]) {
+            return Err(StoreError::Outdated);
+        }
         let (_, depth) = self.genesis()?.ok_or_else(|| corrupt("store not initialised"))?;
         let mut accounts = BTreeMap::new();
         for kv in self.db.scan_prefix("acct/") {
@@ -148,7 +168,7 @@ impl Store for SledStore {
             let account = AccountId::new(account as i128).map_err(corrupt)?;
             slots.entry(account).or_default().push(parse(&v)?);
         }
-        let orders = slots.into_iter().map(|(id, s)| (id, OrderSlots::from_slots(s))).collect();
+        let orders = OrderSlots::from_slots_by_account(slots);
         let state = State::from_parts(
             accounts,
             orders,
