@@ -110,10 +110,8 @@ impl Builder {
             self.state.undo(&last.undo);
             self.state.sync();
             if self.state.root() != last.header.prev_state_root {
-                return Err(corrupt(format!(
-                    "batch {}: its undo record misses its root",
-                    self.at()
-                )));
+                let n = last.header.number;
+                return Err(corrupt(format!("batch {n}: its undo record misses its root")));
             }
         }
         while self.at() + 1 < number {

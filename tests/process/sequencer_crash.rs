@@ -381,5 +381,11 @@ async fn crash_run(items: u64, kills_wanted: usize, order_size: i64) -> Report {
     assert_eq!(acked_trades, trades, "acknowledged trades differ from applied ones");
     let acked_ids: std::collections::BTreeSet<_> = acked.iter().map(|(id, _, _)| id).collect();
     assert_eq!(acked_ids.len(), acked.len(), "two items acknowledged under one id");
-    Report { kills, acked: acked.len(), trades, dir_bytes: dir_bytes(&data), startups }
+    let report =
+        Report { kills, acked: acked.len(), trades, dir_bytes: dir_bytes(&data), startups };
+    if std::env::var_os("SOAK_KEEP").is_some() {
+        drop(process);
+        println!("kept {}", dir.keep().display());
+    }
+    report
 }

@@ -65,6 +65,9 @@ impl SledLedgerStore {
     pub fn open(dir: &Path) -> Result<Self, LedgerError> {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         loop {
+            if let Err(e) = crate::sled_dir::remove_stale_snapshots(dir) {
+                tracing::warn!(error = %e, "checking for a killed process's snapshot");
+            }
             match sled::open(dir) {
                 Ok(db) => return Ok(Self { db }),
                 Err(e)

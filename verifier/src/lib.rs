@@ -19,6 +19,7 @@ pub mod key;
 #[cfg(feature = "ledger")]
 pub mod ledger;
 pub mod rules;
+pub mod sled_dir;
 
 /// Why a batch, an artifact or a post was refused. Each variant has a stable
 /// code ([`Rejection::code`]); a refused post changes nothing.

@@ -46,7 +46,7 @@ pub enum StoreError {
     /// does not read.
     #[error(
         "this data directory was written by an older clearproof (batches stored with their \
-         witnesses, uncompressed); rebuild it from the base layer with `clearproof restore`"
+         witnesses); rebuild it from the base layer with `clearproof restore`"
     )]
     Outdated,
 }

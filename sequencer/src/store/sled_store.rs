@@ -9,7 +9,7 @@
 //! | `acct/{id:u32be}` | account JSON |
 //! | `node/{height:u8}{index:u64be}` | non-empty Merkle node (32 bytes, little-endian) |
 //! | `mkts`, `glob` | markets and globals JSON |
-//! | `batch/{n:u64be}` | stored batch JSON (header, transactions with authority, undo record) |
+//! | `batch/{n:u64be}` | stored batch JSON, zstd-compressed (header, transactions with authority, undo record) |
 //! | `rcpt/{seq:u64be}` | receipt of a committed or rejected transaction |
 //! | `pend/{seq:u64be}` | accepted, not yet committed entry |
 //! | `depq/{index:u64be}` | deposit queue entry (for idempotency) with its id |
@@ -18,7 +18,7 @@
 //! | `idem/{key}` | an idempotency key's first use ([`Idempotency`] JSON) |
 //! | `idex/{at:u64be}{key}` | the same key by time of first use, for forgetting it |
 //!
-//! Values are zstd-compressed by sled. A batch commit is one `sled::Batch` (atomic) followed by a flush; an accepted
+//! A batch commit is one `sled::Batch` (atomic) followed by a flush; an accepted
 //! entry is inserted and flushed before it is acknowledged. Every flush goes
 //! through the store's one [`GroupCommit`] writer.
 
@@ -40,7 +40,7 @@ use super::{
 use crate::wire::DepositRequest;
 
 /// The store's layout version (`meta/format`): 2 stores batches without
-/// witnesses, compressed.
+/// witnesses, zstd-compressed.
 const FORMAT: u64 = 2;
 
 /// The sled store.
@@ -82,25 +82,33 @@ fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError> {
     serde_json::from_slice(bytes).map_err(corrupt)
 }
 
+/// Batch records are zstd-compressed: a batch's transactions and signatures
+/// are most of what the store holds.
+fn compress(bytes: &[u8]) -> Result<Vec<u8>, StoreError> {
+    zstd::bulk::compress(bytes, 3).map_err(|e| StoreError::Corrupt(format!("compressing: {e}")))
+}
+
+fn decompress(bytes: &[u8]) -> Result<Vec<u8>, StoreError> {
+    zstd::stream::decode_all(bytes).map_err(|e| corrupt(format!("a batch record: {e}")))
+}
+
 fn u64_value(bytes: &[u8]) -> Result<u64, StoreError> {
     Ok(u64::from_be_bytes(bytes.try_into().map_err(corrupt)?))
 }
 
 impl SledStore {
-    /// Opens (or creates) the store in `dir`. Values are zstd-compressed (a
-    /// batch's transactions and signatures are most of what is stored). A
-    /// directory written before batches were stored without witnesses is
-    /// refused as [`StoreError::Outdated`].
+    /// Opens (or creates) the store in `dir`. A directory written before
+    /// batches were stored without witnesses is refused as
+    /// [`StoreError::Outdated`].
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
-        let db = sled::Config::new()
-            .path(dir)
-            .mode(sled::Mode::HighThroughput)
-            .use_compression(true)
-            .open()
-            .map_err(|e| match e {
-                sled::Error::Unsupported(m) if m.contains("compression") => StoreError::Outdated,
-                e => e.into(),
-            })?;
+        if let Err(e) = clearproof_verifier::sled_dir::remove_stale_snapshots(dir) {
+            tracing::warn!(error = %e, "checking for a killed process's snapshot");
+        }
+        let db = sled::Config::new().path(dir).mode(sled::Mode::HighThroughput).open()?;
+        let initialised = db.get("meta/genesis")?.is_some();
+        if initialised && db.get("meta/format")?.as_deref() != Some(&FORMAT.to_be_bytes()[..]) {
+            return Err(StoreError::Outdated);
+        }
         let flushed = db.clone();
         let writer = GroupCommit::start("sled", move || {
             flushed.flush()?;
@@ -138,9 +146,6 @@ impl Store for SledStore {
     }
 
     fn load(&self) -> Result<Loaded, StoreError> {
-        if self.db.get("meta/format")?.as_deref() != Some(&FORMAT.to_be_bytes()[..]) {
-            return Err(StoreError::Outdated);
-        }
         let (_, depth) = self.genesis()?.ok_or_else(|| corrupt("store not initialised"))?;
         let mut accounts = BTreeMap::new();
         for kv in self.db.scan_prefix("acct/") {
@@ -257,7 +262,7 @@ impl Store for SledStore {
         b.insert("meta/next_seq", &c.next_seq.to_be_bytes());
         b.insert("meta/next_deposit", &c.next_deposit.to_be_bytes());
         b.insert("meta/next_forced", &c.next_forced.to_be_bytes());
-        b.insert(seq_key("batch/", c.number), c.record);
+        b.insert(seq_key("batch/", c.number), compress(&c.record)?);
         for (seq, receipt) in &c.receipts {
             b.insert(seq_key("rcpt/", *seq), json(receipt));
             b.remove(seq_key("pend/", *seq));
@@ -296,7 +301,7 @@ impl Store for SledStore {
     }
 
     fn batch(&self, number: u64) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.db.get(seq_key("batch/", number))?.map(|v| v.to_vec()))
+        self.db.get(seq_key("batch/", number))?.map(|v| decompress(&v)).transpose()
     }
 
     fn put_proof(&self, batch: u64, chunk: u32, artifact: &[u8]) -> Result<bool, StoreError> {
