@@ -388,6 +388,7 @@ impl State {
         DeferredBatch {
             batch_number: globals.batch_number,
             prev_state_root,
+            chain: DataHashChain::start(prev_state_root),
             markets_before: market_states(self),
             globals_before,
             applied: Vec::new(),
@@ -399,17 +400,48 @@ impl State {
 }
 
 /// A batch being built on the accept path: every rule applied and every value
-/// written as [`OpenBatch`] does, but nothing hashed until [`DeferredBatch::close`].
-#[derive(Debug, Clone)]
+/// written as [`OpenBatch`] does, but the state not hashed until
+/// [`DeferredBatch::close`]. The data hash is chained on its own thread as
+/// transactions are applied.
+#[derive(Debug)]
 pub struct DeferredBatch {
     batch_number: u64,
     prev_state_root: Fr,
+    chain: DataHashChain,
     markets_before: [MarketState; MARKETS],
     globals_before: Globals,
     applied: Vec<SignedTx>,
     accounts: BTreeMap<AccountId, Option<Account>>,
     slots: BTreeMap<(AccountId, u64), Option<Slot>>,
     withdrawals: Vec<Withdrawal>,
+}
+
+/// The data hash chained on its own thread, one transaction encoding at a
+/// time, while the batch is being built.
+#[derive(Debug)]
+struct DataHashChain {
+    sender: std::sync::mpsc::Sender<[Fr; TX_ENCODING_LEN]>,
+    worker: std::thread::JoinHandle<Fr>,
+}
+
+impl DataHashChain {
+    fn start(prev_state_root: Fr) -> Self {
+        let (sender, receiver) = std::sync::mpsc::channel::<[Fr; TX_ENCODING_LEN]>();
+        let worker = std::thread::Builder::new()
+            .name("data-hash".into())
+            .spawn(move || receiver.iter().fold(prev_state_root, |d, e| data_hash_step(d, &e)))
+            .expect("spawn the data-hash thread");
+        Self { sender, worker }
+    }
+
+    fn push(&self, tx: &Transaction) {
+        self.sender.send(tx.encode()).expect("the data-hash thread runs until the batch closes");
+    }
+
+    fn finish(self) -> Fr {
+        drop(self.sender);
+        self.worker.join().expect("the data-hash thread does not panic")
+    }
 }
 
 /// A closed [`DeferredBatch`]: what the sequencer commits and a prover later
@@ -472,16 +504,20 @@ impl DeferredBatch {
             state.set_globals(globals);
         }
         self.withdrawals.extend(effect.withdrawal);
+        self.chain.push(&tx.tx);
         self.applied.push(tx.clone());
         Ok(())
     }
 
-    /// Closes the batch: hashes the state once (in parallel with the data hash).
+    /// Closes the batch: hashes the state once, and takes the data hash from
+    /// its thread.
     pub fn close(self, state: &mut State) -> SequencedBatch {
-        let prev = self.prev_state_root;
-        let applied = &self.applied;
-        let (data_hash, ()) =
-            rayon::join(|| data_hash(prev, applied.iter().map(|t| &t.tx)), || state.sync());
+        state.sync();
+        let data_hash = self.chain.finish();
+        debug_assert_eq!(
+            data_hash,
+            crate::batch::data_hash(self.prev_state_root, self.applied.iter().map(|t| &t.tx))
+        );
         SequencedBatch {
             batch_number: self.batch_number,
             prev_state_root: self.prev_state_root,

@@ -13,6 +13,10 @@
 //! - the data directory's growth per trade and the start-up time after a short
 //!   and a ten times longer history.
 //!
+//! Parts alone: `THROUGHPUT_PROFILE=1` (HTTP, 4 clients, for a profiler;
+//! `THROUGHPUT_CLIENTS=N`), `THROUGHPUT_COMMITS=N` (N rounds of commit
+//! latency), `THROUGHPUT_STORAGE=1`.
+//!
 //! Workload: 1-lot trades between 64 funded account pairs, against standing
 //! signed orders (every fill presents the pair's same two signatures, which
 //! the verified-signature memo recognises), and with fresh orders (two new
@@ -343,9 +347,19 @@ fn main() {
     if std::env::var_os("THROUGHPUT_PROFILE").is_some() {
         // One figure only, for a profiler.
         let before = clearproof_circuits::poseidon::permutations();
-        let (rate, _) = http(4, false);
+        let clients = std::env::var("THROUGHPUT_CLIENTS").map_or(4, |c| c.parse().unwrap());
+        let (rate, _) = http(clients, false);
         let perms = (clearproof_circuits::poseidon::permutations() - before) as f64 / 2_400.0;
-        println!("http, standing orders, 4 clients: {rate:.0} trades/s, {perms:.0} perms/trade");
+        println!(
+            "http, standing orders, {clients} clients: {rate:.0} trades/s, {perms:.0} perms/trade"
+        );
+        return;
+    }
+    if let Ok(rounds) = std::env::var("THROUGHPUT_COMMITS") {
+        for _ in 0..rounds.parse().unwrap() {
+            commit_latency(100, 30);
+            commit_latency(1_000, 8);
+        }
         return;
     }
     if std::env::var_os("THROUGHPUT_STORAGE").is_some() {

@@ -43,6 +43,17 @@ use crate::wire::DepositRequest;
 /// witnesses, zstd-compressed.
 const FORMAT: u64 = 2;
 
+/// sled's segment (and write buffer) size: 8 MiB instead of 512 KiB. With
+/// the default, committing a 1000-trade batch seals enough write buffers at
+/// once to hit a sled 0.34 deadlock (its IO threads all wait for the segment
+/// accountant, which waits for a file truncation queued behind them; its pool
+/// stops growing because of a miscounted idle-thread counter):
+/// `THROUGHPUT_COMMITS=4 cargo bench -p clearproof-sequencer --bench throughput`
+/// hung in the first 1000-trade round every time with 512 KiB and never with
+/// 2 or 8 MiB. Larger buffers mean fewer concurrent writes; the cost is a data
+/// file that grows in 8 MiB steps.
+const SEGMENT_SIZE: usize = 8 << 20;
+
 /// The sled store.
 #[derive(Clone)]
 pub struct SledStore {
@@ -104,7 +115,16 @@ impl SledStore {
         if let Err(e) = clearproof_verifier::sled_dir::remove_stale_snapshots(dir) {
             tracing::warn!(error = %e, "checking for a killed process's snapshot");
         }
-        let db = sled::Config::new().path(dir).mode(sled::Mode::HighThroughput).open()?;
+        let db = sled::Config::new()
+            .path(dir)
+            .mode(sled::Mode::HighThroughput)
+            .segment_size(SEGMENT_SIZE)
+            .open()
+            .map_err(|e| match e {
+                // Directories of earlier versions have sled's default segments.
+                sled::Error::Unsupported(m) if m.contains("io buffer size") => StoreError::Outdated,
+                e => e.into(),
+            })?;
         let initialised = db.get("meta/genesis")?.is_some();
         if initialised && db.get("meta/format")?.as_deref() != Some(&FORMAT.to_be_bytes()[..]) {
             return Err(StoreError::Outdated);
