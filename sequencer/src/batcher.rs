@@ -194,6 +194,41 @@ impl Sequencer {
         self.next_seq = self.next_seq.max(seq + 1);
     }
 
+    /// Submits many submissions in order, as [`Sequencer::submit`] does one (a
+    /// matching engine handing over its fills), committing whenever the open
+    /// batch is due. Their order messages are hashed and their signatures
+    /// verified first, in parallel across the submissions; under the ordering
+    /// each check is then a lookup (only valid signatures are remembered, so
+    /// the rules still decide). The caller flushes before acknowledging.
+    pub fn submit_all(
+        &mut self,
+        subs: Vec<Submission>,
+        now: u64,
+    ) -> Vec<Result<TxReceipt, SubmitError>> {
+        use rayon::prelude::*;
+        let checks: Vec<_> = subs
+            .par_iter()
+            .flat_map_iter(|sub| {
+                crate::authorise::hash_messages(sub);
+                self.signature_checks(sub)
+            })
+            .collect();
+        checks.par_iter().for_each(|(key, message, signature)| {
+            // A failure is reported by `submit` below, in order.
+            let _ = key.verify(*message, signature);
+        });
+        let mut out = Vec::with_capacity(subs.len());
+        for sub in subs {
+            out.push(self.submit(sub, now));
+            // A failed commit halts the sequencer (and is logged): the
+            // submissions after it get `SEQUENCER_HALTED`.
+            if self.due() && self.commit().is_err() {
+                continue;
+            }
+        }
+        out
+    }
+
     /// Authorises and applies a submission accepted at `now` (unix seconds). The
     /// caller must [`Store::flush`] before acknowledging an `Ok` or a rejection
     /// recorded under an id (signed submissions only; an unsigned one's

@@ -170,3 +170,37 @@ fn forced_withdrawals_are_served_in_order_and_survive_a_restart() {
         assert_eq!(seq.committed().next_forced, 2 + many.len() as u64);
     }
 }
+
+/// `submit_all` (signatures verified in parallel first) gives each submission
+/// the outcome `submit` gives it one at a time, in order: a forged signature
+/// in the middle is refused and the rest apply.
+#[test]
+fn submit_all_gives_the_outcomes_of_submitting_one_at_a_time() {
+    let outcomes = |bulk: bool| {
+        let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+        let mut seq = open(&store);
+        seq.take_deposits(0, &[deposit(1, 10_000), deposit(2, 10_000)], NOW).unwrap();
+        let mut forged = withdraw(2, 10, 1);
+        if let Submission::Withdraw { signature, .. } = &mut forged {
+            *signature = key(9).sign(clearproof_circuits::Fr::from(1u64));
+        }
+        let subs = vec![withdraw(1, 100, 0), forged, withdraw(2, 50, 0), withdraw(1, 1, 5)];
+        let results = if bulk {
+            seq.submit_all(subs, NOW)
+        } else {
+            subs.into_iter().map(|s| seq.submit(s, NOW)).collect()
+        };
+        let codes: Vec<String> = results
+            .iter()
+            .map(|r| match r {
+                Ok(receipt) => format!("{:?}", receipt.status),
+                Err(e) => e.code().to_string(),
+            })
+            .collect();
+        (codes, seq.commit().unwrap().unwrap().root)
+    };
+    let (one_by_one, root) = outcomes(false);
+    assert_eq!(one_by_one[1], "SIG_BAD_SIGNATURE");
+    assert!(one_by_one[0].contains("Pending") && one_by_one[2].contains("Pending"));
+    assert_eq!(outcomes(true), (one_by_one, root));
+}
