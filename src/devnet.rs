@@ -414,12 +414,10 @@ pub fn run(options: &Options, out: &mut dyn std::io::Write) -> Result<Report> {
             .context("opening the sequencer store")?,
     );
     let config = Config { batch_size: 1_000, batch_interval: Duration::from_secs(3_600) };
-    Sequencer::init(store.as_ref(), &genesis, circuit.depth).context("opening the sequencer")?;
-    let loaded = store.load().context("loading the sequencer store")?;
     // Witnesses are built from the stored batches when the provers need them.
-    let committed = Batches::new(store.clone(), loaded.state.clone());
-    let mut sequencer =
-        Sequencer::resume(store.clone(), loaded, config).context("opening the sequencer")?;
+    let (mut sequencer, committed) =
+        Sequencer::open_with_batches(store.clone(), &genesis, circuit.depth, config)
+            .context("opening the sequencer")?;
     // The job board takes the proofs as it takes remote provers' (public inputs
     // checked against the batch); the relay posts them from the store.
     let jobs = JobBoard::new(circuit.slots, Duration::from_secs(3_600), None);

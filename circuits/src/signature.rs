@@ -62,7 +62,6 @@
 //!
 //! Every failure is a [`SignatureError`] with a stable code ([`SignatureError::code`]).
 
-use std::collections::HashSet;
 use std::fmt;
 
 use ark_ec::{AffineRepr, CurveGroup};
@@ -450,44 +449,25 @@ pub fn challenge(r: &EdwardsAffine, pk: &PublicKey, msg: Fr) -> Fr {
 /// Checks `s·B == R + c·A`, with `c` the full (unreduced) challenge integer.
 ///
 /// Verification is a pure function of `(pk, msg, sig)`, so successes are
-/// remembered ([`VerifiedCache`]): the sequencer checks a submission's
+/// remembered ([`VERIFIED`]): the sequencer checks a submission's
 /// signatures up front (outside its lock, in parallel) and the native rule
 /// checks them again under the lock, which then costs a lookup.
 pub fn verify(pk: &PublicKey, msg: Fr, sig: &Signature) -> Result<(), SignatureError> {
     let entry = (*pk, halo2_base::halo2_proofs::halo2curves::ff::PrimeField::to_repr(&msg), *sig);
-    if VERIFIED.contains(&entry) {
+    if VERIFIED.get(&entry).is_some() {
         return Ok(());
     }
     verify_uncached(pk, msg, sig)?;
-    VERIFIED.insert(entry);
+    VERIFIED.insert(entry, ());
     Ok(())
 }
 
 /// The signatures recently found valid: `(key, message bytes, signature)`.
 /// Only [`verify`] inserts, after the full check, so a hit is as good as a
-/// check. Bounded: it is emptied when it reaches [`VerifiedCache::CAPACITY`].
-struct VerifiedCache(std::sync::LazyLock<std::sync::Mutex<HashSet<CacheEntry>>>);
+/// check. Bounded like every [`Memo`].
+static VERIFIED: Memo<CacheEntry, ()> = Memo::new();
 
 type CacheEntry = (PublicKey, [u8; 32], Signature);
-
-impl VerifiedCache {
-    const CAPACITY: usize = 1 << 16;
-
-    fn contains(&self, entry: &CacheEntry) -> bool {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).contains(entry)
-    }
-
-    fn insert(&self, entry: CacheEntry) {
-        let mut set = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if set.len() >= Self::CAPACITY {
-            set.clear();
-        }
-        set.insert(entry);
-    }
-}
-
-static VERIFIED: VerifiedCache =
-    VerifiedCache(std::sync::LazyLock::new(|| std::sync::Mutex::new(HashSet::new())));
 
 /// [`verify`] without the cache.
 fn verify_uncached(pk: &PublicKey, msg: Fr, sig: &Signature) -> Result<(), SignatureError> {

@@ -124,10 +124,8 @@ impl Node {
         config: Config,
         jobs: Option<JobBoard>,
     ) -> Result<Arc<Self>, StoreError> {
-        Sequencer::init(store.as_ref(), genesis, depth)?;
-        let loaded = store.load()?;
-        let batches = Batches::new(store.clone(), loaded.state.clone());
-        let sequencer = Sequencer::resume(store.clone(), loaded, config)?;
+        let (sequencer, batches) =
+            Sequencer::open_with_batches(store.clone(), genesis, depth, config)?;
         Ok(Arc::new(Self { sequencer: Mutex::new(sequencer), store, batches, jobs }))
     }
 

@@ -23,6 +23,7 @@ use clearproof_circuits::types::{AccountId, MarketId};
 use clearproof_verifier::hatch::{ForcedEntry, MAX_FORCED_PER_BATCH};
 
 use crate::authorise::Authoriser;
+use crate::batches::Batches;
 use crate::error::SubmitError;
 use crate::oracle::ObservationPool;
 use crate::records::{BatchHeader, BatchSummary, CommittedView, StoredBatch, StoredTx};
@@ -93,6 +94,20 @@ impl Sequencer {
         Self::init(store.as_ref(), genesis, depth)?;
         let loaded = store.load()?;
         Self::resume(store, loaded, config)
+    }
+
+    /// [`Sequencer::open`], with the committed batches of the same store
+    /// ([`Batches`], whose witness builder starts from the state loaded here).
+    pub fn open_with_batches(
+        store: Arc<dyn Store>,
+        genesis: &Genesis,
+        depth: usize,
+        config: Config,
+    ) -> Result<(Self, Batches), StoreError> {
+        Self::init(store.as_ref(), genesis, depth)?;
+        let loaded = store.load()?;
+        let batches = Batches::new(store.clone(), loaded.state.clone());
+        Ok((Self::resume(store, loaded, config)?, batches))
     }
 
     /// Initialises an empty store from `genesis` (a stored genesis wins otherwise).
