@@ -28,7 +28,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context, Result};
 use clearproof_circuits::account_proof::AccountProof;
-use clearproof_circuits::circuit::CircuitParams;
+use clearproof_circuits::batch::BatchOutput;
+use clearproof_circuits::circuit::aggregation::{AggregationKey, RootOpening, PINNED_AGGREGATION};
+use clearproof_circuits::circuit::chunk::chunk_witnesses_padded;
+use clearproof_circuits::circuit::{CircuitParams, Instance, Proof, Srs};
 use clearproof_circuits::serde_fr::to_hex;
 use clearproof_circuits::signature::SecretKey;
 use clearproof_circuits::state::State;
@@ -48,9 +51,11 @@ use clearproof_sequencer::store::{SledStore, Store};
 use clearproof_sequencer::wire::{ObservationRequest, Submission};
 use clearproof_sequencer::{BatchRecord, Config, Sequencer};
 use clearproof_verifier::check::verify_batch;
+use clearproof_verifier::evm::ledger::{EvmLedger, PostGas};
 use clearproof_verifier::hatch::ForcedRequest;
 use clearproof_verifier::key::VerifierKey;
 use clearproof_verifier::ledger::{BaseLayer, Ledger, SledLedgerStore};
+use clearproof_verifier::rules::{PostedAggregate, PostedBatch};
 
 /// Options of `clearproof devnet`.
 pub struct Options {
@@ -68,6 +73,10 @@ pub struct Options {
     pub regenerate: bool,
     /// What to run after the workload.
     pub scenario: Scenario,
+    /// One proof per batch: each batch's chunk proofs aggregated, posted to the
+    /// EVM base layer (the settlement contract and the generated verifier in
+    /// revm) instead of the Rust ledger.
+    pub aggregate: bool,
 }
 
 /// What `clearproof devnet` runs.
@@ -99,6 +108,7 @@ impl Options {
             progress: true,
             regenerate: false,
             scenario: Scenario::Normal,
+            aggregate: false,
         }
     }
 }
@@ -120,6 +130,21 @@ pub struct BatchReport {
     pub prove_seconds: f64,
     /// Milliseconds to verify the batch (all chunk proofs, batched).
     pub verify_ms: f64,
+    /// The aggregated proof and its posting (`--aggregate`).
+    pub aggregate: Option<AggregateReport>,
+}
+
+/// One batch's aggregation and its post to the EVM base layer.
+#[derive(Debug, Clone, Copy)]
+pub struct AggregateReport {
+    /// Wall seconds to aggregate the chunk proofs (padding chunks included).
+    pub prove_seconds: f64,
+    /// The aggregated proof's bytes.
+    pub proof_bytes: usize,
+    /// Gas of the whole `postBatch` transaction.
+    pub gas: u64,
+    /// Gas of the verifier alone.
+    pub verification_gas: u64,
 }
 
 /// What a devnet run produced.
@@ -422,14 +447,47 @@ pub fn run(options: &Options, out: &mut dyn std::io::Write) -> Result<Report> {
     // checked against the batch); the relay posts them from the store.
     let jobs = JobBoard::new(circuit.slots, Duration::from_secs(3_600), None);
     let genesis_root = State::genesis_with_depth(&genesis, circuit.depth)?.root();
-    let ledger_store = SledLedgerStore::open(&options.data_dir.join("ledger"))?;
-    let ledger = Ledger::create_with(ledger_store, &genesis, &verifier, |state| {
-        if options.scenario == Scenario::Escape {
-            state.forced_grace = DEVNET_FORCED_GRACE;
-            state.escape_window = DEVNET_ESCAPE_WINDOW;
+    let aggregation = match options.aggregate {
+        true => Some(Aggregation::setup(&keys, out)?),
+        false => None,
+    };
+    let evm_ledger = match &aggregation {
+        Some(_) => {
+            ensure!(
+                options.scenario == Scenario::Normal,
+                "--aggregate runs the normal scenario only: the settlement contract has no \
+                 escape hatch yet"
+            );
+            let ledger = EvmLedger::deploy_production(&genesis, &verifier)
+                .context("deploying the settlement contract")?;
+            writeln!(
+                out,
+                "base layer: Settlement.sol and the generated aggregation verifier in revm \
+                 (an in-memory EVM)"
+            )?;
+            Some(ledger)
         }
-    })
-    .context("opening the ledger")?;
+        None => None,
+    };
+    let sled_ledger = match &evm_ledger {
+        Some(_) => None,
+        None => {
+            let ledger_store = SledLedgerStore::open(&options.data_dir.join("ledger"))?;
+            let ledger = Ledger::create_with(ledger_store, &genesis, &verifier, |state| {
+                if options.scenario == Scenario::Escape {
+                    state.forced_grace = DEVNET_FORCED_GRACE;
+                    state.escape_window = DEVNET_ESCAPE_WINDOW;
+                }
+            })
+            .context("opening the ledger")?;
+            Some(ledger)
+        }
+    };
+    let ledger: &dyn BaseLayer = match (&evm_ledger, &sled_ledger) {
+        (Some(l), _) => l,
+        (None, Some(l)) => l,
+        (None, None) => unreachable!("one base layer is open"),
+    };
     let fresh = ledger.state()?.deposits_queued == 0
         && sequencer.committed().state_root == genesis_root
         && sequencer.committed().pending == 0;
@@ -444,7 +502,9 @@ pub fn run(options: &Options, out: &mut dyn std::io::Write) -> Result<Report> {
         options,
         keys: &keys,
         verifier: &verifier,
-        ledger: &ledger,
+        ledger,
+        evm: evm_ledger.as_ref(),
+        aggregation: aggregation.as_ref(),
         source: StoreSource { store: store.as_ref(), jobs: &jobs },
         batches: &committed,
     };
@@ -465,7 +525,7 @@ pub fn run(options: &Options, out: &mut dyn std::io::Write) -> Result<Report> {
                     // The sequencer reads the ledger's queue itself (PROTOCOL §7):
                     // nobody hands it a deposit.
                     let from = sequencer.next_deposit();
-                    let queued = read_queue(&ledger, from, usize::MAX)?;
+                    let queued = read_queue(ledger, from, usize::MAX)?;
                     let taken = sequencer.take_deposits(from, &queued, unix_now())?;
                     ensure!(taken == queued.len(), "the sequencer did not take every deposit");
                 }
@@ -484,9 +544,9 @@ pub fn run(options: &Options, out: &mut dyn std::io::Write) -> Result<Report> {
             // Carol asks the base layer directly; the sequencer serves the queue itself.
             let carol = AccountId::new(3)?;
             let amount = Amount::new(micro(5.0))?;
-            let index = force_withdraw(&ledger, workload.user(3), carol, amount)?;
+            let index = force_withdraw(ledger, workload.user(3), carol, amount)?;
             let from = sequencer.next_forced();
-            let entries = read_forced(&ledger, from, usize::MAX)?;
+            let entries = read_forced(ledger, from, usize::MAX)?;
             ensure!(sequencer.take_forced(from, &entries, unix_now())? == 1, "forced not taken");
             writeln!(
                 out,
@@ -521,7 +581,7 @@ pub fn run(options: &Options, out: &mut dyn std::io::Write) -> Result<Report> {
             drop(sequencer);
             // What the operator's store holds, to compare the rebuilt state with.
             let operator = store.load()?.state;
-            escape_scenario(&ledger, &workload, &operator, &options.data_dir, out)?
+            escape_scenario(ledger, &workload, &operator, &options.data_dir, out)?
         }
     };
     Ok(Report { batches: reports, withdrawals, final_root, payouts })
@@ -646,8 +706,70 @@ struct Pipeline<'a> {
     keys: &'a ProverKeys,
     verifier: &'a VerifierKey,
     ledger: &'a dyn BaseLayer,
+    /// The EVM base layer, when it is `ledger` (for the posts' gas).
+    evm: Option<&'a EvmLedger>,
+    aggregation: Option<&'a Aggregation>,
     source: StoreSource<'a>,
     batches: &'a Batches,
+}
+
+/// The aggregation key and its SRS (`--aggregate`).
+struct Aggregation {
+    key: AggregationKey,
+    srs: Srs,
+}
+
+impl Aggregation {
+    /// The production aggregation key over `keys`' chunk key, checked against
+    /// the pinned one the committed EVM verifier was generated for.
+    fn setup(keys: &ProverKeys, out: &mut dyn std::io::Write) -> Result<Self> {
+        let params = PINNED_AGGREGATION.params;
+        ensure!(
+            keys.manifest.circuit == params.chunk,
+            "--aggregate needs the production circuit {} (the EVM verifier is generated for it)",
+            params.chunk.id()
+        );
+        let started = Instant::now();
+        let srs = Srs::insecure_dev(params.k);
+        let key = AggregationKey::generate(&srs, &keys.srs, keys.keys.vk(), params)
+            .context("generating the aggregation key")?;
+        ensure!(
+            key.vk().digest() == PINNED_AGGREGATION.vk_digest_insecure_dev,
+            "the aggregation key is not the one the committed EVM verifier was generated for: \
+             regenerate the EVM fixtures (verifier/evm/build.sh --fixtures)"
+        );
+        writeln!(
+            out,
+            "aggregation {}: key generated in {:.0} s ({} advice columns, vk {})",
+            params.id(),
+            started.elapsed().as_secs_f64(),
+            key.layout().config.num_advice,
+            &key.vk().digest()[..16]
+        )?;
+        Ok(Self { key, srs })
+    }
+
+    /// `batch`'s chunk proofs (padded with proofs of empty chunks) aggregated.
+    fn prove(
+        &self,
+        keys: &ProverKeys,
+        batch: &BatchOutput,
+        posted: &PostedBatch,
+    ) -> Result<PostedAggregate> {
+        let params = self.key.layout().params;
+        let witnesses = chunk_witnesses_padded(batch, params.chunk.slots, params.chunks)
+            .with_context(|| {
+                format!("batch {} needs more than {} chunks", batch.batch_number, params.chunks)
+            })?;
+        let mut chunks: Vec<(Proof, Instance)> =
+            posted.proofs.iter().map(|c| (c.proof.clone(), c.public_inputs)).collect();
+        for w in &witnesses[chunks.len()..] {
+            chunks.push((keys.keys.prove(&keys.srs, w)?, w.instance));
+        }
+        let (proof, instance) =
+            self.key.prove(&self.srs, &keys.srs, &chunks, &RootOpening::after(batch))?;
+        Ok(PostedAggregate { instance, proof })
+    }
 }
 
 impl Pipeline<'_> {
@@ -685,19 +807,52 @@ impl Pipeline<'_> {
         let root = self.ledger.state()?.root;
         verify_batch(self.verifier, root, &posted.data, &posted.proofs)?;
         let verify_ms = started.elapsed().as_secs_f64() * 1e3;
-        let accepted = match post_next(&self.source, self.ledger, self.verifier)? {
-            RelayStep::Accepted(accepted) => accepted,
-            RelayStep::Waiting { next } => bail!("batch {next} is not proven"),
+        let chunk_bytes: usize = posted.proofs.iter().map(|c| c.proof.len()).sum();
+        let (accepted, aggregate) = match self.aggregation {
+            None => match post_next(&self.source, self.ledger, self.verifier)? {
+                RelayStep::Accepted(accepted) => (*accepted, None),
+                RelayStep::Waiting { next } => bail!("batch {next} is not proven"),
+            },
+            Some(aggregation) => {
+                writeln!(out, "batch {}: aggregating its chunk proofs…", batch.batch_number)?;
+                let started = Instant::now();
+                let mut posted = posted;
+                let aggregate = aggregation.prove(self.keys, batch, &posted)?;
+                let prove_seconds = started.elapsed().as_secs_f64();
+                // For auditors: `clearproof evm verify DATA_DIR/aggregates/batch-N.json`.
+                let dir = self.options.data_dir.join("aggregates");
+                std::fs::create_dir_all(&dir)?;
+                let file = dir.join(format!("batch-{}.json", batch.batch_number));
+                std::fs::write(&file, serde_json::to_string_pretty(&aggregate)?)?;
+                posted.aggregate = Some(aggregate);
+                let accepted = self
+                    .ledger
+                    .post(self.verifier, &posted)
+                    .with_context(|| format!("batch {}: refused", posted.number))?;
+                let gas = self.ledger_gas(accepted.number)?;
+                let report = AggregateReport {
+                    prove_seconds,
+                    proof_bytes: accepted.proof_bytes,
+                    gas: gas.total,
+                    verification_gas: gas.verification,
+                };
+                (accepted, Some(report))
+            }
         };
         Ok(BatchReport {
             number: accepted.number,
             transactions: accepted.transactions,
             roots: (to_hex(&accepted.prev_state_root), to_hex(&accepted.next_state_root)),
             chunks: accepted.chunks,
-            proof_bytes: accepted.proof_bytes,
+            proof_bytes: chunk_bytes,
             prove_seconds,
             verify_ms,
+            aggregate,
         })
+    }
+
+    fn ledger_gas(&self, number: u64) -> Result<PostGas> {
+        self.evm.and_then(|l| l.gas(number)).context("the EVM base layer recorded the post's gas")
     }
 }
 
@@ -706,13 +861,18 @@ fn short(root: &str) -> &str {
 }
 
 fn print_table(out: &mut dyn std::io::Write, reports: &[BatchReport]) -> Result<()> {
-    writeln!(
+    let aggregated = reports.iter().any(|r| r.aggregate.is_some());
+    write!(
         out,
         "\n{:>5} {:>4} {:>12} {:>12} {:>6} {:>11} {:>9} {:>10}",
         "batch", "txs", "prev root", "next root", "chunks", "proof bytes", "prove s", "verify ms"
     )?;
+    if aggregated {
+        write!(out, " {:>7} {:>9} {:>9} {:>9}", "agg s", "agg bytes", "gas", "verify gas")?;
+    }
+    writeln!(out)?;
     for r in reports {
-        writeln!(
+        write!(
             out,
             "{:>5} {:>4} {:>12} {:>12} {:>6} {:>11} {:>9.1} {:>10.1}",
             r.number,
@@ -724,6 +884,14 @@ fn print_table(out: &mut dyn std::io::Write, reports: &[BatchReport]) -> Result<
             r.prove_seconds,
             r.verify_ms
         )?;
+        if let Some(a) = &r.aggregate {
+            write!(
+                out,
+                " {:>7.1} {:>9} {:>9} {:>9}",
+                a.prove_seconds, a.proof_bytes, a.gas, a.verification_gas
+            )?;
+        }
+        writeln!(out)?;
     }
     Ok(())
 }

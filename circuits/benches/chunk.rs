@@ -27,13 +27,7 @@ use clearproof_circuits::circuit::hash::{CircuitHasher, HashedCircuit};
 use clearproof_circuits::circuit::poseidon_chip::{rows_for_hash, ADVICE_COLUMNS};
 use clearproof_circuits::circuit::proof::{keygen_circuit, prove_circuit, verify_circuit};
 use clearproof_circuits::circuit::Srs;
-use clearproof_circuits::oracle::Committee;
-use clearproof_circuits::orders::OrderId;
-use clearproof_circuits::params::{ACCOUNT_TREE_DEPTH, CHUNK_K, CHUNK_SLOTS, MARKETS};
-use clearproof_circuits::signature::SecretKey;
-use clearproof_circuits::state::{Genesis, Market, MarketParams, MarketState, State};
-use clearproof_circuits::tx::{Deposit, KeyRing, SignedTx, Trade, Transaction};
-use clearproof_circuits::types::*;
+use clearproof_circuits::params::{ACCOUNT_TREE_DEPTH, CHUNK_K, CHUNK_SLOTS};
 use clearproof_circuits::Fr;
 use halo2_base::gates::circuit::builder::RangeCircuitBuilder;
 use halo2_base::gates::circuit::CircuitBuilderStage;
@@ -43,51 +37,14 @@ fn env(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
-fn params() -> [MarketParams; MARKETS] {
-    let oracle = SecretKey::from_bytes([200; 32]).unwrap().public_key();
-    [MarketParams::standard(Committee::single(oracle), FundingRate::new(4_294_967).unwrap());
-        MARKETS]
-}
+#[path = "workload.rs"]
+mod workload;
 
-/// A batch of `trades` trades between accounts that deposited in an earlier batch,
-/// at depth 24, cut into chunks of `slots` (only trades: every slot costs the
-/// same whatever its type, since every slot lays out every type's constraints).
+/// A batch of `trades` trades (only trades: every slot costs the same whatever
+/// its type, since every slot lays out every type's constraints) cut into chunks
+/// of `slots`.
 fn trade_chunks(trades: usize, slots: usize) -> Vec<ChunkWitness> {
-    let t0 = Timestamp::new(1_700_000_000).unwrap();
-    let market = Market { params: params()[0], state: MarketState::at(Price::from_units(100), t0) };
-    let genesis = Genesis { markets: [market; MARKETS], insurance_fund: Quote::new(0).unwrap() };
-    let mut state = State::genesis(&genesis).unwrap();
-    let deposits: Vec<Transaction> = (0..2 * trades as u32)
-        .map(|i| {
-            Transaction::Deposit(Deposit {
-                account: AccountId::new(i128::from(i) * 7_919 + 1).unwrap(),
-                owner: SecretKey::from_bytes([i as u8 + 1; 32]).unwrap().public_key(),
-                amount: Amount::new(1_000_000).unwrap(),
-            })
-        })
-        .collect();
-    let deposits: Vec<SignedTx> = deposits.into_iter().map(SignedTx::from).collect();
-    let out = state.apply_batch(&deposits);
-    assert_eq!(out.witnesses.len(), deposits.len());
-    let keys = KeyRing::new((1..=255u8).map(|i| SecretKey::from_bytes([i; 32]).unwrap()));
-    let trades: Vec<Transaction> = (0..trades as i128)
-        .map(|i| {
-            Transaction::Trade(Trade {
-                market: MarketId::new(i % MARKETS as i128).unwrap(),
-                buyer: AccountId::new(2 * i * 7_919 + 1).unwrap(),
-                seller: AccountId::new((2 * i + 1) * 7_919 + 1).unwrap(),
-                base: Amount::new(10).unwrap(),
-                quote: Amount::new(1_000).unwrap(),
-                buyer_fee: Quote::new(1).unwrap(),
-                seller_fee: Quote::new(1).unwrap(),
-                buyer_order_id: OrderId::new(2 * i as u64).unwrap(),
-                seller_order_id: OrderId::new(2 * i as u64 + 1).unwrap(),
-            })
-        })
-        .collect();
-    let out = state.apply_batch_signed(&trades, &keys);
-    assert_eq!(out.witnesses.len(), trades.len(), "every trade applies");
-    chunk_witnesses(&out, slots)
+    chunk_witnesses(&workload::trade_batch(trades), slots)
 }
 
 /// One circuit of the comparison.

@@ -114,6 +114,15 @@ pub struct BatchOutput {
     /// State root after the batch.
     #[serde(with = "crate::serde_fr")]
     pub next_state_root: Fr,
+    /// Accounts root after the batch.
+    #[serde(with = "crate::serde_fr")]
+    pub accounts_root_after: Fr,
+    /// Market states after the batch.
+    pub markets_after: [MarketState; MARKETS],
+    /// Globals after the batch (the incremented batch number included): with the
+    /// two above, the preimage of `next_state_root` (the aggregation circuit
+    /// opens it for the batch number; padding chunks start from it).
+    pub globals_after: Globals,
     /// The batch's data hash: [`data_hash`] of its applied transactions.
     #[serde(with = "crate::serde_fr")]
     pub data_hash: Fr,
@@ -336,6 +345,9 @@ impl OpenBatch {
             globals_before: self.globals_before,
             header_state_root: self.header_state_root,
             next_state_root: state.root(),
+            accounts_root_after: state.accounts_root(),
+            markets_after: market_states(state),
+            globals_after: *state.globals(),
             data_hash,
             receipts: self.receipts,
             witnesses: self.witnesses,

@@ -54,6 +54,7 @@ fn posted(
         number: record.header.number,
         data: record.public_data.iter().map(|p| p.tx.clone()).collect(),
         proofs,
+        aggregate: None,
     }
 }
 
@@ -95,6 +96,7 @@ impl ProvenBatches for StoreSource<'_> {
             number,
             data: batch.txs.into_iter().map(|t| t.tx.tx).collect(),
             proofs: proofs.into_iter().flatten().collect(),
+            aggregate: None,
         }))
     }
 }

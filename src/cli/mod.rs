@@ -12,6 +12,7 @@ use clearproof_prover::{ProverKeys, SrsSource};
 use clearproof_verifier::key::{VerifierKey, INSECURE_DEV_SRS};
 
 pub mod devnet;
+pub mod evm;
 pub mod hatch;
 pub mod keys;
 pub mod ledger;
@@ -73,6 +74,12 @@ pub enum Command {
     },
     /// Run the whole pipeline on embedded defaults: sequencer, provers, ledger, verifier.
     Devnet(devnet::DevnetArgs),
+    /// The EVM base layer: check aggregated batch proofs with the generated
+    /// Solidity verifier.
+    Evm {
+        #[command(subcommand)]
+        command: evm::EvmCommand,
+    },
     /// Rebuild the full state from the base layer's genesis and posted data
     /// alone (every accepted root checked) into a store the sequencer resumes from.
     Restore(hatch::RestoreArgs),
@@ -100,6 +107,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::Verify(args) => verify::run(&args),
         Command::Ledger { command } => ledger::run(command),
         Command::Devnet(args) => devnet::run(args),
+        Command::Evm { command } => evm::run(command),
         Command::Restore(args) => hatch::restore_cmd(&args),
         Command::AccountProof(args) => hatch::account_proof(&args),
         Command::VerifyAccount(args) => hatch::verify_account(&args),

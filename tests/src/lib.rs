@@ -153,7 +153,8 @@ pub fn record_unproven(
         })
         .collect();
     let settlement = Settlement { state: ledger.clone(), accepted, new_owners };
-    let posted = PostedBatch { number: out.batch_number, data, proofs: Vec::new() };
+    let posted =
+        PostedBatch { number: out.batch_number, data, proofs: Vec::new(), aggregate: None };
     store.accept(&settlement, &posted).expect("recording a batch");
 }
 
@@ -272,5 +273,6 @@ pub fn proven(keys: &ProverKeys, batch: &BatchOutput) -> clearproof_verifier::ru
         number: batch.batch_number,
         data: batch.applied().cloned().collect(),
         proofs: proofs.into_iter().map(|c| c.proof).collect(),
+        aggregate: None,
     }
 }

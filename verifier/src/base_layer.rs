@@ -52,6 +52,10 @@ pub enum LedgerError {
         "the ledger at this path predates the escape hatch (no stored genesis); create a new one"
     )]
     Outdated,
+    /// This base layer does not offer the call (the EVM settlement contract has
+    /// no escape hatch yet).
+    #[error("not supported here: {0}")]
+    Unsupported(String),
     /// Storage failed; nothing was acknowledged.
     #[error("ledger storage: {0}")]
     Storage(String),

@@ -4,7 +4,8 @@
 //! base layer behind its seams ([`base_layer`]: the [`base_layer::BaseLayer`]
 //! interface and the [`base_layer::Ledger`] that applies the rules over a
 //! [`base_layer::LedgerStore`]). The sled store is [`ledger`] (feature `ledger`,
-//! the only part that touches a disk).
+//! the only part that touches a disk). The same rules as an EVM settlement
+//! contract, with the revm harness that runs it, are [`evm`] (feature `evm`).
 //!
 //! The verification library has no storage engine and no prover code: it needs
 //! the verifying key, the SRS, the posted transactions and the proofs.
@@ -14,6 +15,8 @@
 pub mod artifact;
 pub mod base_layer;
 pub mod check;
+#[cfg(feature = "evm")]
+pub mod evm;
 pub mod hatch;
 pub mod key;
 #[cfg(feature = "ledger")]
@@ -146,6 +149,12 @@ pub enum Rejection {
     /// The base layer is frozen (escape hatch): no batch is accepted again.
     #[error("the base layer is frozen: no batch is accepted")]
     Frozen,
+    /// The EVM settlement contract refused the post (its revert reason). The
+    /// contract checks the aggregated proof against its own root, so a wrong
+    /// previous root or data that does not match the proof is reported as the
+    /// proof not verifying.
+    #[error("the settlement contract refused the batch: {0}")]
+    Contract(String),
 }
 
 impl Rejection {
@@ -181,6 +190,7 @@ impl Rejection {
             Rejection::ForcedMismatch { .. } => "FORCED_MISMATCH",
             Rejection::TooManyForced { .. } => "TOO_MANY_FORCED",
             Rejection::Frozen => "FROZEN",
+            Rejection::Contract(_) => "REFUSED_BY_CONTRACT",
         }
     }
 }

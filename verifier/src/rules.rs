@@ -121,6 +121,21 @@ pub struct PostedBatch {
     pub data: Vec<Transaction>,
     /// One proof per chunk, in order.
     pub proofs: Vec<ChunkProof>,
+    /// The chunk proofs aggregated into one (PROTOCOL §7, v2): what the EVM
+    /// base layer checks ([`crate::evm`]); the Rust ledger checks the chunk
+    /// proofs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aggregate: Option<PostedAggregate>,
+}
+
+/// A batch's aggregated proof as posted: its public inputs after the
+/// accumulator, and the proof.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PostedAggregate {
+    /// The batch's roots, data hash and number, as the proof states them.
+    pub instance: clearproof_circuits::circuit::aggregation::BatchInstance,
+    /// The proof (accumulator limbs and bytes).
+    pub proof: clearproof_circuits::circuit::aggregation::AggregateProof,
 }
 
 /// An accepted batch's record.

@@ -167,6 +167,45 @@ pub fn chunk_witnesses(batch: &BatchOutput, slots: usize) -> Vec<ChunkWitness> {
         .collect()
 }
 
+/// An empty chunk at the end of `batch`: every slot a no-op, from the batch's
+/// final state and data hash to the same. The aggregation pads a batch with
+/// these up to its fixed chunk count (PROTOCOL §7: no-ops change neither the
+/// state nor the data hash, so the batch's public inputs are unchanged).
+pub fn padding_chunk(batch: &BatchOutput, slots: usize) -> ChunkWitness {
+    ChunkWitness {
+        depth: batch.tree_depth,
+        accounts_root: batch.accounts_root_after,
+        markets: std::array::from_fn(|m| Market {
+            params: batch.market_params[m],
+            state: batch.markets_after[m],
+        }),
+        globals: batch.globals_after,
+        prev_data_hash: batch.data_hash,
+        slots: vec![SlotWitness::default(); slots],
+        instance: Instance {
+            prev_state_root: batch.next_state_root,
+            next_state_root: batch.next_state_root,
+            prev_data_hash: batch.data_hash,
+            next_data_hash: batch.data_hash,
+        },
+    }
+}
+
+/// `batch` cut into exactly `count` chunks of `slots` slots: its own chunks,
+/// then [`padding_chunk`]s; `None` if it needs more than `count`.
+pub fn chunk_witnesses_padded(
+    batch: &BatchOutput,
+    slots: usize,
+    count: usize,
+) -> Option<Vec<ChunkWitness>> {
+    let mut chunks = chunk_witnesses(batch, slots);
+    if chunks.len() > count {
+        return None;
+    }
+    chunks.resize_with(count, || padding_chunk(batch, slots));
+    Some(chunks)
+}
+
 /// Lays out the chunk, hashing with `hasher`; returns the public-input cells in
 /// [`Instance`] order.
 pub fn synthesize(

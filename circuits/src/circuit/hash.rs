@@ -403,3 +403,21 @@ impl Circuit<Fr> for HashedCircuit {
         )
     }
 }
+
+/// The SDK's view of the chunk circuit (snark-verifier-sdk's `CircuitExt`): one
+/// instance column of [`super::proof::NUM_PUBLIC_INPUTS`] values, no accumulator. It is
+/// what lets a chunk proof be compiled into a snark-verifier protocol and
+/// verified inside [`crate::aggregation`].
+impl snark_verifier_sdk::CircuitExt<Fr> for HashedCircuit {
+    fn num_instance(&self) -> Vec<usize> {
+        vec![super::proof::NUM_PUBLIC_INPUTS]
+    }
+
+    fn instances(&self) -> Vec<Vec<Fr>> {
+        self.base
+            .assigned_instances
+            .iter()
+            .map(|column| column.iter().map(|v| *v.value()).collect())
+            .collect()
+    }
+}

@@ -6,6 +6,9 @@
 //!   and [`chunk::chunk_witnesses`], which cuts a native batch into chunks;
 //! - `slot`: one slot (type one-hot, two gated Merkle updates, funding);
 //! - `tx`: each transaction's constraints, one file per transaction;
+//! - [`aggregation`]: one proof per batch (the chunk proofs verified in a
+//!   snark-verifier aggregation circuit, the batch rules over their public
+//!   inputs, the EVM verifier);
 //! - [`proof`]: the public surface — [`Srs`], [`ProvingKey`], [`VerifyingKey`],
 //!   [`Proof`], [`Instance`] — and the one place the proof system and its
 //!   transcript are chosen;
@@ -19,6 +22,7 @@
 //!   `funding` (§5 settlement), `margin` (§4 health and solvency).
 
 mod account;
+pub mod aggregation;
 mod arith;
 pub mod chunk;
 pub mod cost;

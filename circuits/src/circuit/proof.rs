@@ -4,7 +4,8 @@
 //! raw halo2 key, transcript or byte-vector proof crosses a crate boundary.
 //!
 //! The proof system is fixed here once: KZG on BN254, the SHPLONK multi-open,
-//! and the transcript [`TranscriptWrite`] / [`TranscriptRead`] (Blake2b).
+//! and the transcript [`TranscriptWrite`] / [`TranscriptRead`] (snark-verifier's
+//! Poseidon transcript, which the aggregation circuit re-runs in-circuit).
 //!
 //! Keygen lays the circuit out once from a chunk of no-ops of the right shape
 //! (depth and slots); the proving key fixes the layout ([`Layout`]) so every later
@@ -24,12 +25,12 @@ use halo2_base::halo2_proofs::poly::kzg::commitment::{KZGCommitmentScheme, Param
 use halo2_base::halo2_proofs::poly::kzg::multiopen::{ProverSHPLONK, VerifierSHPLONK};
 use halo2_base::halo2_proofs::poly::kzg::strategy::{AccumulatorStrategy, SingleStrategy};
 use halo2_base::halo2_proofs::poly::VerificationStrategy;
-use halo2_base::halo2_proofs::transcript::{
-    Blake2bRead, Blake2bWrite, Challenge255, TranscriptReadBuffer, TranscriptWriterBuffer,
-};
+use halo2_base::halo2_proofs::transcript::{TranscriptReadBuffer, TranscriptWriterBuffer};
 use halo2_base::halo2_proofs::SerdeFormat;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use snark_verifier_sdk::halo2::PoseidonTranscript;
+use snark_verifier_sdk::snark_verifier::loader::native::NativeLoader;
 
 use super::chunk::{builder, chunk_witnesses, prover_builder, ChunkWitness};
 use super::hash::HashedCircuit;
@@ -40,10 +41,12 @@ use crate::state::{Genesis, Market, MarketParams, MarketState, State};
 use crate::types::{FundingRate, Price, Quote, Timestamp};
 use crate::Fr;
 
-/// The transcript proofs are written with: Blake2b over BN254 points.
-pub type TranscriptWrite = Blake2bWrite<Vec<u8>, G1Affine, Challenge255<G1Affine>>;
+/// The transcript proofs are written with: snark-verifier's Poseidon transcript
+/// (the spec of PROTOCOL §1's hash), so a chunk proof can be verified inside the
+/// aggregation circuit ([`crate::aggregation`]).
+pub type TranscriptWrite = PoseidonTranscript<NativeLoader, Vec<u8>>;
 /// The transcript proofs are read with (over the remaining proof bytes).
-pub type TranscriptRead<'a, 'b> = Blake2bRead<&'a mut &'b [u8], G1Affine, Challenge255<G1Affine>>;
+pub type TranscriptRead<'a, 'b> = PoseidonTranscript<NativeLoader, &'a mut &'b [u8]>;
 
 /// Bytes of one point or scalar in a proof (compressed G1, or a field element).
 const WORD: usize = 32;
@@ -190,16 +193,23 @@ pub const MAX_SRS_K: u32 = 28;
 impl Srs {
     /// An INSECURE development SRS for `2^k` rows from a fixed seed: anyone can
     /// forge proofs against it. For tests and the devnet only.
+    ///
+    /// Every `insecure_dev` SRS has the same secret, so a smaller one is a larger
+    /// one downsized: the aggregation key's SRS and the chunk key's agree.
     pub fn insecure_dev(k: u32) -> Self {
-        use rand::SeedableRng;
-        Self(ParamsKZG::setup(k, rand::rngs::StdRng::seed_from_u64(0x636c_6561_7270_726f)))
+        Self::from_seed(k, 0x636c_6561_7270_726f)
     }
 
     /// An SRS from a known secret (tests that need a second, different SRS).
     #[doc(hidden)]
     pub fn from_seed(k: u32, seed: u64) -> Self {
         use rand::SeedableRng;
-        Self(ParamsKZG::setup(k, rand::rngs::StdRng::seed_from_u64(seed)))
+        Self(setup(k, rand::rngs::StdRng::seed_from_u64(seed)))
+    }
+
+    /// halo2's parameters (the aggregation module's).
+    pub(crate) fn params(&self) -> &ParamsKZG<Bn256> {
+        &self.0
     }
 
     /// `log2` of its number of points.
@@ -256,6 +266,94 @@ impl Srs {
         h.update(self.0.s_g2().to_bytes());
         hex::encode(h.finalize())
     }
+}
+
+/// `ParamsKZG::setup`, the same points from the same `rng`, many times faster:
+/// halo2's setup multiplies `G` by each scalar (`s^i`, and the Lagrange
+/// basis's `L_i(s)`) with a full double-and-add, about 20 minutes at `k = 22` on
+/// 2 cores (the aggregation circuit's size). Here each product is a sum of 32
+/// precomputed multiples of `G`, one per byte of the scalar, and the Lagrange
+/// scalars are batch-inverted. Checked equal to `ParamsKZG::setup` byte for byte
+/// in the tests.
+fn setup(k: u32, mut rng: impl rand::RngCore) -> ParamsKZG<Bn256> {
+    use halo2_base::halo2_proofs::halo2curves::bn256::{G2Affine, G1};
+    use halo2_base::halo2_proofs::halo2curves::ff::{BatchInvert, Field, PrimeField};
+    use halo2_base::halo2_proofs::halo2curves::group::prime::PrimeCurveAffine;
+    use halo2_base::halo2_proofs::halo2curves::group::{Curve, Group};
+    use rayon::prelude::*;
+
+    let n = 1usize << k;
+    let s = Fr::random(&mut rng);
+    // table[j][d] = d · 256^j · G.
+    let mut base = G1::generator();
+    let table: Vec<Vec<G1Affine>> = (0..32)
+        .map(|_| {
+            let mut row = vec![G1::identity(); 256];
+            for d in 1..256 {
+                row[d] = row[d - 1] + base;
+            }
+            for _ in 0..8 {
+                base = base.double();
+            }
+            let mut affine = vec![G1Affine::identity(); 256];
+            G1::batch_normalize(&row, &mut affine);
+            affine
+        })
+        .collect();
+    let times_g = |scalar: &Fr| -> G1 {
+        let repr = scalar.to_repr();
+        let mut acc = G1::identity();
+        for (j, byte) in repr.as_ref().iter().enumerate() {
+            if *byte != 0 {
+                acc += table[j][*byte as usize];
+            }
+        }
+        acc
+    };
+    // Points `scalar(i) · G` for i < n, `scalars` filling a block from its start.
+    let points = |scalars: &(dyn Fn(usize, &mut [Fr]) + Sync)| -> Vec<G1Affine> {
+        const BLOCK: usize = 1 << 12;
+        let mut out = vec![G1Affine::identity(); n];
+        out.par_chunks_mut(BLOCK).enumerate().for_each(|(b, out)| {
+            let mut block = vec![Fr::ZERO; out.len()];
+            scalars(b * BLOCK, &mut block);
+            let projective: Vec<G1> = block.iter().map(times_g).collect();
+            G1::batch_normalize(&projective, out);
+        });
+        out
+    };
+    let g = points(&|start, block| {
+        let mut power = s.pow_vartime([start as u64]);
+        for x in block.iter_mut() {
+            *x = power;
+            power *= s;
+        }
+    });
+    // L_i(s) = (s^n − 1)/n · ω^i / (s − ω^i), as halo2's setup computes it.
+    let mut omega = Fr::ROOT_OF_UNITY_INV.invert().expect("nonzero");
+    for _ in k..Fr::S {
+        omega = omega.square();
+    }
+    let n_inv = Fr::from(n as u64).invert().expect("nonzero");
+    let multiplier = (s.pow_vartime([n as u64]) - Fr::ONE) * n_inv;
+    let g_lagrange = points(&|start, block| {
+        let mut root = omega.pow_vartime([start as u64]);
+        let mut roots = Vec::with_capacity(block.len());
+        for x in block.iter_mut() {
+            *x = s - root;
+            roots.push(root);
+            root *= omega;
+        }
+        block.iter_mut().batch_invert();
+        for (x, root) in block.iter_mut().zip(roots) {
+            *x *= multiplier * root;
+        }
+    });
+    let g2 = G2Affine::generator();
+    let s_g2: G2Affine = (g2 * s).to_affine();
+    // `from_parts` is a method of halo2's; the receiver is not read.
+    let any = ParamsKZG::<Bn256>::setup(1, rand::rngs::mock::StepRng::new(1, 1));
+    any.from_parts(k, g, Some(g_lagrange), g2, s_g2)
 }
 
 // ---- keys ----
@@ -321,6 +419,11 @@ impl ProvingKey {
 pub struct VerifyingKey(plonk::VerifyingKey<G1Affine>);
 
 impl VerifyingKey {
+    /// halo2's key (the aggregation module's).
+    pub(crate) fn inner(&self) -> &plonk::VerifyingKey<G1Affine> {
+        &self.0
+    }
+
     /// The verifying key alone for chunks of `params` (cheaper than a full keygen;
     /// used to check cached keys against today's circuit code).
     pub fn generate(srs: &Srs, params: &CircuitParams) -> Result<Self, Error> {
@@ -591,6 +694,26 @@ mod tests {
         assert_eq!(json, "\"ab01\"");
         assert_eq!(serde_json::from_str::<Proof>(&json).unwrap(), proof);
         assert!(serde_json::from_str::<Proof>("\"xyz\"").is_err());
+    }
+
+    #[test]
+    fn the_fast_setup_is_halo2s_setup() {
+        use rand::SeedableRng;
+        for k in [1, 5, 13] {
+            let ours = Srs::from_seed(k, 7);
+            let halo2 = Srs(ParamsKZG::setup(k, rand::rngs::StdRng::seed_from_u64(7)));
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            ours.write(&mut a).unwrap();
+            halo2.write(&mut b).unwrap();
+            assert!(a == b, "k = {k}: the fast setup differs from ParamsKZG::setup");
+        }
+        // A smaller SRS is a larger one downsized (the aggregation relies on it).
+        let mut big = Srs::from_seed(12, 7);
+        big.downsize(10);
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        big.write(&mut a).unwrap();
+        Srs::from_seed(10, 7).write(&mut b).unwrap();
+        assert!(a == b, "downsized SRS differs");
     }
 
     #[test]
