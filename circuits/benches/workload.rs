@@ -61,23 +61,34 @@ pub fn trade_batch(trades: usize) -> BatchOutput {
     out
 }
 
+/// A genesis with every market at price 100 and `insurance` in the fund.
+pub fn genesis(insurance: i128) -> Genesis {
+    let t0 = Timestamp::new(1_700_000_000).unwrap();
+    let market = Market { params: params()[0], state: MarketState::at(Price::from_units(100), t0) };
+    Genesis { markets: [market; MARKETS], insurance_fund: Quote::new(insurance).unwrap() }
+}
+
+/// Deposits of `amount` into accounts `1..=n`, account `i` owned by the key of
+/// seed `[i; 32]`.
+pub fn deposits(n: u8, amount: i128) -> Vec<Deposit> {
+    (1..=n)
+        .map(|i| Deposit {
+            account: AccountId::new(i.into()).unwrap(),
+            owner: SecretKey::from_bytes([i; 32]).unwrap().public_key(),
+            amount: Amount::new(amount).unwrap(),
+        })
+        .collect()
+}
+
 /// The first batch of a chain: two deposits, then `slots − 2` trades between
 /// the two accounts (alternating sides, so their positions stay small), filling
 /// `slots` slots. Returns the genesis and the deposits too (a base layer queues
 /// them before the batch is posted).
 pub fn first_batch(slots: usize) -> (Genesis, Vec<Deposit>, BatchOutput) {
     assert!(slots > 2 && slots - 2 < 256, "2 deposits and at most 255 trades");
-    let t0 = Timestamp::new(1_700_000_000).unwrap();
-    let market = Market { params: params()[0], state: MarketState::at(Price::from_units(100), t0) };
-    let genesis = Genesis { markets: [market; MARKETS], insurance_fund: Quote::new(0).unwrap() };
+    let genesis = genesis(0);
     let mut state = State::genesis(&genesis).unwrap();
-    let deposits: Vec<Deposit> = (1..=2u8)
-        .map(|i| Deposit {
-            account: AccountId::new(i.into()).unwrap(),
-            owner: SecretKey::from_bytes([i; 32]).unwrap().public_key(),
-            amount: Amount::new(1_000_000_000).unwrap(),
-        })
-        .collect();
+    let deposits = deposits(2, 1_000_000_000);
     let keys = KeyRing::new((1..=2u8).map(|i| SecretKey::from_bytes([i; 32]).unwrap()));
     let mut txs: Vec<Transaction> = deposits.iter().cloned().map(Transaction::Deposit).collect();
     txs.extend((0..slots as i128 - 2).map(|i| {

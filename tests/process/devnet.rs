@@ -142,3 +142,65 @@ fn devnet_escape_scenario_pays_every_account_its_value_after_a_freeze() {
     assert!(first.contains("restored 4 batches to batch 4"), "{first}");
     assert!(restore().contains("restored 0 batches to batch 4"));
 }
+
+/// `clearproof devnet --aggregate` at the production circuit: every batch's
+/// chunk proof aggregated into one proof, posted to the EVM base layer
+/// (Settlement.sol and the generated verifier in revm), the table with gas per
+/// batch, and each batch's aggregate re-checked by `clearproof evm verify`.
+/// Ignored: about 15 minutes and 9 GB on 2 cores (aggregation keygen and four
+/// aggregations at 2^21). Run with `cargo test --release --test devnet --
+/// --ignored aggregate`.
+#[test]
+#[ignore]
+fn devnet_aggregate_posts_one_proof_per_batch_to_the_evm() {
+    let data = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_clearproof"))
+        .args(["devnet", "--aggregate", "--threads", "2"])
+        .arg("--data-dir")
+        .arg(data.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("all 4 batches accepted"), "{stdout}");
+    assert!(stdout.contains("verify gas"), "{stdout}");
+    assert!(stdout.contains("account 1: 20.000000 USD"), "{stdout}");
+    for noise in ["Gate Chip", "Total range check", "fixed cells"] {
+        assert!(!stdout.contains(noise), "library output on stdout ({noise:?}):\n{stdout}");
+    }
+    let aggregates: Vec<PathBuf> =
+        (1..=4).map(|n| data.path().join(format!("aggregates/batch-{n}.json"))).collect();
+    let verify = Command::new(env!("CARGO_BIN_EXE_clearproof"))
+        .args(["evm", "verify"])
+        .args(&aggregates)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&verify.stdout);
+    assert!(verify.status.success(), "{text}");
+    assert_eq!(text.matches("proof accepted").count(), 4, "{text}");
+    // A tampered aggregate is refused.
+    let mut tampered: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&aggregates[0]).unwrap()).unwrap();
+    tampered["instance"]["batch_number"] = serde_json::json!(9);
+    let file = data.path().join("tampered.json");
+    std::fs::write(&file, tampered.to_string()).unwrap();
+    let refused = Command::new(env!("CARGO_BIN_EXE_clearproof"))
+        .args(["evm", "verify"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stdout).contains("REFUSED"));
+}
+
+/// `clearproof evm verify` on the committed fixtures: the generated verifier
+/// accepts both aggregated batches (seconds).
+#[test]
+fn evm_verify_accepts_the_committed_fixture_batches() {
+    let output =
+        Command::new(env!("CARGO_BIN_EXE_clearproof")).args(["evm", "verify"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(stdout.matches("proof accepted").count(), 2, "{stdout}");
+    assert!(stdout.contains("INSECURE"), "{stdout}");
+}

@@ -58,7 +58,7 @@ fn main() {
         "chunks",
         "k",
         "trades",
-        "verifier B",
+        "initcode B",
         "verify gas",
         "settle gas",
         "postBatch",

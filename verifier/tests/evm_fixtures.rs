@@ -3,7 +3,7 @@
 //! batches (`evm/fixtures/settlement.json`: three deposits; then a trade and a
 //! withdrawal) posted to `Settlement.sol`; every tampered post reverts and
 //! changes nothing; and the EVM base layer accepts and refuses what the Rust
-//! ledger does on the same posts. Seconds; no proving (the fixtures are made by
+//! ledger (over sled) does on the same posts. Seconds; no proving (the fixtures are made by
 //! `verifier/evm/build.sh --fixtures`).
 
 use clearproof_circuits::circuit::aggregation::{
@@ -19,6 +19,7 @@ use clearproof_verifier::evm::ledger::{EvmLedger, VERIFIER_BIN};
 use clearproof_verifier::evm::settlement::{Settlement, SettlementState};
 use clearproof_verifier::evm::{Address, Evm, EvmError};
 use clearproof_verifier::key::{KeyManifest, VerifierKey, INSECURE_DEV_SRS};
+use clearproof_verifier::ledger::SledLedgerStore;
 use clearproof_verifier::rules::{PostedAggregate, PostedBatch};
 use serde::Deserialize;
 
@@ -43,6 +44,8 @@ struct FixtureBatch {
     data: Vec<Transaction>,
     instance: BatchInstance,
     proof: AggregateProof,
+    /// The verifier contract's calldata, hex (committed with the proof).
+    calldata: String,
     chunk_proofs: Vec<(Proof, Instance)>,
 }
 
@@ -104,10 +107,10 @@ fn real_batches_are_accepted_and_the_root_advances() {
         let after = state(&mut evm, &settlement);
         assert_eq!(after.root, b.instance.next_state_root);
         assert_eq!(after.batches, b.instance.batch_number);
-        let verification = evm
-            .view(verifier, &b.proof.calldata(&b.instance))
-            .expect("the verifier alone accepts")
-            .gas_used;
+        let calldata = hex::decode(&b.calldata).expect("hex");
+        assert_eq!(calldata, b.proof.calldata(&b.instance), "the committed calldata");
+        let verification =
+            evm.view(verifier, &calldata).expect("the verifier alone accepts").gas_used;
         println!(
             "batch {}: {} transactions, postBatch {} gas (verification {}, settlement {}), \
              calldata {} bytes",
@@ -242,7 +245,9 @@ fn outcome(result: Result<impl Sized, LedgerError>) -> Result<(), String> {
 fn the_evm_base_layer_and_the_rust_ledger_agree() {
     let f = fixture();
     let key = production_key();
-    let rust = Ledger::create_in(MemoryLedgerStore::default(), &f.genesis, key).expect("ledger");
+    let dir = tempfile::tempdir().unwrap();
+    let store = SledLedgerStore::open(&dir.path().join("ledger")).expect("sled");
+    let rust = Ledger::create_in(store, &f.genesis, key).expect("ledger");
     let evm = EvmLedger::deploy_production(&f.genesis, key).expect("EVM base layer");
     assert_eq!(rust.state().unwrap().root, evm.state().unwrap().root, "same genesis root");
     for d in &f.deposits {
