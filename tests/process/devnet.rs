@@ -203,4 +203,17 @@ fn evm_verify_accepts_the_committed_fixture_batches() {
     assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
     assert_eq!(stdout.matches("proof accepted").count(), 2, "{stdout}");
     assert!(stdout.contains("INSECURE"), "{stdout}");
+
+    // A file that is not an aggregated proof: a clear error, exit 1.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("junk.json");
+    std::fs::write(&file, "{\"instance\": 1}").unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_clearproof"))
+        .args(["evm", "verify"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("is not an aggregated proof"), "{stderr}");
 }

@@ -20,8 +20,6 @@
 //! Keccak transcript the generated Solidity verifier reads
 //! ([`AggregationVerifyingKey::solidity`]).
 
-use std::io::{Read, Write};
-
 use halo2_base::gates::circuit::CircuitBuilderStage;
 use halo2_base::gates::flex_gate::MultiPhaseThreadBreakPoints;
 use halo2_base::gates::{GateInstructions, RangeChip, RangeInstructions};
@@ -53,8 +51,8 @@ use snark_verifier_sdk::{NativeLoader, Snark, BITS, LIMBS, SHPLONK};
 
 use super::arith::{assert_nonneg_if, require_zero};
 use super::proof::{
-    CircuitParams, Instance, KeyError, Proof, ProofError, Srs, VerifyingKey, NEXT_DATA_HASH,
-    NEXT_STATE_ROOT, NUM_PUBLIC_INPUTS, PREV_DATA_HASH, PREV_STATE_ROOT,
+    CircuitParams, Instance, Proof, ProofError, Srs, VerifyingKey, NEXT_DATA_HASH, NEXT_STATE_ROOT,
+    NUM_PUBLIC_INPUTS, PREV_DATA_HASH, PREV_STATE_ROOT,
 };
 use super::{Cell, Ctx};
 use crate::batch::BatchOutput;
@@ -346,13 +344,8 @@ impl AggregationKey {
         let vk = keygen_vk(srs.params(), &keygen)?;
         let pk = keygen_pk(srs.params(), vk, &keygen)?;
         let layout = AggregationLayout { params, config, break_points: keygen.break_points() };
-        let vk = AggregationVerifyingKey { vk: pk.get_vk().clone(), config };
+        let vk = AggregationVerifyingKey { vk: pk.get_vk().clone() };
         Ok(Self { pk, vk, layout, chunk_vk: chunk_vk.clone(), protocol })
-    }
-
-    /// The chunk key it aggregates proofs of.
-    pub fn chunk_vk(&self) -> &VerifyingKey {
-        &self.chunk_vk
     }
 
     /// The verifying key.
@@ -524,7 +517,6 @@ fn batch_instance(
 #[derive(Debug, Clone)]
 pub struct AggregationVerifyingKey {
     vk: plonk::VerifyingKey<G1Affine>,
-    config: AggregationConfigParams,
 }
 
 impl AggregationVerifyingKey {
@@ -537,8 +529,8 @@ impl AggregationVerifyingKey {
         params: AggregationParams,
     ) -> Result<Self, AggregationError> {
         same_secret(srs, chunk_srs, params)?;
-        let (keygen, config) = keygen_circuit(srs, chunk_srs, chunk_vk, params);
-        Ok(Self { vk: keygen_vk(srs.params(), &keygen)?, config })
+        let (keygen, _) = keygen_circuit(srs, chunk_srs, chunk_vk, params);
+        Ok(Self { vk: keygen_vk(srs.params(), &keygen)? })
     }
 
     /// Its bytes (halo2's raw format).
@@ -546,30 +538,9 @@ impl AggregationVerifyingKey {
         self.vk.to_bytes(SerdeFormat::RawBytes)
     }
 
-    /// Reads a key written by [`AggregationVerifyingKey::to_bytes`].
-    pub fn read(reader: &mut impl Read, config: AggregationConfigParams) -> Result<Self, KeyError> {
-        plonk::VerifyingKey::<G1Affine>::read::<_, AggregationCircuit>(
-            reader,
-            SerdeFormat::RawBytes,
-            config,
-        )
-        .map(|vk| Self { vk, config })
-        .map_err(|e| KeyError::Corrupt(e.to_string()))
-    }
-
-    /// Writes it.
-    pub fn write(&self, writer: &mut impl Write) -> std::io::Result<()> {
-        writer.write_all(&self.to_bytes())
-    }
-
     /// SHA-256 of its bytes, hex.
     pub fn digest(&self) -> String {
         hex::encode(Sha256::digest(self.to_bytes()))
-    }
-
-    /// Its column counts.
-    pub fn config(&self) -> AggregationConfigParams {
-        self.config
     }
 
     /// Checks an aggregation proof natively, as the EVM verifier does: the
@@ -645,7 +616,6 @@ impl AggregateProof {
         v.extend(instance.to_vec());
         v
     }
-
     /// The EVM verifier's calldata: each public input as a 32-byte big-endian
     /// word, then the proof's bytes.
     pub fn calldata(&self, instance: &BatchInstance) -> Vec<u8> {
@@ -703,6 +673,27 @@ mod tests {
         let (ok, violated) = check(chunks, opening);
         assert!(!ok, "the aggregation accepts a batch that breaks {rule:?}");
         assert!(violated.contains(&rule), "expected {rule:?}; broken: {violated:?}");
+    }
+
+    #[test]
+    fn public_inputs_use_the_named_offsets() {
+        let proof = AggregateProof {
+            accumulator: (0..ACCUMULATOR_LIMBS as u64).map(Fr::from).collect(),
+            bytes: vec![],
+        };
+        let instance = BatchInstance {
+            prev_state_root: Fr::from(101u64),
+            next_state_root: Fr::from(102u64),
+            data_hash: Fr::from(103u64),
+            batch_number: 104,
+        };
+        let v = proof.public_inputs(&instance);
+        assert_eq!(v.len(), AGGREGATION_PUBLIC_INPUTS);
+        assert_eq!(v[ACCUMULATOR_LIMBS - 1], Fr::from(ACCUMULATOR_LIMBS as u64 - 1));
+        assert_eq!(v[BATCH_PREV_STATE_ROOT], Fr::from(101u64));
+        assert_eq!(v[BATCH_NEXT_STATE_ROOT], Fr::from(102u64));
+        assert_eq!(v[BATCH_DATA_HASH], Fr::from(103u64));
+        assert_eq!(v[BATCH_NUMBER], Fr::from(104u64));
     }
 
     #[test]

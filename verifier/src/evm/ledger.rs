@@ -67,9 +67,9 @@ struct Inner {
     settlement: Settlement,
     verifier: Address,
     genesis: Genesis,
-    vk_digest: String,
-    srs_digest: String,
-    circuit: clearproof_circuits::circuit::CircuitParams,
+    /// The state at genesis (key digests, circuit, no hatch): what the
+    /// contract does not hold; its own values are read over it.
+    genesis_state: LedgerState,
     accepted: BTreeMap<u64, (AcceptedBatch, PostedBatch, PostGas)>,
 }
 
@@ -96,9 +96,7 @@ impl EvmLedger {
                 settlement,
                 verifier,
                 genesis: genesis.clone(),
-                vk_digest: key.digest().to_string(),
-                srs_digest: key.srs_digest().to_string(),
-                circuit: key.manifest.circuit,
+                genesis_state: LedgerState::genesis(root, key, genesis.insurance_fund.get()),
                 accepted: BTreeMap::new(),
             }),
         })
@@ -159,16 +157,8 @@ impl Inner {
             batches: s.batches,
             deposits_queued: s.deposits_queued,
             deposits_consumed: s.deposits_consumed,
-            vk_digest: self.vk_digest.clone(),
-            srs_digest: self.srs_digest.clone(),
-            circuit: self.circuit,
-            forced_queued: 0,
-            forced_consumed: 0,
-            forced_grace: crate::hatch::FORCED_GRACE,
-            escape_window: crate::hatch::ESCAPE_WINDOW,
-            frozen_at: None,
-            escapes_settled: false,
             held: s.held,
+            ..self.genesis_state.clone()
         })
     }
 
