@@ -21,9 +21,9 @@ use std::time::Instant;
 use clearproof_circuits::circuit::aggregation::{
     AggregationKey, AggregationParams, BatchInstance, RootOpening,
 };
-use clearproof_circuits::circuit::chunk::chunk_witnesses_padded;
 use clearproof_circuits::circuit::{CircuitParams, ProvingKey, Srs};
-use clearproof_circuits::tx::Transaction;
+use clearproof_protocol::tx::Transaction;
+use clearproof_protocol::witness::chunk_witnesses_padded;
 
 #[path = "workload.rs"]
 mod workload;
@@ -126,11 +126,11 @@ fn proofs_vk(chunk_srs: &Srs, chunk: &CircuitParams) -> clearproof_circuits::cir
 /// `DIR/contracts/Verifier.sol`. `verifier/evm/build.sh --fixtures` runs this,
 /// then compiles the verifier.
 fn fixtures(dir: &std::path::Path) {
-    use clearproof_circuits::orders::OrderId;
-    use clearproof_circuits::signature::SecretKey;
-    use clearproof_circuits::state::State;
-    use clearproof_circuits::tx::{KeyRing, Trade, Withdraw};
-    use clearproof_circuits::types::*;
+    use clearproof_protocol::orders::OrderId;
+    use clearproof_protocol::signature::SecretKey;
+    use clearproof_protocol::state::State;
+    use clearproof_protocol::tx::{KeyRing, Trade, Withdraw};
+    use clearproof_protocol::types::*;
 
     let params = AggregationParams::PRODUCTION;
     let chunk = params.chunk;
@@ -196,7 +196,7 @@ fn fixtures(dir: &std::path::Path) {
         "aggregation_config": key.layout().config,
         "aggregation_vk_digest": key.vk().digest(),
         "genesis": genesis,
-        "genesis_root": clearproof_circuits::serde_fr::to_hex(&genesis_root),
+        "genesis_root": clearproof_protocol::serde_fr::to_hex(&genesis_root),
         "deposits": deposits,
         "batches": batches,
     });

@@ -18,17 +18,16 @@
 use std::process::Command;
 use std::time::Instant;
 
-use clearproof_circuits::circuit::chunk::{
-    builder_with, chunk_witnesses, prover_builder_with, ChunkWitness, Hashing,
-};
+use clearproof_circuits::circuit::chunk::{builder_with, prover_builder_with, Hashing};
 use clearproof_circuits::circuit::cost::{measure, Cost, Part};
 use clearproof_circuits::circuit::eddsa_chip::ADVICE_COLUMNS as CHIP_COLUMNS;
 use clearproof_circuits::circuit::hash::{CircuitHasher, HashedCircuit};
 use clearproof_circuits::circuit::poseidon_chip::{rows_for_hash, ADVICE_COLUMNS};
 use clearproof_circuits::circuit::proof::{keygen_circuit, prove_circuit, verify_circuit};
 use clearproof_circuits::circuit::Srs;
-use clearproof_circuits::params::{ACCOUNT_TREE_DEPTH, CHUNK_K, CHUNK_SLOTS};
-use clearproof_circuits::Fr;
+use clearproof_protocol::params::{ACCOUNT_TREE_DEPTH, CHUNK_K, CHUNK_SLOTS};
+use clearproof_protocol::witness::{chunk_witnesses, ChunkWitness};
+use clearproof_protocol::Fr;
 use halo2_base::gates::circuit::builder::RangeCircuitBuilder;
 use halo2_base::gates::circuit::CircuitBuilderStage;
 use halo2_base::gates::{RangeChip, RangeInstructions};

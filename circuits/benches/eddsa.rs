@@ -13,8 +13,8 @@ use clearproof_circuits::circuit::eddsa_chip::{
 use clearproof_circuits::circuit::poseidon_chip::rows_for_hash;
 use clearproof_circuits::circuit::proof::{keygen_circuit, prove_circuit, verify_circuit};
 use clearproof_circuits::circuit::{Instance, Srs};
-use clearproof_circuits::signature::SecretKey;
-use clearproof_circuits::Fr;
+use clearproof_protocol::signature::SecretKey;
+use clearproof_protocol::Fr;
 
 fn main() {
     let n: usize =

@@ -5,18 +5,18 @@
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 
-use clearproof_circuits::oracle::Committee;
-use clearproof_circuits::orders::OrderId;
-use clearproof_circuits::params::{ACCOUNT_TREE_DEPTH, MARKETS};
-use clearproof_circuits::poseidon;
-use clearproof_circuits::signature::SecretKey;
-use clearproof_circuits::state::{Genesis, Market, MarketParams, MarketState, State};
-use clearproof_circuits::tree::SparseMerkleTree;
-use clearproof_circuits::tx::{
+use clearproof_protocol::oracle::Committee;
+use clearproof_protocol::orders::OrderId;
+use clearproof_protocol::params::{ACCOUNT_TREE_DEPTH, MARKETS};
+use clearproof_protocol::poseidon;
+use clearproof_protocol::signature::SecretKey;
+use clearproof_protocol::state::{Genesis, Market, MarketParams, MarketState, State};
+use clearproof_protocol::tree::SparseMerkleTree;
+use clearproof_protocol::tx::{
     Deposit, FundingTick, KeyRing, PriceUpdate, SignedTx, Trade, Transaction, Withdraw,
 };
-use clearproof_circuits::types::*;
-use clearproof_circuits::Fr;
+use clearproof_protocol::types::*;
+use clearproof_protocol::Fr;
 
 fn genesis() -> Genesis {
     let market = Market {

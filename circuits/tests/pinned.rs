@@ -5,7 +5,7 @@
 //! test fails, saying how to re-pin on purpose.
 
 use clearproof_circuits::circuit::{CircuitParams, Srs, VerifyingKey, PINNED};
-use clearproof_circuits::params::{ACCOUNT_TREE_DEPTH, CHUNK_K, CHUNK_SLOTS};
+use clearproof_protocol::params::{ACCOUNT_TREE_DEPTH, CHUNK_K, CHUNK_SLOTS};
 
 #[test]
 fn the_production_circuit_is_the_pinned_one() {

@@ -2,8 +2,8 @@
 //! `PoseidonHasher<Fr, 3, 2>` (PROTOCOL §1): random inputs of every length the
 //! protocol hashes are hashed by both, inside a `MockProver` that must be satisfied.
 
-use clearproof_circuits::poseidon;
-use clearproof_circuits::Fr;
+use clearproof_protocol::poseidon;
+use clearproof_protocol::Fr;
 use halo2_base::gates::RangeInstructions;
 use halo2_base::halo2_proofs::arithmetic::Field;
 use halo2_base::poseidon::hasher::spec::OptimizedPoseidonSpec;
@@ -59,8 +59,8 @@ fn hash_is_not_trivially_symmetric_or_constant() {
 /// which the protocol uses, so the chip changes no root.
 mod textbook {
     use clearproof_circuits::circuit::poseidon_chip::constants;
-    use clearproof_circuits::poseidon::{RATE, R_F, R_P, T};
-    use clearproof_circuits::Fr;
+    use clearproof_protocol::poseidon::{RATE, R_F, R_P, T};
+    use clearproof_protocol::Fr;
     use halo2_base::halo2_proofs::halo2curves::ff::{Field, PrimeField};
 
     fn permute(state: &mut [Fr; T], constants: &[[Fr; T]], mds: &[[Fr; T]; T]) {
@@ -102,8 +102,8 @@ mod textbook {
 
 #[test]
 fn textbook_permutation_with_generated_constants_matches_the_protocol_hash() {
-    use clearproof_circuits::poseidon::hash;
-    use clearproof_circuits::Fr;
+    use clearproof_protocol::poseidon::hash;
+    use clearproof_protocol::Fr;
     for len in [0usize, 1, 2, 3, 9, 12, 48] {
         let inputs: Vec<Fr> = (0..len as u64).map(|i| Fr::from(i * 7 + 3)).collect();
         assert_eq!(textbook::hash(&inputs), hash(&inputs), "length {len}");

@@ -18,13 +18,13 @@
 
 mod common;
 
-use clearproof_circuits::batch::Receipt;
-use clearproof_circuits::funding::{charge, funding_due};
-use clearproof_circuits::margin::total_value;
-use clearproof_circuits::params::{FIXED_POINT_ONE, MARKETS};
-use clearproof_circuits::state::State;
-use clearproof_circuits::tx::Transaction;
-use clearproof_circuits::types::Price;
+use clearproof_protocol::batch::Receipt;
+use clearproof_protocol::funding::{charge, funding_due};
+use clearproof_protocol::margin::total_value;
+use clearproof_protocol::params::{FIXED_POINT_ONE, MARKETS};
+use clearproof_protocol::state::State;
+use clearproof_protocol::tx::Transaction;
+use clearproof_protocol::types::Price;
 use common::*;
 use ethnum::I256;
 use proptest::prelude::*;
@@ -163,7 +163,7 @@ fn build(s: &State, intent: &Intent) -> Option<Transaction> {
             let other = s.account(acct(counterparty))?.balances[market as usize].get() as i128;
             let lots = position.abs().min(other.abs()).max(1);
             // Bankruptcy price for closing `lots`: TV after in [0, 2^32).
-            let settled = clearproof_circuits::funding::settle(a, s.markets()).ok()?;
+            let settled = clearproof_protocol::funding::settle(a, s.markets()).ok()?;
             let tv = total_value(&settled, s.markets());
             let price = I256::from(ms(market).price.get());
             let rest = tv - I256::from(position.signum() * lots) * price;
@@ -386,7 +386,7 @@ fn batch_applier_matches_single_application() {
     for w in &out.witnesses {
         assert_eq!(w.state_root_before, root);
         for u in &w.accounts {
-            let before = clearproof_circuits::state::leaf_of(u.before.as_ref());
+            let before = clearproof_protocol::state::leaf_of(u.before.as_ref());
             assert_eq!(u.path.root(u.id.index(), before), u.root_before);
             assert_eq!(u.path.root(u.id.index(), u.after.leaf()), u.root_after);
         }
@@ -416,7 +416,7 @@ proptest! {
         apply_all(&mut s, &[trade(0, 1, 2, lots, lots * 100)]);
         let gap_price = (100 * (10_000 - gap_bp) / 10_000) as u32;
         apply_all(&mut s, &[price_update(0, gap_price, T0 + 1)]);
-        let tv = clearproof_circuits::margin::total_value(s.account(acct(1)).unwrap(), s.markets());
+        let tv = clearproof_protocol::margin::total_value(s.account(acct(1)).unwrap(), s.markets());
         prop_assume!(tv < I256::ZERO);
         let deficit: i128 = ((-tv + I256::from(FIXED_POINT_ONE - 1)) / I256::from(FIXED_POINT_ONE)).try_into().unwrap();
         let v0 = conserved_value(&s);

@@ -8,8 +8,9 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use clearproof_circuits::params::TX_ENCODING_LEN;
-use clearproof_circuits::tx::{CommonError, Transaction, TxKind, NOOP_TAG, ORDER_TAG};
+use clearproof_protocol::params::TX_ENCODING_LEN;
+use clearproof_protocol::tags;
+use clearproof_protocol::tx::{CommonError, Transaction, TxKind};
 use common::*;
 
 /// One transaction of every registered type.
@@ -23,7 +24,7 @@ fn samples() -> Vec<Transaction> {
         deleverage(2, 1, 2, 10, 1_000),
         price_update(3, 101, 5),
         funding_tick(0, -7, 5),
-        forced(1, 5, clearproof_circuits::tx::ForcedOutcome::RefusedUndercollateralised),
+        forced(1, 5, clearproof_protocol::tx::ForcedOutcome::RefusedUndercollateralised),
     ]
 }
 
@@ -49,7 +50,7 @@ fn each_type_serialises_under_its_name_and_encodes_its_declared_fields() {
         let back: Transaction = serde_json::from_value(json).unwrap();
         assert_eq!(back, tx);
         let enc = tx.encode();
-        assert_eq!(enc[0], clearproof_circuits::Fr::from(spec.tag), "{}", spec.name);
+        assert_eq!(enc[0], clearproof_protocol::Fr::from(spec.tag), "{}", spec.name);
         // Every declared field is in the JSON (names are the struct's fields, or
         // their coordinates for a key).
         for field in spec.fields {
@@ -74,7 +75,7 @@ fn specs_are_consistent() {
     for kind in TxKind::ALL {
         let spec = kind.spec();
         assert!(tags.insert(spec.tag), "tag {} used twice", spec.tag);
-        assert!(spec.tag != NOOP_TAG && spec.tag != ORDER_TAG);
+        assert!(!tags::RESERVED.contains(&spec.tag));
         assert_eq!(kind.name(), spec.name);
         let fields: BTreeSet<_> = spec.fields.iter().collect();
         assert_eq!(fields.len(), spec.fields.len(), "{}: a field is declared twice", spec.name);
@@ -106,4 +107,27 @@ fn every_type_and_code_is_documented() {
     for code in CommonError::CODES {
         assert!(doc.contains(&format!("| `{code}` |")), "{code} is not documented");
     }
+}
+
+#[test]
+fn what_each_type_moves_on_the_base_layer_is_declared_on_its_rule() {
+    use clearproof_protocol::tx::{ForcedOutcome, Movement, Queue};
+    for tx in samples() {
+        let moved = tx.movement();
+        let expected = match &tx {
+            Transaction::Deposit(_) => Movement { consumes: Some(Queue::Deposit), releases: None },
+            Transaction::Withdraw(w) => {
+                Movement { consumes: None, releases: Some((w.account, w.amount)) }
+            }
+            Transaction::ForcedWithdraw(f) => Movement {
+                consumes: Some(Queue::Forced),
+                releases: (f.outcome == ForcedOutcome::Applied).then_some((f.account, f.amount)),
+            },
+            _ => Movement::default(),
+        };
+        assert_eq!(moved, expected, "{}", tx.name());
+    }
+    // An applied forced withdrawal releases its amount; a refused one nothing.
+    let applied = forced(1, 5, ForcedOutcome::Applied);
+    assert!(applied.movement().releases.is_some());
 }

@@ -3,9 +3,9 @@
 
 mod common;
 
-use clearproof_circuits::state::State;
-use clearproof_circuits::tx::ForcedWithdraw;
-use clearproof_circuits::types::{Amount, Price};
+use clearproof_protocol::state::State;
+use clearproof_protocol::tx::ForcedWithdraw;
+use clearproof_protocol::types::{Amount, Price};
 use common::*;
 
 /// Alice (1) long 900 lots of market 0 at 100 from Bob (2); Carol (3) rich; Dave (4) poor.
@@ -50,7 +50,7 @@ fn amount_out_of_range_is_refused_at_decoding() {
     let json = |amount: &str| {
         format!(r#"{{"type":"deposit","account":"1","owner":"{owner}","amount":"{amount}"}}"#)
     };
-    type Tx = clearproof_circuits::tx::Transaction;
+    type Tx = clearproof_protocol::tx::Transaction;
     assert!(serde_json::from_str::<Tx>(&json("5")).is_ok(), "the template itself is valid");
     assert!(serde_json::from_str::<Tx>(&json("9223372036854775808")).is_err());
     assert!(serde_json::from_str::<Tx>(&json("0")).is_err());
@@ -76,13 +76,13 @@ fn deposit_to_an_account_owned_by_another_key_is_rejected() {
 #[test]
 fn a_deposit_key_outside_the_subgroup_is_refused_where_it_enters() {
     use halo2_base::halo2_proofs::halo2curves::ff::PrimeField;
-    let y = (-clearproof_circuits::Fr::one()).to_repr(); // little-endian; x = 0, sign bit 0
+    let y = (-clearproof_protocol::Fr::one()).to_repr(); // little-endian; x = 0, sign bit 0
     let small_order = hex::encode(y.as_ref());
     let json =
         format!(r#"{{"type":"deposit","account":"1","owner":"{small_order}","amount":"5"}}"#);
-    let err = serde_json::from_str::<clearproof_circuits::tx::Transaction>(&json).unwrap_err();
+    let err = serde_json::from_str::<clearproof_protocol::tx::Transaction>(&json).unwrap_err();
     assert!(err.to_string().contains("SIG_POINT_NOT_IN_SUBGROUP"), "{err}");
-    let deposit = serde_json::from_str::<clearproof_circuits::tx::Deposit>(&format!(
+    let deposit = serde_json::from_str::<clearproof_protocol::tx::Deposit>(&format!(
         r#"{{"account":"1","owner":"{small_order}","amount":"5"}}"#
     ));
     assert!(deposit.is_err(), "a queue entry cannot hold the key either");
@@ -117,7 +117,7 @@ fn withdrawal_leaving_the_account_below_initial_margin_is_rejected() {
 
 #[test]
 fn a_forced_withdrawal_must_carry_the_outcome_the_rules_give() {
-    use clearproof_circuits::tx::ForcedOutcome::*;
+    use clearproof_protocol::tx::ForcedOutcome::*;
     let mut s = funded(0, [10_000, 10_000, 10_000, 10_000]);
     apply_all(&mut s, &[trade(0, 2, 1, 500, 50_000)]);
     // Alice: collateral 60 000, TV 10 000, initial requirement 5 000.
@@ -149,7 +149,7 @@ fn a_forced_withdrawal_must_carry_the_outcome_the_rules_give() {
 #[test]
 fn a_forced_withdrawal_of_an_unknown_account_is_rejected() {
     let mut s = funded(0, [10_000, 10_000, 10_000, 10_000]);
-    let tx = forced(9, 5, clearproof_circuits::tx::ForcedOutcome::Applied);
+    let tx = forced(9, 5, clearproof_protocol::tx::ForcedOutcome::Applied);
     assert_rejected(&mut s, &tx, "UNKNOWN_ACCOUNT");
 }
 

@@ -4,10 +4,10 @@
 
 mod common;
 
-use clearproof_circuits::funding;
-use clearproof_circuits::margin::{self, MarginLevel};
-use clearproof_circuits::params::FIXED_POINT_ONE;
-use clearproof_circuits::state::State;
+use clearproof_protocol::funding;
+use clearproof_protocol::margin::{self, MarginLevel};
+use clearproof_protocol::params::FIXED_POINT_ONE;
+use clearproof_protocol::state::State;
 use common::*;
 use ethnum::I256;
 

@@ -14,15 +14,15 @@
 
 use std::time::Instant;
 
-use clearproof_circuits::batch::BatchOutput;
 use clearproof_circuits::circuit::CircuitParams;
-use clearproof_circuits::oracle::Committee;
-use clearproof_circuits::orders::OrderId;
-use clearproof_circuits::params::MARKETS;
-use clearproof_circuits::signature::SecretKey;
-use clearproof_circuits::state::{Genesis, Market, MarketParams, MarketState, State};
-use clearproof_circuits::tx::{Deposit, KeyRing, SignedTx, Trade, Transaction};
-use clearproof_circuits::types::*;
+use clearproof_protocol::batch::BatchOutput;
+use clearproof_protocol::oracle::Committee;
+use clearproof_protocol::orders::OrderId;
+use clearproof_protocol::params::MARKETS;
+use clearproof_protocol::signature::SecretKey;
+use clearproof_protocol::state::{Genesis, Market, MarketParams, MarketState, State};
+use clearproof_protocol::tx::{Deposit, KeyRing, SignedTx, Trade, Transaction};
+use clearproof_protocol::types::*;
 use clearproof_prover::{prove_batch, setup, SrsSource};
 use clearproof_verifier::check::{verify_batch, verify_one};
 

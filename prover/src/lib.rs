@@ -1,5 +1,6 @@
 //! The clearproof prover, middle stage of sequencer → prover → verifier: it turns
-//! a committed batch's witness into chunk proofs.
+//! a committed batch's witness into chunk proofs, and a batch's chunk proofs
+//! into one aggregated proof.
 //!
 //! - [`keys`]: the SRS and proving-key cache (`clearproof setup`);
 //! - [`prove_batch`]: cuts a batch into chunk jobs and proves them in parallel on
@@ -9,20 +10,23 @@
 //! - [`worker`]: `clearproof prover run`, pulling chunk jobs from a sequencer
 //!   over HTTP under leases;
 //! - [`offline`]: `clearproof prove`, a batch file proven into a directory;
+//! - [`aggregate`]: a batch's chunk proofs aggregated into one proof for an
+//!   EVM base layer (the relay posts it);
 //! - the result is one [`ChunkProof`] artifact per chunk (format in
-//!   `clearproof_verifier::artifact`).
+//!   `clearproof_api::artifact`).
 
 #![forbid(unsafe_code)]
 
+pub mod aggregate;
 pub mod keys;
 pub mod offline;
 pub mod worker;
 
 use std::time::{Duration, Instant};
 
-use clearproof_circuits::batch::BatchOutput;
-use clearproof_circuits::circuit::chunk::{chunk_witnesses, ChunkWitness};
-use clearproof_verifier::artifact::{ChunkProof, FORMAT, VERSION};
+use clearproof_api::artifact::{ChunkProof, FORMAT, VERSION};
+use clearproof_protocol::batch::BatchOutput;
+use clearproof_protocol::witness::{chunk_witnesses, ChunkWitness};
 use clearproof_verifier::check::verify_one;
 use clearproof_verifier::key::VerifierKey;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use clearproof_circuits::batch::BatchOutput;
+use clearproof_protocol::batch::BatchOutput;
 use serde::Deserialize;
 
 use crate::{prove_batch, ProveError, ProvenChunk, ProverKeys};

@@ -4,9 +4,9 @@
 //! disposable: a worker that dies mid-job loses only that chunk, which is offered
 //! again when its lease expires.
 
-use clearproof_circuits::batch::BatchOutput;
-use clearproof_sequencer::client::{BlockingClient, ClientError};
-use clearproof_sequencer::wire::{LeaseRequest, Submitted};
+use clearproof_api::client::{BlockingClient, ClientError};
+use clearproof_api::wire::{LeaseRequest, Submitted};
+use clearproof_protocol::batch::BatchOutput;
 use clearproof_verifier::key::VerifierKey;
 
 use crate::{chunk_jobs, prove_chunk, ProverKeys};

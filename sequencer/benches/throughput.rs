@@ -27,15 +27,15 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use clearproof_circuits::params::ACCOUNT_TREE_DEPTH;
-use clearproof_circuits::signature::SecretKey;
-use clearproof_circuits::tx::Deposit;
-use clearproof_circuits::types::*;
+use clearproof_api::client::Client;
+use clearproof_api::wire::Submission;
+use clearproof_protocol::orders::{Order, OrderId, Side, SignedOrder};
+use clearproof_protocol::params::ACCOUNT_TREE_DEPTH;
+use clearproof_protocol::signature::SecretKey;
+use clearproof_protocol::tx::Deposit;
+use clearproof_protocol::types::*;
 use clearproof_sequencer::api::{self, Node, ServeOptions};
-use clearproof_sequencer::client::Client;
 use clearproof_sequencer::genesis;
-use clearproof_sequencer::order::{Order, OrderId, Side, SignedOrder};
-use clearproof_sequencer::wire::Submission;
 use clearproof_sequencer::Config;
 
 const PAIRS: u32 = 64;
@@ -127,8 +127,8 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 /// Seconds per Poseidon permutation on this machine (2-to-1 hashes: two
 /// permutations each).
 fn permutation_seconds() -> f64 {
-    use clearproof_circuits::poseidon::{hash2, permutations};
-    use clearproof_circuits::Fr;
+    use clearproof_protocol::poseidon::{hash2, permutations};
+    use clearproof_protocol::Fr;
     let (n, before) = (20_000u64, permutations());
     let start = Instant::now();
     let mut x = Fr::from(7);
@@ -150,7 +150,7 @@ fn workload(fresh: bool) -> &'static str {
 /// `n` trades through the batcher (batches of 1000); returns trades/s and the
 /// Poseidon permutations computed per trade (accept and commit).
 fn batcher(fresh: bool) -> (f64, f64) {
-    use clearproof_circuits::poseidon::permutations;
+    use clearproof_protocol::poseidon::permutations;
     let n = 4_000;
     let subs = trades_of(n, fresh);
     let (_dir, node) = open(1_000, Duration::from_secs(3600));
@@ -369,10 +369,10 @@ fn main() {
     let limit_of = |perms: f64| 1.0 / (perms * t);
     if std::env::var_os("THROUGHPUT_PROFILE").is_some() {
         // One figure only, for a profiler.
-        let before = clearproof_circuits::poseidon::permutations();
+        let before = clearproof_protocol::poseidon::permutations();
         let clients = std::env::var("THROUGHPUT_CLIENTS").map_or(4, |c| c.parse().unwrap());
         let (rate, _) = http(clients, false);
-        let perms = (clearproof_circuits::poseidon::permutations() - before) as f64 / 2_400.0;
+        let perms = (clearproof_protocol::poseidon::permutations() - before) as f64 / 2_400.0;
         println!(
             "http, standing orders, {clients} clients: {rate:.0} trades/s, {perms:.0} perms/trade"
         );

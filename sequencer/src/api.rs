@@ -11,8 +11,8 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use clearproof_circuits::state::Genesis;
-use clearproof_circuits::types::AccountId;
+use clearproof_protocol::state::Genesis;
+use clearproof_protocol::types::AccountId;
 use clearproof_verifier::key::VerifierKey;
 use tokio::net::TcpListener;
 
@@ -23,11 +23,11 @@ use crate::error::SubmitError;
 use crate::follow::DepositQueue;
 use crate::jobs::JobBoard;
 use crate::store::{SledStore, Store, StoreError};
-use crate::wire::{
+use clearproof_api::wire::{
     AccountView, BatchProofs, ErrorBody, ErrorDetail, LeaseRequest, ObservationRequest,
     ProofAnswer, Submission, OBSERVATION_TYPES, SUBMISSION_TYPES,
 };
-use crate::wire::{Submitted, TxReceipt, TxStatus};
+use clearproof_api::wire::{Submitted, TxReceipt, TxStatus};
 
 /// Why a node could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -139,13 +139,15 @@ impl Node {
     /// reading `queue` outside the sequencer lock. Returns how many were taken.
     pub fn follow(&self, queue: &dyn DepositQueue) -> Result<usize, SubmitError> {
         let from = self.lock().next_deposit();
-        let entries = queue.entries(from, 1_000).map_err(SubmitError::BaseLayer)?;
+        let entries =
+            queue.entries(from, 1_000).map_err(|e| SubmitError::BaseLayer(e.to_string()))?;
         let mut taken = 0;
         if !entries.is_empty() {
             taken += self.lock().take_deposits(from, &entries, unix_now())?;
         }
         let from = self.lock().next_forced();
-        let forced = queue.forced_entries(from, 1_000).map_err(SubmitError::BaseLayer)?;
+        let forced =
+            queue.forced_entries(from, 1_000).map_err(|e| SubmitError::BaseLayer(e.to_string()))?;
         if !forced.is_empty() {
             taken += self.lock().take_forced(from, &forced, unix_now())?;
         }
@@ -250,7 +252,7 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, SubmitError> {
 /// The header that marks an answer as a keyed submission's first outcome.
 pub const REPLAYED: &str = "idempotent-replayed";
 /// The request header carrying an idempotency key.
-pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+pub use clearproof_api::wire::IDEMPOTENCY_KEY;
 
 fn replayed(receipt: TxReceipt) -> Response {
     let mut response = match receipt.status {

@@ -5,20 +5,20 @@
 //! signatures on an update's observations, and the deleverage counterparty. A submission
 //! whose signature fails is refused here and writes nothing.
 
-use clearproof_circuits::oracle::{Observation, Observed};
-use clearproof_circuits::signature::{PublicKey, Signature};
-use clearproof_circuits::state::State;
-use clearproof_circuits::tx::{
+use clearproof_protocol::oracle::{Observation, Observed};
+use clearproof_protocol::signature::{PublicKey, Signature};
+use clearproof_protocol::state::State;
+use clearproof_protocol::tx::{
     Authority, CommonError, CoverDeficit, FundingTick, Liquidate, PriceUpdate, SignedTx, Trade,
     Transaction, TxError, Withdraw,
 };
-use clearproof_circuits::types::{AccountId, Amount, MarketId, Nonce};
-use clearproof_circuits::Fr;
+use clearproof_protocol::types::{AccountId, Amount, MarketId, Nonce};
+use clearproof_protocol::Fr;
 
 use crate::deleverage::pick_deleverage;
 use crate::error::SubmitError;
-use crate::order::SignedOrder;
-use crate::wire::Submission;
+use clearproof_api::wire::Submission;
+use clearproof_protocol::orders::SignedOrder;
 
 /// The context submissions are authorised against: the open batch's state.
 pub(crate) struct Authoriser<'a> {
@@ -34,7 +34,7 @@ fn withdrawal(account: AccountId, amount: Amount, nonce: Nonce) -> Transaction {
 /// remembers them), so that checking them later, under the sequencer's lock,
 /// is a lookup.
 ///
-/// [`Order::message`]: clearproof_circuits::orders::Order::message
+/// [`Order::message`]: clearproof_protocol::orders::Order::message
 pub fn hash_messages(sub: &Submission) {
     match sub {
         Submission::Trade { buyer_order, seller_order, .. } => {

@@ -13,25 +13,26 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use clearproof_circuits::batch::{DeferredBatch, SequencedBatch};
-use clearproof_circuits::serde_fr;
-use clearproof_circuits::state::{Genesis, Market, State};
-use clearproof_circuits::tx::{
+use clearproof_protocol::batch::{DeferredBatch, SequencedBatch};
+use clearproof_protocol::serde_fr;
+use clearproof_protocol::state::{Genesis, Market, State};
+use clearproof_protocol::tx::{
     Deposit, ForcedWithdraw, ForcedWithdrawError, SignedTx, Transaction, TxError,
 };
-use clearproof_circuits::types::{AccountId, MarketId};
+use clearproof_protocol::types::{AccountId, MarketId};
 use clearproof_verifier::hatch::{ForcedEntry, MAX_FORCED_PER_BATCH};
 
 use crate::authorise::Authoriser;
 use crate::batches::Batches;
 use crate::error::SubmitError;
 use crate::oracle::ObservationPool;
-use crate::records::{BatchHeader, BatchSummary, CommittedView, StoredBatch, StoredTx};
+use crate::records::{BatchSummary, StoredBatch, StoredTx};
 use crate::store::{
     BatchCommit, EntryBody, Idempotency, Loaded, PendingEntry, Store, StoreError, StoredReceipt,
     IDEMPOTENCY_RETENTION_SECS,
 };
-use crate::wire::{
+use clearproof_api::records::{BatchHeader, CommittedView};
+use clearproof_api::wire::{
     DepositRequest, ForcedPickup, ObservationReceipt, ObservationRequest, Submission, TxReceipt,
     TxStatus,
 };
@@ -400,7 +401,7 @@ impl Sequencer {
             return Err(SubmitError::Halted);
         }
         let request = DepositRequest {
-            kind: crate::wire::DepositTag::Deposit,
+            kind: clearproof_api::wire::DepositTag::Deposit,
             queue_index: index,
             account: d.account,
             owner: d.owner,
@@ -503,7 +504,7 @@ impl Sequencer {
     pub fn import_batch(
         &mut self,
         data: &[Transaction],
-        expected_root: clearproof_circuits::Fr,
+        expected_root: clearproof_protocol::Fr,
         next_deposit: u64,
         next_forced: u64,
     ) -> Result<BatchSummary, SubmitError> {
@@ -653,7 +654,7 @@ impl Sequencer {
     /// root is refused before anything is written, and the sequencer halts.
     fn commit_any(
         &mut self,
-        expected_root: Option<clearproof_circuits::Fr>,
+        expected_root: Option<clearproof_protocol::Fr>,
     ) -> Result<BatchSummary, SubmitError> {
         let started = Instant::now();
         let open = self.open.take().expect("a batch is always open outside commit");

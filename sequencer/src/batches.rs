@@ -15,11 +15,12 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
-use clearproof_circuits::serde_fr::to_hex;
-use clearproof_circuits::state::State;
+use clearproof_protocol::serde_fr::to_hex;
+use clearproof_protocol::state::State;
 
-use crate::records::{BatchRecord, StoredBatch};
+use crate::records::StoredBatch;
 use crate::store::{corrupt, Store, StoreError};
+use clearproof_api::records::BatchRecord;
 
 /// Witnesses kept after they are built.
 const KEPT: usize = 4;
@@ -140,7 +141,7 @@ impl Builder {
 fn replay_error(
     batch: &StoredBatch,
     index: usize,
-    e: clearproof_circuits::tx::TxError,
+    e: clearproof_protocol::tx::TxError,
 ) -> StoreError {
     corrupt(format!(
         "batch {}: stored transaction {index} no longer applies: {}: {e}",
@@ -151,8 +152,8 @@ fn replay_error(
 
 fn check(
     batch: &StoredBatch,
-    root: clearproof_circuits::Fr,
-    data_hash: clearproof_circuits::Fr,
+    root: clearproof_protocol::Fr,
+    data_hash: clearproof_protocol::Fr,
 ) -> Result<(), StoreError> {
     if root != batch.header.next_state_root || data_hash != batch.header.data_hash {
         return Err(corrupt(format!(

@@ -30,7 +30,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tower_service::Service;
 
-use crate::wire::{ErrorBody, ErrorDetail};
+use clearproof_api::wire::{ErrorBody, ErrorDetail};
 
 /// Bounds on what connections may cost.
 #[derive(Debug, Clone, Copy)]

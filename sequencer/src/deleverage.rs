@@ -2,13 +2,13 @@
 //! counterparty absorbs a bankrupt position, and at what quote. The proof checks
 //! the deleverage's rules, not this choice.
 
-use clearproof_circuits::params::FIXED_POINT_BITS;
-use clearproof_circuits::state::State;
-use clearproof_circuits::tx::{
+use clearproof_protocol::params::FIXED_POINT_BITS;
+use clearproof_protocol::state::State;
+use clearproof_protocol::tx::{
     deleverage, Authority, CommonError, Deleverage, Transaction, TxError,
 };
-use clearproof_circuits::types::{AccountId, Amount, MarketId, RangeError};
-use clearproof_circuits::{funding, margin};
+use clearproof_protocol::types::{AccountId, Amount, MarketId, RangeError};
+use clearproof_protocol::{funding, margin};
 use ethnum::I256;
 
 use crate::error::SubmitError;

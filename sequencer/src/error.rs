@@ -1,9 +1,9 @@
 //! Why a submission was refused: every variant a stable, documented code
 //! (`docs/API.md`) and the HTTP status that carries it.
 
-use clearproof_circuits::signature::SignatureError;
-use clearproof_circuits::tx::TxError;
-use clearproof_circuits::types::range_code;
+use clearproof_protocol::signature::SignatureError;
+use clearproof_protocol::tx::TxError;
+use clearproof_protocol::types::range_code;
 
 use crate::store::StoreError;
 

@@ -10,7 +10,7 @@
 //! --ledger DIR` reads a ledger directory that other processes also open (the
 //! binary's `LedgerDir`), and an EVM base layer reads its contract's queue.
 
-use clearproof_circuits::tx::Deposit;
+use clearproof_protocol::tx::Deposit;
 use clearproof_verifier::base_layer::{BaseLayer, Ledger, LedgerError, LedgerStore};
 use clearproof_verifier::hatch::ForcedEntry;
 
@@ -19,9 +19,9 @@ use clearproof_verifier::hatch::ForcedEntry;
 pub trait DepositQueue: Send + Sync {
     /// Up to `max` queue entries from index `from` on, in queue order (fewer,
     /// or none, at the end of the queue).
-    fn entries(&self, from: u64, max: usize) -> Result<Vec<Deposit>, String>;
+    fn entries(&self, from: u64, max: usize) -> Result<Vec<Deposit>, LedgerError>;
     /// Up to `max` forced-withdrawal queue entries from index `from` on.
-    fn forced_entries(&self, from: u64, max: usize) -> Result<Vec<ForcedEntry>, String>;
+    fn forced_entries(&self, from: u64, max: usize) -> Result<Vec<ForcedEntry>, LedgerError>;
 }
 
 /// Reads entries `from..` of `base`'s forced-withdrawal queue, at most `max`.
@@ -62,11 +62,11 @@ fn read_range<T>(
 }
 
 impl<S: LedgerStore> DepositQueue for Ledger<S> {
-    fn entries(&self, from: u64, max: usize) -> Result<Vec<Deposit>, String> {
-        read_queue(self, from, max).map_err(|e| e.to_string())
+    fn entries(&self, from: u64, max: usize) -> Result<Vec<Deposit>, LedgerError> {
+        read_queue(self, from, max)
     }
 
-    fn forced_entries(&self, from: u64, max: usize) -> Result<Vec<ForcedEntry>, String> {
-        read_forced(self, from, max).map_err(|e| e.to_string())
+    fn forced_entries(&self, from: u64, max: usize) -> Result<Vec<ForcedEntry>, LedgerError> {
+        read_forced(self, from, max)
     }
 }

@@ -3,11 +3,11 @@
 //! most 60 s apart). **Insecure by design**: anyone can sign prices for it.
 //! Production deployments pass their own genesis file.
 
-use clearproof_circuits::oracle::Committee;
-use clearproof_circuits::params::MARKETS;
-use clearproof_circuits::signature::SecretKey;
-use clearproof_circuits::state::{Genesis, Market, MarketParams, MarketState};
-use clearproof_circuits::types::{FundingRate, Price, Quorum, Quote, Seconds, Timestamp};
+use clearproof_protocol::oracle::Committee;
+use clearproof_protocol::params::MARKETS;
+use clearproof_protocol::signature::SecretKey;
+use clearproof_protocol::state::{Genesis, Market, MarketParams, MarketState};
+use clearproof_protocol::types::{FundingRate, Price, Quorum, Quote, Seconds, Timestamp};
 
 /// The devnet oracle committee's size.
 pub const DEVNET_ORACLE_MEMBERS: usize = 4;

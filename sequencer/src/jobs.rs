@@ -1,7 +1,7 @@
 //! Chunk proving jobs for remote provers, with leases (`docs/API.md`, "Jobs").
 //!
 //! Every committed batch is cut into chunk jobs as the prover cuts it
-//! (`clearproof_circuits::circuit::chunk_ranges`: an oracle update and its
+//! (`clearproof_protocol::witness::chunk_ranges`: an oracle update and its
 //! continuation take two slots of one chunk).
 //! A prover leases the lowest open job; the lease lasts `lease` and is then
 //! offered again, so a prover that dies loses only its unfinished chunk. A
@@ -15,16 +15,16 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use clearproof_circuits::circuit::chunk::chunk_witnesses;
+use clearproof_api::artifact::ChunkProof;
 use clearproof_circuits::circuit::{Instance, ProofError};
-use clearproof_circuits::params::CHUNK_SLOTS;
-use clearproof_verifier::artifact::ChunkProof;
+use clearproof_protocol::params::CHUNK_SLOTS;
+use clearproof_protocol::witness::chunk_witnesses;
 use clearproof_verifier::check::verify_one;
 use clearproof_verifier::key::VerifierKey;
 
 use crate::batches::{stored, Batches};
 use crate::store::{Store, StoreError};
-use crate::wire::{Job, JobStatus, Submitted};
+use clearproof_api::wire::{Job, JobStatus, Submitted};
 
 /// Why a submitted proof was refused.
 #[derive(Debug, thiserror::Error)]
@@ -144,7 +144,7 @@ impl JobBoard {
         }
         let Some(stored) = stored(store, batch)? else { return Ok(None) };
         let kinds: Vec<_> = stored.txs.iter().map(|t| t.tx.tx.kind()).collect();
-        let n = clearproof_circuits::circuit::chunk_ranges(&kinds, self.slots).len();
+        let n = clearproof_protocol::witness::chunk_ranges(&kinds, self.slots).len();
         board.chunks.insert(batch, n);
         Ok(Some(n))
     }
@@ -205,7 +205,7 @@ impl JobBoard {
         chunk: usize,
         body: &str,
     ) -> Result<Submitted, JobError> {
-        let artifact = ChunkProof::from_json(body)?;
+        let artifact = ChunkProof::from_json(body).map_err(clearproof_verifier::Rejection::from)?;
         if artifact.batch != batch
             || artifact.chunk != chunk
             || artifact.circuit.slots != self.slots

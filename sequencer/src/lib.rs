@@ -5,14 +5,13 @@
 //! counterparty (`deleverage`), pools the oracle committee's observations until
 //! they make a quorum and builds price updates and funding ticks from them
 //! ([`oracle`]), applies them in arrival order with the native
-//! state machine of `clearproof-circuits` (which checks every order term and
+//! state machine of `clearproof-protocol` (which checks every order term and
 //! order slot, as the circuit proves them)
 //! ([`batcher`]), and commits batches durably ([`store`]: sled in production,
 //! memory in tests) together with everything a prover needs ([`records`]).
 //! [`jobs`] hands committed batches' chunks to remote provers under leases and
-//! keeps their proofs. [`client`] is the typed HTTP client of the API, on the
-//! same wire types as the server ([`wire`]); [`relay`] posts proven batches to
-//! the base layer.
+//! keeps their proofs. The wire types and the typed client are
+//! `clearproof-api`'s; [`relay`] posts proven batches to the base layer.
 
 #![forbid(unsafe_code)]
 
@@ -20,7 +19,6 @@ pub mod api;
 pub mod authorise;
 pub mod batcher;
 pub mod batches;
-pub mod client;
 pub mod conn;
 mod deleverage;
 pub mod error;
@@ -28,14 +26,12 @@ pub mod follow;
 pub mod genesis;
 pub mod jobs;
 pub mod oracle;
-pub mod order;
 pub mod records;
 pub mod relay;
 pub mod restore;
 pub mod store;
 mod strict;
-pub mod wire;
 
 pub use batcher::{Config, Outcome, Sequencer};
 pub use error::SubmitError;
-pub use records::{BatchHeader, BatchRecord, BatchSummary, CommittedView, PublicTx, StoredBatch};
+pub use records::{BatchSummary, StoredBatch};

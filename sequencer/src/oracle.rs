@@ -18,14 +18,14 @@
 //! observations (members report every tick anyway). The updates it built are
 //! durable like every accepted transaction.
 
-use clearproof_circuits::oracle::{Committee, Observation, Observed};
-use clearproof_circuits::params::{MARKETS, ORACLE_N};
-use clearproof_circuits::signature::{PublicKey, Signature};
-use clearproof_circuits::state::MarketState;
-use clearproof_circuits::types::{FundingIndex, MarketId, Price, Timestamp};
+use clearproof_protocol::oracle::{Committee, Observation, Observed};
+use clearproof_protocol::params::{MARKETS, ORACLE_N};
+use clearproof_protocol::signature::{PublicKey, Signature};
+use clearproof_protocol::state::MarketState;
+use clearproof_protocol::types::{FundingIndex, MarketId, Price, Timestamp};
 
 use crate::error::SubmitError;
-use crate::wire::{ObservationRequest, Submission};
+use clearproof_api::wire::{ObservationRequest, Submission};
 
 /// Held observations of one kind of value, per market and member.
 #[derive(Debug)]

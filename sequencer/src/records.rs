@@ -1,53 +1,15 @@
-//! What the sequencer records and serves: the committed view (`GET /v1/state`),
-//! batches as stored ([`StoredBatch`]: header, transactions with their
-//! authority, undo record) and as served with their witness
-//! ([`BatchRecord`], `GET /v1/batches/{n}`, derived by [`crate::batches`]), and
-//! commit summaries.
+//! What the sequencer records: batches as stored ([`StoredBatch`]: header,
+//! transactions with their authority, undo record; served with their witness
+//! as `clearproof_api::records::BatchRecord`, derived by [`crate::batches`]),
+//! and commit summaries.
 
 use std::time::Duration;
 
-use clearproof_circuits::batch::{BatchOutput, BatchUndo};
-use clearproof_circuits::serde_fr;
-use clearproof_circuits::state::{Globals, Market};
-use clearproof_circuits::tx::{SignedTx, Transaction};
-use clearproof_circuits::Fr;
+use clearproof_api::records::{BatchHeader, PublicTx};
+use clearproof_protocol::batch::BatchUndo;
+use clearproof_protocol::tx::SignedTx;
+use clearproof_protocol::Fr;
 use serde::{Deserialize, Serialize};
-
-/// What `GET /v1/state` shows: the last committed batch.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CommittedView {
-    /// State root.
-    #[serde(with = "serde_fr")]
-    pub state_root: Fr,
-    /// Accounts root.
-    #[serde(with = "serde_fr")]
-    pub accounts_root: Fr,
-    /// Insurance fund, fee pool, and the number of the last committed batch.
-    #[serde(flatten)]
-    pub globals: Globals,
-    /// Markets.
-    pub markets: [Market; 4],
-    /// Accepted transactions waiting in the open batch.
-    pub pending: usize,
-    /// The next base-layer deposit queue index the sequencer will take (every
-    /// entry before it is taken: applied, or refused and refunded).
-    pub next_deposit: u64,
-    /// The next base-layer forced-withdrawal queue index the sequencer will take
-    /// (every entry before it is in a batch, applied or refused).
-    #[serde(default)]
-    pub next_forced: u64,
-}
-
-/// A batch as stored and served by `GET /v1/batches/{n}`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct BatchRecord {
-    /// Header.
-    pub header: BatchHeader,
-    /// The applied transactions with their field encodings: the batch's public data.
-    pub public_data: Vec<PublicTx>,
-    /// Everything the prover needs.
-    pub witness: BatchOutput,
-}
 
 /// A batch as the sequencer stores it: what a restart, the job board and the
 /// witness builder need, and nothing derivable (no Merkle paths, no encodings).
@@ -85,38 +47,6 @@ impl StoredBatch {
             })
             .collect()
     }
-}
-
-/// A batch header.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct BatchHeader {
-    /// Batch number.
-    pub number: u64,
-    /// Root before.
-    #[serde(with = "serde_fr")]
-    pub prev_state_root: Fr,
-    /// Root after.
-    #[serde(with = "serde_fr")]
-    pub next_state_root: Fr,
-    /// Data hash of the public data (chain from `prev_state_root`, PROTOCOL §7).
-    #[serde(with = "serde_fr")]
-    pub data_hash: Fr,
-    /// Number of transactions.
-    pub transactions: usize,
-    /// Unix milliseconds of the commit.
-    pub committed_at_ms: u64,
-}
-
-/// One transaction of the public data.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PublicTx {
-    /// Transaction id.
-    pub id: u64,
-    /// The protocol transaction.
-    pub tx: Transaction,
-    /// Its field encoding (what signatures sign and the circuit hashes).
-    #[serde(with = "serde_fr::vec")]
-    pub encoding: Vec<Fr>,
 }
 
 /// A committed batch, for logs and benchmarks.

@@ -6,16 +6,21 @@
 //! refused batch can be accepted). `clearproof ledger post` relays from a
 //! sequencer over HTTP ([`HttpSource`]); `clearproof devnet` from the sequencer's
 //! store in the same process ([`StoreSource`]).
+//!
+//! A base layer that verifies one proof per batch (the EVM settlement
+//! contract) takes the batch with its chunk proofs aggregated:
+//! [`post_next_aggregated`] asks an [`Aggregate`] (the prover's aggregation job,
+//! `clearproof_prover::aggregate`) for that proof before posting.
 
 use clearproof_verifier::base_layer::{BaseLayer, LedgerError};
 use clearproof_verifier::key::VerifierKey;
-use clearproof_verifier::rules::{next_batch_number, AcceptedBatch, PostedBatch};
+use clearproof_verifier::rules::{next_batch_number, AcceptedBatch, PostedAggregate, PostedBatch};
 use clearproof_verifier::Rejection;
 
-use crate::client::{BlockingClient, ClientError};
 use crate::jobs::JobBoard;
-use crate::records::BatchRecord;
 use crate::store::{Store, StoreError};
+use clearproof_api::client::{BlockingClient, ClientError};
+use clearproof_api::records::BatchRecord;
 
 /// Why relaying stopped.
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +42,21 @@ pub enum RelayError {
     /// The sequencer's store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The batch's chunk proofs could not be aggregated.
+    #[error("batch {number}: aggregation failed: {message}")]
+    Aggregation {
+        /// The batch.
+        number: u64,
+        /// Why.
+        message: String,
+    },
+}
+
+/// What turns a proven batch's chunk proofs into the one proof a base layer
+/// that verifies one proof per batch checks (the prover's aggregation job).
+pub trait Aggregate {
+    /// The aggregated proof of `batch` (its public data and chunk proofs).
+    fn aggregate(&self, batch: &PostedBatch) -> Result<PostedAggregate, String>;
 }
 
 /// Where the relay finds proven batches.
@@ -46,10 +66,7 @@ pub trait ProvenBatches {
     fn proven(&self, number: u64) -> Result<Option<PostedBatch>, RelayError>;
 }
 
-fn posted(
-    record: &BatchRecord,
-    proofs: Vec<clearproof_verifier::artifact::ChunkProof>,
-) -> PostedBatch {
+fn posted(record: &BatchRecord, proofs: Vec<clearproof_api::artifact::ChunkProof>) -> PostedBatch {
     PostedBatch {
         number: record.header.number,
         data: record.public_data.iter().map(|p| p.tx.clone()).collect(),
@@ -121,10 +138,31 @@ pub fn post_next(
 ) -> Result<Step, RelayError> {
     let next = next_batch_number(&base.state().map_err(RelayError::BaseLayer)?);
     let Some(batch) = source.proven(next)? else { return Ok(Step::Waiting { next }) };
-    match base.post(key, &batch) {
+    post(base, key, &batch)
+}
+
+/// Posts the base layer's next batch if it is proven, with its chunk proofs
+/// aggregated by `aggregate` into one proof.
+pub fn post_next_aggregated(
+    source: &impl ProvenBatches,
+    base: &dyn BaseLayer,
+    key: &VerifierKey,
+    aggregate: &dyn Aggregate,
+) -> Result<Step, RelayError> {
+    let next = next_batch_number(&base.state().map_err(RelayError::BaseLayer)?);
+    let Some(mut batch) = source.proven(next)? else { return Ok(Step::Waiting { next }) };
+    let proof = aggregate
+        .aggregate(&batch)
+        .map_err(|message| RelayError::Aggregation { number: next, message })?;
+    batch.aggregate = Some(proof);
+    post(base, key, &batch)
+}
+
+fn post(base: &dyn BaseLayer, key: &VerifierKey, batch: &PostedBatch) -> Result<Step, RelayError> {
+    match base.post(key, batch) {
         Ok(accepted) => Ok(Step::Accepted(Box::new(accepted))),
         Err(LedgerError::Rejected(rejection)) => {
-            Err(RelayError::Refused { number: next, rejection })
+            Err(RelayError::Refused { number: batch.number, rejection })
         }
         Err(e) => Err(RelayError::BaseLayer(e)),
     }

@@ -1,6 +1,6 @@
 //! Rebuilding the full state from the base layer alone (PROTOCOL §7): its
 //! stored genesis and every accepted batch's posted data, replayed under
-//! [`clearproof_circuits::tx::SignedTx::proven`] into a sequencer store that
+//! [`clearproof_protocol::tx::SignedTx::proven`] into a sequencer store that
 //! `clearproof sequencer serve` resumes from. Each batch's data hash and root
 //! are checked against what the base layer accepted; the first mismatch stops
 //! the rebuild with the batch number, before anything of that batch is written.
@@ -11,11 +11,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use clearproof_circuits::batch::data_hash;
-use clearproof_circuits::serde_fr::to_hex;
-use clearproof_circuits::state::State;
-use clearproof_circuits::tx::Transaction;
-use clearproof_circuits::Fr;
+use clearproof_protocol::batch::data_hash;
+use clearproof_protocol::serde_fr::to_hex;
+use clearproof_protocol::state::State;
+use clearproof_protocol::tx::Transaction;
+use clearproof_protocol::Fr;
 use clearproof_verifier::base_layer::{BaseLayer, LedgerError};
 use clearproof_verifier::rules::{AcceptedBatch, PostedBatch};
 

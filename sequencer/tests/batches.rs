@@ -11,16 +11,16 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use clearproof_circuits::state::State;
-use clearproof_circuits::tx::{Deposit, SignedTx};
-use clearproof_circuits::types::{Amount, Nonce};
+use clearproof_api::wire::{DepositRequest, Submission};
+use clearproof_protocol::orders::Side;
+use clearproof_protocol::state::State;
+use clearproof_protocol::tx::{Deposit, SignedTx};
+use clearproof_protocol::types::{Amount, Nonce};
 use clearproof_sequencer::batches::Batches;
-use clearproof_sequencer::order::Side;
 use clearproof_sequencer::store::{
     BatchCommit, Flush, Idempotency, Loaded, MemoryStore, PendingEntry, SledStore, Store,
     StoreError, StoredReceipt,
 };
-use clearproof_sequencer::wire::{DepositRequest, Submission};
 use clearproof_sequencer::{Config, Sequencer};
 use common::*;
 
@@ -100,12 +100,12 @@ struct Tampered {
 }
 
 impl Store for Tampered {
-    fn genesis(&self) -> Result<Option<(clearproof_circuits::state::Genesis, usize)>, StoreError> {
+    fn genesis(&self) -> Result<Option<(clearproof_protocol::state::Genesis, usize)>, StoreError> {
         self.inner.genesis()
     }
     fn init(
         &self,
-        genesis: &clearproof_circuits::state::Genesis,
+        genesis: &clearproof_protocol::state::Genesis,
         state: &State,
         depth: usize,
     ) -> Result<(), StoreError> {
@@ -140,8 +140,8 @@ impl Store for Tampered {
     }
     fn account(
         &self,
-        id: clearproof_circuits::types::AccountId,
-    ) -> Result<Option<clearproof_circuits::state::Account>, StoreError> {
+        id: clearproof_protocol::types::AccountId,
+    ) -> Result<Option<clearproof_protocol::state::Account>, StoreError> {
         self.inner.account(id)
     }
     fn batch(&self, number: u64) -> Result<Option<Vec<u8>>, StoreError> {

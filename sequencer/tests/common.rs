@@ -4,19 +4,21 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use clearproof_circuits::oracle::Committee;
-use clearproof_circuits::signature::SecretKey;
-use clearproof_circuits::state::{Genesis, Market, MarketParams, MarketState, State};
-use clearproof_circuits::tx::{Deposit, SignedTx};
-use clearproof_circuits::types::*;
+use clearproof_api::client::Client;
+use clearproof_api::records::BatchRecord;
+use clearproof_api::wire::Submission;
+use clearproof_protocol::oracle::Committee;
+use clearproof_protocol::orders::{Order, OrderId, Side, SignedOrder};
+use clearproof_protocol::signature::SecretKey;
+use clearproof_protocol::state::{Genesis, Market, MarketParams, MarketState, State};
+use clearproof_protocol::tx::{Deposit, SignedTx};
+use clearproof_protocol::types::*;
 use clearproof_sequencer::api::{self, Node, ServeOptions};
-use clearproof_sequencer::client::Client;
 use clearproof_sequencer::conn::ConnectionLimits;
 use clearproof_sequencer::follow::DepositQueue;
 use clearproof_sequencer::jobs::JobBoard;
-use clearproof_sequencer::order::{Order, OrderId, Side, SignedOrder};
-use clearproof_sequencer::wire::Submission;
-use clearproof_sequencer::{BatchRecord, Config};
+use clearproof_sequencer::Config;
+use clearproof_verifier::base_layer::LedgerError;
 use serde_json::Value;
 
 pub const T0: u64 = 1_700_000_000;
@@ -140,7 +142,7 @@ impl Queue {
 }
 
 impl DepositQueue for Queue {
-    fn entries(&self, from: u64, max: usize) -> Result<Vec<Deposit>, String> {
+    fn entries(&self, from: u64, max: usize) -> Result<Vec<Deposit>, LedgerError> {
         let entries = self.entries.lock().unwrap();
         Ok(entries.iter().skip(from as usize).take(max).cloned().collect())
     }
@@ -149,7 +151,7 @@ impl DepositQueue for Queue {
         &self,
         from: u64,
         max: usize,
-    ) -> Result<Vec<clearproof_verifier::hatch::ForcedEntry>, String> {
+    ) -> Result<Vec<clearproof_verifier::hatch::ForcedEntry>, LedgerError> {
         let forced = self.forced.lock().unwrap();
         Ok(forced.iter().skip(from as usize).take(max).cloned().collect())
     }
@@ -384,11 +386,11 @@ impl Server {
             assert!(out
                 .receipts
                 .iter()
-                .all(|r| matches!(r, clearproof_circuits::batch::Receipt::Applied { .. })));
+                .all(|r| matches!(r, clearproof_protocol::batch::Receipt::Applied { .. })));
             assert_eq!(out.next_state_root, record.header.next_state_root, "batch {b} root");
         }
         assert_eq!(
-            clearproof_circuits::serde_fr::to_hex(&state.root()),
+            clearproof_protocol::serde_fr::to_hex(&state.root()),
             committed["state_root"].as_str().unwrap()
         );
         state

@@ -7,14 +7,14 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use clearproof_circuits::batch::Receipt;
-use clearproof_circuits::tx::Transaction;
-use clearproof_circuits::types::Nonce;
+use clearproof_api::records::BatchRecord;
+use clearproof_api::wire::Submission;
+use clearproof_protocol::batch::Receipt;
+use clearproof_protocol::orders::Side;
+use clearproof_protocol::tx::Transaction;
+use clearproof_protocol::types::Nonce;
 use clearproof_sequencer::conn::ConnectionLimits;
 use clearproof_sequencer::jobs::JobBoard;
-use clearproof_sequencer::order::Side;
-use clearproof_sequencer::wire::Submission;
-use clearproof_sequencer::BatchRecord;
 use common::*;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -210,8 +210,8 @@ async fn duplicate_keys_are_refused_in_every_type_and_in_orders() {
     let funding = serde_json::to_value(Submission::funding_quorum(
         &[&oracle()],
         mkt(0),
-        clearproof_circuits::types::FundingIndex::new(1).unwrap(),
-        clearproof_circuits::types::Timestamp::new((T0 + 1) as i128).unwrap(),
+        clearproof_protocol::types::FundingIndex::new(1).unwrap(),
+        clearproof_protocol::types::Timestamp::new((T0 + 1) as i128).unwrap(),
     ))
     .unwrap();
     let cases = [

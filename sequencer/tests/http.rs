@@ -5,10 +5,10 @@
 
 mod common;
 
-use clearproof_circuits::signature::Signature;
-use clearproof_circuits::types::{Amount, Nonce, Price};
-use clearproof_sequencer::order::Side;
-use clearproof_sequencer::wire::Submission;
+use clearproof_api::wire::Submission;
+use clearproof_protocol::orders::Side;
+use clearproof_protocol::signature::Signature;
+use clearproof_protocol::types::{Amount, Nonce, Price};
 use common::*;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -75,8 +75,8 @@ async fn every_transaction_type_is_applied_and_the_root_replays() {
     let funding = Submission::funding_quorum(
         &[&oracle()],
         mkt(2),
-        clearproof_circuits::types::FundingIndex::new(1_000).unwrap(),
-        clearproof_circuits::types::Timestamp::new((T0 + 10) as i128).unwrap(),
+        clearproof_protocol::types::FundingIndex::new(1_000).unwrap(),
+        clearproof_protocol::types::Timestamp::new((T0 + 10) as i128).unwrap(),
     );
     s.ok(&serde_json::to_value(funding).unwrap()).await;
     let id = s.ok(&withdraw(2, 2, 1_000, 0)).await;
@@ -130,7 +130,7 @@ async fn every_rejection_path_returns_its_code_and_changes_nothing() {
     assert_rejected(&s, &tampered.to_string(), 403, "SIG_BAD_SIGNATURE").await;
     let mut forged = price_update(0, 101, T0 + 1);
     forged["observations"][0]["signature"] =
-        serde_json::to_value(key(9).sign(clearproof_circuits::Fr::from(1u64))).unwrap();
+        serde_json::to_value(key(9).sign(clearproof_protocol::Fr::from(1u64))).unwrap();
     assert_rejected(&s, &forged.to_string(), 403, "SIG_BAD_SIGNATURE").await;
     // An update whose price is not what its observations say.
     let mut moved = price_update(0, 101, T0 + 1);
@@ -172,7 +172,7 @@ async fn every_rejection_path_returns_its_code_and_changes_nothing() {
     // Orders: expired (against the oracle clock, at T0), limit price, fee cap,
     // mismatched side, overfilled, superseded in its slot.
     let mut expired = order(1, 1, 0, Side::Buy, 10, 100, 2);
-    expired.order.expiry = clearproof_circuits::types::Timestamp::new(T0 as i128 - 1).unwrap();
+    expired.order.expiry = clearproof_protocol::types::Timestamp::new(T0 as i128 - 1).unwrap();
     let expired = expired.order.clone().sign(&key(1));
     let sell = order(2, 2, 0, Side::Sell, 10, 100, 2);
     assert_rejected(&s, &trade(0, 5, 500, expired, sell.clone()).to_string(), 422, "ORDER_EXPIRED")
@@ -305,8 +305,8 @@ async fn concurrent_clients_lose_and_duplicate_nothing() {
 /// returns the answer's type, and a refusal carries its status and code.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_typed_client_speaks_the_whole_api() {
-    use clearproof_sequencer::client::ClientError;
-    use clearproof_sequencer::wire::{LeaseRequest, TxStatus};
+    use clearproof_api::client::ClientError;
+    use clearproof_api::wire::{LeaseRequest, TxStatus};
 
     let s = start(1_000, 50).await;
     let api = &s.api;

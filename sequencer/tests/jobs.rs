@@ -8,11 +8,11 @@ mod common;
 
 use std::time::Duration;
 
-use clearproof_circuits::circuit::chunk::chunk_witnesses;
+use clearproof_api::artifact::{ChunkProof, FORMAT, VERSION};
+use clearproof_api::records::BatchRecord;
 use clearproof_circuits::circuit::CircuitParams;
+use clearproof_protocol::witness::chunk_witnesses;
 use clearproof_sequencer::jobs::JobBoard;
-use clearproof_sequencer::BatchRecord;
-use clearproof_verifier::artifact::{ChunkProof, FORMAT, VERSION};
 use common::*;
 use serde_json::Value;
 

@@ -5,8 +5,8 @@
 
 mod common;
 
-use clearproof_circuits::types::{FundingIndex, Price, Timestamp};
-use clearproof_sequencer::wire::ObservationRequest;
+use clearproof_api::wire::ObservationRequest;
+use clearproof_protocol::types::{FundingIndex, Price, Timestamp};
 use common::*;
 use serde_json::{json, Value};
 

@@ -8,11 +8,11 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use clearproof_circuits::tx::Deposit;
-use clearproof_circuits::types::{Amount, Nonce};
+use clearproof_api::wire::{Submission, TxStatus};
+use clearproof_protocol::tx::Deposit;
+use clearproof_protocol::types::{Amount, Nonce};
 use clearproof_sequencer::batches::Batches;
 use clearproof_sequencer::store::{MemoryStore, SledStore, Store};
-use clearproof_sequencer::wire::{Submission, TxStatus};
 use clearproof_sequencer::{Config, Sequencer};
 use common::*;
 
@@ -182,7 +182,7 @@ fn submit_all_gives_the_outcomes_of_submitting_one_at_a_time() {
         seq.take_deposits(0, &[deposit(1, 10_000), deposit(2, 10_000)], NOW).unwrap();
         let mut forged = withdraw(2, 10, 1);
         if let Submission::Withdraw { signature, .. } = &mut forged {
-            *signature = key(9).sign(clearproof_circuits::Fr::from(1u64));
+            *signature = key(9).sign(clearproof_protocol::Fr::from(1u64));
         }
         let subs = vec![withdraw(1, 100, 0), forged, withdraw(2, 50, 0), withdraw(1, 1, 5)];
         let results = if bulk {

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use clap::Subcommand;
-use clearproof_circuits::serde_fr::to_hex;
+use clearproof_protocol::serde_fr::to_hex;
 use clearproof_verifier::evm::ledger::{fixture_aggregates, VERIFIER_BIN};
 use clearproof_verifier::evm::Evm;
 use clearproof_verifier::rules::PostedAggregate;

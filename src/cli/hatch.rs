@@ -9,13 +9,13 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use clearproof_circuits::account_proof::AccountProof;
-use clearproof_circuits::serde_fr::to_hex;
-use clearproof_circuits::state::State;
-use clearproof_circuits::types::AccountId;
+use clearproof_protocol::account_proof::AccountProof;
+use clearproof_protocol::serde_fr::to_hex;
+use clearproof_protocol::state::State;
+use clearproof_protocol::types::AccountId;
 use clearproof_sequencer::restore::{restore, Restored};
 use clearproof_sequencer::store::{MemoryStore, SledStore, Store};
-use clearproof_verifier::ledger::{BaseLayer, Ledger, SledLedger};
+use clearproof_verifier::ledger::{BaseLayer, EscapeHatch, Ledger, SledLedger};
 
 use super::tx::account;
 use super::{count, print_json};

@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 use clap::Subcommand;
-use clearproof_circuits::signature::SecretKey;
+use clearproof_protocol::signature::SecretKey;
 use clearproof_sequencer::genesis;
 
 use super::print_json;

@@ -5,16 +5,16 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
-use clearproof_circuits::serde_fr::to_hex;
-use clearproof_circuits::signature::{PublicKey, SecretKey};
-use clearproof_circuits::tx::Deposit;
-use clearproof_circuits::types::{AccountId, Amount};
-use clearproof_sequencer::client::BlockingClient;
+use clearproof_api::client::BlockingClient;
+use clearproof_protocol::serde_fr::to_hex;
+use clearproof_protocol::signature::{PublicKey, SecretKey};
+use clearproof_protocol::tx::Deposit;
+use clearproof_protocol::types::{AccountId, Amount};
 use clearproof_sequencer::genesis;
 use clearproof_sequencer::relay::{post_all, HttpSource, RelayError};
 use clearproof_verifier::hatch::ForcedRequest;
 use clearproof_verifier::key::VerifierKey;
-use clearproof_verifier::ledger::{BaseLayer, Ledger, SledLedger};
+use clearproof_verifier::ledger::{BaseLayer, EscapeHatch, Ledger, SledLedger};
 use serde::Serialize;
 
 use super::hatch::{open_ledger, unix_now};

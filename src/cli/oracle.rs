@@ -2,9 +2,9 @@
 
 use anyhow::{bail, Result};
 use clap::Subcommand;
-use clearproof_circuits::signature::SecretKey;
-use clearproof_circuits::types::{FundingIndex, MarketId, Price, Timestamp};
-use clearproof_sequencer::wire::ObservationRequest;
+use clearproof_api::wire::ObservationRequest;
+use clearproof_protocol::signature::SecretKey;
+use clearproof_protocol::types::{FundingIndex, MarketId, Price, Timestamp};
 
 use super::print_json;
 use super::tx::{funding_index, market, price, secret, timestamp};

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
-use clearproof_circuits::params::ACCOUNT_TREE_DEPTH;
-use clearproof_circuits::tx::Deposit;
+use clearproof_protocol::params::ACCOUNT_TREE_DEPTH;
+use clearproof_protocol::tx::Deposit;
 use clearproof_sequencer::api::{self, Node, ServeOptions};
 use clearproof_sequencer::conn::ConnectionLimits;
 use clearproof_sequencer::follow::{read_forced, read_queue, DepositQueue};
@@ -78,29 +78,29 @@ pub struct ServeArgs {
 struct LedgerDir(PathBuf);
 
 impl DepositQueue for LedgerDir {
-    fn entries(&self, from: u64, max: usize) -> Result<Vec<Deposit>, String> {
+    fn entries(&self, from: u64, max: usize) -> Result<Vec<Deposit>, LedgerError> {
         if !self.0.exists() {
             return Ok(Vec::new()); // no deposit queued yet: the ledger is created with the first
         }
         let started = std::time::Instant::now();
         let read = match Ledger::open(&self.0) {
-            Ok(ledger) => read_queue(&ledger, from, max).map_err(|e| e.to_string()),
+            Ok(ledger) => read_queue(&ledger, from, max),
             Err(LedgerError::Missing) => Ok(Vec::new()),
-            Err(e) => Err(e.to_string()),
+            Err(e) => Err(e),
         };
         let ms = started.elapsed().as_secs_f64() * 1e3;
         tracing::debug!(ms, from, entries = read.as_ref().map_or(0, Vec::len), "ledger queue read");
         read
     }
 
-    fn forced_entries(&self, from: u64, max: usize) -> Result<Vec<ForcedEntry>, String> {
+    fn forced_entries(&self, from: u64, max: usize) -> Result<Vec<ForcedEntry>, LedgerError> {
         if !self.0.exists() {
             return Ok(Vec::new());
         }
         match Ledger::open(&self.0) {
-            Ok(ledger) => read_forced(&ledger, from, max).map_err(|e| e.to_string()),
+            Ok(ledger) => read_forced(&ledger, from, max),
             Err(LedgerError::Missing) => Ok(Vec::new()),
-            Err(e) => Err(e.to_string()),
+            Err(e) => Err(e),
         }
     }
 }

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use clearproof_sequencer::client::{BlockingClient, ClientError};
-use clearproof_sequencer::wire::OBSERVATION_TYPES;
+use clearproof_api::client::{BlockingClient, ClientError};
+use clearproof_api::wire::OBSERVATION_TYPES;
 
 use super::print_json;
 

@@ -5,10 +5,10 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::{Subcommand, ValueEnum};
-use clearproof_circuits::signature::{PublicKey, SecretKey};
-use clearproof_circuits::types::*;
-use clearproof_sequencer::order::{Order, OrderId, Side, SignedOrder};
-use clearproof_sequencer::wire::Submission;
+use clearproof_api::wire::Submission;
+use clearproof_protocol::orders::{Order, OrderId, Side, SignedOrder};
+use clearproof_protocol::signature::{PublicKey, SecretKey};
+use clearproof_protocol::types::*;
 
 use super::print_json;
 
@@ -207,7 +207,7 @@ pub fn run(command: TxCommand) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;
-    use clearproof_sequencer::wire::{BASE_LAYER_TYPES, ORACLE_UPDATE_TYPES, SUBMISSION_TYPES};
+    use clearproof_api::wire::{BASE_LAYER_TYPES, ORACLE_UPDATE_TYPES, SUBMISSION_TYPES};
 
     #[test]
     fn every_submission_type_has_a_tx_command_and_every_base_layer_type_a_ledger_command() {

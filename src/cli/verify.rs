@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use clearproof_circuits::serde_fr::{from_hex, to_hex};
-use clearproof_verifier::artifact::{read_artifacts, read_public_data};
+use clearproof_api::artifact::{read_artifacts, read_public_data};
+use clearproof_protocol::serde_fr::{from_hex, to_hex};
 use clearproof_verifier::check::verify_batch;
 use clearproof_verifier::ledger::{BaseLayer, Ledger};
 
@@ -51,7 +51,7 @@ pub fn run(args: &VerifyArgs) -> Result<()> {
             let data = read_public_data(&std::fs::read_to_string(data_path)?);
             match (data, read_artifacts(&args.proof)) {
                 (Ok(data), Ok(proofs)) => (prev, data, proofs),
-                (Err(e), _) | (_, Err(e)) => invalid(&e),
+                (Err(e), _) | (_, Err(e)) => invalid(&e.into()),
             }
         }
     };

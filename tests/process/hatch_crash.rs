@@ -13,7 +13,7 @@ use std::time::Duration;
 use clearproof_sequencer::store::{SledStore, Store};
 use clearproof_tests::{small_keys, unproven_chain};
 use clearproof_verifier::base_layer::LedgerStore;
-use clearproof_verifier::ledger::{BaseLayer, Ledger, SledLedgerStore};
+use clearproof_verifier::ledger::{EscapeHatch, Ledger, SledLedgerStore};
 use rand::{Rng, SeedableRng};
 
 const BATCHES: usize = 300;
@@ -110,8 +110,8 @@ fn restore_and_escape_survive_sigkill_and_never_pay_twice() {
     let ledger = Ledger::open(&ledger_dir).unwrap();
     let claims = ledger.escapes().unwrap();
     assert_eq!(claims.len(), 1, "one claim, whatever the kills: {claims:?}");
-    let account = clearproof_circuits::types::AccountId::new(7).unwrap();
-    let proof = clearproof_circuits::account_proof::AccountProof::of(&state, account).unwrap();
+    let account = clearproof_protocol::types::AccountId::new(7).unwrap();
+    let proof = clearproof_protocol::account_proof::AccountProof::of(&state, account).unwrap();
     assert_eq!(claims[0].account, account);
     assert_eq!(claims[0].claim, proof.escape_value().unwrap());
     let again = ledger.escape(&proof, now + 1).unwrap_err();

@@ -16,11 +16,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use clearproof_circuits::serde_fr::to_hex;
-use clearproof_circuits::tx::Transaction;
-use clearproof_circuits::types::*;
-use clearproof_sequencer::client::{Client, ClientError};
-use clearproof_sequencer::wire::{JobStatus, LeaseRequest, Submission, Submitted};
+use clearproof_api::client::{Client, ClientError};
+use clearproof_api::wire::{JobStatus, LeaseRequest, Submission, Submitted};
+use clearproof_protocol::serde_fr::to_hex;
+use clearproof_protocol::tx::Transaction;
+use clearproof_protocol::types::*;
 use clearproof_tests::{deposit, genesis, key, oracle, small_keys, SMALL, T0};
 use clearproof_verifier::ledger::{BaseLayer, Ledger, PostedBatch};
 

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use clearproof_circuits::serde_fr::to_hex;
+use clearproof_protocol::serde_fr::to_hex;
 use clearproof_tests::{two_batches, SMALL};
 
 #[test]

@@ -6,16 +6,16 @@
 
 use std::path::Path;
 
-use clearproof_circuits::batch::BatchOutput;
 use clearproof_circuits::circuit::CircuitParams;
-use clearproof_circuits::oracle::Committee;
-use clearproof_circuits::orders::OrderId;
-use clearproof_circuits::params::MARKETS;
-use clearproof_circuits::signature::SecretKey;
-use clearproof_circuits::state::{Genesis, Market, MarketParams, MarketState, State};
-use clearproof_circuits::tx::{Deposit, KeyRing, PriceUpdate, Trade, Transaction, Withdraw};
-use clearproof_circuits::types::*;
-use clearproof_circuits::Fr;
+use clearproof_protocol::batch::BatchOutput;
+use clearproof_protocol::oracle::Committee;
+use clearproof_protocol::orders::OrderId;
+use clearproof_protocol::params::MARKETS;
+use clearproof_protocol::signature::SecretKey;
+use clearproof_protocol::state::{Genesis, Market, MarketParams, MarketState, State};
+use clearproof_protocol::tx::{Deposit, KeyRing, PriceUpdate, Trade, Transaction, Withdraw};
+use clearproof_protocol::types::*;
+use clearproof_protocol::Fr;
 use clearproof_prover::keys::{setup_with, Regenerate};
 use clearproof_prover::{ProverKeys, SrsSource};
 
@@ -130,7 +130,7 @@ pub fn record_unproven(
         number: out.batch_number,
         prev_state_root: prev_root,
         next_state_root: out.next_state_root,
-        data_hash: clearproof_circuits::batch::data_hash(prev_root, &data),
+        data_hash: clearproof_protocol::batch::data_hash(prev_root, &data),
         transactions: data.len(),
         deposits: count(|t| matches!(t, Transaction::Deposit(_))),
         refunds: Vec::new(),
@@ -206,13 +206,13 @@ pub enum Backend {
 /// A test base layer and the directory it must outlive.
 pub struct Held {
     /// The base layer.
-    pub ledger: Box<dyn clearproof_verifier::base_layer::BaseLayer>,
+    pub ledger: Box<dyn clearproof_verifier::base_layer::EscapeHatch>,
     /// Its directory (sled).
     pub dir: Option<tempfile::TempDir>,
 }
 
 impl std::ops::Deref for Held {
-    type Target = dyn clearproof_verifier::base_layer::BaseLayer;
+    type Target = dyn clearproof_verifier::base_layer::EscapeHatch;
     fn deref(&self) -> &Self::Target {
         self.ledger.as_ref()
     }

@@ -7,11 +7,11 @@
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
-use clearproof_circuits::account_proof::AccountProof;
-use clearproof_circuits::signature::SecretKey;
-use clearproof_circuits::state::State;
-use clearproof_circuits::tx::{Deposit, ForcedOutcome, ForcedWithdraw, Transaction};
-use clearproof_circuits::types::{AccountId, Amount};
+use clearproof_protocol::account_proof::AccountProof;
+use clearproof_protocol::signature::SecretKey;
+use clearproof_protocol::state::State;
+use clearproof_protocol::tx::{Deposit, ForcedOutcome, ForcedWithdraw, Transaction};
+use clearproof_protocol::types::{AccountId, Amount};
 use clearproof_prover::ProverKeys;
 use clearproof_sequencer::restore::{restore, RestoreError};
 use clearproof_sequencer::store::{MemoryStore, SledStore, Store};
@@ -246,7 +246,7 @@ fn escapes_are_refused_unless_valid_and_paid_once(backend: Backend) {
     let now = T + GRACE + 1;
 
     let mut forged_path = carol.clone();
-    forged_path.path.siblings[3] += clearproof_circuits::Fr::one();
+    forged_path.path.siblings[3] += clearproof_protocol::Fr::one();
     let mut richer = carol.clone();
     richer.value.collateral = richer.value.collateral.checked_add(1_000_000).unwrap();
     let stale = AccountProof::of(&f.state_b1, id(CAROL.0)).unwrap();
@@ -361,9 +361,9 @@ mod random_workloads {
     //! does not read, are left out: the suite above posts real ones).
 
     use super::*;
-    use clearproof_circuits::orders::OrderId;
-    use clearproof_circuits::tx::{PriceUpdate, SignedTx, Trade, Withdraw};
-    use clearproof_circuits::types::{MarketId, Nonce, Price, Quote, Timestamp};
+    use clearproof_protocol::orders::OrderId;
+    use clearproof_protocol::tx::{PriceUpdate, SignedTx, Trade, Withdraw};
+    use clearproof_protocol::types::{MarketId, Nonce, Price, Quote, Timestamp};
     use clearproof_tests::T0;
     use clearproof_verifier::base_layer::LedgerStore;
     use clearproof_verifier::rules::LedgerState;

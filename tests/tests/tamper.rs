@@ -8,10 +8,10 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
+use clearproof_api::artifact::{ArtifactError, ChunkProof};
 use clearproof_circuits::circuit::Proof;
-use clearproof_circuits::Fr;
+use clearproof_protocol::Fr;
 use clearproof_tests::{on_every_backend, proven, small_keys, two_batches, Backend, Held};
-use clearproof_verifier::artifact::ChunkProof;
 use clearproof_verifier::base_layer::{BaseLayer, LedgerError};
 use clearproof_verifier::key::VerifierKey;
 use clearproof_verifier::ledger::PostedBatch;
@@ -20,7 +20,7 @@ use clearproof_verifier::Rejection;
 struct Fixture {
     key: VerifierKey,
     genesis_root: Fr,
-    deposits: Vec<clearproof_circuits::tx::Deposit>,
+    deposits: Vec<clearproof_protocol::tx::Deposit>,
     b1: PostedBatch,
     b2: PostedBatch,
 }
@@ -100,7 +100,7 @@ fn honest_batches_are_accepted_and_release_withdrawals(b: Backend) {
 /// which are in the leaves: the roots match only if the ids in the posted data
 /// rebuild them.
 fn posted_data_alone_rebuilds_every_accepted_root(b: Backend) {
-    use clearproof_circuits::tx::SignedTx;
+    use clearproof_protocol::tx::SignedTx;
     let f = fixture();
     let ledger = ledger(b);
     ledger.post(&f.key, &f.b1).unwrap();
@@ -116,10 +116,10 @@ fn posted_data_alone_rebuilds_every_accepted_root(b: Backend) {
         assert!(out
             .receipts
             .iter()
-            .all(|r| matches!(r, clearproof_circuits::batch::Receipt::Applied { .. })));
+            .all(|r| matches!(r, clearproof_protocol::batch::Receipt::Applied { .. })));
         assert_eq!(out.next_state_root, accepted.next_state_root, "batch {number}'s root");
     }
-    let traded = state.order_slots(clearproof_circuits::types::AccountId::new(1).unwrap());
+    let traded = state.order_slots(clearproof_protocol::types::AccountId::new(1).unwrap());
     assert_eq!(traded.slots().count(), 1, "the buyer's order slot was rebuilt");
 }
 
@@ -214,10 +214,10 @@ fn a_one_bit_change_in_the_data_is_rejected(b: Backend) {
     let ledger = ledger(b);
     ledger.post(&f.key, &f.b1).unwrap();
     let mut batch = f.b2.clone();
-    let clearproof_circuits::tx::Transaction::Withdraw(w) = &mut batch.data[2] else {
+    let clearproof_protocol::tx::Transaction::Withdraw(w) = &mut batch.data[2] else {
         panic!("the third transaction is the withdrawal")
     };
-    w.amount = clearproof_circuits::types::Amount::new(w.amount.wide() ^ 1).unwrap();
+    w.amount = clearproof_protocol::types::Amount::new(w.amount.wide() ^ 1).unwrap();
     refused(&*ledger, &batch, "DATA_HASH_MISMATCH");
     // Data for fewer chunks than the proofs: the price update (two slots) alone.
     let mut batch = f.b2.clone();
@@ -276,8 +276,8 @@ fn foreign_keys_and_unknown_formats_are_rejected(b: Backend) {
     assert_eq!(ledger.state().unwrap(), before);
     let json = f.b1.proofs[0].to_json();
     let v2 = json.replace("\"version\": 1", "\"version\": 2");
-    assert_eq!(ChunkProof::from_json(&v2), Err(Rejection::UnsupportedVersion(2)));
+    assert_eq!(ChunkProof::from_json(&v2), Err(ArtifactError::UnknownVersion(2)));
     let other = json.replace("clearproof-chunk-proof", "something-else");
-    assert!(matches!(ChunkProof::from_json(&other), Err(Rejection::UnknownFormat(_))));
+    assert!(matches!(ChunkProof::from_json(&other), Err(ArtifactError::UnknownFormat(_))));
     assert_eq!(ChunkProof::from_json(&json).unwrap(), f.b1.proofs[0]);
 }

@@ -10,8 +10,8 @@
 use std::path::PathBuf;
 
 use clearproof_circuits::circuit::aggregation::{AggregateProof, BatchInstance, ACCUMULATOR_LIMBS};
-use clearproof_circuits::tx::{Deposit, Transaction};
-use clearproof_circuits::Fr;
+use clearproof_protocol::tx::{Deposit, Transaction};
+use clearproof_protocol::Fr;
 use clearproof_verifier::evm::abi::fr_to_word;
 use clearproof_verifier::evm::settlement::{encode_data, post_batch_calldata, Settlement};
 use clearproof_verifier::evm::Evm;

@@ -1,9 +1,12 @@
 //! The base layer behind two seams:
 //!
-//! - [`BaseLayer`]: what the sequencer side talks to — the deposit queue,
-//!   posting proven batches, the accepted chain. [`Ledger`] implements it in
-//!   Rust; an EVM settlement contract is the second implementation of the same
-//!   interface and of the same [`crate::rules`].
+//! - [`BaseLayer`]: what the sequencer side talks to — the queues, posting
+//!   proven batches, the accepted chain, the genesis. [`Ledger`] implements it
+//!   in Rust; an EVM settlement contract is the second implementation of the
+//!   same interface and of the same [`crate::rules`]. [`EscapeHatch`]: forced
+//!   withdrawals, the freeze and escapes, on a base layer that has them
+//!   ([`Ledger`] does; the EVM contract does not yet, so it does not implement
+//!   it).
 //! - [`LedgerStore`]: where [`Ledger`] keeps its records. [`MemoryLedgerStore`]
 //!   here, and the sled store in [`crate::ledger`] (feature `ledger`).
 //!
@@ -13,11 +16,11 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
-use clearproof_circuits::account_proof::AccountProof;
-use clearproof_circuits::signature::PublicKey;
-use clearproof_circuits::state::{Genesis, State};
-use clearproof_circuits::tx::Deposit;
-use clearproof_circuits::types::AccountId;
+use clearproof_protocol::account_proof::AccountProof;
+use clearproof_protocol::signature::PublicKey;
+use clearproof_protocol::state::{Genesis, State};
+use clearproof_protocol::tx::Deposit;
+use clearproof_protocol::types::AccountId;
 
 use crate::hatch::{
     check_escape, check_freeze, check_not_frozen, check_request, check_settle, escape_payouts,
@@ -52,10 +55,6 @@ pub enum LedgerError {
         "the ledger at this path predates the escape hatch (no stored genesis); create a new one"
     )]
     Outdated,
-    /// This base layer does not offer the call (the EVM settlement contract has
-    /// no escape hatch yet).
-    #[error("not supported here: {0}")]
-    Unsupported(String),
     /// Storage failed; nothing was acknowledged.
     #[error("ledger storage: {0}")]
     Storage(String),
@@ -78,11 +77,18 @@ pub trait BaseLayer {
     fn posted(&self, number: u64) -> Result<Option<PostedBatch>, LedgerError>;
     /// The genesis the chain started from.
     fn genesis(&self) -> Result<Genesis, LedgerError>;
+    /// Forced-withdrawal queue entry `index` (a base layer without an escape
+    /// hatch has an empty forced queue).
+    fn forced(&self, index: u64) -> Result<Option<ForcedEntry>, LedgerError>;
+}
+
+/// The escape hatch of a base layer that has one (PROTOCOL §6.4, §7): forced
+/// withdrawals, the freeze, escapes by account proof and their settlement.
+/// A base layer without it does not implement this trait.
+pub trait EscapeHatch: BaseLayer {
     /// Queues an owner-signed forced withdrawal at `now` (unix seconds); returns
     /// its queue index (durable when this returns).
     fn force_withdraw(&self, request: &ForcedRequest, now: u64) -> Result<u64, LedgerError>;
-    /// Forced-withdrawal queue entry `index`.
-    fn forced(&self, index: u64) -> Result<Option<ForcedEntry>, LedgerError>;
     /// An account's forced-request record.
     fn forced_account(&self, account: AccountId) -> Result<ForcedAccount, LedgerError>;
     /// Freezes the base layer at `now` if an unserved forced withdrawal is older
@@ -270,6 +276,12 @@ impl<S: LedgerStore> BaseLayer for Ledger<S> {
         self.store.genesis()?.ok_or(LedgerError::Missing)
     }
 
+    fn forced(&self, index: u64) -> Result<Option<ForcedEntry>, LedgerError> {
+        self.store.forced(index)
+    }
+}
+
+impl<S: LedgerStore> EscapeHatch for Ledger<S> {
     fn force_withdraw(&self, request: &ForcedRequest, now: u64) -> Result<u64, LedgerError> {
         let _writer = self.write_lock();
         let mut state = self.state()?;
@@ -281,10 +293,6 @@ impl<S: LedgerStore> BaseLayer for Ledger<S> {
         let record = ForcedAccount { requests: record.requests + 1, last_index: Some(index) };
         self.store.queue_forced(index, &entry, record, &state)?;
         Ok(index)
-    }
-
-    fn forced(&self, index: u64) -> Result<Option<ForcedEntry>, LedgerError> {
-        self.store.forced(index)
     }
 
     fn forced_account(&self, account: AccountId) -> Result<ForcedAccount, LedgerError> {

@@ -3,15 +3,15 @@
 //! the posted transactions, and every proof verifies — all proofs in one
 //! batched KZG check.
 
-use clearproof_circuits::batch::data_hash;
 use clearproof_circuits::circuit::{chunk_ranges, slots_taken, Instance, Proof, ProofError};
-use clearproof_circuits::serde_fr::to_hex;
-use clearproof_circuits::tx::Transaction;
-use clearproof_circuits::Fr;
+use clearproof_protocol::batch::data_hash;
+use clearproof_protocol::serde_fr::to_hex;
+use clearproof_protocol::tx::Transaction;
+use clearproof_protocol::Fr;
 
-use crate::artifact::{ChunkProof, FORMAT, VERSION};
 use crate::key::VerifierKey;
 use crate::Rejection;
+use clearproof_api::artifact::{ChunkProof, FORMAT, VERSION};
 
 /// What a valid batch proves.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,7 +58,7 @@ pub fn verify_batch(
             return Err(Rejection::UnknownFormat(p.format.clone()));
         }
         if p.version != VERSION {
-            return Err(Rejection::UnsupportedVersion(p.version));
+            return Err(Rejection::UnknownVersion(p.version));
         }
         if p.circuit != circuit {
             return Err(Rejection::WrongCircuit {

@@ -24,10 +24,10 @@
 //!   pro rata, rounded down ([`escape_payouts`]). The insurance fund and the fee
 //!   pool are not claims of any account and stay with the base layer.
 
-use clearproof_circuits::account_proof::{AccountProof, AccountProofError};
-use clearproof_circuits::signature::{PublicKey, Signature, SignatureError};
-use clearproof_circuits::tx::{forced_request_message, Deposit, ForcedOutcome, Transaction};
-use clearproof_circuits::types::{AccountId, Amount};
+use clearproof_protocol::account_proof::{AccountProof, AccountProofError};
+use clearproof_protocol::signature::{PublicKey, Signature, SignatureError};
+use clearproof_protocol::tx::{forced_request_message, Deposit, ForcedOutcome, Transaction};
+use clearproof_protocol::types::{AccountId, Amount};
 use serde::{Deserialize, Serialize};
 
 use crate::rules::LedgerState;
@@ -65,8 +65,8 @@ impl ForcedRequest {
     /// started at `genesis_root`, signed with `key` (the owner's, for the base
     /// layer to accept it).
     pub fn sign(
-        key: &clearproof_circuits::signature::SecretKey,
-        genesis_root: clearproof_circuits::Fr,
+        key: &clearproof_protocol::signature::SecretKey,
+        genesis_root: clearproof_protocol::Fr,
         account: AccountId,
         amount: Amount,
         request: u64,
@@ -292,8 +292,8 @@ pub fn check_escape(
     }
     if proof.state_root != state.root {
         return Err(HatchError::StaleRoot {
-            expected: clearproof_circuits::serde_fr::to_hex(&state.root),
-            got: clearproof_circuits::serde_fr::to_hex(&proof.state_root),
+            expected: clearproof_protocol::serde_fr::to_hex(&state.root),
+            got: clearproof_protocol::serde_fr::to_hex(&proof.state_root),
         });
     }
     proof.check(state.circuit.depth)?;
@@ -408,7 +408,7 @@ mod tests {
 
     fn claim(c: u64) -> EscapeClaim {
         let owner =
-            clearproof_circuits::signature::SecretKey::from_bytes([1; 32]).unwrap().public_key();
+            clearproof_protocol::signature::SecretKey::from_bytes([1; 32]).unwrap().public_key();
         EscapeClaim { account: AccountId::new(1).unwrap(), owner, claim: c }
     }
 

@@ -6,14 +6,14 @@
 
 use std::path::Path;
 
-use clearproof_circuits::signature::PublicKey;
-use clearproof_circuits::state::Genesis;
-use clearproof_circuits::tx::Deposit;
-use clearproof_circuits::types::AccountId;
+use clearproof_protocol::signature::PublicKey;
+use clearproof_protocol::state::Genesis;
+use clearproof_protocol::tx::Deposit;
+use clearproof_protocol::types::AccountId;
 use serde::{Deserialize, Serialize};
 
 use crate::base_layer::LedgerStore;
-pub use crate::base_layer::{BaseLayer, Ledger, LedgerError};
+pub use crate::base_layer::{BaseLayer, EscapeHatch, Ledger, LedgerError};
 use crate::hatch::{EscapeClaim, ForcedAccount, ForcedEntry, Payout};
 use crate::key::VerifierKey;
 use crate::rules::Settlement;

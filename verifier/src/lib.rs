@@ -1,5 +1,5 @@
 //! The clearproof verifier, last stage of sequencer → prover → verifier: chunk
-//! proof artifacts ([`artifact`]), verifying keys ([`key`]), the batch check of
+//! proof artifacts (`clearproof_api::artifact`) checked against verifying keys ([`key`]), the batch check of
 //! PROTOCOL §7 ([`check`]), the base layer's rules ([`rules`], pure) and the
 //! base layer behind its seams ([`base_layer`]: the [`base_layer::BaseLayer`]
 //! interface and the [`base_layer::Ledger`] that applies the rules over a
@@ -12,7 +12,6 @@
 
 #![forbid(unsafe_code)]
 
-pub mod artifact;
 pub mod base_layer;
 pub mod check;
 #[cfg(feature = "evm")]
@@ -36,7 +35,7 @@ pub enum Rejection {
     UnknownFormat(String),
     /// The artifact's version is not one this verifier reads.
     #[error("unsupported artifact version {0}")]
-    UnsupportedVersion(u32),
+    UnknownVersion(u32),
     /// The artifact is for another circuit shape.
     #[error("chunk {chunk} is for circuit {got}, the key is for {expected}")]
     WrongCircuit {
@@ -157,6 +156,17 @@ pub enum Rejection {
     Contract(String),
 }
 
+impl From<clearproof_api::artifact::ArtifactError> for Rejection {
+    fn from(e: clearproof_api::artifact::ArtifactError) -> Self {
+        use clearproof_api::artifact::ArtifactError;
+        match e {
+            ArtifactError::Malformed(m) => Rejection::Malformed(m),
+            ArtifactError::UnknownFormat(f) => Rejection::UnknownFormat(f),
+            ArtifactError::UnknownVersion(v) => Rejection::UnknownVersion(v),
+        }
+    }
+}
+
 impl Rejection {
     /// The rejection for chunk `chunk`'s proof failing with `e`.
     pub fn from_proof_error(chunk: usize, e: clearproof_circuits::circuit::ProofError) -> Self {
@@ -174,7 +184,7 @@ impl Rejection {
         match self {
             Rejection::Malformed(_) => "MALFORMED",
             Rejection::UnknownFormat(_) => "UNKNOWN_FORMAT",
-            Rejection::UnsupportedVersion(_) => "UNSUPPORTED_VERSION",
+            Rejection::UnknownVersion(_) => "UNSUPPORTED_VERSION",
             Rejection::WrongCircuit { .. } => "WRONG_CIRCUIT",
             Rejection::WrongVerifyingKey { .. } => "WRONG_VERIFYING_KEY",
             Rejection::WrongChunkCount { .. } => "WRONG_CHUNK_COUNT",

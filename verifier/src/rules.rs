@@ -20,18 +20,18 @@
 //! - the base layer is not frozen ([`crate::hatch`]).
 
 use clearproof_circuits::circuit::CircuitParams;
-use clearproof_circuits::serde_fr;
-use clearproof_circuits::signature::PublicKey;
-use clearproof_circuits::tx::{Deposit, ForcedOutcome, Transaction, Withdrawal};
-use clearproof_circuits::types::AccountId;
-use clearproof_circuits::Fr;
+use clearproof_protocol::serde_fr;
+use clearproof_protocol::signature::PublicKey;
+use clearproof_protocol::tx::{Deposit, Transaction, Withdrawal};
+use clearproof_protocol::types::AccountId;
+use clearproof_protocol::Fr;
 use serde::{Deserialize, Serialize};
 
-use crate::artifact::ChunkProof;
 use crate::check::{verify_batch, Verified};
 use crate::hatch::{match_forced, ForcedEntry};
 use crate::key::VerifierKey;
 use crate::Rejection;
+use clearproof_api::artifact::ChunkProof;
 
 /// The base layer's running state.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -268,14 +268,9 @@ pub fn release_withdrawals<V: ChainView>(
     view: &V,
 ) -> Result<Vec<Withdrawal>, V::Error> {
     let mut out = Vec::new();
-    for tx in data {
-        let (account, amount) = match tx {
-            Transaction::Withdraw(w) => (w.account, w.amount),
-            Transaction::ForcedWithdraw(f) if f.outcome == ForcedOutcome::Applied => {
-                (f.account, f.amount)
-            }
-            _ => continue,
-        };
+    // Each transaction type declares what it releases next to its rule
+    // (`Rule::movement`): a new type that moves money cannot be skipped here.
+    for (account, amount) in data.iter().filter_map(|tx| tx.movement().releases) {
         let owner = match new_owners.iter().find(|(a, _)| *a == account) {
             Some((_, owner)) => Some(*owner),
             None => view.owner(account)?,

@@ -6,16 +6,16 @@
 
 use std::path::{Path, PathBuf};
 
-use clearproof_circuits::batch::{data_hash, data_hash_step};
-use clearproof_circuits::orders::OrderId;
-use clearproof_circuits::params::TX_ENCODING_LEN;
-use clearproof_circuits::poseidon;
-use clearproof_circuits::signature::{PublicKey, SecretKey};
-use clearproof_circuits::tx::{
+use clearproof_protocol::batch::{data_hash, data_hash_step};
+use clearproof_protocol::orders::OrderId;
+use clearproof_protocol::params::TX_ENCODING_LEN;
+use clearproof_protocol::poseidon;
+use clearproof_protocol::signature::{PublicKey, SecretKey};
+use clearproof_protocol::tx::{
     Deposit, ForcedOutcome, ForcedWithdraw, Trade, Transaction, Withdraw,
 };
-use clearproof_circuits::types::{AccountId, Amount, MarketId, Nonce, Quote};
-use clearproof_circuits::Fr;
+use clearproof_protocol::types::{AccountId, Amount, MarketId, Nonce, Quote};
+use clearproof_protocol::Fr;
 use clearproof_verifier::evm::abi::{self, encode_call, fr_to_word, word, word_to_fr, Token};
 use clearproof_verifier::evm::poseidon_sol::{self, field_modulus};
 use clearproof_verifier::evm::settlement::{
@@ -70,7 +70,7 @@ fn poseidon_sol_is_generated() {
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         committed == generated,
-        "{} is not the generator's output (clearproof_circuits::poseidon::spec() or \
+        "{} is not the generator's output (clearproof_protocol::poseidon::spec() or \
          verifier/src/evm/poseidon_sol.rs changed): {REGENERATE}",
         path.display()
     );

@@ -6,14 +6,14 @@
 //! ledger (over sled) does on the same posts. Seconds; no proving (the fixtures are made by
 //! `verifier/evm/build.sh --fixtures`).
 
+use clearproof_api::artifact::{ChunkProof, FORMAT, VERSION};
 use clearproof_circuits::circuit::aggregation::{
     AggregateProof, AggregationParams, BatchInstance, ACCUMULATOR_LIMBS, PINNED_AGGREGATION,
 };
 use clearproof_circuits::circuit::{CircuitParams, Instance, Proof, ProvingKey, Srs, PINNED};
-use clearproof_circuits::state::Genesis;
-use clearproof_circuits::tx::{Deposit, Transaction};
-use clearproof_circuits::Fr;
-use clearproof_verifier::artifact::{ChunkProof, FORMAT, VERSION};
+use clearproof_protocol::state::Genesis;
+use clearproof_protocol::tx::{Deposit, Transaction};
+use clearproof_protocol::Fr;
 use clearproof_verifier::base_layer::{BaseLayer, Ledger, LedgerError, MemoryLedgerStore};
 use clearproof_verifier::evm::ledger::{EvmLedger, VERIFIER_BIN};
 use clearproof_verifier::evm::settlement::{Settlement, SettlementState};
@@ -33,7 +33,7 @@ struct Fixture {
     aggregation: AggregationParams,
     aggregation_vk_digest: String,
     genesis: Genesis,
-    #[serde(with = "clearproof_circuits::serde_fr")]
+    #[serde(with = "clearproof_protocol::serde_fr")]
     genesis_root: Fr,
     deposits: Vec<Deposit>,
     batches: Vec<FixtureBatch>,
@@ -331,7 +331,7 @@ fn both_base_layers_refuse_a_stale_root_and_an_unqueued_deposit() {
     // A chain at another root (another insurance fund): the batch's previous
     // root is not the last accepted one.
     let mut other = f.genesis.clone();
-    other.insurance_fund = clearproof_circuits::types::Quote::new(7).unwrap();
+    other.insurance_fund = clearproof_protocol::types::Quote::new(7).unwrap();
     let (rust, evm) = pair(&f, key, &other, 3);
     let (r, e) = (outcome(rust.post(key, &first)), outcome(evm.post(key, &first)));
     println!("stale root: rust {r:?}, evm {e:?}");

@@ -5,9 +5,9 @@ use halo2_base::gates::{GateInstructions, RangeChip, RangeInstructions};
 use super::hash::CircuitHasher;
 use super::num::{check_bits, check_signed63};
 use super::{Cell, Ctx};
-use crate::params::MARKETS;
-use crate::state::{Account, LEAF_FIELDS};
 use crate::Fr;
+use clearproof_protocol::params::MARKETS;
+use clearproof_protocol::state::{Account, LEAF_FIELDS};
 
 /// An account's fields as range-checked cells, with an `exists` bit: an empty
 /// leaf has every field constrained to zero and leaf value `0`.
@@ -109,8 +109,8 @@ impl AssignedAccount {
 mod tests {
     use super::*;
     use crate::circuit::testing::{satisfied, satisfied_hashing};
-    use crate::signature::SecretKey;
-    use crate::types::{Balance, Collateral};
+    use clearproof_protocol::signature::SecretKey;
+    use clearproof_protocol::types::{Balance, Collateral};
 
     fn account() -> Account {
         let mut a = Account::new(SecretKey::from_bytes([3; 32]).unwrap().public_key());

@@ -4,7 +4,7 @@
 //!
 //! The aggregation circuit takes exactly [`AggregationParams::chunks`] chunk
 //! proofs; a batch with fewer chunks is padded with proofs of empty chunks at
-//! its final root ([`crate::circuit::chunk::padding_chunk`]), so the verifier
+//! its final root ([`clearproof_protocol::witness::padding_chunk`]), so the verifier
 //! never changes. Over the chunks' public inputs it adds the batch rules of
 //! [`constrain_batch`], each named:
 //!
@@ -55,9 +55,9 @@ use super::proof::{
     NUM_PUBLIC_INPUTS, PREV_DATA_HASH, PREV_STATE_ROOT,
 };
 use super::{Cell, Ctx};
-use crate::batch::BatchOutput;
-use crate::state::{markets_hash, Globals, Market};
 use crate::Fr;
+use clearproof_protocol::batch::BatchOutput;
+use clearproof_protocol::state::{markets_hash, Globals, Market};
 
 /// Limbs of the KZG accumulator at the head of the public inputs (two G1
 /// points, two coordinates each, [`LIMBS`] limbs of [`BITS`] bits).
@@ -120,13 +120,13 @@ pub const PINNED_AGGREGATION: PinnedAggregation = PinnedAggregation {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BatchInstance {
     /// The root the batch extends.
-    #[serde(with = "crate::serde_fr")]
+    #[serde(with = "clearproof_protocol::serde_fr")]
     pub prev_state_root: Fr,
     /// The root it reaches.
-    #[serde(with = "crate::serde_fr")]
+    #[serde(with = "clearproof_protocol::serde_fr")]
     pub next_state_root: Fr,
     /// Its data hash.
-    #[serde(with = "crate::serde_fr")]
+    #[serde(with = "clearproof_protocol::serde_fr")]
     pub data_hash: Fr,
     /// Its number.
     pub batch_number: u64,
@@ -168,9 +168,8 @@ pub struct RootOpening {
 impl RootOpening {
     /// The opening of a batch's `next_state_root`.
     pub fn after(batch: &BatchOutput) -> Self {
-        let markets: [Market; crate::params::MARKETS] = std::array::from_fn(|m| Market {
-            params: batch.market_params[m],
-            state: batch.markets_after[m],
+        let markets: [Market; clearproof_protocol::params::MARKETS] = std::array::from_fn(|m| {
+            Market { params: batch.market_params[m], state: batch.markets_after[m] }
         });
         Self::of(batch.accounts_root_after, markets_hash(&markets), &batch.globals_after)
     }
@@ -182,10 +181,10 @@ impl RootOpening {
 
     /// The root it opens.
     pub fn root(&self) -> Fr {
-        crate::state::state_root(
+        clearproof_protocol::state::state_root(
             self.accounts_root,
             self.markets_hash,
-            crate::poseidon::hash(&self.globals),
+            clearproof_protocol::poseidon::hash(&self.globals),
         )
     }
 }
@@ -229,7 +228,7 @@ pub fn constrain_batch(
     }
     let last = chunks.last().expect("not empty");
 
-    let mut hasher = PoseidonHasher::<Fr, 3, 2>::new(crate::poseidon::spec().clone());
+    let mut hasher = PoseidonHasher::<Fr, 3, 2>::new(clearproof_protocol::poseidon::spec().clone());
     hasher.initialize_consts(ctx, gate);
     let [accounts_root, markets, insurance, fees, number] = [
         opening.accounts_root,
@@ -602,7 +601,7 @@ impl AggregationVerifyingKey {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AggregateProof {
     /// The KZG accumulator's [`ACCUMULATOR_LIMBS`] limbs.
-    #[serde(with = "crate::serde_fr::vec")]
+    #[serde(with = "clearproof_protocol::serde_fr::vec")]
     pub accumulator: Vec<Fr>,
     /// The proof, hex in JSON.
     #[serde(with = "hex_bytes")]
@@ -782,10 +781,10 @@ mod tests {
     #[test]
     #[ignore]
     fn a_real_batch_aggregates() {
-        use crate::circuit::chunk::chunk_witnesses_padded;
         use crate::circuit::ProvingKey;
-        use crate::state::{Genesis, Market, MarketParams, MarketState, State};
-        use crate::types::{FundingRate, Price, Quote, Timestamp};
+        use clearproof_protocol::state::{Genesis, Market, MarketParams, MarketState, State};
+        use clearproof_protocol::types::{FundingRate, Price, Quote, Timestamp};
+        use clearproof_protocol::witness::chunk_witnesses_padded;
 
         let params = AggregationParams::PRODUCTION;
         let srs = Srs::insecure_dev(params.k);
@@ -793,14 +792,18 @@ mod tests {
         let chunk_pk = ProvingKey::generate(&chunk_srs, &params.chunk).unwrap();
         let key = AggregationKey::generate(&srs, &chunk_srs, chunk_pk.vk(), params).unwrap();
         assert_eq!(key.vk().digest(), PINNED_AGGREGATION.vk_digest_insecure_dev);
-        let oracle = crate::signature::SecretKey::from_bytes([9; 32]).unwrap().public_key();
+        let oracle =
+            clearproof_protocol::signature::SecretKey::from_bytes([9; 32]).unwrap().public_key();
         let rate = FundingRate::new(0).unwrap();
         let market = Market {
-            params: MarketParams::standard(crate::oracle::Committee::single(oracle), rate),
+            params: MarketParams::standard(
+                clearproof_protocol::oracle::Committee::single(oracle),
+                rate,
+            ),
             state: MarketState::at(Price::from_units(1), Timestamp::new(0).unwrap()),
         };
         let genesis = Genesis {
-            markets: [market; crate::params::MARKETS],
+            markets: [market; clearproof_protocol::params::MARKETS],
             insurance_fund: Quote::new(0).unwrap(),
         };
         let mut state = State::genesis_with_depth(&genesis, params.chunk.depth).unwrap();

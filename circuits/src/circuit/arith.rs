@@ -106,7 +106,7 @@ fn is_nonneg_value(x: Fr) -> bool {
 mod tests {
     use super::*;
     use crate::circuit::testing::satisfied;
-    use crate::types::signed_to_field;
+    use clearproof_protocol::types::signed_to_field;
 
     fn flag_of(x: i128, forced: Option<bool>) -> bool {
         satisfied(11, |ctx, range| {

@@ -17,194 +17,14 @@ use super::arith::require_zero;
 use super::cost::{metered, Part};
 use super::hash::{CircuitHasher, HashedCircuit};
 use super::market::{markets_hash, AssignedMarket};
-use super::proof::{Instance, NUM_PUBLIC_INPUTS};
-use super::public::{data_hash_step, data_hash_step_in_circuit};
+use super::proof::NUM_PUBLIC_INPUTS;
+use super::public::data_hash_step_in_circuit;
 use super::slot::{self, GlobalCells};
 use super::tx::oracle::OracleCarry;
 use super::{Cell, Ctx};
-use crate::batch::{AccountUpdate, BatchOutput, TxWitness};
-use crate::orders::SlotUpdate;
-use crate::params::MARKETS;
-use crate::state::{Globals, Market, MarketState};
-use crate::tx::{Authority, Transaction, TxKind};
 use crate::Fr;
-
-/// One slot: its transaction (`None` = no-op padding), what authorised it, and
-/// the Merkle updates of the accounts and order slots it touches, in update
-/// order, from the native applier.
-#[derive(Debug, Clone, Default)]
-pub struct SlotWitness {
-    /// The transaction.
-    pub tx: Option<Transaction>,
-    /// Its authority (the signed orders and signatures the circuit proves).
-    pub auth: Authority,
-    /// The touched accounts (before/after, path): none, one, or two.
-    pub accounts: Vec<AccountUpdate>,
-    /// The order-slot updates of its fills, in side order (sides that fill an
-    /// order only).
-    pub order_fills: Vec<SlotUpdate>,
-}
-
-/// Everything a chunk proof needs: the state at the chunk's start and its slots.
-#[derive(Debug, Clone)]
-pub struct ChunkWitness {
-    /// Account tree depth.
-    pub depth: usize,
-    /// Accounts root at the chunk's start.
-    pub accounts_root: Fr,
-    /// Markets at the chunk's start.
-    pub markets: [Market; MARKETS],
-    /// Globals at the chunk's start.
-    pub globals: Globals,
-    /// Data hash before the chunk.
-    pub prev_data_hash: Fr,
-    /// Exactly the chunk's number of slots.
-    pub slots: Vec<SlotWitness>,
-    /// The public inputs the native applier implies.
-    pub instance: Instance,
-}
-
-/// Slots a transaction of `kind` takes: two for an oracle update (itself and
-/// its continuation, which checks observations 2 and 3), one otherwise.
-pub fn slots_taken(kind: TxKind) -> usize {
-    match kind {
-        TxKind::PriceUpdate | TxKind::FundingTick => 2,
-        _ => 1,
-    }
-}
-
-/// How a batch's transactions (their kinds, in order) are cut into chunks of
-/// `slots` slots: each chunk's range of transactions. Transactions fill a chunk
-/// in order; an oracle update that would not fit with its continuation starts
-/// the next chunk (the rest of this one is padding). An empty batch is one
-/// empty chunk. The prover, the job board and the verifier all cut with this,
-/// from the public data alone.
-///
-/// Panics if an oracle update is present and `slots < 2`.
-pub fn chunk_ranges(kinds: &[TxKind], slots: usize) -> Vec<std::ops::Range<usize>> {
-    assert!(slots > 0, "a chunk has at least one slot");
-    let mut ranges = Vec::new();
-    let (mut start, mut used) = (0, 0);
-    for (i, kind) in kinds.iter().enumerate() {
-        let need = slots_taken(*kind);
-        assert!(need <= slots, "a {kind} takes {need} slots, a chunk has {slots}");
-        if used + need > slots {
-            ranges.push(start..i);
-            (start, used) = (i, 0);
-        }
-        used += need;
-    }
-    if start < kinds.len() || ranges.is_empty() {
-        ranges.push(start..kinds.len());
-    }
-    ranges
-}
-
-/// Cuts a batch's applied transactions into chunks of `slots` slots
-/// ([`chunk_ranges`]; each oracle update followed by its continuation, each
-/// chunk padded with no-ops; an empty batch is one chunk of no-ops). The first
-/// chunk starts at the batch's `prev_state_root`, before the `batch_number`
-/// increment, with the data hash equal to that root; the circuit makes the
-/// increment there.
-pub fn chunk_witnesses(batch: &BatchOutput, slots: usize) -> Vec<ChunkWitness> {
-    let depth = batch.tree_depth;
-    let markets = |states: &[MarketState; MARKETS]| -> [Market; MARKETS] {
-        std::array::from_fn(|m| Market { params: batch.market_params[m], state: states[m] })
-    };
-    let kinds: Vec<TxKind> = batch.witnesses.iter().map(|w| w.tx.kind()).collect();
-    let chunks: Vec<&[TxWitness]> =
-        chunk_ranges(&kinds, slots).into_iter().map(|r| &batch.witnesses[r]).collect();
-    let mut data_hash = batch.prev_state_root;
-    let mut state_root = batch.prev_state_root;
-    chunks
-        .into_iter()
-        .enumerate()
-        .map(|(i, txs)| {
-            let (accounts_root, start_markets, globals) = match (i, txs.first()) {
-                (0, _) | (_, None) => {
-                    (batch.accounts_root_before, batch.markets_before, batch.globals_before)
-                }
-                (_, Some(first)) => {
-                    (first.accounts_root_before, first.markets_before, first.globals_before)
-                }
-            };
-            let start_hash = data_hash;
-            let start_root = state_root;
-            for w in txs {
-                data_hash = data_hash_step(data_hash, &w.tx.encode());
-            }
-            state_root = txs.last().map_or(batch.header_state_root, |w| w.state_root_after);
-            let mut slot_witnesses = Vec::with_capacity(slots);
-            for w in txs {
-                slot_witnesses.push(SlotWitness {
-                    tx: Some(w.tx.clone()),
-                    auth: w.auth.clone(),
-                    accounts: w.accounts.clone(),
-                    order_fills: w.order_fills.iter().map(|(_, u)| u.clone()).collect(),
-                });
-                // The continuation: a no-op whose signature checks take the
-                // update's observations 2 and 3 (carried by the circuit).
-                for _ in 1..slots_taken(w.tx.kind()) {
-                    slot_witnesses.push(SlotWitness::default());
-                }
-            }
-            slot_witnesses.resize(slots, SlotWitness::default());
-            ChunkWitness {
-                depth,
-                accounts_root,
-                markets: markets(&start_markets),
-                globals,
-                prev_data_hash: start_hash,
-                slots: slot_witnesses,
-                instance: Instance {
-                    prev_state_root: start_root,
-                    next_state_root: state_root,
-                    prev_data_hash: start_hash,
-                    next_data_hash: data_hash,
-                },
-            }
-        })
-        .collect()
-}
-
-/// An empty chunk at the end of `batch`: every slot a no-op, from the batch's
-/// final state and data hash to the same. The aggregation pads a batch with
-/// these up to its fixed chunk count (PROTOCOL §7: no-ops change neither the
-/// state nor the data hash, so the batch's public inputs are unchanged).
-pub fn padding_chunk(batch: &BatchOutput, slots: usize) -> ChunkWitness {
-    ChunkWitness {
-        depth: batch.tree_depth,
-        accounts_root: batch.accounts_root_after,
-        markets: std::array::from_fn(|m| Market {
-            params: batch.market_params[m],
-            state: batch.markets_after[m],
-        }),
-        globals: batch.globals_after,
-        prev_data_hash: batch.data_hash,
-        slots: vec![SlotWitness::default(); slots],
-        instance: Instance {
-            prev_state_root: batch.next_state_root,
-            next_state_root: batch.next_state_root,
-            prev_data_hash: batch.data_hash,
-            next_data_hash: batch.data_hash,
-        },
-    }
-}
-
-/// `batch` cut into exactly `count` chunks of `slots` slots: its own chunks,
-/// then [`padding_chunk`]s; `None` if it needs more than `count`.
-pub fn chunk_witnesses_padded(
-    batch: &BatchOutput,
-    slots: usize,
-    count: usize,
-) -> Option<Vec<ChunkWitness>> {
-    let mut chunks = chunk_witnesses(batch, slots);
-    if chunks.len() > count {
-        return None;
-    }
-    chunks.resize_with(count, || padding_chunk(batch, slots));
-    Some(chunks)
-}
+use clearproof_protocol::params::MARKETS;
+use clearproof_protocol::witness::ChunkWitness;
 
 /// Lays out the chunk, hashing with `hasher`; returns the public-input cells in
 /// [`Instance`] order.
@@ -345,12 +165,14 @@ pub fn prover_builder_with(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::oracle::Committee;
-    use crate::signature::SecretKey;
-    use crate::state::{Genesis, MarketParams, MarketState, State};
-    use crate::tx::Effect;
-    use crate::tx::*;
-    use crate::types::*;
+    use clearproof_protocol::instance::Instance;
+    use clearproof_protocol::oracle::Committee;
+    use clearproof_protocol::signature::SecretKey;
+    use clearproof_protocol::state::{Genesis, Market, MarketParams, MarketState, State};
+    use clearproof_protocol::tx::Effect;
+    use clearproof_protocol::tx::*;
+    use clearproof_protocol::types::*;
+    use clearproof_protocol::witness::{chunk_ranges, chunk_witnesses, slots_taken, SlotWitness};
     use halo2_base::halo2_proofs::dev::MockProver;
 
     const K: usize = 17;
@@ -369,10 +191,10 @@ mod tests {
     }
 
     /// A fresh order id for each fill (ids only grow, as a client's would).
-    fn order_id() -> crate::orders::OrderId {
+    fn order_id() -> clearproof_protocol::orders::OrderId {
         static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let id = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        crate::orders::OrderId::new(id).unwrap()
+        clearproof_protocol::orders::OrderId::new(id).unwrap()
     }
 
     /// `tx` signed against `state` with the test keys.
@@ -479,8 +301,8 @@ mod tests {
     /// A trade with the order ids `buyer` and `seller`.
     fn with_ids(tx: Transaction, buyer: u64, seller: u64) -> Transaction {
         let Transaction::Trade(mut t) = tx else { unreachable!("a trade") };
-        t.buyer_order_id = crate::orders::OrderId::new(buyer).unwrap();
-        t.seller_order_id = crate::orders::OrderId::new(seller).unwrap();
+        t.buyer_order_id = clearproof_protocol::orders::OrderId::new(buyer).unwrap();
+        t.seller_order_id = clearproof_protocol::orders::OrderId::new(seller).unwrap();
         Transaction::Trade(t)
     }
 
@@ -579,7 +401,7 @@ mod tests {
                 Some((at, forged, effect)) if *at == i => {
                     let effect = effect(&state);
                     let forged = signed(&state, forged);
-                    batch.force(&mut state, &forged, effect);
+                    clearproof_protocol::testing::force(&mut batch, &mut state, &forged, effect);
                 }
                 _ => {
                     // A later transaction the forgery made invalid is left out; the
@@ -648,7 +470,7 @@ mod tests {
     /// A trade of `base` lots at 100 per lot between Bob (2, selling) and Carol
     /// (3, buying) filling their orders `buy` and `sell` of `size` lots each.
     fn partial_fill(buy: u64, sell: u64, size: i128, base: i128) -> SignedTx {
-        use crate::orders::{Order, OrderId, Side};
+        use clearproof_protocol::orders::{Order, OrderId, Side};
         let order = |account: u32, side, order_id: u64| {
             Order {
                 account: id(account),
@@ -889,8 +711,8 @@ mod tests {
         replay(Some((at, tx, &effect))).swap_remove(position(at).0)
     }
 
-    fn settled(s: &State, account: u32) -> crate::state::Account {
-        crate::funding::settle(s.account(id(account)).unwrap(), s.markets()).unwrap()
+    fn settled(s: &State, account: u32) -> clearproof_protocol::state::Account {
+        clearproof_protocol::funding::settle(s.account(id(account)).unwrap(), s.markets()).unwrap()
     }
 
     /// The effect a withdrawal would have if no rule were checked.
@@ -907,12 +729,15 @@ mod tests {
     fn unchecked_fill(
         s: &State,
         account: AccountId,
-        order: crate::orders::OrderId,
+        order: clearproof_protocol::orders::OrderId,
         base: Amount,
-    ) -> crate::orders::Slot {
+    ) -> clearproof_protocol::orders::Slot {
         let id = order.get();
         let same = s.order_slots(account).slot(id).filter(|x| x.order_id == id);
-        crate::orders::Slot { order_id: id, filled: same.map_or(0, |x| x.filled) + base.get() }
+        clearproof_protocol::orders::Slot {
+            order_id: id,
+            filled: same.map_or(0, |x| x.filled) + base.get(),
+        }
     }
 
     /// The effect a trade would have if no rule were checked.
@@ -922,10 +747,20 @@ mod tests {
             let (b, q) = (t.base.wide(), t.quote.wide());
             let buyer = settled(s, t.buyer.get());
             let seller = settled(s, t.seller.get());
-            let buyer =
-                crate::tx::moved(&buyer, t.market, b, -(q + t.buyer_fee.get() as i128)).unwrap();
-            let seller =
-                crate::tx::moved(&seller, t.market, -b, q - t.seller_fee.get() as i128).unwrap();
+            let buyer = clearproof_protocol::testing::moved(
+                &buyer,
+                t.market,
+                b,
+                -(q + t.buyer_fee.get() as i128),
+            )
+            .unwrap();
+            let seller = clearproof_protocol::testing::moved(
+                &seller,
+                t.market,
+                -b,
+                q - t.seller_fee.get() as i128,
+            )
+            .unwrap();
             let mut globals = *s.globals();
             globals.fee_pool = globals
                 .fee_pool
@@ -957,8 +792,12 @@ mod tests {
             let liquidator = settled(s, l.liquidator.get());
             let sign: i128 = if victim.balances[l.market.index()].get() >= 0 { 1 } else { -1 };
             let (b, q, p) = (l.base.wide(), l.quote.wide(), l.penalty.get() as i128);
-            let victim = crate::tx::moved(&victim, l.market, -sign * b, sign * q - p).unwrap();
-            let liquidator = crate::tx::moved(&liquidator, l.market, sign * b, -sign * q).unwrap();
+            let victim =
+                clearproof_protocol::testing::moved(&victim, l.market, -sign * b, sign * q - p)
+                    .unwrap();
+            let liquidator =
+                clearproof_protocol::testing::moved(&liquidator, l.market, sign * b, -sign * q)
+                    .unwrap();
             let mut globals = *s.globals();
             globals.insurance_fund = globals.insurance_fund.checked_add(p).unwrap();
             Effect {
@@ -981,8 +820,11 @@ mod tests {
             let other = settled(s, d.counterparty.get());
             let sign: i128 = if bankrupt.balances[d.market.index()].get() >= 0 { 1 } else { -1 };
             let (b, q) = (d.base.wide(), d.quote.wide());
-            let bankrupt = crate::tx::moved(&bankrupt, d.market, -sign * b, sign * q).unwrap();
-            let other = crate::tx::moved(&other, d.market, sign * b, -sign * q).unwrap();
+            let bankrupt =
+                clearproof_protocol::testing::moved(&bankrupt, d.market, -sign * b, sign * q)
+                    .unwrap();
+            let other =
+                clearproof_protocol::testing::moved(&other, d.market, sign * b, -sign * q).unwrap();
             Effect {
                 accounts: vec![(d.bankrupt, bankrupt), (d.counterparty, other)],
                 ..Effect::default()
@@ -1135,7 +977,7 @@ mod tests {
             .receipts
             .iter()
             .enumerate()
-            .filter(|(_, r)| !matches!(r, crate::batch::Receipt::Applied { .. }))
+            .filter(|(_, r)| !matches!(r, clearproof_protocol::batch::Receipt::Applied { .. }))
             .collect();
         assert!(rejected.is_empty(), "{rejected:?}");
     }
@@ -1288,11 +1130,13 @@ mod tests {
 
     /// Market 1's members' price observations `(signer, price, ts)`, each
     /// signed by `key(200 + signer)`.
-    fn observations_of(observed: &[(u8, u64, u64)]) -> Vec<crate::oracle::Observation<Price>> {
+    fn observations_of(
+        observed: &[(u8, u64, u64)],
+    ) -> Vec<clearproof_protocol::oracle::Observation<Price>> {
         observed
             .iter()
             .map(|&(i, value, at)| {
-                crate::oracle::Observation::sign(
+                clearproof_protocol::oracle::Observation::sign(
                     &key(200 + i),
                     OracleIndex::new(i as i128).unwrap(),
                     mkt(1),
@@ -1355,7 +1199,7 @@ mod tests {
             let claimed = (median as i64 + nudge) as u64;
             let w = quorum_of(claimed, earliest, &set);
             let observations = observations_of(&set);
-            let native = crate::oracle::check_quorum(
+            let native = clearproof_protocol::oracle::check_quorum(
                 &committee(),
                 mkt(1),
                 &observations,
@@ -1508,7 +1352,9 @@ mod tests {
     /// Batch 2's trade (index 8: Dave buys 10 lots of market 2 from Erin for
     /// 1 000, fees 5 and 5) with its orders changed and signed again by their
     /// owners (account `i` is owned by `key(i)`): only the changed term can fail.
-    fn tampered_orders(f: impl FnOnce(&mut Vec<crate::orders::SignedOrder>)) -> ChunkWitness {
+    fn tampered_orders(
+        f: impl FnOnce(&mut Vec<clearproof_protocol::orders::SignedOrder>),
+    ) -> ChunkWitness {
         tampered_tx(8, |s| match &mut s.auth {
             Authority::Orders { orders } => {
                 f(orders);
@@ -1542,7 +1388,10 @@ mod tests {
     }
 
     /// The signature of `key(signer)` on `order`.
-    fn signed_by(order: &crate::orders::Order, signer: u8) -> crate::orders::SignedOrder {
+    fn signed_by(
+        order: &clearproof_protocol::orders::Order,
+        signer: u8,
+    ) -> clearproof_protocol::orders::SignedOrder {
         order.clone().sign(&key(signer))
     }
 
@@ -1568,13 +1417,13 @@ mod tests {
 
     #[test]
     fn order_for_another_account_market_or_side_is_rejected() {
-        use crate::orders::Side;
+        use clearproof_protocol::orders::Side;
         // Signed by the right owner, but the message is not the fill's.
         assert_signature_refused(&tampered_orders(|o| o[0].order.market = mkt(1)));
         assert_signature_refused(&tampered_orders(|o| o[1].order.side = Side::Buy));
         assert_signature_refused(&tampered_orders(|o| {
             o[0].order.order_id =
-                crate::orders::OrderId::new(o[0].order.order_id.get() + 1).unwrap()
+                clearproof_protocol::orders::OrderId::new(o[0].order.order_id.get() + 1).unwrap()
         }));
         // Erin signs an order naming Dave's account.
         assert_signature_refused(&tampered_auth_tx(8, |a| {
@@ -1734,8 +1583,8 @@ mod tests {
         let grows = |s: &State| {
             let t = liquidate(0, 1, 3, 10, 880, 0);
             let mut effect = liquidation_effect(t)(s);
-            let grown = |a: &crate::state::Account, lots: i128, paid: i128| {
-                crate::tx::moved(a, mkt(0), lots, paid).unwrap()
+            let grown = |a: &clearproof_protocol::state::Account, lots: i128, paid: i128| {
+                clearproof_protocol::testing::moved(a, mkt(0), lots, paid).unwrap()
             };
             effect.accounts[0].1 = grown(&settled(s, 1), 10, 880);
             effect.accounts[1].1 = grown(&settled(s, 3), -10, -880);

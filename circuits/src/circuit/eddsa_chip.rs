@@ -1,5 +1,5 @@
 //! EdDSA over Baby Jubjub as custom gates (PROTOCOL §6.1): the check native
-//! [`crate::signature::verify`] makes, `s·B = R + c·A`, with `c < p` and
+//! [`clearproof_protocol::signature::verify`] makes, `s·B = R + c·A`, with `c < p` and
 //! `s < l` canonical and `R` in the prime-order subgroup.
 //!
 //! The challenge `c = H(R.x, R.y, A.x, A.y, msg)` is not computed here: the chip
@@ -58,8 +58,8 @@ use halo2_base::halo2_proofs::poly::Rotation;
 use super::poseidon_chip::{
     word_constant, PoseidonChip, PoseidonConfig, PoseidonInstructions, Word,
 };
-use crate::signature::{challenge, fq_to_fr, PublicKey, Signature};
 use crate::Fr;
+use clearproof_protocol::signature::{challenge, fq_to_fr, PublicKey, Signature};
 
 /// Advice columns the chip uses.
 pub const ADVICE_COLUMNS: usize = 11;
@@ -658,7 +658,7 @@ pub struct CheckedSignature {
 /// chip's `rows` and, beside them in the Poseidon chip's columns,
 /// `c = H(R.x, R.y, A.x, A.y, msg)`, with the hash's inputs tied to the
 /// chip's `R` and `A` and its output to the chip's `c`. So the proof holds
-/// exactly when native [`crate::signature::verify`] accepts the signature.
+/// exactly when native [`clearproof_protocol::signature::verify`] accepts the signature.
 pub fn check(
     eddsa: &EddsaChip,
     poseidon: &PoseidonChip,
@@ -762,7 +762,7 @@ mod tests {
     use rand::SeedableRng;
 
     use super::*;
-    use crate::signature::SecretKey;
+    use clearproof_protocol::signature::SecretKey;
 
     const K: u32 = 10;
 

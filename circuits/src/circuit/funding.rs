@@ -1,4 +1,4 @@
-//! Funding settlement in the circuit (PROTOCOL §5), mirroring [`crate::funding`].
+//! Funding settlement in the circuit (PROTOCOL §5), mirroring [`clearproof_protocol::funding`].
 //!
 //! Per market, `due = balance·(index − snapshot)` is exact in the field
 //! (`|due| < 2^127`). The charge `q = ceil(due / 2^32)` is a witness, pinned by
@@ -14,10 +14,10 @@ use super::account::AssignedAccount;
 use super::market::AssignedMarket;
 use super::num::check_signed63;
 use super::{Cell, Ctx};
-use crate::funding::{charge, funding_due};
-use crate::params::MARKETS;
-use crate::types::{field_to_signed_i64, signed_to_field};
 use crate::Fr;
+use clearproof_protocol::funding::{charge, funding_due};
+use clearproof_protocol::params::MARKETS;
+use clearproof_protocol::types::{field_to_signed_i64, signed_to_field};
 
 /// The honest charges for `account` (witness generation).
 pub fn charges(account: &AssignedAccount, markets: &[AssignedMarket; MARKETS]) -> [Fr; MARKETS] {
@@ -80,10 +80,10 @@ pub fn settle_with_charges(
 mod tests {
     use super::*;
     use crate::circuit::testing::satisfied;
-    use crate::oracle::Committee;
-    use crate::signature::SecretKey;
-    use crate::state::{Account, Market, MarketParams, MarketState};
-    use crate::types::*;
+    use clearproof_protocol::oracle::Committee;
+    use clearproof_protocol::signature::SecretKey;
+    use clearproof_protocol::state::{Account, Market, MarketParams, MarketState};
+    use clearproof_protocol::types::*;
 
     fn market(index: i128) -> Market {
         let oracle = SecretKey::from_bytes([5; 32]).unwrap().public_key();
@@ -110,7 +110,7 @@ mod tests {
 
     fn run(tamper: impl FnOnce(&mut [Fr; MARKETS])) -> bool {
         let (account, markets) = setup();
-        let native = crate::funding::settle(&account, &markets).unwrap();
+        let native = clearproof_protocol::funding::settle(&account, &markets).unwrap();
         satisfied(13, |ctx, range| {
             let a = AssignedAccount::load(ctx, range, Some(&account));
             let ms = markets.map(|m| AssignedMarket::load(ctx, range, &m));
@@ -153,7 +153,8 @@ mod tests {
     #[test]
     fn a_settlement_that_nets_back_into_range_is_accepted_natively_and_in_circuit() {
         let (account, markets) = near_the_bound(true);
-        let native = crate::funding::settle(&account, &markets).expect("netted in range");
+        let native =
+            clearproof_protocol::funding::settle(&account, &markets).expect("netted in range");
         assert_eq!(native.collateral, account.collateral);
         assert!(settles(&account, &markets, native.collateral.to_field()));
     }
@@ -161,7 +162,7 @@ mod tests {
     #[test]
     fn a_settlement_that_leaves_the_range_is_rejected_natively_and_in_circuit() {
         let (account, markets) = near_the_bound(false);
-        assert!(crate::funding::settle(&account, &markets).is_err());
+        assert!(clearproof_protocol::funding::settle(&account, &markets).is_err());
         // The forged witness claims the overflowing collateral, 2^63 + 89.
         let overflow = Fr::from(i64::MAX as u64) + Fr::from(90u64);
         assert!(!settles(&account, &markets, overflow));

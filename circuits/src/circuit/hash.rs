@@ -32,8 +32,8 @@ use super::poseidon_chip::{
     capacity, rows_for_hash, PoseidonChip, PoseidonConfig, PoseidonInstructions, Word,
 };
 use super::{Cell, Ctx};
-use crate::poseidon::{spec, RATE, T};
 use crate::Fr;
+use clearproof_protocol::poseidon::{spec, RATE, T};
 use halo2_base::halo2_proofs::halo2curves::ff::Field;
 
 /// One recorded hash: the caller's input cells and the witness output cell.
@@ -94,7 +94,7 @@ enum Backend {
     Halo2Base(Box<PoseidonHasher<Fr, T, RATE>>),
 }
 
-/// `H(x_1..x_n)` in the circuit, identical to [`crate::poseidon::hash`], and
+/// `H(x_1..x_n)` in the circuit, identical to [`clearproof_protocol::poseidon::hash`], and
 /// EdDSA signature checks.
 #[derive(Debug, Clone)]
 pub struct CircuitHasher {
@@ -127,7 +127,7 @@ impl CircuitHasher {
         match &self.backend {
             Backend::Chip { .. } => {
                 let values: Vec<Fr> = inputs.iter().map(|c| *c.value()).collect();
-                let output = ctx.load_witness(crate::poseidon::hash(&values));
+                let output = ctx.load_witness(clearproof_protocol::poseidon::hash(&values));
                 self.record(HashCall { inputs: inputs.to_vec(), output });
                 output
             }
@@ -149,7 +149,7 @@ impl CircuitHasher {
     /// `R = 8·R'`, laid out from `witness`, and its `A`, `R` and `c` are tied to
     /// `a`, to `R` witnesses here, and to `c = H(R.x, R.y, A.x, A.y, msg)` hashed
     /// like any call. So the circuit holds only if native
-    /// [`crate::signature::verify`] accepts the signature. The key must be on
+    /// [`clearproof_protocol::signature::verify`] accepts the signature. The key must be on
     /// the curve (an owner key is checked where it enters the state).
     pub fn verify_signature(
         &self,

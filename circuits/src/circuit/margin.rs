@@ -1,4 +1,4 @@
-//! Margin in the circuit (PROTOCOL §4), mirroring [`crate::margin`]:
+//! Margin in the circuit (PROTOCOL §4), mirroring [`clearproof_protocol::margin`]:
 //! `TV = collateral·2^32 + Σ balance·price`, `R(r) = Σ |balance|·price·r`,
 //! healthy iff `10 000·TV − R ≥ 0` — decided by range checks, never by a sign
 //! test (see [`super::arith`]).
@@ -10,10 +10,10 @@ use super::account::AssignedAccount;
 use super::arith::nonneg_flag;
 use super::market::AssignedMarket;
 use super::{Cell, Ctx};
-use crate::margin::MarginLevel;
-use crate::params::{BPS_DENOMINATOR, MARKETS};
-use crate::types::field_to_signed_i64;
 use crate::Fr;
+use clearproof_protocol::margin::MarginLevel;
+use clearproof_protocol::params::{BPS_DENOMINATOR, MARKETS};
+use clearproof_protocol::types::field_to_signed_i64;
 
 /// Bits that bound `|10 000·TV − R|` (< 2^146 for §2 values).
 pub const MARGIN_BITS: usize = 150;
@@ -113,11 +113,11 @@ impl Margin {
 mod tests {
     use super::*;
     use crate::circuit::testing::satisfied;
-    use crate::margin;
-    use crate::oracle::Committee;
-    use crate::signature::SecretKey;
-    use crate::state::{Account, Market, MarketParams, MarketState};
-    use crate::types::*;
+    use clearproof_protocol::margin;
+    use clearproof_protocol::oracle::Committee;
+    use clearproof_protocol::signature::SecretKey;
+    use clearproof_protocol::state::{Account, Market, MarketParams, MarketState};
+    use clearproof_protocol::types::*;
     use rand::{Rng, SeedableRng};
 
     fn markets(prices: [u32; MARKETS]) -> [Market; MARKETS] {
@@ -182,7 +182,7 @@ mod tests {
     #[test]
     fn a_wrong_sign_for_the_position_magnitude_is_rejected() {
         assert!(!satisfied(11, |ctx, range| {
-            let x = ctx.load_witness(crate::types::signed_to_field(-900));
+            let x = ctx.load_witness(clearproof_protocol::types::signed_to_field(-900));
             // Claim "non-negative": |x| would be p − 900.
             let s = ctx.load_zero();
             let two_s_x = range.gate().mul(ctx, s, x);

@@ -5,10 +5,10 @@ use halo2_base::gates::{RangeChip, RangeInstructions};
 use super::hash::CircuitHasher;
 use super::num::{check_bits, check_bps, check_signed63};
 use super::{Cell, Ctx};
-use crate::oracle::COMMITTEE_FIELDS;
-use crate::params::{MARKETS, ORACLE_N};
-use crate::state::{Market, MARKET_FIELDS};
 use crate::Fr;
+use clearproof_protocol::oracle::COMMITTEE_FIELDS;
+use clearproof_protocol::params::{MARKETS, ORACLE_N};
+use clearproof_protocol::state::{Market, MARKET_FIELDS};
 
 /// A market's oracle committee as cells (PROTOCOL §6.3).
 #[derive(Debug, Clone, Copy)]

@@ -57,7 +57,7 @@ pub fn update(
 mod tests {
     use super::*;
     use crate::circuit::testing::{satisfied, satisfied_hashing};
-    use crate::tree::SparseMerkleTree;
+    use clearproof_protocol::tree::SparseMerkleTree;
 
     const DEPTH: usize = 6;
 

@@ -3,7 +3,7 @@
 //! every v1 rule. See `docs/CIRCUIT-DESIGN.md` for the design and its costs.
 //!
 //! - [`chunk`]: the chunk (state opened and re-hashed, slots, batch-number step)
-//!   and [`chunk::chunk_witnesses`], which cuts a native batch into chunks;
+//!   over the witnesses `clearproof_protocol::witness` cuts from a native batch;
 //! - `slot`: one slot (type one-hot, two gated Merkle updates, funding);
 //! - `tx`: each transaction's constraints, one file per transaction;
 //! - [`aggregation`]: one proof per batch (the chunk proofs verified in a
@@ -39,7 +39,7 @@ mod public;
 mod slot;
 mod tx;
 
-pub use chunk::{chunk_ranges, slots_taken};
+pub use clearproof_protocol::witness::{chunk_ranges, slots_taken};
 pub use proof::{
     CircuitParams, Instance, KeyError, Layout, Pinned, Proof, ProofError, ProvingKey, Srs,
     VerifyingKey, PINNED,

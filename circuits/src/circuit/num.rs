@@ -50,7 +50,7 @@ pub fn load_signed63(ctx: &mut Ctx, range: &RangeChip<Fr>, x: Fr) -> Cell {
 mod tests {
     use super::*;
     use crate::circuit::testing::satisfied;
-    use crate::types::signed_to_field;
+    use clearproof_protocol::types::signed_to_field;
 
     fn signed_ok(x: i128) -> bool {
         satisfied(10, |ctx, range| {

@@ -7,7 +7,7 @@
 //! Round constants and MDS come from `poseidon-primitives` `Spec::constants()`,
 //! the generator halo2-base itself uses;
 //! `tests/poseidon_compat.rs` pins that this permutation, in the sponge below,
-//! is the protocol's hash ([`crate::poseidon::hash`]).
+//! is the protocol's hash ([`clearproof_protocol::poseidon::hash`]).
 //!
 //! # Layout
 //!
@@ -45,8 +45,8 @@ use halo2_base::halo2_proofs::plonk::{
 use halo2_base::halo2_proofs::poly::Rotation;
 use poseidon_primitives::poseidon::primitives::Spec;
 
-use crate::poseidon::{RATE, R_F, R_P, T};
 use crate::Fr;
+use clearproof_protocol::poseidon::{RATE, R_F, R_P, T};
 use halo2_base::halo2_proofs::halo2curves::ff::{Field, PrimeField};
 
 /// Advice columns the chip uses.
@@ -635,7 +635,7 @@ mod tests {
         let payloads: Vec<Vec<Fr>> =
             lengths.iter().map(|&n| (0..n).map(|_| Fr::random(&mut rng)).collect()).collect();
         let circuit = hashed(K + 4, |ctx, range, hasher| {
-            let mut reference = PoseidonHasher::new(crate::poseidon::spec().clone());
+            let mut reference = PoseidonHasher::new(clearproof_protocol::poseidon::spec().clone());
             reference.initialize_consts(ctx, range.gate());
             for payload in &payloads {
                 let cells = ctx.assign_witnesses(payload.iter().copied());
@@ -643,7 +643,7 @@ mod tests {
                 let theirs = reference.hash_fix_len_array(ctx, range.gate(), &cells);
                 assert_eq!(
                     *chip.value(),
-                    crate::poseidon::hash(payload),
+                    clearproof_protocol::poseidon::hash(payload),
                     "length {}",
                     payload.len()
                 );
@@ -655,8 +655,8 @@ mod tests {
         assert_eq!(prover.verify(), Ok(()));
         // A random 2-to-1 hash, claimed right and wrong.
         let (a, b) = (Fr::random(&mut rng), Fr::random(&mut rng));
-        assert!(ok(&one_hash(vec![a, b], crate::poseidon::hash2(a, b))));
-        assert!(!ok(&one_hash(vec![a, b], crate::poseidon::hash2(b, a))));
+        assert!(ok(&one_hash(vec![a, b], clearproof_protocol::poseidon::hash2(a, b))));
+        assert!(!ok(&one_hash(vec![a, b], clearproof_protocol::poseidon::hash2(b, a))));
     }
 
     #[test]
@@ -664,7 +664,7 @@ mod tests {
         let mut rng = rand::rngs::StdRng::seed_from_u64(7);
         for n in [0usize, 1, 2, 3, 12, 48] {
             let inputs: Vec<Fr> = (0..n).map(|_| Fr::from(rng.gen::<u64>())).collect();
-            let circuit = one_hash(inputs.clone(), crate::poseidon::hash(&inputs));
+            let circuit = one_hash(inputs.clone(), clearproof_protocol::poseidon::hash(&inputs));
             assert!(ok(&circuit), "length {n}");
         }
     }
@@ -698,7 +698,7 @@ mod tests {
     /// output 39), tampered after layout; what fails.
     fn tampered(tamper: impl FnOnce(&mut HashedCircuit)) -> Vec<String> {
         let inputs = vec![Fr::from(3u64), Fr::from(4u64), Fr::from(5u64)];
-        let mut circuit = one_hash(inputs.clone(), crate::poseidon::hash(&inputs));
+        let mut circuit = one_hash(inputs.clone(), clearproof_protocol::poseidon::hash(&inputs));
         tamper(&mut circuit);
         failures(&circuit)
     }
@@ -772,7 +772,7 @@ mod tests {
         forged[i] += Fr::ONE;
         let mut circuit = hashed(K, |ctx, _, hasher| {
             let inputs = ctx.assign_witnesses(inputs);
-            let output = ctx.load_witness(crate::poseidon::hash(&forged));
+            let output = ctx.load_witness(clearproof_protocol::poseidon::hash(&forged));
             hasher.record(HashCall { inputs, output });
         });
         circuit.tamper.input = Some((0, i, forged[i]));

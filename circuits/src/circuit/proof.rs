@@ -32,14 +32,15 @@ use sha2::{Digest, Sha256};
 use snark_verifier_sdk::halo2::PoseidonTranscript;
 use snark_verifier_sdk::snark_verifier::loader::native::NativeLoader;
 
-use super::chunk::{builder, chunk_witnesses, prover_builder, ChunkWitness};
+use super::chunk::{builder, prover_builder};
 use super::hash::HashedCircuit;
-use crate::oracle::Committee;
-use crate::params::{ACCOUNT_TREE_DEPTH, CHUNK_K, CHUNK_SLOTS, MARKETS};
-use crate::signature::SecretKey;
-use crate::state::{Genesis, Market, MarketParams, MarketState, State};
-use crate::types::{FundingRate, Price, Quote, Timestamp};
 use crate::Fr;
+use clearproof_protocol::oracle::Committee;
+use clearproof_protocol::params::{ACCOUNT_TREE_DEPTH, CHUNK_K, CHUNK_SLOTS, MARKETS};
+use clearproof_protocol::signature::SecretKey;
+use clearproof_protocol::state::{Genesis, Market, MarketParams, MarketState, State};
+use clearproof_protocol::types::{FundingRate, Price, Quote, Timestamp};
+use clearproof_protocol::witness::{chunk_witnesses, ChunkWitness};
 
 /// The transcript proofs are written with: snark-verifier's Poseidon transcript
 /// (the spec of PROTOCOL §1's hash), so a chunk proof can be verified inside the
@@ -51,47 +52,9 @@ pub type TranscriptRead<'a, 'b> = PoseidonTranscript<NativeLoader, &'a mut &'b [
 /// Bytes of one point or scalar in a proof (compressed G1, or a field element).
 const WORD: usize = 32;
 
-// ---- public inputs ----
-
-/// Offset of the root before the chunk.
-pub const PREV_STATE_ROOT: usize = 0;
-/// Offset of the root after the chunk.
-pub const NEXT_STATE_ROOT: usize = 1;
-/// Offset of the data hash before the chunk.
-pub const PREV_DATA_HASH: usize = 2;
-/// Offset of the data hash after the chunk.
-pub const NEXT_DATA_HASH: usize = 3;
-/// Number of public inputs.
-pub const NUM_PUBLIC_INPUTS: usize = 4;
-
-/// A chunk's public inputs (PROTOCOL §7; the data-hash chain is in `public.rs`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Instance {
-    /// State root before the chunk.
-    #[serde(with = "crate::serde_fr")]
-    pub prev_state_root: Fr,
-    /// State root after the chunk.
-    #[serde(with = "crate::serde_fr")]
-    pub next_state_root: Fr,
-    /// Data hash before the chunk.
-    #[serde(with = "crate::serde_fr")]
-    pub prev_data_hash: Fr,
-    /// Data hash after the chunk.
-    #[serde(with = "crate::serde_fr")]
-    pub next_data_hash: Fr,
-}
-
-impl Instance {
-    /// The public inputs in column order: the one place that lays them out.
-    pub fn to_vec(&self) -> Vec<Fr> {
-        let mut v = vec![Fr::zero(); NUM_PUBLIC_INPUTS];
-        v[PREV_STATE_ROOT] = self.prev_state_root;
-        v[NEXT_STATE_ROOT] = self.next_state_root;
-        v[PREV_DATA_HASH] = self.prev_data_hash;
-        v[NEXT_DATA_HASH] = self.next_data_hash;
-        v
-    }
-}
+pub use clearproof_protocol::instance::{
+    Instance, NEXT_DATA_HASH, NEXT_STATE_ROOT, NUM_PUBLIC_INPUTS, PREV_DATA_HASH, PREV_STATE_ROOT,
+};
 
 // ---- circuit shape ----
 

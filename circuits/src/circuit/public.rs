@@ -3,7 +3,7 @@
 //! `next_data_hash`, at the offsets of `proof.rs`. The data hash of a
 //! batch starts at the batch's `prev_state_root` and absorbs each applied
 //! transaction's 8-element encoding: `d' = H(d, enc_0..enc_7)`
-//! ([`crate::batch::data_hash`]); no-op padding slots leave it unchanged, so the
+//! ([`clearproof_protocol::batch::data_hash`]); no-op padding slots leave it unchanged, so the
 //! batch's data hash does not depend on the number of slots per chunk.
 //! Consecutive chunks chain: chunk `i+1`'s `prev_*` equal chunk `i`'s `next_*`.
 //!
@@ -17,10 +17,8 @@ use halo2_base::gates::GateInstructions;
 
 use super::hash::CircuitHasher;
 use super::{Cell, Ctx};
-use crate::params::TX_ENCODING_LEN;
 use crate::Fr;
-
-pub use crate::batch::data_hash_step;
+use clearproof_protocol::params::TX_ENCODING_LEN;
 
 /// One step of the data-hash chain in the circuit; `is_noop` (a constrained bit)
 /// leaves the hash unchanged.
@@ -43,6 +41,7 @@ pub fn data_hash_step_in_circuit(
 mod tests {
     use super::*;
     use crate::circuit::testing::satisfied_hashing;
+    use clearproof_protocol::batch::data_hash_step;
     use halo2_base::gates::RangeInstructions;
 
     fn chain_ok(is_noop: bool, claimed: impl FnOnce(Fr, Fr) -> Fr) -> bool {

@@ -10,7 +10,7 @@
 //! Nothing here names a transaction type. The one-hot ranges over the
 //! registry's tags, a field is "unused" by a type when its spec declares fewer
 //! fields, and the market id and the two account indices are selected from the
-//! fields each type's spec names ([`crate::tx::TxSpec`]).
+//! fields each type's spec names ([`clearproof_protocol::tx::TxSpec`]).
 
 use std::collections::BTreeMap;
 
@@ -19,7 +19,6 @@ use halo2_base::QuantumCell::Constant;
 
 use super::account::AssignedAccount;
 use super::arith::require_zero;
-use super::chunk::SlotWitness;
 use super::cost::{metered, Part};
 use super::hash::CircuitHasher;
 use super::market::AssignedMarket;
@@ -30,9 +29,11 @@ use super::tx::order::OrderCheck;
 use super::tx::withdraw::Debit;
 use super::tx::{lay_out, Sides};
 use super::{funding, merkle, Cell, Ctx};
-use crate::params::{MARKETS, TX_ENCODING_LEN};
-use crate::tx::{Transaction, TxKind, TxSpec, NOOP_TAG};
 use crate::Fr;
+use clearproof_protocol::params::{MARKETS, TX_ENCODING_LEN};
+use clearproof_protocol::tags;
+use clearproof_protocol::tx::{Transaction, TxKind, TxSpec};
+use clearproof_protocol::witness::SlotWitness;
 
 /// Global cells carried through a chunk.
 pub struct GlobalCells {
@@ -123,7 +124,7 @@ impl Slot<'_> {
         select_field(ctx, gate, &self.enc, &self.kinds, named)
     }
 
-    /// The order id side `side` fills (the field [`crate::tx::TxSpec::order_ids`]
+    /// The order id side `side` fills (the field [`clearproof_protocol::tx::TxSpec::order_ids`]
     /// names for the slot's type), 0 for types that fill none there.
     pub fn order_id(&self, ctx: &mut Ctx, gate: &impl GateInstructions<Fr>, side: usize) -> Cell {
         let named = self
@@ -236,7 +237,7 @@ pub fn synthesize(
         ctx.assign_witnesses(encoding(slot)).try_into().expect("8 cells");
     // "slot type is a registered tag or the no-op": one bit per tag (distinct,
     // checked when the registry compiles), exactly one of them set.
-    let noop = gate.is_equal(ctx, enc[0], Constant(Fr::from(NOOP_TAG)));
+    let noop = gate.is_equal(ctx, enc[0], Constant(Fr::from(tags::NOOP)));
     let kinds: Vec<(TxKind, Cell)> = TxKind::ALL
         .iter()
         .map(|k| (*k, gate.is_equal(ctx, enc[0], Constant(Fr::from(k.tag())))))

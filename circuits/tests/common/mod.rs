@@ -3,13 +3,13 @@
 //! transaction builders.
 #![allow(dead_code, missing_docs)]
 
-use clearproof_circuits::funding::funding_due;
-use clearproof_circuits::oracle::Committee;
-use clearproof_circuits::params::{FIXED_POINT_ONE, MARKETS};
-use clearproof_circuits::signature::SecretKey;
-use clearproof_circuits::state::{Genesis, Market, MarketParams, MarketState, State};
-use clearproof_circuits::tx::*;
-use clearproof_circuits::types::*;
+use clearproof_protocol::funding::funding_due;
+use clearproof_protocol::oracle::Committee;
+use clearproof_protocol::params::{FIXED_POINT_ONE, MARKETS};
+use clearproof_protocol::signature::SecretKey;
+use clearproof_protocol::state::{Genesis, Market, MarketParams, MarketState, State};
+use clearproof_protocol::tx::*;
+use clearproof_protocol::types::*;
 
 /// Genesis timestamp of every market.
 pub const T0: u64 = 1_700_000_000;
@@ -38,9 +38,9 @@ thread_local! {
 
 /// A fresh order id for each fill (ids only grow, as a client's would; per
 /// thread, from 1 again after [`reset_order_ids`]).
-pub fn order_id() -> clearproof_circuits::orders::OrderId {
+pub fn order_id() -> clearproof_protocol::orders::OrderId {
     let id = NEXT_ORDER_ID.with(|n| n.replace(n.get() + 1));
-    clearproof_circuits::orders::OrderId::new(id).unwrap()
+    clearproof_protocol::orders::OrderId::new(id).unwrap()
 }
 
 /// Restarts [`order_id`] at 1, so a replayed sequence gets the same ids.
@@ -229,7 +229,7 @@ pub fn assert_rejected(state: &mut State, tx: &Transaction, code: &str) {
     let mut batch_state = state.clone();
     let out = batch_state.apply_batch_signed(std::slice::from_ref(tx), keys());
     assert!(
-        matches!(&out.receipts[0], clearproof_circuits::batch::Receipt::Rejected { code: c, .. } if c == code)
+        matches!(&out.receipts[0], clearproof_protocol::batch::Receipt::Rejected { code: c, .. } if c == code)
     );
     assert_eq!(out.header_state_root, out.next_state_root);
 }

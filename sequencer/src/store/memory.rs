@@ -6,14 +6,14 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard};
 
-use clearproof_circuits::state::{Account, Genesis, State};
-use clearproof_circuits::types::AccountId;
+use clearproof_protocol::state::{Account, Genesis, State};
+use clearproof_protocol::types::AccountId;
 
 use super::{
     corrupt, BatchCommit, EntryBody, Flush, Idempotency, Loaded, PendingEntry, Store, StoreError,
     StoredReceipt,
 };
-use crate::wire::DepositRequest;
+use clearproof_api::wire::DepositRequest;
 
 #[derive(Default)]
 struct Inner {

@@ -15,12 +15,12 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use clearproof_circuits::orders::Slot;
-use clearproof_circuits::state::{Account, Genesis, State};
-use clearproof_circuits::types::AccountId;
+use clearproof_protocol::orders::Slot;
+use clearproof_protocol::state::{Account, Genesis, State};
+use clearproof_protocol::types::AccountId;
 use serde::{Deserialize, Serialize};
 
-use crate::wire::{DepositRequest, ForcedPickup, Submission, TxStatus};
+use clearproof_api::wire::{DepositRequest, ForcedPickup, Submission, TxStatus};
 
 mod group;
 mod memory;

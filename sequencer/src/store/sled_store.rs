@@ -25,19 +25,19 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use clearproof_circuits::orders::{slot_of, OrderSlots, Slot};
-use clearproof_circuits::serde_fr;
-use clearproof_circuits::state::{Account, Genesis, Globals, Market, State};
-use clearproof_circuits::tree::SparseMerkleTree;
-use clearproof_circuits::types::AccountId;
-use clearproof_circuits::Fr;
+use clearproof_protocol::orders::{slot_of, OrderSlots, Slot};
+use clearproof_protocol::serde_fr;
+use clearproof_protocol::state::{Account, Genesis, Globals, Market, State};
+use clearproof_protocol::tree::SparseMerkleTree;
+use clearproof_protocol::types::AccountId;
+use clearproof_protocol::Fr;
 use serde::{de::DeserializeOwned, Serialize};
 
 use super::{
     corrupt, BatchCommit, EntryBody, Flush, GroupCommit, Idempotency, Loaded, PendingEntry, Store,
     StoreError, StoredReceipt,
 };
-use crate::wire::DepositRequest;
+use clearproof_api::wire::DepositRequest;
 
 /// The store's layout version (`meta/format`): 2 stores batches without
 /// witnesses, zstd-compressed.

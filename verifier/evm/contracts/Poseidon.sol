@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 // GENERATED FILE, DO NOT EDIT. Written by clearproof-verifier
-// (verifier/src/evm/poseidon_sol.rs) from clearproof_circuits::poseidon::spec();
+// (verifier/src/evm/poseidon_sol.rs) from clearproof_protocol::poseidon::spec();
 // regenerate the EVM fixtures with verifier/evm/build.sh.
 pragma solidity 0.8.19;
 
 /// @title Poseidon over the BN254 scalar field, bit-identical to
-/// `clearproof_circuits::poseidon::hash` (PROTOCOL §1).
+/// `clearproof_protocol::poseidon::hash` (PROTOCOL §1).
 /// @notice Width 3, rate 2, 8 full and 57 partial rounds, x^5 S-box:
 /// halo2-base's `OptimizedPoseidonSpec<Fr, 3, 2>` and its optimised round
 /// schedule, constants inlined. Sponge: capacity initialised to 2^64, inputs
@@ -49,7 +49,7 @@ library Poseidon {
     }
 
     /// One step of the data-hash chain, `H(d, enc[0], ..., enc[9])`
-    /// (`clearproof_circuits::batch::data_hash_step`): 11 inputs, 6 permutations.
+    /// (`clearproof_protocol::batch::data_hash_step`): 11 inputs, 6 permutations.
     function dataHashStep(uint256 d, uint256[TX_ENCODING_LEN] memory enc)
         internal
         pure
@@ -73,7 +73,7 @@ library Poseidon {
         return s1;
     }
 
-    /// A batch's data hash (`clearproof_circuits::batch::data_hash`): the chain
+    /// A batch's data hash (`clearproof_protocol::batch::data_hash`): the chain
     /// from `prev` over `data`, 10 field elements per transaction.
     function dataHash(uint256 prev, uint256[] calldata data) internal pure returns (uint256) {
         require(prev < P, "Poseidon: input not in the field");

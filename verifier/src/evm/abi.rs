@@ -3,8 +3,8 @@
 //! function selectors and `Error(string)` revert reasons. Field elements are
 //! words holding their canonical value, big-endian.
 
-use clearproof_circuits::serde_fr::{from_hex, to_hex};
-use clearproof_circuits::Fr;
+use clearproof_protocol::serde_fr::{from_hex, to_hex};
+use clearproof_protocol::Fr;
 use revm::primitives::{keccak256, Address, U256};
 
 /// One ABI argument.

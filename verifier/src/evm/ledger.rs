@@ -6,25 +6,25 @@
 //!
 //! A post must carry its aggregated proof ([`PostedBatch::aggregate`]). The
 //! escape hatch (forced withdrawals, freeze, escapes) is not in the contract
-//! yet: those calls return [`LedgerError::Unsupported`].
+//! yet, so this base layer does not implement `EscapeHatch`, and its forced
+//! queue is empty.
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
 
-use clearproof_circuits::account_proof::AccountProof;
 use clearproof_circuits::circuit::aggregation::ACCUMULATOR_LIMBS;
-use clearproof_circuits::signature::PublicKey;
-use clearproof_circuits::state::{Genesis, State};
-use clearproof_circuits::tx::{Deposit, Transaction, Withdrawal};
-use clearproof_circuits::types::{AccountId, Amount};
-use clearproof_circuits::Fr;
+use clearproof_protocol::signature::PublicKey;
+use clearproof_protocol::state::{Genesis, State};
+use clearproof_protocol::tx::{Deposit, Transaction, Withdrawal};
+use clearproof_protocol::types::{AccountId, Amount};
+use clearproof_protocol::Fr;
 use revm::primitives::keccak256;
 
 use super::abi::{encode_call, word, word_to_fr, Token};
 use super::settlement::Settlement;
 use super::{Address, Evm, EvmError, Log, U256};
 use crate::base_layer::{BaseLayer, LedgerError};
-use crate::hatch::{EscapeClaim, ForcedAccount, ForcedEntry, ForcedRequest, Payout};
+use crate::hatch::ForcedEntry;
 use crate::key::VerifierKey;
 use crate::rules::{check_key, AcceptedBatch, LedgerState, PostedBatch};
 use crate::Rejection;
@@ -139,13 +139,6 @@ fn refused(e: EvmError) -> LedgerError {
         )),
         other => storage(other),
     }
-}
-
-fn unsupported(what: &str) -> LedgerError {
-    LedgerError::Unsupported(format!(
-        "{what}: the EVM settlement contract has no escape hatch yet (forced withdrawals, \
-         freeze and escapes are on the Rust ledger only)"
-    ))
 }
 
 impl Inner {
@@ -331,35 +324,7 @@ impl BaseLayer for EvmLedger {
         Ok(self.lock().genesis.clone())
     }
 
-    fn force_withdraw(&self, _: &ForcedRequest, _: u64) -> Result<u64, LedgerError> {
-        Err(unsupported("forced withdrawal"))
-    }
-
     fn forced(&self, _: u64) -> Result<Option<ForcedEntry>, LedgerError> {
         Ok(None)
-    }
-
-    fn forced_account(&self, _: AccountId) -> Result<ForcedAccount, LedgerError> {
-        Ok(ForcedAccount::default())
-    }
-
-    fn freeze(&self, _: u64) -> Result<Vec<Deposit>, LedgerError> {
-        Err(unsupported("freeze"))
-    }
-
-    fn escape(&self, _: &AccountProof, _: u64) -> Result<EscapeClaim, LedgerError> {
-        Err(unsupported("escape"))
-    }
-
-    fn escapes(&self) -> Result<Vec<EscapeClaim>, LedgerError> {
-        Ok(Vec::new())
-    }
-
-    fn settle_escapes(&self, _: u64) -> Result<Vec<Payout>, LedgerError> {
-        Err(unsupported("escape settlement"))
-    }
-
-    fn payouts(&self) -> Result<Vec<Payout>, LedgerError> {
-        Ok(Vec::new())
     }
 }

@@ -1,6 +1,6 @@
 //! The generator of `evm/contracts/Poseidon.sol`: the protocol hash
-//! ([`clearproof_circuits::poseidon::hash`]) as a Solidity library, with the
-//! constants of [`clearproof_circuits::poseidon::spec`] inlined, so the
+//! ([`clearproof_protocol::poseidon::hash`]) as a Solidity library, with the
+//! constants of [`clearproof_protocol::poseidon::spec`] inlined, so the
 //! settlement contract recomputes a batch's data hash.
 //!
 //! The permutation mirrors `poseidon::permute` step for step (halo2-base's
@@ -16,10 +16,10 @@
 
 use std::fmt::Write;
 
-use clearproof_circuits::params::TX_ENCODING_LEN;
-use clearproof_circuits::poseidon::{spec, RATE, R_F, R_P, T};
-use clearproof_circuits::serde_fr::to_hex;
-use clearproof_circuits::Fr;
+use clearproof_protocol::params::TX_ENCODING_LEN;
+use clearproof_protocol::poseidon::{spec, RATE, R_F, R_P, T};
+use clearproof_protocol::serde_fr::to_hex;
+use clearproof_protocol::Fr;
 
 use super::abi::fr_to_word;
 use super::U256;
@@ -47,12 +47,12 @@ pub fn generate() -> String {
         "\
 // SPDX-License-Identifier: MIT OR Apache-2.0
 // GENERATED FILE, DO NOT EDIT. Written by clearproof-verifier
-// (verifier/src/evm/poseidon_sol.rs) from clearproof_circuits::poseidon::spec();
+// (verifier/src/evm/poseidon_sol.rs) from clearproof_protocol::poseidon::spec();
 // regenerate the EVM fixtures with verifier/evm/build.sh.
 pragma solidity 0.8.19;
 
 /// @title Poseidon over the BN254 scalar field, bit-identical to
-/// `clearproof_circuits::poseidon::hash` (PROTOCOL §1).
+/// `clearproof_protocol::poseidon::hash` (PROTOCOL §1).
 /// @notice Width {T}, rate {RATE}, {R_F} full and {R_P} partial rounds, x^5 S-box:
 /// halo2-base's `OptimizedPoseidonSpec<Fr, 3, 2>` and its optimised round
 /// schedule, constants inlined. Sponge: capacity initialised to 2^64, inputs
@@ -96,7 +96,7 @@ library Poseidon {{
     }}
 
     /// One step of the data-hash chain, `H(d, enc[0], ..., enc[{last}])`
-    /// (`clearproof_circuits::batch::data_hash_step`): {tx_inputs} inputs, {permutations} permutations.
+    /// (`clearproof_protocol::batch::data_hash_step`): {tx_inputs} inputs, {permutations} permutations.
     function dataHashStep(uint256 d, uint256[TX_ENCODING_LEN] memory enc)
         internal
         pure
@@ -114,7 +114,7 @@ library Poseidon {{
         return s1;
     }}
 
-    /// A batch's data hash (`clearproof_circuits::batch::data_hash`): the chain
+    /// A batch's data hash (`clearproof_protocol::batch::data_hash`): the chain
     /// from `prev` over `data`, {TX_ENCODING_LEN} field elements per transaction.
     function dataHash(uint256 prev, uint256[] calldata data) internal pure returns (uint256) {{
         require(prev < P, \"Poseidon: input not in the field\");

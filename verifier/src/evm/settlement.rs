@@ -1,9 +1,9 @@
 //! `Settlement.sol` from Rust: deployment, its calls with the protocol's types,
 //! and its state.
 
-use clearproof_circuits::signature::PublicKey;
-use clearproof_circuits::tx::{Deposit, Transaction};
-use clearproof_circuits::Fr;
+use clearproof_protocol::signature::PublicKey;
+use clearproof_protocol::tx::{Deposit, Transaction};
+use clearproof_protocol::Fr;
 use revm::primitives::keccak256;
 
 use super::abi::{self, encode_call, fr_to_word, word, word_to_fr, Token};

@@ -1,4 +1,4 @@
-//! `CoverDeficit{account}` — native rule: `crate::tx::cover_deficit`.
+//! `CoverDeficit{account}` — native rule: `clearproof_protocol::tx::cover_deficit`.
 
 use halo2_base::gates::{GateInstructions, RangeChip, RangeInstructions};
 use halo2_base::QuantumCell::Constant;
@@ -8,8 +8,8 @@ use crate::circuit::account::AssignedAccount;
 use crate::circuit::arith::{assert_nonneg_if, require_zero};
 use crate::circuit::slot::Slot;
 use crate::circuit::Ctx;
-use crate::tx::TxKind;
 use crate::Fr;
+use clearproof_protocol::tx::TxKind;
 
 /// A cover of A's deficit by the insurance fund: all balances 0,
 /// `collateral < 0`, `fund ≥ −collateral`. A after has `collateral = 0`; the

@@ -1,5 +1,5 @@
 //! `Deleverage{market, bankrupt, counterparty, base, quote}` — native rule:
-//! `crate::tx::deleverage`. The fill itself (amounts, closing direction,
+//! `clearproof_protocol::tx::deleverage`. The fill itself (amounts, closing direction,
 //! shrink-and-keep-sign, effects) is [`super::fill`]; a deleverage has no band.
 
 use halo2_base::gates::{GateInstructions, RangeChip, RangeInstructions};
@@ -11,8 +11,8 @@ use crate::circuit::arith::{assert_nonneg_if, require_zero};
 use crate::circuit::cost::{metered, Part};
 use crate::circuit::slot::Slot;
 use crate::circuit::Ctx;
-use crate::tx::TxKind;
 use crate::Fr;
+use clearproof_protocol::tx::TxKind;
 
 /// A deleverage's own rules:
 /// - the bankrupt account (A) is bankrupt, `TV < 0` after funding;

@@ -1,4 +1,4 @@
-//! `Deposit{account, owner, amount}` — native rule: `crate::tx::deposit`.
+//! `Deposit{account, owner, amount}` — native rule: `clearproof_protocol::tx::deposit`.
 
 use halo2_base::gates::{GateInstructions, RangeChip, RangeInstructions};
 use halo2_base::QuantumCell::Constant;
@@ -9,9 +9,9 @@ use crate::circuit::arith::require_zero;
 use crate::circuit::num::check_amount;
 use crate::circuit::slot::Slot;
 use crate::circuit::Ctx;
-use crate::orders::OrderSlots;
-use crate::tx::TxKind;
 use crate::Fr;
+use clearproof_protocol::orders::OrderSlots;
+use clearproof_protocol::tx::TxKind;
 
 /// A deposit into A: an existing account must belong to `owner`;
 /// `0 < amount < 2^63`; a new account gets the owner, nonce 0, snapshots at

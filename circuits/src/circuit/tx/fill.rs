@@ -13,9 +13,9 @@ use crate::circuit::margin::Margin;
 use crate::circuit::num::{check_amount, check_bits};
 use crate::circuit::slot::Slot;
 use crate::circuit::{Cell, Ctx};
-use crate::margin::MarginLevel;
-use crate::tx::TxKind;
 use crate::Fr;
+use clearproof_protocol::margin::MarginLevel;
+use clearproof_protocol::tx::TxKind;
 
 /// The fill types: `base` lots of the named market for `quote`, between A and B.
 pub(crate) const FILLS: [TxKind; 3] = [TxKind::Trade, TxKind::Liquidate, TxKind::Deleverage];

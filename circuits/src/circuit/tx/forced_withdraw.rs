@@ -1,5 +1,5 @@
 //! `ForcedWithdraw{account, amount, outcome}` — native rule:
-//! `crate::tx::forced_withdraw`.
+//! `clearproof_protocol::tx::forced_withdraw`.
 
 use halo2_base::gates::{GateInstructions, RangeChip, RangeInstructions};
 use halo2_base::QuantumCell::Constant;
@@ -9,8 +9,8 @@ use crate::circuit::account::AssignedAccount;
 use crate::circuit::arith::require_zero;
 use crate::circuit::slot::Slot;
 use crate::circuit::Ctx;
-use crate::tx::TxKind;
 use crate::Fr;
+use clearproof_protocol::tx::TxKind;
 
 /// A forced withdrawal from A: the outcome is the one the Withdraw debit gives
 /// ([`super::withdraw::Debit`], no signature, no nonce): 0 (applied) when the

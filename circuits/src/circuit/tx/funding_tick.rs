@@ -1,4 +1,4 @@
-//! `FundingTick{market, index, timestamp}` — native rule: `crate::tx::funding_tick`.
+//! `FundingTick{market, index, timestamp}` — native rule: `clearproof_protocol::tx::funding_tick`.
 
 use halo2_base::gates::{GateInstructions, RangeChip, RangeInstructions};
 use halo2_base::QuantumCell::Constant;
@@ -8,8 +8,8 @@ use crate::circuit::arith::assert_nonneg_if;
 use crate::circuit::num::check_signed63;
 use crate::circuit::slot::Slot;
 use crate::circuit::Ctx;
-use crate::tx::TxKind;
 use crate::Fr;
+use clearproof_protocol::tx::TxKind;
 
 /// Bits bounding `max_funding_rate·price·Δt ± Δindex·2^32` (< 2^137).
 const FUNDING_BOUND_BITS: usize = 140;

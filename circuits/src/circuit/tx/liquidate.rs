@@ -1,5 +1,5 @@
 //! `Liquidate{market, liquidated, liquidator, base, quote, penalty}` — native
-//! rule: `crate::tx::liquidate`. The fill itself (amounts, band, closing
+//! rule: `clearproof_protocol::tx::liquidate`. The fill itself (amounts, band, closing
 //! direction, shrink-and-keep-sign, effects) is [`super::fill`].
 
 use halo2_base::gates::{GateInstructions, RangeChip, RangeInstructions};
@@ -12,9 +12,9 @@ use crate::circuit::arith::{assert_nonneg_if, require_zero};
 use crate::circuit::cost::{metered, Part};
 use crate::circuit::slot::Slot;
 use crate::circuit::Ctx;
-use crate::margin::MarginLevel;
-use crate::tx::TxKind;
 use crate::Fr;
+use clearproof_protocol::margin::MarginLevel;
+use clearproof_protocol::tx::TxKind;
 
 /// A liquidation's own rules: the liquidated account (A) is below maintenance
 /// margin after funding; `penalty ≤ liq_fee_bp` of the notional at the oracle

@@ -9,7 +9,7 @@
 //!
 //! A gadget declares nothing the native rule already declares: the fields it
 //! reads, the accounts it fills (side A, then B) and the market it names come
-//! from the type's [`TxSpec`](crate::tx::TxSpec), and `circuit/slot.rs` derives
+//! from the type's [`TxSpec`](clearproof_protocol::tx::TxSpec), and `circuit/slot.rs` derives
 //! the type one-hot, the unused-field masks and the market and account
 //! selection from those specs. [`lay_out`] matches on [`TxKind`] exhaustively,
 //! so a registered type without a gadget does not compile, and it checks that
@@ -32,8 +32,8 @@ use halo2_base::gates::RangeChip;
 use super::account::AssignedAccount;
 use super::slot::Slot;
 use super::Ctx;
-use crate::tx::TxKind;
 use crate::Fr;
+use clearproof_protocol::tx::TxKind;
 
 pub(crate) mod cover_deficit;
 pub(crate) mod deleverage;

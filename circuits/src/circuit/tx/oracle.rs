@@ -1,5 +1,5 @@
 //! The oracle committee's quorum (PROTOCOL §6.3), shared by `PriceUpdate` and
-//! `FundingTick` — native rule: `crate::oracle::check_quorum`.
+//! `FundingTick` — native rule: `clearproof_protocol::oracle::check_quorum`.
 //!
 //! An oracle update takes two consecutive slots: its own (the head) and the
 //! next, which must be a no-op (its continuation). Every slot has two
@@ -35,10 +35,11 @@ use crate::circuit::arith::{assert_nonneg_if, require_zero};
 use crate::circuit::num::check_signed63;
 use crate::circuit::slot::Slot;
 use crate::circuit::{Cell, Ctx};
-use crate::params::ORACLE_N;
-use crate::signature::Signature;
-use crate::tx::{Authority, TxKind, FUNDING_OBSERVATION_TAG, PRICE_OBSERVATION_TAG};
 use crate::Fr;
+use clearproof_protocol::params::ORACLE_N;
+use clearproof_protocol::signature::Signature;
+use clearproof_protocol::tags;
+use clearproof_protocol::tx::{Authority, TxKind};
 
 /// One observation's cells: present bit, signer's key, value, timestamp.
 #[derive(Debug, Clone, Copy)]
@@ -257,12 +258,12 @@ pub(crate) fn constrain(
 
     // Both sides: this head's observations 0 and 1, or the previous head's 2
     // and 3 when this slot continues it.
-    let tag_offset = Fr::from(FUNDING_OBSERVATION_TAG - PRICE_OBSERVATION_TAG);
+    let tag_offset = Fr::from(tags::FUNDING_OBSERVATION - tags::PRICE_OBSERVATION);
     let tag = gate.mul_add(
         ctx,
         is_funding,
         Constant(tag_offset),
-        Constant(Fr::from(PRICE_OBSERVATION_TAG)),
+        Constant(Fr::from(tags::PRICE_OBSERVATION)),
     );
     let cont = carry.is_oracle;
     let sides = [0, 1].map(|j| {

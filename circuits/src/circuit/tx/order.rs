@@ -1,9 +1,9 @@
 //! The order half of a fill (PROTOCOL §6.2), shared by `Trade` (both sides)
 //! and `Liquidate` (side B, the liquidator): native rule
-//! `crate::orders::authorise_fill`.
+//! `clearproof_protocol::orders::authorise_fill`.
 //!
 //! Each slot lays out one order check per side, active when the slot's type
-//! names an order for that side ([`crate::tx::TxSpec::order_ids`]). For an
+//! names an order for that side ([`clearproof_protocol::tx::TxSpec::order_ids`]). For an
 //! active side, with the order's terms and the slot's previous content as
 //! witnesses:
 //!
@@ -36,10 +36,10 @@ use crate::circuit::merkle;
 use crate::circuit::num::{check_bits, check_bps};
 use crate::circuit::slot::Slot;
 use crate::circuit::{Cell, Ctx};
-use crate::orders::{Slot as OrderSlot, SlotUpdate, ORDER_TREE_DEPTH};
-use crate::params::{BPS_DENOMINATOR, TIMESTAMP_BITS};
-use crate::tx::{Authority, TxKind};
 use crate::Fr;
+use clearproof_protocol::orders::{Slot as OrderSlot, SlotUpdate, ORDER_TREE_DEPTH};
+use clearproof_protocol::params::{BPS_DENOMINATOR, TIMESTAMP_BITS};
+use clearproof_protocol::tx::{Authority, TxKind};
 
 /// One side's order check: the account's `orders_root` after it (unchanged
 /// when the side fills no order) and the cells its signed message is built from.

@@ -1,4 +1,4 @@
-//! `PriceUpdate{market, price, timestamp}` — native rule: `crate::tx::price_update`.
+//! `PriceUpdate{market, price, timestamp}` — native rule: `clearproof_protocol::tx::price_update`.
 
 use halo2_base::gates::{GateInstructions, RangeChip, RangeInstructions};
 use halo2_base::QuantumCell::Constant;
@@ -7,8 +7,8 @@ use super::{Gadget, Sides};
 use crate::circuit::arith::{assert_nonneg_if, require_zero};
 use crate::circuit::slot::Slot;
 use crate::circuit::Ctx;
-use crate::tx::TxKind;
 use crate::Fr;
+use clearproof_protocol::tx::TxKind;
 
 /// A price update: `0 < price < 2^64`,
 /// `timestamp < 2^40` and `timestamp > price_ts`; the named market takes the new

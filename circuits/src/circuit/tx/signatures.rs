@@ -28,9 +28,10 @@ use super::order::OrderCheck;
 use crate::circuit::eddsa_chip::SignatureWitness;
 use crate::circuit::slot::Slot;
 use crate::circuit::{Cell, Ctx};
-use crate::signature::{PublicKey, SecretKey, Signature};
-use crate::tx::{Authority, TxKind, ORDER_TAG};
 use crate::Fr;
+use clearproof_protocol::signature::{PublicKey, SecretKey, Signature};
+use clearproof_protocol::tags;
+use clearproof_protocol::tx::{Authority, TxKind};
 
 /// The key a slot side with nothing to sign checks a signature of. Its secret
 /// is public on purpose (`[0x5a; 32]`).
@@ -89,7 +90,7 @@ pub(crate) fn constrain(
     let gate = range.gate();
     let withdraw = s.is(TxKind::Withdraw);
     let tx_message = s.hasher.hash(ctx, gate, &s.enc);
-    let tag = ctx.load_constant(Fr::from(ORDER_TAG));
+    let tag = ctx.load_constant(Fr::from(tags::ORDER));
     let padding: [Cell; 2] = padding_key().public_key().to_fields().map(|v| ctx.load_constant(v));
     for (side, order) in orders.iter().enumerate() {
         let [size, limit, max_fee, expiry, order_id] = order.terms;

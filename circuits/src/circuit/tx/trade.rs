@@ -1,5 +1,5 @@
 //! `Trade{market, buyer, seller, base, quote, buyer_fee, seller_fee}` — native
-//! rule: `crate::tx::trade`. The fill itself (amounts, band, effects) is
+//! rule: `clearproof_protocol::tx::trade`. The fill itself (amounts, band, effects) is
 //! [`super::fill`].
 
 use halo2_base::gates::{GateInstructions, RangeChip, RangeInstructions};
@@ -13,10 +13,10 @@ use crate::circuit::margin::Margin;
 use crate::circuit::market::AssignedMarket;
 use crate::circuit::slot::Slot;
 use crate::circuit::{Cell, Ctx};
-use crate::margin::MarginLevel;
-use crate::params::MARKETS;
-use crate::tx::TxKind;
 use crate::Fr;
+use clearproof_protocol::margin::MarginLevel;
+use clearproof_protocol::params::MARKETS;
+use clearproof_protocol::tx::TxKind;
 
 /// A trade's own rules: each fee `≤ max_fee_bp` of `quote`
 /// (`max_fee_bp·quote − 10 000·fee ≥ 0`), and each side may hold its position

@@ -1,4 +1,4 @@
-//! `Withdraw{account, amount, nonce}` — native rule: `crate::tx::withdraw`.
+//! `Withdraw{account, amount, nonce}` — native rule: `clearproof_protocol::tx::withdraw`.
 //! Also the debit it shares with `ForcedWithdraw` ([`Debit`]).
 
 use halo2_base::gates::{GateInstructions, RangeChip, RangeInstructions};
@@ -12,14 +12,14 @@ use crate::circuit::margin::Margin;
 use crate::circuit::num::check_amount;
 use crate::circuit::slot::Slot;
 use crate::circuit::{Cell, Ctx};
-use crate::margin::MarginLevel;
-use crate::tx::TxKind;
 use crate::Fr;
+use clearproof_protocol::margin::MarginLevel;
+use clearproof_protocol::tx::TxKind;
 
 /// The types that debit side A's collateral by their `amount`.
 const DEBITS: [TxKind; 2] = [TxKind::Withdraw, TxKind::ForcedWithdraw];
 
-/// The Withdraw rule's debit of side A (`crate::tx::withdraw::debit`), laid out
+/// The Withdraw rule's debit of side A (`clearproof_protocol::tx::withdraw::debit`), laid out
 /// once per slot for both types that use it: `0 < amount < 2^63`,
 /// `remaining = collateral − amount`, and two constrained bits, `[remaining ≥ 0]`
 /// and "healthy at `im_bp` after". A rule asserts them (Withdraw) or proves its

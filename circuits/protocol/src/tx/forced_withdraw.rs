@@ -22,21 +22,18 @@ use serde::{Deserialize, Serialize};
 
 use super::withdraw::{debit, WithdrawError};
 use super::{
-    error_codes, settled_account, Authority, CommonError, Effect, Rule, TxSpec, Withdrawal,
+    error_codes, settled_account, Authority, CommonError, Effect, Movement, Queue, Rule, TxSpec,
+    Withdrawal,
 };
 use crate::poseidon;
 use crate::state::State;
 use crate::types::{AccountId, Amount};
 
-/// The tag that starts a forced-withdrawal request's message (PROTOCOL §6.4):
-/// `H(FORCED_REQUEST_TAG, genesis_root, account, amount, request)`. No
-/// transaction may use it.
-pub const FORCED_REQUEST_TAG: u64 = 13;
-
 /// The message an account's owner signs to queue a forced withdrawal on the
-/// chain that started at `genesis_root`: its `request`-th (0, 1, …) forced
-/// request, so a signed request can be queued neither twice nor on another
-/// chain.
+/// chain that started at `genesis_root` (PROTOCOL §6.4): its `request`-th
+/// (0, 1, …) forced request, `H(tags::FORCED_REQUEST, genesis_root, account,
+/// amount, request)`, so a signed request can be queued neither twice nor on
+/// another chain.
 pub fn forced_request_message(
     genesis_root: Fr,
     account: AccountId,
@@ -44,7 +41,7 @@ pub fn forced_request_message(
     request: u64,
 ) -> Fr {
     poseidon::hash(&[
-        Fr::from(FORCED_REQUEST_TAG),
+        Fr::from(crate::tags::FORCED_REQUEST),
         genesis_root,
         account.to_field(),
         amount.to_field(),
@@ -133,7 +130,7 @@ impl ForcedWithdraw {
 
 impl Rule for ForcedWithdraw {
     const SPEC: TxSpec = TxSpec {
-        tag: 12,
+        tag: crate::tags::FORCED_WITHDRAW,
         name: "forced_withdraw",
         fields: &["account", "amount", "outcome"],
         accounts: &["account"],
@@ -172,5 +169,13 @@ impl Rule for ForcedWithdraw {
     /// `account, amount, outcome`.
     fn fields(&self) -> Vec<Fr> {
         vec![self.account.to_field(), self.amount.to_field(), self.outcome.to_field()]
+    }
+
+    fn movement(&self) -> Movement {
+        Movement {
+            consumes: Some(Queue::Forced),
+            releases: (self.outcome == ForcedOutcome::Applied)
+                .then_some((self.account, self.amount)),
+        }
     }
 }

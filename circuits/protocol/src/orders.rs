@@ -18,7 +18,7 @@
 //! and after, and its Merkle path).
 //!
 //! An [`Order`] is what the account's owner signs: its message is
-//! `H(ORDER_TAG, account, market, side (0 buy, 1 sell), size, limit_price,
+//! `H(tags::ORDER, account, market, side (0 buy, 1 sell), size, limit_price,
 //! max_fee_bp, expiry, order_id)` ([`Order::message`]).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -30,7 +30,6 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::poseidon::{self, hash2};
 use crate::signature::{SecretKey, Signature};
 use crate::tree::{MerklePath, SparseMerkleTree};
-pub use crate::tx::ORDER_TAG;
 use crate::types::{
     parse_canonical_decimal, AccountId, Amount, Bps, MarketId, Price, RangeError, Timestamp,
 };
@@ -124,7 +123,7 @@ impl Order {
     /// The field encoding.
     pub fn encode(&self) -> [Fr; 9] {
         [
-            Fr::from(ORDER_TAG),
+            Fr::from(crate::tags::ORDER),
             self.account.to_field(),
             self.market.to_field(),
             Fr::from(u64::from(self.side == Side::Sell)),
@@ -331,57 +330,6 @@ impl OrderError {
             OrderError::Slot(e) => e.code(),
         }
     }
-}
-
-/// Checks that `signed` authorises the fill `terms` against `state` (every
-/// condition of PROTOCOL §6.2, the slot rule last) and returns what the order's
-/// slot holds after the fill. `signed = None` replays a fill whose order was
-/// proven (posted data under an accepted proof): only the slot moves.
-pub fn authorise_fill(
-    state: &crate::state::State,
-    signed: Option<&SignedOrder>,
-    terms: &FillTerms,
-) -> Result<Slot, OrderError> {
-    use crate::params::{BPS_DENOMINATOR, FIXED_POINT_BITS};
-    use ethnum::I256;
-    let slots = state.order_slots(terms.account);
-    let id = terms.order_id.get();
-    let Some(signed) = signed else {
-        return Ok(slots.check(id, u64::MAX, terms.base.get())?);
-    };
-    let order = &signed.order;
-    for (what, ok) in [
-        ("account", order.account == terms.account),
-        ("market", order.market == terms.market),
-        ("side", order.side == terms.side),
-        ("order_id", order.order_id == terms.order_id),
-    ] {
-        if !ok {
-            return Err(OrderError::Mismatch(what));
-        }
-    }
-    if let Some(account) = state.account(order.account) {
-        account.owner.verify(order.message(), &signed.signature)?;
-    }
-    let now = state.market(order.market).state.price_ts.get();
-    if now > order.expiry.get() {
-        return Err(OrderError::Expired { expiry: order.expiry.get(), now });
-    }
-    let fill = I256::from(terms.quote.get()) << FIXED_POINT_BITS;
-    let limit = I256::from(order.limit_price.get()) * I256::from(terms.base.get());
-    let within = match order.side {
-        Side::Buy => fill <= limit,
-        Side::Sell => fill >= limit,
-    };
-    if !within {
-        return Err(OrderError::LimitPrice);
-    }
-    if I256::from(terms.fee) * I256::from(BPS_DENOMINATOR)
-        > I256::from(order.max_fee_bp.get()) * I256::from(terms.quote.get())
-    {
-        return Err(OrderError::FeeAboveMax);
-    }
-    Ok(slots.check(id, order.size.get(), terms.base.get())?)
 }
 
 /// One fill's change to an order slot, with what proves it.

@@ -1,21 +1,23 @@
-//! The HTTP contract's types, shared by the server ([`crate::api`]) and the typed
-//! client ([`crate::client`]): what the sequencer accepts (`POST
+//! The HTTP contract's types, shared by the server (the sequencer's `api`) and
+//! the typed client ([`crate::client`]): what the sequencer accepts (`POST
 //! /v1/transactions`, `POST /v1/deposits`, job leases and proofs) and answers
 //! with. Every quantity is a decimal string; keys and signatures are hex.
 //! `docs/API.md` documents each shape with examples.
 
-use clearproof_circuits::oracle::{self, aggregate, Observation};
-use clearproof_circuits::signature::{PublicKey, SecretKey, Signature};
-use clearproof_circuits::state::Account;
-use clearproof_circuits::tx::{Transaction, Withdraw};
-use clearproof_circuits::types::{
+use clearproof_protocol::oracle::{self, aggregate, Observation};
+use clearproof_protocol::signature::{PublicKey, SecretKey, Signature};
+use clearproof_protocol::state::Account;
+use clearproof_protocol::tx::{Transaction, Withdraw};
+use clearproof_protocol::types::{
     AccountId, Amount, FundingIndex, MarketId, Nonce, OracleIndex, Price, Quote, Timestamp,
 };
 use serde::{Deserialize, Serialize};
 
-use clearproof_verifier::artifact::ChunkProof;
+use crate::artifact::ChunkProof;
+use clearproof_protocol::orders::SignedOrder;
 
-use crate::order::SignedOrder;
+/// The request header that makes a submission idempotent (`docs/API.md`).
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
 /// A transaction as submitted: the protocol transaction plus what authorises it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -217,7 +219,7 @@ pub enum ObservationRequest {
         price: Price,
         /// Seconds.
         timestamp: Timestamp,
-        /// The member's signature over `H(PRICE_OBSERVATION_TAG, market, price, timestamp)`.
+        /// The member's signature over `H(tags::PRICE_OBSERVATION, market, price, timestamp)`.
         signature: Signature,
     },
     /// A funding-index observation.
@@ -230,7 +232,7 @@ pub enum ObservationRequest {
         index: FundingIndex,
         /// Seconds.
         timestamp: Timestamp,
-        /// The member's signature over `H(FUNDING_OBSERVATION_TAG, market, index, timestamp)`.
+        /// The member's signature over `H(tags::FUNDING_OBSERVATION, market, index, timestamp)`.
         signature: Signature,
     },
 }
@@ -465,7 +467,7 @@ pub struct BatchProofs {
 
 #[cfg(test)]
 mod tests {
-    use clearproof_circuits::tx::TxKind;
+    use clearproof_protocol::tx::TxKind;
 
     use super::{BASE_LAYER_TYPES, SUBMISSION_TYPES};
 

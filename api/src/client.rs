@@ -6,8 +6,8 @@
 use std::future::Future;
 use std::time::Duration;
 
-use clearproof_circuits::types::AccountId;
-use clearproof_verifier::artifact::ChunkProof;
+use crate::artifact::ChunkProof;
+use clearproof_protocol::types::AccountId;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -174,7 +174,7 @@ impl Client {
             .http
             .post(self.url("/v1/transactions"))
             .header("content-type", "application/json")
-            .header(crate::api::IDEMPOTENCY_KEY, key)
+            .header(crate::wire::IDEMPOTENCY_KEY, key)
             .body(line.as_bytes().to_vec());
         let (status, receipt) = Self::answer(request.send().await?).await?;
         Ok(Accepted { receipt, new: status == 202 })

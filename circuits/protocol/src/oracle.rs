@@ -5,7 +5,7 @@
 //! keys (index `i` is member `i`; unused entries hash as `(0, 0)`), a quorum
 //! `q` and `max_oracle_age`. A member signs an [`Observation`] of one value at
 //! one time: the message is `H(tag, market, value, timestamp)`, with
-//! [`PRICE_OBSERVATION_TAG`] for prices and [`FUNDING_OBSERVATION_TAG`] for
+//! [`crate::tags::PRICE_OBSERVATION`] for prices and [`crate::tags::FUNDING_OBSERVATION`] for
 //! funding indices. A `PriceUpdate{market, price, timestamp}` (or a
 //! `FundingTick`) is authorised by `k ≥ q` observations ([`check_quorum`]):
 //!
@@ -29,8 +29,6 @@ use serde::{Deserialize, Serialize};
 use crate::params::ORACLE_N;
 use crate::poseidon;
 use crate::signature::{PublicKey, SecretKey, Signature, SignatureError};
-use crate::tx::Authority;
-pub use crate::tx::{FUNDING_OBSERVATION_TAG, PRICE_OBSERVATION_TAG};
 use crate::types::{FundingIndex, MarketId, OracleIndex, Price, Quorum, Seconds, Timestamp};
 use crate::Fr;
 
@@ -175,36 +173,21 @@ pub trait Observed:
     const NAME: &'static str;
     /// Field encoding.
     fn field(self) -> Fr;
-    /// The observations of this value an authority carries, if it is a
-    /// quorum of them.
-    fn observations(auth: &Authority) -> Option<&[Observation<Self>]>;
 }
 
 impl Observed for Price {
-    const TAG: u64 = PRICE_OBSERVATION_TAG;
+    const TAG: u64 = crate::tags::PRICE_OBSERVATION;
     const NAME: &'static str = "price";
     fn field(self) -> Fr {
         self.to_field()
     }
-    fn observations(auth: &Authority) -> Option<&[Observation<Self>]> {
-        match auth {
-            Authority::PriceQuorum { observations } => Some(observations),
-            _ => None,
-        }
-    }
 }
 
 impl Observed for FundingIndex {
-    const TAG: u64 = FUNDING_OBSERVATION_TAG;
+    const TAG: u64 = crate::tags::FUNDING_OBSERVATION;
     const NAME: &'static str = "index";
     fn field(self) -> Fr {
         self.to_field()
-    }
-    fn observations(auth: &Authority) -> Option<&[Observation<Self>]> {
-        match auth {
-            Authority::FundingQuorum { observations } => Some(observations),
-            _ => None,
-        }
     }
 }
 
@@ -402,7 +385,7 @@ pub fn check_quorum<V: Observed>(
 /// sign nothing.
 pub fn sign_all<V: Observed>(
     committee: &Committee,
-    keys: &crate::tx::KeyRing,
+    keys: &crate::signature::KeyRing,
     market: MarketId,
     value: V,
     timestamp: Timestamp,

@@ -3,7 +3,7 @@
 //!
 //! Authority: the buyer's and the seller's signed orders ([`Authority::Orders`]),
 //! each authorising its side of the fill under PROTOCOL §6.2
-//! ([`crate::orders::authorise_fill`]: owner's signature, account, market, side,
+//! (`tx::fill::authorise_fill`: owner's signature, account, market, side,
 //! order id, limit price, fee cap, expiry against the oracle clock, order slot).
 //! Preconditions: the fill price `quote/base` is within `band_bp` of the oracle
 //! price (cross-multiplied); each fee `≤ max_fee_bp` of `quote`; after the fill
@@ -16,12 +16,13 @@ use ethnum::I256;
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use serde::{Deserialize, Serialize};
 
+use super::fill::authorise_fill;
 use super::{
     error_codes, moved, settled_pair, shrinks, within_band, within_cap, Authority, CommonError,
-    Effect, Rule, TxSpec,
+    Effect, Movement, Rule, TxSpec,
 };
 use crate::margin::{is_healthy, MarginLevel};
-use crate::orders::{authorise_fill, FillTerms, OrderId, Side};
+use crate::orders::{FillTerms, OrderId, Side};
 use crate::params::MARKETS;
 use crate::state::{Account, Market, State};
 use crate::types::{AccountId, Amount, MarketId, Quote};
@@ -116,7 +117,7 @@ impl Trade {
 
 impl Rule for Trade {
     const SPEC: TxSpec = TxSpec {
-        tag: 3,
+        tag: crate::tags::TRADE,
         name: "trade",
         fields: &[
             "market",
@@ -192,5 +193,9 @@ impl Rule for Trade {
             self.buyer_order_id.to_field(),
             self.seller_order_id.to_field(),
         ]
+    }
+
+    fn movement(&self) -> Movement {
+        Movement::default()
     }
 }

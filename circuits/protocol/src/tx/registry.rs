@@ -15,28 +15,14 @@ use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use super::{Authority, Effect, TxError};
 use crate::params::TX_ENCODING_LEN;
 use crate::state::State;
-
-/// The tag of a no-op slot (chunk padding); no transaction has it.
-pub const NOOP_TAG: u64 = 0;
-
-/// The tag that starts a signed order's message (`H(ORDER_TAG, …)`). Signed
-/// messages of different kinds must never share a tag, so no transaction type
-/// may use it (checked when the registry compiles).
-pub const ORDER_TAG: u64 = 9;
-
-/// The tag that starts an oracle price observation's message
-/// (`H(PRICE_OBSERVATION_TAG, market, price, timestamp)`, PROTOCOL §6.3).
-pub const PRICE_OBSERVATION_TAG: u64 = 10;
-
-/// The tag that starts an oracle funding observation's message
-/// (`H(FUNDING_OBSERVATION_TAG, market, index, timestamp)`, PROTOCOL §6.3).
-pub const FUNDING_OBSERVATION_TAG: u64 = 11;
+use crate::tags;
+use crate::types::{AccountId, Amount};
 
 /// A transaction type's declaration.
 #[derive(Debug)]
 pub struct TxSpec {
-    /// The encoding's first element; distinct per type, never [`NOOP_TAG`] or
-    /// [`ORDER_TAG`].
+    /// The encoding's first element; distinct per type, never one of
+    /// [`tags::RESERVED`].
     pub tag: u64,
     /// The JSON `type` (and the type's name in receipts and logs).
     pub name: &'static str,
@@ -88,24 +74,43 @@ pub trait Rule: Clone + Into<super::Transaction> {
     /// The field values in [`TxSpec::fields`] order (the tag is added by
     /// [`super::Transaction::encode`]).
     fn fields(&self) -> Vec<Fr>;
+    /// What it moves on the base layer once its batch is accepted: declared
+    /// here, next to the rule, so the base layer's rules (and the contract's)
+    /// cannot silently skip a type that moves money.
+    fn movement(&self) -> Movement;
 }
 
-/// Compile-time checks of the registry's tags: non-zero, distinct, not
-/// [`ORDER_TAG`] or an observation's tag, and the encoding fits [`TX_ENCODING_LEN`].
+/// A base-layer queue (PROTOCOL §6.4, §7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Queue {
+    /// The deposit queue.
+    Deposit,
+    /// The forced-withdrawal queue.
+    Forced,
+}
+
+/// What a transaction moves on the base layer once its batch is accepted
+/// (PROTOCOL §7); the default moves nothing (value moves inside the rollup).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Movement {
+    /// The queue whose next entry it consumes (the base layer checks the
+    /// entry against it).
+    pub consumes: Option<Queue>,
+    /// An amount released to the account's owner on record.
+    pub releases: Option<(AccountId, Amount)>,
+}
+
+/// Compile-time checks of the registry's tags: distinct, none of
+/// [`tags::RESERVED`], and the encoding fits [`TX_ENCODING_LEN`].
 pub(super) const fn check_specs(specs: &[&TxSpec]) {
     let mut i = 0;
     while i < specs.len() {
         let tag = specs[i].tag;
-        assert!(tag != NOOP_TAG, "a transaction tag is 0, the no-op's");
-        assert!(tag != ORDER_TAG, "a transaction tag is ORDER_TAG");
-        assert!(
-            tag != PRICE_OBSERVATION_TAG && tag != FUNDING_OBSERVATION_TAG,
-            "a transaction tag is an oracle observation's"
-        );
-        assert!(
-            tag != super::FORCED_REQUEST_TAG,
-            "a transaction tag is a forced-withdrawal request's"
-        );
+        let mut r = 0;
+        while r < tags::RESERVED.len() {
+            assert!(tag != tags::RESERVED[r], "a transaction tag is the no-op's or a message's");
+            r += 1;
+        }
         assert!(specs[i].fields.len() < TX_ENCODING_LEN, "an encoding is too long");
         assert!(specs[i].accounts.len() <= 2, "a slot has two account updates");
         let mut side = 0;
@@ -226,6 +231,14 @@ macro_rules! transactions {
             fn field_values(&self) -> Vec<Fr> {
                 match self {
                     $(Transaction::$variant(tx) => tx.fields(),)*
+                }
+            }
+
+            /// What it moves on the base layer once its batch is accepted
+            /// ([`Rule::movement`]).
+            pub fn movement(&self) -> Movement {
+                match self {
+                    $(Transaction::$variant(tx) => tx.movement(),)*
                 }
             }
         }

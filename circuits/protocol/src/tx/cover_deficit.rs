@@ -7,7 +7,7 @@
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use serde::{Deserialize, Serialize};
 
-use super::{error_codes, settled_account, Authority, CommonError, Effect, Rule, TxSpec};
+use super::{error_codes, settled_account, Authority, CommonError, Effect, Movement, Rule, TxSpec};
 use crate::state::State;
 use crate::types::{AccountId, Collateral};
 
@@ -44,7 +44,7 @@ error_codes!(CoverDeficitError, common {
 
 impl Rule for CoverDeficit {
     const SPEC: TxSpec = TxSpec {
-        tag: 5,
+        tag: crate::tags::COVER_DEFICIT,
         name: "cover_deficit",
         fields: &["account"],
         accounts: &["account"],
@@ -82,5 +82,9 @@ impl Rule for CoverDeficit {
     /// `account`.
     fn fields(&self) -> Vec<Fr> {
         vec![self.account.to_field()]
+    }
+
+    fn movement(&self) -> Movement {
+        Movement::default()
     }
 }

@@ -512,6 +512,23 @@ impl<'de> serde::Deserialize<'de> for Signature {
     }
 }
 
+/// Secret keys by their owner keys: how tests, benches and tools sign
+/// ([`crate::tx::SignedTx::exact`]). Each public key is computed once, when the ring is made.
+#[derive(Debug, Clone, Default)]
+pub struct KeyRing(Vec<(PublicKey, SecretKey)>);
+
+impl KeyRing {
+    /// A ring of `keys`.
+    pub fn new(keys: impl IntoIterator<Item = SecretKey>) -> Self {
+        Self(keys.into_iter().map(|k| (k.public_key(), k)).collect())
+    }
+
+    /// The secret key of `owner`, if the ring holds it.
+    pub fn get(&self, owner: &PublicKey) -> Option<&SecretKey> {
+        self.0.iter().find(|(pk, _)| pk == owner).map(|(_, k)| k)
+    }
+}
+
 #[cfg(test)]
 mod tests {
 

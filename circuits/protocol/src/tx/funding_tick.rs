@@ -10,7 +10,7 @@ use ethnum::I256;
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use serde::{Deserialize, Serialize};
 
-use super::{error_codes, Authority, CommonError, Effect, Rule, TxSpec};
+use super::{error_codes, Authority, CommonError, Effect, Movement, Rule, TxSpec};
 use crate::params::FIXED_POINT_BITS;
 use crate::state::State;
 use crate::types::{FundingIndex, MarketId, Timestamp};
@@ -53,7 +53,7 @@ error_codes!(FundingTickError, common {
 
 impl Rule for FundingTick {
     const SPEC: TxSpec = TxSpec {
-        tag: 8,
+        tag: crate::tags::FUNDING_TICK,
         name: "funding_tick",
         fields: &["market", "index", "timestamp"],
         accounts: &[],
@@ -92,5 +92,9 @@ impl Rule for FundingTick {
     /// `market, index, timestamp` (a negative index as `p − |index|`).
     fn fields(&self) -> Vec<Fr> {
         vec![self.market.to_field(), self.index.to_field(), self.timestamp.to_field()]
+    }
+
+    fn movement(&self) -> Movement {
+        Movement::default()
     }
 }

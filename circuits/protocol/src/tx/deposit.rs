@@ -7,7 +7,7 @@
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use serde::{Deserialize, Serialize};
 
-use super::{error_codes, Authority, CommonError, Effect, Rule, TxSpec};
+use super::{error_codes, Authority, CommonError, Effect, Movement, Queue, Rule, TxSpec};
 use crate::funding;
 use crate::signature::PublicKey;
 use crate::state::{Account, State};
@@ -42,7 +42,7 @@ error_codes!(DepositError, common {
 
 impl Rule for Deposit {
     const SPEC: TxSpec = TxSpec {
-        tag: 1,
+        tag: crate::tags::DEPOSIT,
         name: "deposit",
         fields: &["account", "owner_x", "owner_y", "amount"],
         accounts: &["account"],
@@ -75,5 +75,9 @@ impl Rule for Deposit {
     fn fields(&self) -> Vec<Fr> {
         let [x, y] = self.owner.to_fields();
         vec![self.account.to_field(), x, y, self.amount.to_field()]
+    }
+
+    fn movement(&self) -> Movement {
+        Movement { consumes: Some(Queue::Deposit), releases: None }
     }
 }

@@ -8,7 +8,7 @@
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use serde::{Deserialize, Serialize};
 
-use super::{error_codes, Authority, CommonError, Effect, Rule, TxSpec};
+use super::{error_codes, Authority, CommonError, Effect, Movement, Rule, TxSpec};
 use crate::state::State;
 use crate::types::{MarketId, Price, Timestamp};
 
@@ -50,7 +50,7 @@ error_codes!(PriceUpdateError, common {
 
 impl Rule for PriceUpdate {
     const SPEC: TxSpec = TxSpec {
-        tag: 7,
+        tag: crate::tags::PRICE_UPDATE,
         name: "price_update",
         fields: &["market", "price", "timestamp"],
         accounts: &[],
@@ -83,5 +83,9 @@ impl Rule for PriceUpdate {
     /// `market, price, timestamp`.
     fn fields(&self) -> Vec<Fr> {
         vec![self.market.to_field(), self.price.to_field(), self.timestamp.to_field()]
+    }
+
+    fn movement(&self) -> Movement {
+        Movement::default()
     }
 }

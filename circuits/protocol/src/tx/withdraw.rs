@@ -10,8 +10,8 @@ use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    error_codes, settled_account, Authority, CommonError, Effect, Rule, Transaction, TxSpec,
-    Withdrawal,
+    error_codes, settled_account, Authority, CommonError, Effect, Movement, Rule, Transaction,
+    TxSpec, Withdrawal,
 };
 use crate::margin::{is_healthy, MarginLevel};
 use crate::state::{Account, State};
@@ -59,7 +59,7 @@ error_codes!(WithdrawError, common {
 
 impl Rule for Withdraw {
     const SPEC: TxSpec = TxSpec {
-        tag: 2,
+        tag: crate::tags::WITHDRAW,
         name: "withdraw",
         fields: &["account", "amount", "nonce"],
         accounts: &["account"],
@@ -94,6 +94,10 @@ impl Rule for Withdraw {
     /// `account, amount, nonce`.
     fn fields(&self) -> Vec<Fr> {
         vec![self.account.to_field(), self.amount.to_field(), self.nonce.to_field()]
+    }
+
+    fn movement(&self) -> Movement {
+        Movement { consumes: None, releases: Some((self.account, self.amount)) }
     }
 }
 

@@ -15,20 +15,20 @@ use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use halo2_base::halo2_proofs::halo2curves::ff::Field;
 use serde::{Deserialize, Serialize};
 
+use crate::authority::Quorum;
 use crate::funding;
-use crate::oracle::{check_quorum, sign_all, Committee, Observation, Observed, OracleError};
+use crate::oracle::{check_quorum, sign_all, Committee, OracleError};
 use crate::orders::{Order, OrderError, Side, SignedOrder, Slot};
 use crate::params::{BPS_DENOMINATOR, FIXED_POINT_BITS, MARKETS, TX_ENCODING_LEN};
 use crate::poseidon;
-use crate::signature::{PublicKey, SecretKey, Signature, SignatureError};
+use crate::signature::{PublicKey, SecretKey, SignatureError};
 use crate::state::{Account, Globals, MarketState, State};
-use crate::types::{
-    AccountId, Amount, Balance, Bps, FundingIndex, MarketId, Price, RangeError, Timestamp,
-};
+use crate::types::{AccountId, Amount, Balance, Bps, MarketId, Price, RangeError, Timestamp};
 
 pub mod cover_deficit;
 pub mod deleverage;
 pub mod deposit;
+mod fill;
 pub mod forced_withdraw;
 pub mod funding_tick;
 pub mod liquidate;
@@ -39,9 +39,7 @@ pub mod withdraw;
 
 pub(crate) use registry::error_codes;
 use registry::transactions;
-pub use registry::{
-    Rule, TxSpec, FUNDING_OBSERVATION_TAG, NOOP_TAG, ORDER_TAG, PRICE_OBSERVATION_TAG,
-};
+pub use registry::{Movement, Queue, Rule, TxSpec};
 
 transactions! {
     /// Base-layer deposit.
@@ -63,44 +61,9 @@ transactions! {
     /// A forced withdrawal from the base layer's priority queue (§6.4).
     ForcedWithdraw(forced_withdraw::ForcedWithdrawError),
 }
-pub use forced_withdraw::{forced_request_message, ForcedOutcome, FORCED_REQUEST_TAG};
-
-/// What authorises a transaction (PROTOCOL §6.1): the signatures the circuit
-/// proves. It travels with the transaction to the prover but is never posted:
-/// the public data is the [`Transaction`] alone.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum Authority {
-    /// Nothing to sign: the base layer's queue or the rules alone.
-    #[default]
-    None,
-    /// `Withdraw`: the owner's signature over [`Transaction::message`].
-    Owner {
-        /// The signature.
-        signature: Signature,
-    },
-    /// `Trade` (buyer's, then seller's) or `Liquidate` (the liquidator's): the
-    /// signed orders, in the transaction's account order.
-    Orders {
-        /// The orders.
-        orders: Vec<SignedOrder>,
-    },
-    /// `PriceUpdate`: a quorum of the market committee's price observations
-    /// (PROTOCOL §6.3), signer indices increasing.
-    PriceQuorum {
-        /// The observations.
-        observations: Vec<Observation<Price>>,
-    },
-    /// `FundingTick`: a quorum of the market committee's funding observations.
-    FundingQuorum {
-        /// The observations.
-        observations: Vec<Observation<FundingIndex>>,
-    },
-    /// Posted data replayed under an accepted proof, which proved every
-    /// signature and order term: only the state effects are applied. Never
-    /// accepted from a user (the sequencer builds authorities itself).
-    Proven,
-}
+pub use crate::authority::Authority;
+pub use crate::signature::KeyRing;
+pub use forced_withdraw::{forced_request_message, ForcedOutcome};
 
 /// A transaction with what authorises it: what the sequencer applies and the
 /// prover proves.
@@ -147,23 +110,6 @@ impl SignedTx {
     pub fn liquidate(tx: Liquidate, side: Side, liquidator: &SecretKey) -> Self {
         let order = Order::exact(&tx.fill_terms(side));
         Self { tx: tx.into(), auth: Authority::Orders { orders: vec![order.sign(liquidator)] } }
-    }
-}
-
-/// Secret keys by their owner keys: how tests, benches and tools sign
-/// ([`SignedTx::exact`]). Each public key is computed once, when the ring is made.
-#[derive(Debug, Clone, Default)]
-pub struct KeyRing(Vec<(PublicKey, SecretKey)>);
-
-impl KeyRing {
-    /// A ring of `keys`.
-    pub fn new(keys: impl IntoIterator<Item = SecretKey>) -> Self {
-        Self(keys.into_iter().map(|k| (k.public_key(), k)).collect())
-    }
-
-    /// The secret key of `owner`, if the ring holds it.
-    pub fn get(&self, owner: &PublicKey) -> Option<&SecretKey> {
-        self.0.iter().find(|(pk, _)| pk == owner).map(|(_, k)| k)
     }
 }
 
@@ -387,7 +333,7 @@ impl Authority {
 
     /// For an oracle update of `market` to `value` at `timestamp`: a quorum of
     /// `committee` observed exactly that (or the replay is proven).
-    pub(crate) fn oracle_quorum<V: Observed>(
+    pub(crate) fn oracle_quorum<V: Quorum>(
         &self,
         kind: &'static str,
         committee: &Committee,

@@ -15,7 +15,19 @@
 use clearproof_circuits::circuit::{CircuitParams, Instance, Proof};
 use serde::{Deserialize, Serialize};
 
-use crate::Rejection;
+/// Why an artifact or a public-data file could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ArtifactError {
+    /// Not JSON, or not the expected shape.
+    #[error("malformed: {0}")]
+    Malformed(String),
+    /// The `format` field names no format this code reads.
+    #[error("unknown format {0:?}")]
+    UnknownFormat(String),
+    /// The `version` field names a version this code does not read.
+    #[error("unsupported version {0}")]
+    UnknownVersion(u32),
+}
 
 /// The `format` field of every chunk-proof artifact.
 pub const FORMAT: &str = "clearproof-chunk-proof";
@@ -31,7 +43,7 @@ pub struct ChunkProof {
     pub version: u32,
     /// The circuit's shape.
     pub circuit: CircuitParams,
-    /// SHA-256 of the verifying key (hex), as written by [`crate::key::vk_digest`].
+    /// SHA-256 of the verifying key (hex), as the verifier computes it (`clearproof_verifier::key::vk_digest`).
     pub vk_digest: String,
     /// Which SRS the keys were made with (`insecure-dev` for the development SRS).
     pub srs: String,
@@ -50,22 +62,22 @@ pub struct ChunkProof {
 impl ChunkProof {
     /// Parses an artifact, rejecting unknown formats and versions with their own
     /// reasons (before any other field is interpreted).
-    pub fn from_json(text: &str) -> Result<Self, Rejection> {
+    pub fn from_json(text: &str) -> Result<Self, ArtifactError> {
         #[derive(Deserialize)]
         struct Header {
             format: Option<String>,
             version: Option<u32>,
         }
         let header: Header =
-            serde_json::from_str(text).map_err(|e| Rejection::Malformed(e.to_string()))?;
+            serde_json::from_str(text).map_err(|e| ArtifactError::Malformed(e.to_string()))?;
         if header.format.as_deref() != Some(FORMAT) {
-            return Err(Rejection::UnknownFormat(header.format.unwrap_or_default()));
+            return Err(ArtifactError::UnknownFormat(header.format.unwrap_or_default()));
         }
         match header.version {
             Some(VERSION) => {}
-            other => return Err(Rejection::UnsupportedVersion(other.unwrap_or(0))),
+            other => return Err(ArtifactError::UnknownVersion(other.unwrap_or(0))),
         }
-        serde_json::from_str(text).map_err(|e| Rejection::Malformed(e.to_string()))
+        serde_json::from_str(text).map_err(|e| ArtifactError::Malformed(e.to_string()))
     }
 
     /// The artifact as pretty JSON.
@@ -79,10 +91,10 @@ impl ChunkProof {
 /// entries carry the transaction under `tx`).
 pub fn read_public_data(
     text: &str,
-) -> Result<Vec<clearproof_circuits::tx::Transaction>, Rejection> {
-    use clearproof_circuits::tx::Transaction;
+) -> Result<Vec<clearproof_protocol::tx::Transaction>, ArtifactError> {
+    use clearproof_protocol::tx::Transaction;
     let value: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| Rejection::Malformed(e.to_string()))?;
+        serde_json::from_str(text).map_err(|e| ArtifactError::Malformed(e.to_string()))?;
     let list = match &value {
         serde_json::Value::Array(items) => items.clone(),
         serde_json::Value::Object(o) => match (o.get("data"), o.get("public_data")) {
@@ -90,25 +102,25 @@ pub fn read_public_data(
             (_, Some(serde_json::Value::Array(items))) => {
                 items.iter().map(|e| e.get("tx").cloned().unwrap_or_default()).collect()
             }
-            _ => return Err(Rejection::Malformed("no `data` or `public_data` array".into())),
+            _ => return Err(ArtifactError::Malformed("no `data` or `public_data` array".into())),
         },
-        _ => return Err(Rejection::Malformed("expected an array of transactions".into())),
+        _ => return Err(ArtifactError::Malformed("expected an array of transactions".into())),
     };
     list.into_iter()
         .map(|v| {
             serde_json::from_value::<Transaction>(v)
-                .map_err(|e| Rejection::Malformed(e.to_string()))
+                .map_err(|e| ArtifactError::Malformed(e.to_string()))
         })
         .collect()
 }
 
 /// Reads chunk-proof artifact files, in the given order.
-pub fn read_artifacts(paths: &[std::path::PathBuf]) -> Result<Vec<ChunkProof>, Rejection> {
+pub fn read_artifacts(paths: &[std::path::PathBuf]) -> Result<Vec<ChunkProof>, ArtifactError> {
     paths
         .iter()
         .map(|path| {
             std::fs::read_to_string(path)
-                .map_err(|e| Rejection::Malformed(format!("{}: {e}", path.display())))
+                .map_err(|e| ArtifactError::Malformed(format!("{}: {e}", path.display())))
                 .and_then(|text| ChunkProof::from_json(&text))
         })
         .collect()

@@ -14,7 +14,9 @@ use ethnum::I256;
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use serde::{Deserialize, Serialize};
 
-use super::{error_codes, moved, settled_pair, Authority, CommonError, Effect, Rule, TxSpec};
+use super::{
+    error_codes, moved, settled_pair, Authority, CommonError, Effect, Movement, Rule, TxSpec,
+};
 use crate::margin::total_value;
 use crate::params::FIXED_POINT_BITS;
 use crate::state::{Account, State};
@@ -77,7 +79,7 @@ error_codes!(DeleverageError, common {
 
 impl Rule for Deleverage {
     const SPEC: TxSpec = TxSpec {
-        tag: 6,
+        tag: crate::tags::DELEVERAGE,
         name: "deleverage",
         fields: &["market", "bankrupt", "counterparty", "base", "quote"],
         accounts: &["bankrupt", "counterparty"],
@@ -127,6 +129,10 @@ impl Rule for Deleverage {
             self.base.to_field(),
             self.quote.to_field(),
         ]
+    }
+
+    fn movement(&self) -> Movement {
+        Movement::default()
     }
 }
 

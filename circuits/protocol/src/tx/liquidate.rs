@@ -16,11 +16,13 @@ use ethnum::I256;
 use halo2_base::halo2_proofs::halo2curves::bn256::Fr;
 use serde::{Deserialize, Serialize};
 
+use super::fill::authorise_fill;
 use super::{
-    error_codes, moved, settled_pair, within_band, Authority, CommonError, Effect, Rule, TxSpec,
+    error_codes, moved, settled_pair, within_band, Authority, CommonError, Effect, Movement, Rule,
+    TxSpec,
 };
 use crate::margin::{is_healthy, is_liquidatable, MarginLevel};
-use crate::orders::{authorise_fill, FillTerms, OrderId, Side};
+use crate::orders::{FillTerms, OrderId, Side};
 use crate::params::{BPS_DENOMINATOR, FIXED_POINT_BITS};
 use crate::state::State;
 use crate::types::{AccountId, Amount, MarketId, Quote};
@@ -98,7 +100,7 @@ impl Liquidate {
 
 impl Rule for Liquidate {
     const SPEC: TxSpec = TxSpec {
-        tag: 4,
+        tag: crate::tags::LIQUIDATE,
         name: "liquidate",
         fields: &[
             "market",
@@ -177,5 +179,9 @@ impl Rule for Liquidate {
             self.penalty.to_field(),
             self.liquidator_order_id.to_field(),
         ]
+    }
+
+    fn movement(&self) -> Movement {
+        Movement::default()
     }
 }

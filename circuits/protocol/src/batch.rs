@@ -314,7 +314,7 @@ impl OpenBatch {
     /// Writes `effect` for `tx` without checking any rule. Only for building
     /// witnesses of invalid transactions in circuit tests (a forged witness must
     /// be consistent everywhere except in the rule under test).
-    #[cfg(test)]
+    #[cfg(feature = "test-utils")]
     pub(crate) fn force(&mut self, state: &mut State, tx: &SignedTx, effect: Effect) {
         self.apply_effect(state, tx, effect);
     }
