@@ -281,6 +281,12 @@ pub struct BlockingClient {
     runtime: tokio::runtime::Runtime,
 }
 
+impl std::fmt::Debug for BlockingClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlockingClient").finish_non_exhaustive()
+    }
+}
+
 impl BlockingClient {
     /// A blocking client for `base`.
     pub fn new(base: &str) -> std::io::Result<Self> {

@@ -15,7 +15,7 @@ use clearproof_protocol::tx::{Deposit, KeyRing, SignedTx, Trade, Transaction};
 use clearproof_protocol::types::*;
 
 /// The markets' parameters.
-pub fn params() -> [MarketParams; MARKETS] {
+pub(crate) fn params() -> [MarketParams; MARKETS] {
     let oracle = SecretKey::from_bytes([200; 32]).unwrap().public_key();
     [MarketParams::standard(Committee::single(oracle), FundingRate::new(4_294_967).unwrap());
         MARKETS]
@@ -23,7 +23,7 @@ pub fn params() -> [MarketParams; MARKETS] {
 
 /// A batch of `trades` trades between accounts that deposited in an earlier
 /// batch, at depth 24.
-pub fn trade_batch(trades: usize) -> BatchOutput {
+pub(crate) fn trade_batch(trades: usize) -> BatchOutput {
     let t0 = Timestamp::new(1_700_000_000).unwrap();
     let market = Market { params: params()[0], state: MarketState::at(Price::from_units(100), t0) };
     let genesis = Genesis { markets: [market; MARKETS], insurance_fund: Quote::new(0).unwrap() };
@@ -62,7 +62,7 @@ pub fn trade_batch(trades: usize) -> BatchOutput {
 }
 
 /// A genesis with every market at price 100 and `insurance` in the fund.
-pub fn genesis(insurance: i128) -> Genesis {
+pub(crate) fn genesis(insurance: i128) -> Genesis {
     let t0 = Timestamp::new(1_700_000_000).unwrap();
     let market = Market { params: params()[0], state: MarketState::at(Price::from_units(100), t0) };
     Genesis { markets: [market; MARKETS], insurance_fund: Quote::new(insurance).unwrap() }
@@ -70,7 +70,7 @@ pub fn genesis(insurance: i128) -> Genesis {
 
 /// Deposits of `amount` into accounts `1..=n`, account `i` owned by the key of
 /// seed `[i; 32]`.
-pub fn deposits(n: u8, amount: i128) -> Vec<Deposit> {
+pub(crate) fn deposits(n: u8, amount: i128) -> Vec<Deposit> {
     (1..=n)
         .map(|i| Deposit {
             account: AccountId::new(i.into()).unwrap(),
@@ -84,7 +84,7 @@ pub fn deposits(n: u8, amount: i128) -> Vec<Deposit> {
 /// the two accounts (alternating sides, so their positions stay small), filling
 /// `slots` slots. Returns the genesis and the deposits too (a base layer queues
 /// them before the batch is posted).
-pub fn first_batch(slots: usize) -> (Genesis, Vec<Deposit>, BatchOutput) {
+pub(crate) fn first_batch(slots: usize) -> (Genesis, Vec<Deposit>, BatchOutput) {
     assert!(slots > 2 && slots - 2 < 256, "2 deposits and at most 255 trades");
     let genesis = genesis(0);
     let mut state = State::genesis(&genesis).unwrap();

@@ -79,7 +79,7 @@ mod textbook {
     }
 
     /// The sponge of `PoseidonHasher::hash_fix_len_array` over the textbook permutation.
-    pub fn hash(inputs: &[Fr]) -> Fr {
+    pub(crate) fn hash(inputs: &[Fr]) -> Fr {
         let (constants, mds) = (&constants().round, &constants().mds);
         let mut state = [Fr::from_u128(1u128 << 64), Fr::ZERO, Fr::ZERO];
         let mut blocks: Vec<Vec<Fr>> = inputs.chunks(RATE).map(<[Fr]>::to_vec).collect();

@@ -130,6 +130,12 @@ pub struct ProverKeys {
     pub seconds: f64,
 }
 
+impl std::fmt::Debug for ProverKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProverKeys").finish_non_exhaustive()
+    }
+}
+
 impl ProverKeys {
     /// The verifier's view of the same keys.
     pub fn verifier_key(&self) -> VerifierKey {

@@ -43,6 +43,12 @@ pub struct Worker {
     batch: Option<BatchOutput>,
 }
 
+impl std::fmt::Debug for Worker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Worker").finish_non_exhaustive()
+    }
+}
+
 /// What one [`Worker::step`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {

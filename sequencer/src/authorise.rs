@@ -59,7 +59,7 @@ impl Authoriser<'_> {
     /// The HTTP handler verifies these outside the sequencer's lock; verifying
     /// again under the lock is then a lookup ([`PublicKey::verify`] remembers
     /// successes).
-    pub fn signature_checks(&self, sub: &Submission) -> Vec<SignatureCheck> {
+    pub(crate) fn signature_checks(&self, sub: &Submission) -> Vec<SignatureCheck> {
         let owner = |id: AccountId| self.state.account(id).map(|a| a.owner);
         let order =
             |o: &SignedOrder| owner(o.order.account).map(|k| (k, o.order.message(), o.signature));
@@ -100,7 +100,7 @@ impl Authoriser<'_> {
 
     /// Turns a submission into a protocol transaction with its authority,
     /// checking the signatures up front and choosing a deleverage counterparty.
-    pub fn authorise(&self, sub: &Submission) -> Result<SignedTx, SubmitError> {
+    pub(crate) fn authorise(&self, sub: &Submission) -> Result<SignedTx, SubmitError> {
         for (key, message, signature) in self.signature_checks(sub) {
             key.verify(message, &signature)?;
         }

@@ -41,6 +41,12 @@ pub struct Batches {
     builder: Mutex<Builder>,
 }
 
+impl std::fmt::Debug for Batches {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Batches").finish_non_exhaustive()
+    }
+}
+
 struct Builder {
     /// In sync, after batch `state.globals().batch_number`.
     state: State,

@@ -98,6 +98,12 @@ pub struct JobBoard {
     board: Mutex<Board>,
 }
 
+impl std::fmt::Debug for JobBoard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JobBoard").finish_non_exhaustive()
+    }
+}
+
 impl Default for JobBoard {
     /// Production chunks, 120 s leases, and no verifying key: see [`JobBoard::new`].
     fn default() -> Self {

@@ -128,6 +128,7 @@ pub struct ObservationPool {
 }
 
 /// What offering an observation to the pool gave.
+#[derive(Debug)]
 pub struct Offered {
     /// The update a quorum now authorises, to submit.
     pub update: Option<Submission>,

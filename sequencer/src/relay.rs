@@ -78,6 +78,12 @@ fn posted(record: &BatchRecord, proofs: Vec<clearproof_api::artifact::ChunkProof
 /// A sequencer over HTTP (`GET /v1/batches/{n}/proofs`, `GET /v1/batches/{n}`).
 pub struct HttpSource<'a>(pub &'a BlockingClient);
 
+impl std::fmt::Debug for HttpSource<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpSource").finish_non_exhaustive()
+    }
+}
+
 impl ProvenBatches for HttpSource<'_> {
     fn proven(&self, number: u64) -> Result<Option<PostedBatch>, RelayError> {
         let proofs = match self.0.run(|c| c.batch_proofs(number)) {
@@ -100,6 +106,12 @@ pub struct StoreSource<'a> {
     pub store: &'a dyn Store,
     /// Its job board (for the chunk count and the stored proofs).
     pub jobs: &'a JobBoard,
+}
+
+impl std::fmt::Debug for StoreSource<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreSource").finish_non_exhaustive()
+    }
 }
 
 impl ProvenBatches for StoreSource<'_> {

@@ -86,7 +86,7 @@ impl<'de> Deserialize<'de> for Strict {
 
 /// Parses a request body: `MALFORMED_JSON` if it is not JSON, `DUPLICATE_KEY`
 /// if an object in it repeats a key.
-pub fn parse(body: &[u8]) -> Result<Value, SubmitError> {
+pub(crate) fn parse(body: &[u8]) -> Result<Value, SubmitError> {
     match serde_json::from_slice::<Strict>(body) {
         Ok(Strict(value)) => Ok(value),
         Err(e) => {

@@ -198,7 +198,7 @@ fn a_directory_from_before_this_layout_is_refused_as_outdated() {
     old.insert("meta/genesis", b"{}".to_vec()).unwrap();
     old.flush().unwrap();
     drop(old);
-    let error = SledStore::open(dir.path()).err().expect("refused");
+    let error = SledStore::open(dir.path()).expect_err("refused");
     assert!(matches!(error, StoreError::Outdated), "{error}");
     assert!(error.to_string().contains("clearproof restore"));
 }

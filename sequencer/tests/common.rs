@@ -21,25 +21,25 @@ use clearproof_sequencer::Config;
 use clearproof_verifier::base_layer::LedgerError;
 use serde_json::Value;
 
-pub const T0: u64 = 1_700_000_000;
-pub const DEPTH: usize = 24;
+pub(crate) const T0: u64 = 1_700_000_000;
+pub(crate) const DEPTH: usize = 24;
 
-pub fn key(i: u8) -> SecretKey {
+pub(crate) fn key(i: u8) -> SecretKey {
     SecretKey::from_bytes([i; 32]).unwrap()
 }
 
-pub fn oracle() -> SecretKey {
+pub(crate) fn oracle() -> SecretKey {
     key(200)
 }
 
 /// Committee member `i` of market 3 ([`committee`]).
-pub fn member(i: u8) -> SecretKey {
+pub(crate) fn member(i: u8) -> SecretKey {
     key(200 + i)
 }
 
 /// Market 3's oracle committee: members `key(200)` to `key(203)`, quorum 3,
 /// observations at most 60 s apart.
-pub fn committee() -> Committee {
+pub(crate) fn committee() -> Committee {
     let members: Vec<_> = (0..4).map(|i| member(i).public_key()).collect();
     Committee::new(&members, Quorum::new(3).unwrap(), Seconds::new(60).unwrap()).unwrap()
 }
@@ -47,7 +47,7 @@ pub fn committee() -> Committee {
 /// Every market at 100 micro-units per lot; im 10 %, mm 5 %, liq fee 1 %, fee cap
 /// 0.5 %, band 5 %; insurance fund 1 000. Markets 0–2 have a one-member oracle
 /// committee ([`oracle`]), market 3 the committee of four of [`committee`].
-pub fn genesis() -> Genesis {
+pub(crate) fn genesis() -> Genesis {
     let rate = FundingRate::new(4_294_967).unwrap();
     let markets = std::array::from_fn(|m| Market {
         params: MarketParams::standard(
@@ -63,27 +63,27 @@ pub fn genesis() -> Genesis {
 /// body was not JSON). The tests' own raw HTTP, for adversarial requests and
 /// for asserting exact statuses; users go through the typed [`Client`].
 #[derive(Debug, Clone)]
-pub struct Answer {
+pub(crate) struct Answer {
     pub status: u16,
     pub body: Value,
 }
 
 impl Answer {
     /// The error code of a 4xx/5xx answer.
-    pub fn code(&self) -> Option<&str> {
+    pub(crate) fn code(&self) -> Option<&str> {
         self.body.get("error")?.get("code")?.as_str()
     }
 }
 
 /// Raw HTTP to one sequencer.
 #[derive(Debug, Clone)]
-pub struct RawClient {
+pub(crate) struct RawClient {
     base: String,
     http: reqwest::Client,
 }
 
 impl RawClient {
-    pub fn new(base: &str) -> Self {
+    pub(crate) fn new(base: &str) -> Self {
         Self { base: base.trim_end_matches('/').to_string(), http: reqwest::Client::new() }
     }
 
@@ -94,7 +94,11 @@ impl RawClient {
     }
 
     /// POSTs raw bytes to `path`.
-    pub async fn post_raw(&self, path: &str, body: Vec<u8>) -> Result<Answer, reqwest::Error> {
+    pub(crate) async fn post_raw(
+        &self,
+        path: &str,
+        body: Vec<u8>,
+    ) -> Result<Answer, reqwest::Error> {
         let response = self
             .http
             .post(format!("{}{path}", self.base))
@@ -106,12 +110,12 @@ impl RawClient {
     }
 
     /// Posts one JSON line where `clearproof submit` would.
-    pub async fn submit_line(&self, line: &str) -> Result<Answer, reqwest::Error> {
+    pub(crate) async fn submit_line(&self, line: &str) -> Result<Answer, reqwest::Error> {
         self.post_raw("/v1/transactions", line.as_bytes().to_vec()).await
     }
 
     /// GETs `path`.
-    pub async fn get(&self, path: &str) -> Result<Answer, reqwest::Error> {
+    pub(crate) async fn get(&self, path: &str) -> Result<Answer, reqwest::Error> {
         Self::answer(self.http.get(format!("{}{path}", self.base)).send().await?).await
     }
 }
@@ -119,14 +123,14 @@ impl RawClient {
 /// The base layer's deposit queue, in memory: what the sequencer under test
 /// reads deposits from (the real ledger's queue is exercised by the process tests).
 #[derive(Default)]
-pub struct Queue {
+pub(crate) struct Queue {
     entries: std::sync::Mutex<Vec<Deposit>>,
     forced: std::sync::Mutex<Vec<clearproof_verifier::hatch::ForcedEntry>>,
 }
 
 impl Queue {
     /// Queues a deposit; returns its queue index.
-    pub fn push(&self, d: Deposit) -> u64 {
+    pub(crate) fn push(&self, d: Deposit) -> u64 {
         let mut entries = self.entries.lock().unwrap();
         entries.push(d);
         entries.len() as u64 - 1
@@ -134,7 +138,7 @@ impl Queue {
 
     /// Queues a forced withdrawal (the base layer checked its signature).
     #[allow(dead_code)]
-    pub fn force(&self, e: clearproof_verifier::hatch::ForcedEntry) -> u64 {
+    pub(crate) fn force(&self, e: clearproof_verifier::hatch::ForcedEntry) -> u64 {
         let mut forced = self.forced.lock().unwrap();
         forced.push(e);
         forced.len() as u64 - 1
@@ -157,7 +161,7 @@ impl DepositQueue for Queue {
     }
 }
 
-pub struct Server {
+pub(crate) struct Server {
     /// `http://127.0.0.1:port`.
     pub url: String,
     /// The base layer's deposit queue the sequencer reads.
@@ -174,7 +178,7 @@ pub struct Server {
 impl Server {
     /// Stops the server without committing the open batch and waits until the
     /// store is closed; returns the data directory.
-    pub async fn stop(self) -> tempfile::TempDir {
+    pub(crate) async fn stop(self) -> tempfile::TempDir {
         self.task.abort();
         let weak = Arc::downgrade(&self.node);
         let Server { client, api, node, dir, task, .. } = self;
@@ -190,11 +194,15 @@ impl Server {
     }
 }
 
-pub async fn start_in(dir: tempfile::TempDir, batch_size: usize, interval_ms: u64) -> Server {
+pub(crate) async fn start_in(
+    dir: tempfile::TempDir,
+    batch_size: usize,
+    interval_ms: u64,
+) -> Server {
     start_with_jobs(dir, batch_size, interval_ms, JobBoard::default).await
 }
 
-pub async fn start_with_jobs(
+pub(crate) async fn start_with_jobs(
     dir: tempfile::TempDir,
     batch_size: usize,
     interval_ms: u64,
@@ -205,7 +213,7 @@ pub async fn start_with_jobs(
 }
 
 /// A server on `dir` reading deposits from `queue`, with connection `limits`.
-pub async fn start_with(
+pub(crate) async fn start_with(
     dir: tempfile::TempDir,
     batch_size: usize,
     interval_ms: u64,
@@ -244,28 +252,28 @@ pub async fn start_with(
     Server { client: RawClient::new(&url), api: Client::new(&url), url, queue, node, dir, task }
 }
 
-pub async fn start(batch_size: usize, interval_ms: u64) -> Server {
+pub(crate) async fn start(batch_size: usize, interval_ms: u64) -> Server {
     start_in(tempfile::tempdir().unwrap(), batch_size, interval_ms).await
 }
 
-pub fn n(x: i128) -> Amount {
+pub(crate) fn n(x: i128) -> Amount {
     Amount::new(x).unwrap()
 }
-pub fn q(x: i128) -> Quote {
+pub(crate) fn q(x: i128) -> Quote {
     Quote::new(x).unwrap()
 }
-pub fn acct(i: u32) -> AccountId {
+pub(crate) fn acct(i: u32) -> AccountId {
     AccountId::new(i as i128).unwrap()
 }
-pub fn mkt(m: u8) -> MarketId {
+pub(crate) fn mkt(m: u8) -> MarketId {
     MarketId::new(m as i128).unwrap()
 }
 
-pub fn deposit_of(account: u32, owner: u8, amount: i128) -> Deposit {
+pub(crate) fn deposit_of(account: u32, owner: u8, amount: i128) -> Deposit {
     Deposit { account: acct(account), owner: key(owner).public_key(), amount: n(amount) }
 }
 
-pub fn order(
+pub(crate) fn order(
     owner: u8,
     account: u32,
     market: u8,
@@ -287,7 +295,13 @@ pub fn order(
     .sign(&key(owner))
 }
 
-pub fn trade(market: u8, base: i128, quote: i128, buy: SignedOrder, sell: SignedOrder) -> Value {
+pub(crate) fn trade(
+    market: u8,
+    base: i128,
+    quote: i128,
+    buy: SignedOrder,
+    sell: SignedOrder,
+) -> Value {
     serde_json::to_value(Submission::Trade {
         market: mkt(market),
         base: n(base),
@@ -300,7 +314,7 @@ pub fn trade(market: u8, base: i128, quote: i128, buy: SignedOrder, sell: Signed
     .unwrap()
 }
 
-pub fn price_update(market: u8, units: u32, ts: u64) -> Value {
+pub(crate) fn price_update(market: u8, units: u32, ts: u64) -> Value {
     let sub = Submission::price_quorum(
         &[&oracle()],
         mkt(market),
@@ -312,20 +326,20 @@ pub fn price_update(market: u8, units: u32, ts: u64) -> Value {
 
 impl Server {
     /// The listening address (`127.0.0.1:port`).
-    pub fn node_addr(&self) -> String {
+    pub(crate) fn node_addr(&self) -> String {
         self.url.trim_start_matches("http://").to_string()
     }
 
     /// Queues a deposit on the base layer and waits until the sequencer took it;
     /// returns its queue index.
-    pub async fn deposit(&self, account: u32, owner: u8, amount: i128) -> u64 {
+    pub(crate) async fn deposit(&self, account: u32, owner: u8, amount: i128) -> u64 {
         let index = self.queue.push(deposit_of(account, owner, amount));
         self.taken(index + 1).await;
         index
     }
 
     /// Waits until the sequencer took the first `n` queue entries.
-    pub async fn taken(&self, n: u64) {
+    pub(crate) async fn taken(&self, n: u64) {
         for _ in 0..500 {
             if self.state().await["next_deposit"].as_u64().unwrap() >= n {
                 return;
@@ -335,23 +349,23 @@ impl Server {
         panic!("the sequencer did not take deposit {}", n - 1);
     }
 
-    pub async fn post(&self, v: &Value) -> Answer {
+    pub(crate) async fn post(&self, v: &Value) -> Answer {
         self.client.submit_line(&v.to_string()).await.unwrap()
     }
 
     /// Posts and asserts acceptance.
-    pub async fn ok(&self, v: &Value) -> String {
+    pub(crate) async fn ok(&self, v: &Value) -> String {
         let a = self.post(v).await;
         assert!(a.status == 202 || a.status == 200, "rejected: {} {}", a.status, a.body);
         a.body["id"].as_str().unwrap().to_string()
     }
 
-    pub async fn state(&self) -> Value {
+    pub(crate) async fn state(&self) -> Value {
         self.client.get("/v1/state").await.unwrap().body
     }
 
     /// Waits until the open batch is committed.
-    pub async fn settle(&self) -> Value {
+    pub(crate) async fn settle(&self) -> Value {
         for _ in 0..500 {
             let s = self.state().await;
             if s["pending"] == 0 {
@@ -362,17 +376,17 @@ impl Server {
         panic!("batch never committed");
     }
 
-    pub async fn receipt(&self, id: &str) -> Value {
+    pub(crate) async fn receipt(&self, id: &str) -> Value {
         self.client.get(&format!("/v1/transactions/{id}")).await.unwrap().body
     }
 
-    pub async fn account(&self, id: u32) -> Value {
+    pub(crate) async fn account(&self, id: u32) -> Value {
         self.client.get(&format!("/v1/accounts/{id}")).await.unwrap().body
     }
 
     /// Replays every committed batch's public data natively from genesis (as
     /// proven: no signatures are posted) and checks each root.
-    pub async fn check_replay(&self) -> State {
+    pub(crate) async fn check_replay(&self) -> State {
         let committed = self.settle().await;
         let last = committed["batch_number"].as_u64().unwrap();
         let mut state = State::genesis_with_depth(&genesis(), DEPTH).unwrap();

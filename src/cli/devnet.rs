@@ -9,7 +9,7 @@ use clearproof::devnet;
 use super::SetupArgs;
 
 #[derive(Args)]
-pub struct DevnetArgs {
+pub(crate) struct DevnetArgs {
     /// Where the sequencer and ledger stores go (default: a new temporary directory).
     #[arg(long)]
     data_dir: Option<PathBuf>,
@@ -30,7 +30,7 @@ pub struct DevnetArgs {
     setup: SetupArgs,
 }
 
-pub fn run(args: DevnetArgs) -> Result<()> {
+pub(crate) fn run(args: DevnetArgs) -> Result<()> {
     if args.setup.srs.is_some() {
         bail!("the devnet always uses the insecure development SRS");
     }

@@ -10,7 +10,7 @@ use clearproof_verifier::evm::Evm;
 use clearproof_verifier::rules::PostedAggregate;
 
 #[derive(Subcommand)]
-pub enum EvmCommand {
+pub(crate) enum EvmCommand {
     /// Check aggregated batch proofs with the generated Solidity verifier (the
     /// committed bytecode, in revm): each FILE is a batch's aggregate as the
     /// devnet writes it (`DATA_DIR/aggregates/batch-N.json`); with none, the
@@ -22,7 +22,7 @@ pub enum EvmCommand {
     },
 }
 
-pub fn run(command: EvmCommand) -> Result<()> {
+pub(crate) fn run(command: EvmCommand) -> Result<()> {
     match command {
         EvmCommand::Verify { files } => verify(&files),
     }

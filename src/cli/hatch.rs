@@ -21,7 +21,7 @@ use super::tx::account;
 use super::{count, print_json};
 
 /// Unix seconds now: the base layer's clock for requests, freezes and escapes.
-pub fn unix_now() -> u64 {
+pub(crate) fn unix_now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -29,12 +29,12 @@ pub fn unix_now() -> u64 {
 }
 
 /// An existing ledger directory.
-pub fn open_ledger(dir: &Path) -> Result<SledLedger> {
+pub(crate) fn open_ledger(dir: &Path) -> Result<SledLedger> {
     Ledger::open(dir).with_context(|| format!("opening the ledger at {}", dir.display()))
 }
 
 #[derive(Args)]
-pub struct RestoreArgs {
+pub(crate) struct RestoreArgs {
     /// The base-layer ledger directory to rebuild from.
     #[arg(long)]
     ledger: PathBuf,
@@ -45,7 +45,7 @@ pub struct RestoreArgs {
 }
 
 #[derive(Args)]
-pub struct AccountProofArgs {
+pub(crate) struct AccountProofArgs {
     /// The base-layer ledger directory.
     #[arg(long)]
     ledger: PathBuf,
@@ -55,7 +55,7 @@ pub struct AccountProofArgs {
 }
 
 #[derive(Args)]
-pub struct VerifyAccountArgs {
+pub(crate) struct VerifyAccountArgs {
     /// An account proof (`clearproof account-proof` output).
     file: PathBuf,
     /// Also check it is against this ledger's last accepted root.
@@ -64,7 +64,7 @@ pub struct VerifyAccountArgs {
 }
 
 #[derive(Args)]
-pub struct EscapeArgs {
+pub(crate) struct EscapeArgs {
     /// The frozen base-layer ledger directory.
     #[arg(long)]
     ledger: PathBuf,
@@ -74,14 +74,14 @@ pub struct EscapeArgs {
 }
 
 /// Rebuilds `base`'s state in memory (every accepted root checked).
-pub fn rebuilt_state(base: &dyn BaseLayer) -> Result<State> {
+pub(crate) fn rebuilt_state(base: &dyn BaseLayer) -> Result<State> {
     let store: Arc<dyn Store> = Arc::new(MemoryStore::default());
     let restored =
         restore(base, store, |_| {}).context("rebuilding the state from the base layer")?;
     Ok(restored.state)
 }
 
-pub fn restore_cmd(args: &RestoreArgs) -> Result<()> {
+pub(crate) fn restore_cmd(args: &RestoreArgs) -> Result<()> {
     let ledger = open_ledger(&args.ledger)?;
     let store: Arc<dyn Store> = Arc::new(
         SledStore::open(&args.out).with_context(|| format!("opening {}", args.out.display()))?,
@@ -112,11 +112,11 @@ fn last_accepted_proof(base: &dyn BaseLayer, account: AccountId) -> Result<Accou
     }
 }
 
-pub fn account_proof(args: &AccountProofArgs) -> Result<()> {
+pub(crate) fn account_proof(args: &AccountProofArgs) -> Result<()> {
     print_json(&last_accepted_proof(&open_ledger(&args.ledger)?, args.account)?)
 }
 
-pub fn verify_account(args: &VerifyAccountArgs) -> Result<()> {
+pub(crate) fn verify_account(args: &VerifyAccountArgs) -> Result<()> {
     let text = std::fs::read_to_string(&args.file)
         .with_context(|| format!("reading {}", args.file.display()))?;
     let proof: AccountProof = serde_json::from_str(&text).context("not an account proof")?;
@@ -147,7 +147,7 @@ pub fn verify_account(args: &VerifyAccountArgs) -> Result<()> {
     Ok(())
 }
 
-pub fn escape(args: &EscapeArgs) -> Result<()> {
+pub(crate) fn escape(args: &EscapeArgs) -> Result<()> {
     let ledger = open_ledger(&args.ledger)?;
     let proof = last_accepted_proof(&ledger, args.account)?;
     let claim = ledger.escape(&proof, unix_now())?;

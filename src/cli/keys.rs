@@ -8,7 +8,7 @@ use clearproof_sequencer::genesis;
 use super::print_json;
 
 #[derive(Subcommand)]
-pub enum KeysCommand {
+pub(crate) enum KeysCommand {
     /// Generate a Baby Jubjub key pair; prints `{"secret", "public"}` (hex).
     New,
     /// Print a built-in devnet oracle committee member's key (public
@@ -20,7 +20,7 @@ pub enum KeysCommand {
     },
 }
 
-pub fn run(command: KeysCommand) -> Result<()> {
+pub(crate) fn run(command: KeysCommand) -> Result<()> {
     let secret = match command {
         KeysCommand::New => SecretKey::generate(&mut rand::rngs::OsRng),
         KeysCommand::DevnetOracle { member } => genesis::devnet_oracle(member as usize),

@@ -32,13 +32,13 @@ struct QueuedDeposit {
 }
 
 mod index_string {
-    pub fn serialize<S: serde::Serializer>(n: &u64, s: S) -> Result<S::Ok, S::Error> {
+    pub(super) fn serialize<S: serde::Serializer>(n: &u64, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(n)
     }
 }
 
 #[derive(Args)]
-pub struct LedgerArgs {
+pub(crate) struct LedgerArgs {
     /// Ledger directory (created on first use).
     #[arg(long)]
     ledger: PathBuf,
@@ -52,7 +52,7 @@ pub struct LedgerArgs {
 }
 
 #[derive(Subcommand)]
-pub enum LedgerCommand {
+pub(crate) enum LedgerCommand {
     /// Queue a deposit on the base layer; prints its queue entry. A sequencer
     /// started with `--ledger` on this directory takes it by itself.
     Deposit {
@@ -125,7 +125,7 @@ impl LedgerArgs {
     }
 }
 
-pub fn run(command: LedgerCommand) -> Result<()> {
+pub(crate) fn run(command: LedgerCommand) -> Result<()> {
     match command {
         LedgerCommand::Deposit { ledger, account, owner, amount } => {
             let (ledger, _) = ledger.open()?;

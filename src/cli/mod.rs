@@ -11,28 +11,28 @@ use clearproof_prover::keys::{setup_with, Regenerate};
 use clearproof_prover::{ProverKeys, SrsSource};
 use clearproof_verifier::key::{VerifierKey, INSECURE_DEV_SRS};
 
-pub mod devnet;
-pub mod evm;
-pub mod hatch;
-pub mod keys;
-pub mod ledger;
-pub mod oracle;
-pub mod prover;
-pub mod sequencer;
-pub mod submit;
-pub mod tx;
-pub mod verify;
+pub(crate) mod devnet;
+pub(crate) mod evm;
+pub(crate) mod hatch;
+pub(crate) mod keys;
+pub(crate) mod ledger;
+pub(crate) mod oracle;
+pub(crate) mod prover;
+pub(crate) mod sequencer;
+pub(crate) mod submit;
+pub(crate) mod tx;
+pub(crate) mod verify;
 
 /// clearproof: a zero-knowledge rollup for derivative settlement.
 #[derive(Parser)]
 #[command(name = "clearproof", version, about)]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
 
 #[derive(Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Key management.
     Keys {
         #[command(subcommand)]
@@ -94,7 +94,7 @@ pub enum Command {
 }
 
 /// Runs a parsed command.
-pub fn run(command: Command) -> Result<()> {
+pub(crate) fn run(command: Command) -> Result<()> {
     match command {
         Command::Keys { command } => keys::run(command),
         Command::Sequencer { command } => sequencer::run(command),
@@ -117,7 +117,7 @@ pub fn run(command: Command) -> Result<()> {
 
 /// Where the keys come from: the cache, the SRS, the circuit.
 #[derive(Args)]
-pub struct SetupArgs {
+pub(crate) struct SetupArgs {
     /// SRS and key cache directory (default: ~/.cache/clearproof).
     #[arg(long)]
     pub cache: Option<PathBuf>,
@@ -140,15 +140,15 @@ pub struct SetupArgs {
 }
 
 impl SetupArgs {
-    pub fn params(&self) -> CircuitParams {
+    pub(crate) fn params(&self) -> CircuitParams {
         CircuitParams { depth: self.depth, slots: self.slots, k: self.k }
     }
 
-    pub fn cache(&self) -> PathBuf {
+    pub(crate) fn cache(&self) -> PathBuf {
         self.cache.clone().unwrap_or_else(default_key_cache)
     }
 
-    pub fn regenerate(&self) -> Regenerate {
+    pub(crate) fn regenerate(&self) -> Regenerate {
         if self.regenerate {
             Regenerate::Stale
         } else {
@@ -161,7 +161,7 @@ impl SetupArgs {
     }
 
     /// Loads (or makes) the keys, saying so on stderr.
-    pub fn load(&self) -> Result<ProverKeys> {
+    pub(crate) fn load(&self) -> Result<ProverKeys> {
         let keys = setup_with(&self.cache(), self.params(), &self.source(), self.regenerate())?;
         eprintln!(
             "circuit {}: keys {} in {:.1} s from {}{}",
@@ -181,7 +181,7 @@ impl SetupArgs {
 
 /// The verifying key in `dir`, or the production keys with the development SRS
 /// in the default cache.
-pub fn load_verifier_key(dir: Option<&PathBuf>) -> Result<VerifierKey> {
+pub(crate) fn load_verifier_key(dir: Option<&PathBuf>) -> Result<VerifierKey> {
     use anyhow::Context;
     let dir = dir.cloned().unwrap_or_else(|| {
         default_key_cache().join(format!("{}-{INSECURE_DEV_SRS}", CircuitParams::PRODUCTION.id()))
@@ -191,18 +191,18 @@ pub fn load_verifier_key(dir: Option<&PathBuf>) -> Result<VerifierKey> {
 }
 
 /// Prints `value` as one JSON line.
-pub fn print_json(value: &impl serde::Serialize) -> Result<()> {
+pub(crate) fn print_json(value: &impl serde::Serialize) -> Result<()> {
     println!("{}", serde_json::to_string(value)?);
     Ok(())
 }
 
 /// `n` and `noun`, plural unless `n` is 1: "1 chunk", "2 chunks".
-pub fn count(n: usize, noun: &str) -> String {
+pub(crate) fn count(n: usize, noun: &str) -> String {
     format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }
 
 /// Prints why a batch is invalid and exits with status 1.
-pub fn invalid(e: &clearproof_verifier::Rejection) -> ! {
+pub(crate) fn invalid(e: &clearproof_verifier::Rejection) -> ! {
     eprintln!("invalid: {}: {e}", e.code());
     std::process::exit(1)
 }

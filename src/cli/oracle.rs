@@ -10,7 +10,7 @@ use super::print_json;
 use super::tx::{funding_index, market, price, secret, timestamp};
 
 #[derive(Subcommand)]
-pub enum OracleCommand {
+pub(crate) enum OracleCommand {
     /// Sign one observation of a market's price or funding index; prints one
     /// JSON line for `POST /v1/observations` (`clearproof submit` sends it
     /// there). The sequencer builds the update once a quorum of the market's
@@ -38,7 +38,7 @@ fn now() -> Result<Timestamp> {
     Ok(Timestamp::new(secs.into())?)
 }
 
-pub fn run(command: OracleCommand) -> Result<()> {
+pub(crate) fn run(command: OracleCommand) -> Result<()> {
     match command {
         OracleCommand::Observe { key, market, price, funding_index, timestamp } => {
             let timestamp = match timestamp {

@@ -13,7 +13,7 @@ use clearproof_prover::worker::{Step, Worker};
 use super::SetupArgs;
 
 #[derive(Subcommand)]
-pub enum ProverCommand {
+pub(crate) enum ProverCommand {
     /// Pull chunk jobs from a sequencer, prove them, post the proofs; runs until killed.
     Run {
         /// Sequencer base URL.
@@ -34,7 +34,7 @@ pub enum ProverCommand {
 }
 
 #[derive(Args)]
-pub struct ProveArgs {
+pub(crate) struct ProveArgs {
     /// The batch: `GET /v1/batches/{n}` JSON (or its `witness`).
     #[arg(long)]
     batch: PathBuf,
@@ -48,7 +48,7 @@ pub struct ProveArgs {
     setup: SetupArgs,
 }
 
-pub fn run(command: ProverCommand) -> Result<()> {
+pub(crate) fn run(command: ProverCommand) -> Result<()> {
     let ProverCommand::Run { sequencer, threads, worker, exit_when_idle, setup } = command;
     let keys = setup.load()?;
     let name = worker.unwrap_or_else(|| format!("prover-{}", std::process::id()));
@@ -76,7 +76,7 @@ pub fn run(command: ProverCommand) -> Result<()> {
     }
 }
 
-pub fn prove(args: &ProveArgs) -> Result<()> {
+pub(crate) fn prove(args: &ProveArgs) -> Result<()> {
     let text = std::fs::read_to_string(&args.batch)
         .with_context(|| format!("reading {}", args.batch.display()))?;
     let batch = read_batch(&text)?;

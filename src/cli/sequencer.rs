@@ -18,13 +18,13 @@ use clearproof_verifier::key::VerifierKey;
 use clearproof_verifier::ledger::{Ledger, LedgerError};
 
 #[derive(Subcommand)]
-pub enum SequencerCommand {
+pub(crate) enum SequencerCommand {
     /// Serve the HTTP API; the data directory is created from the genesis on first start.
     Serve(ServeArgs),
 }
 
 #[derive(Args)]
-pub struct ServeArgs {
+pub(crate) struct ServeArgs {
     /// Directory of the sled store.
     #[arg(long)]
     data_dir: PathBuf,
@@ -116,7 +116,7 @@ fn connection_budget(wanted: usize) -> usize {
     wanted.min(budget)
 }
 
-pub fn run(command: SequencerCommand) -> Result<()> {
+pub(crate) fn run(command: SequencerCommand) -> Result<()> {
     let SequencerCommand::Serve(args) = command;
     let genesis = genesis::load(args.genesis.as_deref())?;
     if args.batch_size == 0 {

@@ -13,7 +13,7 @@ use clearproof_api::wire::OBSERVATION_TYPES;
 use super::print_json;
 
 #[derive(Args)]
-pub struct SubmitArgs {
+pub(crate) struct SubmitArgs {
     /// Sequencer base URL.
     #[arg(long)]
     sequencer: String,
@@ -33,7 +33,7 @@ fn is_observation(line: &str) -> bool {
         .is_some_and(|t| OBSERVATION_TYPES.contains(&t.as_str()))
 }
 
-pub fn run(args: &SubmitArgs) -> Result<()> {
+pub(crate) fn run(args: &SubmitArgs) -> Result<()> {
     let reader: Box<dyn BufRead> = if args.file == "-" {
         Box::new(std::io::stdin().lock())
     } else {

@@ -13,7 +13,7 @@ use clearproof_protocol::types::*;
 use super::print_json;
 
 #[derive(Clone, Copy, ValueEnum)]
-pub enum SideArg {
+pub(crate) enum SideArg {
     Buy,
     Sell,
 }
@@ -51,7 +51,7 @@ pub(super) fn public(s: &str) -> Result<PublicKey, String> {
 }
 
 #[derive(Subcommand)]
-pub enum TxCommand {
+pub(crate) enum TxCommand {
     /// A signed order (its JSON goes into `tx trade` / `tx liquidate`).
     Order {
         /// The account owner's secret key (hex).
@@ -145,7 +145,7 @@ fn read_order(path: &PathBuf) -> Result<SignedOrder> {
 }
 
 /// Prints the transaction or order `command` describes.
-pub fn run(command: TxCommand) -> Result<()> {
+pub(crate) fn run(command: TxCommand) -> Result<()> {
     match command {
         TxCommand::Order {
             key,

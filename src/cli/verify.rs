@@ -13,7 +13,7 @@ use clearproof_verifier::ledger::{BaseLayer, Ledger};
 use super::{count, invalid, load_verifier_key};
 
 #[derive(Args)]
-pub struct VerifyArgs {
+pub(crate) struct VerifyArgs {
     /// Base-layer ledger directory (with --batch).
     #[arg(long, requires = "batch")]
     ledger: Option<PathBuf>,
@@ -34,7 +34,7 @@ pub struct VerifyArgs {
     keys: Option<PathBuf>,
 }
 
-pub fn run(args: &VerifyArgs) -> Result<()> {
+pub(crate) fn run(args: &VerifyArgs) -> Result<()> {
     let key = load_verifier_key(args.keys.as_ref())?;
     let (prev_root, data, proofs) = match (&args.ledger, args.batch) {
         (Some(dir), Some(n)) => {

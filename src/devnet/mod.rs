@@ -62,6 +62,7 @@ const INSECURE: &str =
     "INSECURE development SRS (fixed seed): anyone can forge proofs; devnet only";
 
 /// Options of `clearproof devnet`.
+#[derive(Debug)]
 pub struct Options {
     /// Where the sequencer and ledger stores go (created fresh).
     pub data_dir: PathBuf,
@@ -180,19 +181,10 @@ pub fn run(options: &Options, out: &mut dyn std::io::Write) -> Result<Report> {
         withdrawals.extend(accepted.withdrawals.iter().map(|w| (w.account.get(), w.amount.get())));
         reports.push(report);
     }
-    report::print_table(out, &reports)?;
-    writeln!(out, "\nwithdrawals released by the ledger:")?;
-    for (account, amount) in &withdrawals {
-        writeln!(out, "  account {account}: {:.6} USD", *amount as f64 / 1e6)?;
-    }
     let final_root = to_hex(&ledger.state()?.root);
-    writeln!(
-        out,
-        "\nall {} batches accepted; final root {final_root}; {:.0} s {} ({INSECURE})",
-        reports.len(),
-        started.elapsed().as_secs_f64(),
-        if options.scenario == Scenario::Normal { "in total" } else { "so far" }
-    )?;
+    let so_far = if options.scenario == Scenario::Normal { "in total" } else { "so far" };
+    let elapsed = format!("{:.0} s {so_far} ({INSECURE})", started.elapsed().as_secs_f64());
+    report::print_summary(out, &reports, &withdrawals, &final_root, &elapsed)?;
     let payouts = match options.scenario {
         Scenario::Normal => Vec::new(),
         Scenario::Escape => {

@@ -53,7 +53,7 @@ pub(super) fn short(root: &str) -> &str {
     &root[..10]
 }
 
-pub(super) fn print_table(out: &mut dyn std::io::Write, reports: &[BatchReport]) -> Result<()> {
+fn print_table(out: &mut dyn std::io::Write, reports: &[BatchReport]) -> Result<()> {
     let aggregated = reports.iter().any(|r| r.aggregate.is_some());
     write!(
         out,
@@ -86,5 +86,22 @@ pub(super) fn print_table(out: &mut dyn std::io::Write, reports: &[BatchReport])
         }
         writeln!(out)?;
     }
+    Ok(())
+}
+
+/// The table, the withdrawals released and the closing line.
+pub(super) fn print_summary(
+    out: &mut dyn std::io::Write,
+    reports: &[BatchReport],
+    withdrawals: &[(u32, u64)],
+    final_root: &str,
+    elapsed: &str,
+) -> Result<()> {
+    print_table(out, reports)?;
+    writeln!(out, "\nwithdrawals released by the ledger:")?;
+    for (account, amount) in withdrawals {
+        writeln!(out, "  account {account}: {:.6} USD", *amount as f64 / 1e6)?;
+    }
+    writeln!(out, "\nall {} batches accepted; final root {final_root}; {elapsed}", reports.len())?;
     Ok(())
 }

@@ -211,6 +211,12 @@ pub struct Held {
     pub dir: Option<tempfile::TempDir>,
 }
 
+impl std::fmt::Debug for Held {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Held").finish_non_exhaustive()
+    }
+}
+
 impl std::ops::Deref for Held {
     type Target = dyn clearproof_verifier::base_layer::EscapeHatch;
     fn deref(&self) -> &Self::Target {

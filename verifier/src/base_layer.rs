@@ -158,6 +158,12 @@ pub struct Ledger<S> {
     writer: Mutex<()>,
 }
 
+impl<S> std::fmt::Debug for Ledger<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ledger").finish_non_exhaustive()
+    }
+}
+
 struct View<'a, S>(&'a S);
 
 impl<S: LedgerStore> ChainView for View<'_, S> {
@@ -365,6 +371,12 @@ struct Records {
 #[derive(Default)]
 pub struct MemoryLedgerStore {
     records: Mutex<Records>,
+}
+
+impl std::fmt::Debug for MemoryLedgerStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryLedgerStore").finish_non_exhaustive()
+    }
 }
 
 impl MemoryLedgerStore {

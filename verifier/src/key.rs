@@ -80,6 +80,7 @@ pub fn read_srs(path: &Path, checked: bool) -> Result<Srs, KeyError> {
 }
 
 /// What a verifier needs: the verifying key, its digest and the SRS.
+#[derive(Debug)]
 pub struct VerifierKey {
     /// The key directory's manifest.
     pub manifest: KeyManifest,

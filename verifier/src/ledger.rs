@@ -57,6 +57,12 @@ pub struct SledLedgerStore {
     db: sled::Db,
 }
 
+impl std::fmt::Debug for SledLedgerStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SledLedgerStore").finish_non_exhaustive()
+    }
+}
+
 impl SledLedgerStore {
     /// Opens (or creates) the store in `dir`. Several processes use one ledger
     /// directory (the CLI's ledger commands, a sequencer reading the deposit

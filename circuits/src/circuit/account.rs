@@ -12,7 +12,7 @@ use clearproof_protocol::state::{Account, LEAF_FIELDS};
 /// An account's fields as range-checked cells, with an `exists` bit: an empty
 /// leaf has every field constrained to zero and leaf value `0`.
 #[derive(Debug, Clone)]
-pub struct AssignedAccount {
+pub(super) struct AssignedAccount {
     /// 1 if the account exists.
     pub exists: Cell,
     /// Owner key x.
@@ -33,7 +33,7 @@ pub struct AssignedAccount {
 
 impl AssignedAccount {
     /// Field by field: `if bit { self } else { other }`.
-    pub fn select(
+    pub(super) fn select(
         &self,
         ctx: &mut Ctx,
         gate: &impl GateInstructions<Fr>,
@@ -54,7 +54,7 @@ impl AssignedAccount {
     }
 
     /// Loads an account (or an empty leaf) as witnesses and constrains every field.
-    pub fn load(ctx: &mut Ctx, range: &RangeChip<Fr>, account: Option<&Account>) -> Self {
+    pub(super) fn load(ctx: &mut Ctx, range: &RangeChip<Fr>, account: Option<&Account>) -> Self {
         let fields = account.map_or([Fr::zero(); LEAF_FIELDS], Account::fields);
         let exists = ctx.load_witness(Fr::from(u64::from(account.is_some())));
         range.gate().assert_bit(ctx, exists);
@@ -74,7 +74,7 @@ impl AssignedAccount {
     }
 
     /// Range checks on every numeric field, and all-zero fields when empty.
-    pub fn constrain(&self, ctx: &mut Ctx, range: &RangeChip<Fr>) {
+    pub(super) fn constrain(&self, ctx: &mut Ctx, range: &RangeChip<Fr>) {
         check_bits(ctx, range, self.nonce, 40);
         for x in [self.collateral].iter().chain(&self.balances).chain(&self.snapshots) {
             check_signed63(ctx, range, *x);
@@ -89,7 +89,7 @@ impl AssignedAccount {
     }
 
     /// The [`LEAF_FIELDS`] fields in leaf order.
-    pub fn fields(&self) -> Vec<Cell> {
+    pub(super) fn fields(&self) -> Vec<Cell> {
         let mut f = vec![self.owner_x, self.owner_y, self.nonce, self.collateral];
         f.extend(self.balances);
         f.extend(self.snapshots);
@@ -98,7 +98,12 @@ impl AssignedAccount {
     }
 
     /// The leaf: `H(fields)` if the account exists, else `0`.
-    pub fn leaf(&self, ctx: &mut Ctx, range: &RangeChip<Fr>, hasher: &CircuitHasher) -> Cell {
+    pub(super) fn leaf(
+        &self,
+        ctx: &mut Ctx,
+        range: &RangeChip<Fr>,
+        hasher: &CircuitHasher,
+    ) -> Cell {
         let gate = range.gate();
         let hash = hasher.hash(ctx, gate, &self.fields());
         gate.mul(ctx, hash, self.exists)

@@ -296,6 +296,12 @@ pub struct AggregationKey {
     protocol: PlonkProtocol<G1Affine>,
 }
 
+impl std::fmt::Debug for AggregationKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AggregationKey").finish_non_exhaustive()
+    }
+}
+
 /// The chunk verifying key compiled for snark-verifier (`srs` at the chunk's k).
 fn chunk_protocol(chunk_srs: &Srs, chunk_vk: &VerifyingKey) -> PlonkProtocol<G1Affine> {
     compile(
@@ -625,11 +631,11 @@ impl AggregateProof {
 mod hex_bytes {
     use serde::{Deserialize, Deserializer, Serializer};
 
-    pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    pub(super) fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&hex::encode(v))
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
         hex::decode(String::deserialize(d)?).map_err(serde::de::Error::custom)
     }
 }

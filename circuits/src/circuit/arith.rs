@@ -51,7 +51,12 @@ fn fits(x: Fr, bits: usize) -> bool {
 }
 
 /// Constrains `x = 0`, naming the rule.
-pub fn require_zero(ctx: &mut Ctx, gate: &impl GateInstructions<Fr>, x: Cell, rule: &'static str) {
+pub(super) fn require_zero(
+    ctx: &mut Ctx,
+    gate: &impl GateInstructions<Fr>,
+    x: Cell,
+    rule: &'static str,
+) {
     if *x.value() != Fr::zero() {
         violated(rule);
     }
@@ -60,7 +65,7 @@ pub fn require_zero(ctx: &mut Ctx, gate: &impl GateInstructions<Fr>, x: Cell, ru
 
 /// Constrains `x ≥ 0` when `enable` is 1 (nothing when 0), naming the rule;
 /// `|x| < 2^bits` is the caller's bound on the value.
-pub fn assert_nonneg_if(
+pub(super) fn assert_nonneg_if(
     ctx: &mut Ctx,
     range: &RangeChip<Fr>,
     x: Cell,
@@ -78,7 +83,7 @@ pub fn assert_nonneg_if(
 /// A constrained bit equal to `[x ≥ 0]`, for `|x| < 2^bits`: the prover supplies
 /// the bit and both outcomes are checked (bit 1 ⇒ `x` in range, bit 0 ⇒ `−x − 1`
 /// in range), so a wrong bit fails one of the two range checks.
-pub fn nonneg_flag(ctx: &mut Ctx, range: &RangeChip<Fr>, x: Cell, bits: usize) -> Cell {
+pub(super) fn nonneg_flag(ctx: &mut Ctx, range: &RangeChip<Fr>, x: Cell, bits: usize) -> Cell {
     let gate = range.gate();
     let flag_value = is_nonneg_value(*x.value());
     let flag = ctx.load_witness(Fr::from(u64::from(flag_value)));

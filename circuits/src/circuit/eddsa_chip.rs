@@ -698,6 +698,12 @@ pub struct SignatureCircuit {
     pub signatures: Vec<(Vec<ChipRow>, Fr)>,
 }
 
+impl std::fmt::Debug for SignatureCircuit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignatureCircuit").finish_non_exhaustive()
+    }
+}
+
 /// [`SignatureCircuit`]'s columns.
 #[derive(Clone, Debug)]
 pub struct SignatureCircuitConfig {

@@ -20,7 +20,10 @@ use clearproof_protocol::params::MARKETS;
 use clearproof_protocol::types::{field_to_signed_i64, signed_to_field};
 
 /// The honest charges for `account` (witness generation).
-pub fn charges(account: &AssignedAccount, markets: &[AssignedMarket; MARKETS]) -> [Fr; MARKETS] {
+pub(super) fn charges(
+    account: &AssignedAccount,
+    markets: &[AssignedMarket; MARKETS],
+) -> [Fr; MARKETS] {
     let signed = |c: Cell| field_to_signed_i64(*c.value()).expect("range-checked witness");
     std::array::from_fn(|m| {
         let due = funding_due(
@@ -33,7 +36,7 @@ pub fn charges(account: &AssignedAccount, markets: &[AssignedMarket; MARKETS]) -
 }
 
 /// Settles funding with the honest charges.
-pub fn settle(
+pub(super) fn settle(
     ctx: &mut Ctx,
     range: &RangeChip<Fr>,
     account: &AssignedAccount,
@@ -45,7 +48,7 @@ pub fn settle(
 
 /// Settles funding with the given charge witnesses, constraining each to be the
 /// exact ceiling (a test passes a wrong one to see it fail).
-pub fn settle_with_charges(
+pub(super) fn settle_with_charges(
     ctx: &mut Ctx,
     range: &RangeChip<Fr>,
     account: &AssignedAccount,

@@ -16,11 +16,11 @@ use clearproof_protocol::params::{BPS_DENOMINATOR, MARKETS};
 use clearproof_protocol::types::field_to_signed_i64;
 
 /// Bits that bound `|10 000·TV − R|` (< 2^146 for §2 values).
-pub const MARGIN_BITS: usize = 150;
+pub(super) const MARGIN_BITS: usize = 150;
 
 /// `|x|` for a range-checked signed cell: the prover supplies the sign bit `s`,
 /// `|x| = x·(1 − 2s)` must fit 63 bits, which a wrong sign cannot (unless x = 0).
-pub fn abs(ctx: &mut Ctx, range: &RangeChip<Fr>, x: Cell) -> Cell {
+pub(super) fn abs(ctx: &mut Ctx, range: &RangeChip<Fr>, x: Cell) -> Cell {
     let gate = range.gate();
     let negative = field_to_signed_i64(*x.value()).is_some_and(|v| v < 0);
     let s = ctx.load_witness(Fr::from(u64::from(negative)));
@@ -33,7 +33,7 @@ pub fn abs(ctx: &mut Ctx, range: &RangeChip<Fr>, x: Cell) -> Cell {
 }
 
 /// `TV` in fixed point.
-pub fn total_value(
+pub(super) fn total_value(
     ctx: &mut Ctx,
     gate: &impl GateInstructions<Fr>,
     account: &AssignedAccount,
@@ -48,7 +48,7 @@ pub fn total_value(
 }
 
 /// `R(r)` at `level`, given the positions' magnitudes.
-pub fn requirement(
+pub(super) fn requirement(
     ctx: &mut Ctx,
     gate: &impl GateInstructions<Fr>,
     magnitudes: &[Cell; MARKETS],
@@ -68,7 +68,7 @@ pub fn requirement(
 
 /// The margin quantities of one account, computed once and reused by every check.
 #[derive(Debug, Clone)]
-pub struct Margin {
+pub(super) struct Margin {
     /// `TV`.
     pub total_value: Cell,
     /// `|balance[m]|`.
@@ -77,7 +77,7 @@ pub struct Margin {
 
 impl Margin {
     /// Computes `TV` and the position magnitudes.
-    pub fn new(
+    pub(super) fn new(
         ctx: &mut Ctx,
         range: &RangeChip<Fr>,
         account: &AssignedAccount,
@@ -89,7 +89,7 @@ impl Margin {
     }
 
     /// A constrained bit: healthy at `level` ("equity covers the requirement").
-    pub fn healthy(
+    pub(super) fn healthy(
         &self,
         ctx: &mut Ctx,
         range: &RangeChip<Fr>,
@@ -104,7 +104,7 @@ impl Margin {
     }
 
     /// A constrained bit: `TV ≥ 0` (not bankrupt).
-    pub fn solvent(&self, ctx: &mut Ctx, range: &RangeChip<Fr>) -> Cell {
+    pub(super) fn solvent(&self, ctx: &mut Ctx, range: &RangeChip<Fr>) -> Cell {
         nonneg_flag(ctx, range, self.total_value, MARGIN_BITS)
     }
 }

@@ -12,7 +12,7 @@ use clearproof_protocol::state::{Market, MARKET_FIELDS};
 
 /// A market's oracle committee as cells (PROTOCOL §6.3).
 #[derive(Debug, Clone, Copy)]
-pub struct AssignedCommittee {
+pub(super) struct AssignedCommittee {
     /// Member `i`'s key `(x, y)`; `(0, 0)` for no member (a point off the
     /// curve, so no signature verifies under it).
     pub members: [[Cell; 2]; ORACLE_N],
@@ -24,7 +24,7 @@ pub struct AssignedCommittee {
 
 /// A market's [`MARKET_FIELDS`] fields as range-checked cells.
 #[derive(Debug, Clone, Copy)]
-pub struct AssignedMarket {
+pub(super) struct AssignedMarket {
     /// Initial margin rate (bps).
     pub im_bp: Cell,
     /// Maintenance margin rate (bps).
@@ -51,7 +51,7 @@ pub struct AssignedMarket {
 
 impl AssignedMarket {
     /// Loads a market as witnesses and range-checks every numeric field.
-    pub fn load(ctx: &mut Ctx, range: &RangeChip<Fr>, market: &Market) -> Self {
+    pub(super) fn load(ctx: &mut Ctx, range: &RangeChip<Fr>, market: &Market) -> Self {
         let c = ctx.assign_witnesses(market.fields());
         let m = Self {
             im_bp: c[0],
@@ -84,7 +84,7 @@ impl AssignedMarket {
     }
 
     /// The [`MARKET_FIELDS`] fields in hash order.
-    pub fn fields(&self) -> [Cell; MARKET_FIELDS] {
+    pub(super) fn fields(&self) -> [Cell; MARKET_FIELDS] {
         let c = &self.committee;
         let members = c.members.iter().flatten().copied();
         let cells: Vec<Cell> = [
@@ -105,7 +105,7 @@ impl AssignedMarket {
 }
 
 /// `markets_hash` of four assigned markets.
-pub fn markets_hash(
+pub(super) fn markets_hash(
     ctx: &mut Ctx,
     range: &RangeChip<Fr>,
     hasher: &CircuitHasher,

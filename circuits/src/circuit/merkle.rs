@@ -12,12 +12,17 @@ use crate::Fr;
 
 /// The constrained little-endian bits of a leaf index (`depth` bits; the index is
 /// thereby range-checked to `< 2^depth`).
-pub fn index_bits(ctx: &mut Ctx, range: &RangeChip<Fr>, index: Cell, depth: usize) -> Vec<Cell> {
+pub(super) fn index_bits(
+    ctx: &mut Ctx,
+    range: &RangeChip<Fr>,
+    index: Cell,
+    depth: usize,
+) -> Vec<Cell> {
     range.gate().num_to_bits(ctx, index, depth)
 }
 
 /// The root of `leaf` along `siblings` (bit `h` set: the node at height `h` is a right child).
-pub fn root_of(
+pub(super) fn root_of(
     ctx: &mut Ctx,
     range: &RangeChip<Fr>,
     hasher: &CircuitHasher,
@@ -38,7 +43,7 @@ pub fn root_of(
 /// the root with `new_leaf` in its place.
 #[allow(clippy::too_many_arguments)]
 #[cfg(test)]
-pub fn update(
+pub(super) fn update(
     ctx: &mut Ctx,
     range: &RangeChip<Fr>,
     hasher: &CircuitHasher,

@@ -91,13 +91,13 @@ pub(crate) mod testing {
 
     /// Runs `f` in a fresh range-check circuit of size `2^k` and reports whether
     /// MockProver is satisfied (a constraint failure is `false`, never a panic).
-    pub fn satisfied(k: u32, f: impl FnOnce(&mut Ctx, &RangeChip<Fr>)) -> bool {
+    pub(crate) fn satisfied(k: u32, f: impl FnOnce(&mut Ctx, &RangeChip<Fr>)) -> bool {
         satisfied_hashing(k, |ctx, range, _| f(ctx, range))
     }
 
     /// [`satisfied`] for gadgets that hash: `f` gets a hasher whose calls the
     /// Poseidon chip proves, in the same circuit.
-    pub fn satisfied_hashing(
+    pub(crate) fn satisfied_hashing(
         k: u32,
         f: impl FnOnce(&mut Ctx, &RangeChip<Fr>, &CircuitHasher),
     ) -> bool {
@@ -105,7 +105,7 @@ pub(crate) mod testing {
     }
 
     /// The circuit [`satisfied_hashing`] checks.
-    pub fn hashed(
+    pub(crate) fn hashed(
         k: u32,
         f: impl FnOnce(&mut Ctx, &RangeChip<Fr>, &CircuitHasher),
     ) -> HashedCircuit {

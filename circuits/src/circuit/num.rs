@@ -11,7 +11,7 @@ use super::{Cell, Ctx};
 use crate::Fr;
 
 /// `|x| < 2^63`: collateral, position balances, funding indices.
-pub fn check_signed63(ctx: &mut Ctx, range: &RangeChip<Fr>, x: Cell) {
+pub(super) fn check_signed63(ctx: &mut Ctx, range: &RangeChip<Fr>, x: Cell) {
     let gate = range.gate();
     let bias = Fr::from((1u64 << 63) - 1);
     let shifted = gate.add(ctx, x, Constant(bias));
@@ -22,25 +22,25 @@ pub fn check_signed63(ctx: &mut Ctx, range: &RangeChip<Fr>, x: Cell) {
 }
 
 /// `0 ≤ x < 2^bits`.
-pub fn check_bits(ctx: &mut Ctx, range: &RangeChip<Fr>, x: Cell, bits: usize) {
+pub(super) fn check_bits(ctx: &mut Ctx, range: &RangeChip<Fr>, x: Cell, bits: usize) {
     range.range_check(ctx, x, bits);
 }
 
 /// `0 < x < 2^63`: amounts moved by a transaction.
-pub fn check_amount(ctx: &mut Ctx, range: &RangeChip<Fr>, x: Cell) {
+pub(super) fn check_amount(ctx: &mut Ctx, range: &RangeChip<Fr>, x: Cell) {
     range.range_check(ctx, x, 63);
     let zero = range.gate().is_zero(ctx, x);
     range.gate().assert_is_const(ctx, &zero, &Fr::zero());
 }
 
 /// `0 ≤ x ≤ 10 000`: rates in basis points.
-pub fn check_bps(ctx: &mut Ctx, range: &RangeChip<Fr>, x: Cell) {
+pub(super) fn check_bps(ctx: &mut Ctx, range: &RangeChip<Fr>, x: Cell) {
     range.check_less_than_safe(ctx, x, 10_001);
 }
 
 /// Loads a signed witness `|x| < 2^63` and range-checks it.
 #[cfg(test)]
-pub fn load_signed63(ctx: &mut Ctx, range: &RangeChip<Fr>, x: Fr) -> Cell {
+pub(super) fn load_signed63(ctx: &mut Ctx, range: &RangeChip<Fr>, x: Fr) -> Cell {
     let cell = ctx.load_witness(x);
     check_signed63(ctx, range, cell);
     cell

@@ -328,6 +328,12 @@ pub struct ProvingKey {
     layout: Layout,
 }
 
+impl std::fmt::Debug for ProvingKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProvingKey").finish_non_exhaustive()
+    }
+}
+
 impl ProvingKey {
     /// Generates the keys for chunks of `params`; `srs` must have `params.k`.
     pub fn generate(srs: &Srs, params: &CircuitParams) -> Result<Self, Error> {

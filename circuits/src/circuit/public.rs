@@ -22,7 +22,7 @@ use clearproof_protocol::params::TX_ENCODING_LEN;
 
 /// One step of the data-hash chain in the circuit; `is_noop` (a constrained bit)
 /// leaves the hash unchanged.
-pub fn data_hash_step_in_circuit(
+pub(super) fn data_hash_step_in_circuit(
     ctx: &mut Ctx,
     gate: &impl GateInstructions<Fr>,
     hasher: &CircuitHasher,

@@ -36,7 +36,7 @@ use clearproof_protocol::tx::{Transaction, TxKind, TxSpec};
 use clearproof_protocol::witness::SlotWitness;
 
 /// Global cells carried through a chunk.
-pub struct GlobalCells {
+pub(super) struct GlobalCells {
     /// `insurance_fund`.
     pub insurance_fund: Cell,
     /// `fee_pool`.
@@ -47,7 +47,7 @@ pub struct GlobalCells {
 
 impl GlobalCells {
     /// The fields in `globals_hash` order.
-    pub fn fields(&self) -> [Cell; 3] {
+    pub(super) fn fields(&self) -> [Cell; 3] {
         [self.insurance_fund, self.fee_pool, self.batch_number]
     }
 }
@@ -90,12 +90,12 @@ pub(crate) struct Slot<'a> {
 
 impl Slot<'_> {
     /// The constrained bit "this slot holds a `kind`".
-    pub fn is(&self, kind: TxKind) -> Cell {
+    pub(super) fn is(&self, kind: TxKind) -> Cell {
         self.kinds.iter().find(|(k, _)| *k == kind).expect("every kind has a bit").1
     }
 
     /// The bit "this slot holds one of `kinds`" (the bits are a one-hot).
-    pub fn is_any(
+    pub(super) fn is_any(
         &self,
         ctx: &mut Ctx,
         gate: &impl GateInstructions<Fr>,
@@ -106,14 +106,14 @@ impl Slot<'_> {
     }
 
     /// `kind`'s field `name` as it stands in the encoding (not gated).
-    pub fn field(&self, kind: TxKind, name: &str) -> Cell {
+    pub(super) fn field(&self, kind: TxKind, name: &str) -> Cell {
         self.enc[kind.spec().position(name)]
     }
 
     /// The field `name` of whichever of `kinds` the slot holds, and 0 for any
     /// other type: the way a gadget takes an input, so its arithmetic stays
     /// bounded in every slot.
-    pub fn input(
+    pub(super) fn input(
         &self,
         ctx: &mut Ctx,
         gate: &impl GateInstructions<Fr>,
@@ -126,7 +126,12 @@ impl Slot<'_> {
 
     /// The order id side `side` fills (the field [`clearproof_protocol::tx::TxSpec::order_ids`]
     /// names for the slot's type), 0 for types that fill none there.
-    pub fn order_id(&self, ctx: &mut Ctx, gate: &impl GateInstructions<Fr>, side: usize) -> Cell {
+    pub(super) fn order_id(
+        &self,
+        ctx: &mut Ctx,
+        gate: &impl GateInstructions<Fr>,
+        side: usize,
+    ) -> Cell {
         let named = self
             .kinds
             .iter()
@@ -135,7 +140,7 @@ impl Slot<'_> {
     }
 
     /// One field of the market the slot names.
-    pub fn pick(
+    pub(super) fn pick(
         &self,
         ctx: &mut Ctx,
         gate: &impl GateInstructions<Fr>,
@@ -147,7 +152,7 @@ impl Slot<'_> {
 
     /// The fill shared by `Trade`, `Liquidate` and `Deleverage`
     /// ([`super::tx::fill`]), laid out on first use.
-    pub fn fill(&mut self, ctx: &mut Ctx, range: &RangeChip<Fr>) -> Fill {
+    pub(super) fn fill(&mut self, ctx: &mut Ctx, range: &RangeChip<Fr>) -> Fill {
         if self.fill.is_none() {
             self.fill = Some(super::tx::fill::constrain(ctx, range, self));
         }
@@ -156,7 +161,7 @@ impl Slot<'_> {
 
     /// Side A's debit by the slot's `amount` (`Withdraw`, `ForcedWithdraw`;
     /// [`super::tx::withdraw::Debit`]), laid out on first use.
-    pub fn debit(&mut self, ctx: &mut Ctx, range: &RangeChip<Fr>) -> Debit {
+    pub(super) fn debit(&mut self, ctx: &mut Ctx, range: &RangeChip<Fr>) -> Debit {
         if self.debit.is_none() {
             self.debit = Some(super::tx::withdraw::constrain(ctx, range, self));
         }
@@ -165,7 +170,7 @@ impl Slot<'_> {
 
     /// Both sides' order checks (`Trade`, `Liquidate`; [`super::tx::order`]),
     /// laid out on first use.
-    pub fn orders(&mut self, ctx: &mut Ctx, range: &RangeChip<Fr>) -> [OrderCheck; 2] {
+    pub(super) fn orders(&mut self, ctx: &mut Ctx, range: &RangeChip<Fr>) -> [OrderCheck; 2] {
         if self.orders.is_none() {
             let fill = self.fill(ctx, range);
             self.orders = Some(super::tx::order::constrain(ctx, range, self, &fill));
@@ -212,7 +217,7 @@ fn any_kind(
 }
 
 /// The slot's transaction encoding (all zero for a no-op).
-pub fn encoding(slot: &SlotWitness) -> [Fr; TX_ENCODING_LEN] {
+pub(super) fn encoding(slot: &SlotWitness) -> [Fr; TX_ENCODING_LEN] {
     slot.tx.as_ref().map_or([Fr::zero(); TX_ENCODING_LEN], Transaction::encode)
 }
 
@@ -221,7 +226,7 @@ pub fn encoding(slot: &SlotWitness) -> [Fr; TX_ENCODING_LEN] {
 /// cells, the no-op bit (for the data-hash chain) and what the next slot
 /// continues of an oracle update (`carry`: what this slot continues).
 #[allow(clippy::too_many_arguments)]
-pub fn synthesize(
+pub(super) fn synthesize(
     ctx: &mut Ctx,
     range: &RangeChip<Fr>,
     hasher: &CircuitHasher,

@@ -12,23 +12,23 @@ use clearproof_protocol::tx::*;
 use clearproof_protocol::types::*;
 
 /// Genesis timestamp of every market.
-pub const T0: u64 = 1_700_000_000;
+pub(crate) const T0: u64 = 1_700_000_000;
 
 /// ≈ 0.1 % of the price per second, in units of 2^-32.
-pub const MAX_FUNDING_RATE: u64 = 4_294_967;
+pub(crate) const MAX_FUNDING_RATE: u64 = 4_294_967;
 
-pub fn key(i: u8) -> SecretKey {
+pub(crate) fn key(i: u8) -> SecretKey {
     SecretKey::from_bytes([i.wrapping_add(1); 32]).unwrap()
 }
 
 /// The test keys ([`SignedTx::exact`] signs with them).
-pub fn keys() -> &'static KeyRing {
+pub(crate) fn keys() -> &'static KeyRing {
     static KEYS: std::sync::OnceLock<KeyRing> = std::sync::OnceLock::new();
     KEYS.get_or_init(|| KeyRing::new((0..=254).map(key)))
 }
 
 /// `tx` signed against `state` with the test keys.
-pub fn signed(state: &State, tx: &Transaction) -> SignedTx {
+pub(crate) fn signed(state: &State, tx: &Transaction) -> SignedTx {
     SignedTx::exact(state, tx.clone(), keys())
 }
 
@@ -38,39 +38,39 @@ thread_local! {
 
 /// A fresh order id for each fill (ids only grow, as a client's would; per
 /// thread, from 1 again after [`reset_order_ids`]).
-pub fn order_id() -> clearproof_protocol::orders::OrderId {
+pub(crate) fn order_id() -> clearproof_protocol::orders::OrderId {
     let id = NEXT_ORDER_ID.with(|n| n.replace(n.get() + 1));
     clearproof_protocol::orders::OrderId::new(id).unwrap()
 }
 
 /// Restarts [`order_id`] at 1, so a replayed sequence gets the same ids.
-pub fn reset_order_ids() {
+pub(crate) fn reset_order_ids() {
     NEXT_ORDER_ID.with(|n| n.set(1));
 }
 
-pub fn oracle() -> SecretKey {
+pub(crate) fn oracle() -> SecretKey {
     key(200)
 }
 
-pub fn units(x: i128) -> Amount {
+pub(crate) fn units(x: i128) -> Amount {
     Amount::new(x).unwrap()
 }
 
-pub fn quote(x: i128) -> Quote {
+pub(crate) fn quote(x: i128) -> Quote {
     Quote::new(x).unwrap()
 }
 
-pub fn acct(i: u32) -> AccountId {
+pub(crate) fn acct(i: u32) -> AccountId {
     AccountId::new(i as i128).unwrap()
 }
 
-pub fn mkt(m: u8) -> MarketId {
+pub(crate) fn mkt(m: u8) -> MarketId {
     MarketId::new(m as i128).unwrap()
 }
 
 /// All markets: price 100 micro-units per lot, im 10 %, mm 5 %, liquidation fee 1 %,
 /// max fee 0.5 %, band 5 %.
-pub fn genesis(insurance_fund: i128) -> Genesis {
+pub(crate) fn genesis(insurance_fund: i128) -> Genesis {
     let market = Market {
         params: MarketParams::standard(
             Committee::single(oracle().public_key()),
@@ -81,11 +81,11 @@ pub fn genesis(insurance_fund: i128) -> Genesis {
     Genesis { markets: [market; MARKETS], insurance_fund: quote(insurance_fund) }
 }
 
-pub fn state(insurance_fund: i128) -> State {
+pub(crate) fn state(insurance_fund: i128) -> State {
     State::genesis(&genesis(insurance_fund)).unwrap()
 }
 
-pub fn deposit(account: u32, owner: u8, amount: i128) -> Transaction {
+pub(crate) fn deposit(account: u32, owner: u8, amount: i128) -> Transaction {
     Transaction::Deposit(Deposit {
         account: acct(account),
         owner: key(owner).public_key(),
@@ -93,7 +93,7 @@ pub fn deposit(account: u32, owner: u8, amount: i128) -> Transaction {
     })
 }
 
-pub fn withdraw(account: u32, amount: i128, nonce: u64) -> Transaction {
+pub(crate) fn withdraw(account: u32, amount: i128, nonce: u64) -> Transaction {
     Transaction::Withdraw(Withdraw {
         account: acct(account),
         amount: units(amount),
@@ -101,7 +101,7 @@ pub fn withdraw(account: u32, amount: i128, nonce: u64) -> Transaction {
     })
 }
 
-pub fn forced(account: u32, amount: i128, outcome: ForcedOutcome) -> Transaction {
+pub(crate) fn forced(account: u32, amount: i128, outcome: ForcedOutcome) -> Transaction {
     Transaction::ForcedWithdraw(ForcedWithdraw {
         account: acct(account),
         amount: units(amount),
@@ -110,11 +110,11 @@ pub fn forced(account: u32, amount: i128, outcome: ForcedOutcome) -> Transaction
 }
 
 /// `buyer` buys `base` lots from `seller` for `q` micro-units, no fees.
-pub fn trade(market: u8, buyer: u32, seller: u32, base: i128, q: i128) -> Transaction {
+pub(crate) fn trade(market: u8, buyer: u32, seller: u32, base: i128, q: i128) -> Transaction {
     trade_with_fees(market, buyer, seller, base, q, 0, 0)
 }
 
-pub fn trade_with_fees(
+pub(crate) fn trade_with_fees(
     market: u8,
     buyer: u32,
     seller: u32,
@@ -136,7 +136,7 @@ pub fn trade_with_fees(
     })
 }
 
-pub fn liquidate(
+pub(crate) fn liquidate(
     market: u8,
     liquidated: u32,
     liquidator: u32,
@@ -155,11 +155,11 @@ pub fn liquidate(
     })
 }
 
-pub fn cover(account: u32) -> Transaction {
+pub(crate) fn cover(account: u32) -> Transaction {
     Transaction::CoverDeficit(CoverDeficit { account: acct(account) })
 }
 
-pub fn deleverage(
+pub(crate) fn deleverage(
     market: u8,
     bankrupt: u32,
     counterparty: u32,
@@ -176,11 +176,11 @@ pub fn deleverage(
 }
 
 /// A price in whole micro-units per lot.
-pub fn price_update(market: u8, price_units: u32, ts: u64) -> Transaction {
+pub(crate) fn price_update(market: u8, price_units: u32, ts: u64) -> Transaction {
     price_update_raw(market, Price::from_units(price_units), ts)
 }
 
-pub fn price_update_raw(market: u8, price: Price, ts: u64) -> Transaction {
+pub(crate) fn price_update_raw(market: u8, price: Price, ts: u64) -> Transaction {
     Transaction::PriceUpdate(PriceUpdate {
         market: mkt(market),
         price,
@@ -188,7 +188,7 @@ pub fn price_update_raw(market: u8, price: Price, ts: u64) -> Transaction {
     })
 }
 
-pub fn funding_tick(market: u8, index: i128, ts: u64) -> Transaction {
+pub(crate) fn funding_tick(market: u8, index: i128, ts: u64) -> Transaction {
     Transaction::FundingTick(FundingTick {
         market: mkt(market),
         index: FundingIndex::new(index).unwrap(),
@@ -197,7 +197,7 @@ pub fn funding_tick(market: u8, index: i128, ts: u64) -> Transaction {
 }
 
 /// Applies transactions that must all succeed.
-pub fn apply_all(state: &mut State, txs: &[Transaction]) {
+pub(crate) fn apply_all(state: &mut State, txs: &[Transaction]) {
     for tx in txs {
         if let Err(e) = state.apply(&signed(state, tx)) {
             panic!("setup transaction {tx:?} rejected: {} ({e})", e.code());
@@ -206,7 +206,7 @@ pub fn apply_all(state: &mut State, txs: &[Transaction]) {
 }
 
 /// Asserts `tx` is rejected with `code` and leaves the state (root and values) untouched.
-pub fn assert_rejected(state: &mut State, tx: &Transaction, code: &str) {
+pub(crate) fn assert_rejected(state: &mut State, tx: &Transaction, code: &str) {
     let root = state.root();
     let accounts: Vec<_> = state.accounts().map(|(i, a)| (*i, *a)).collect();
     let globals = *state.globals();
@@ -235,7 +235,7 @@ pub fn assert_rejected(state: &mut State, tx: &Transaction, code: &str) {
 }
 
 /// Accounts 1..=4 owned by keys 1..=4 with the given deposits.
-pub fn funded(insurance_fund: i128, deposits: [i128; 4]) -> State {
+pub(crate) fn funded(insurance_fund: i128, deposits: [i128; 4]) -> State {
     let mut s = state(insurance_fund);
     for (i, d) in deposits.iter().enumerate() {
         apply_all(&mut s, &[deposit(i as u32 + 1, i as u8 + 1, *d)]);
@@ -244,7 +244,7 @@ pub fn funded(insurance_fund: i128, deposits: [i128; 4]) -> State {
 }
 
 /// `V` of PROTOCOL §6, exactly.
-pub fn conserved_value(s: &State) -> ethnum::I256 {
+pub(crate) fn conserved_value(s: &State) -> ethnum::I256 {
     let one = ethnum::I256::from(FIXED_POINT_ONE);
     let mut v = (ethnum::I256::from(s.globals().insurance_fund.get())
         + ethnum::I256::from(s.globals().fee_pool.get()))

@@ -21,6 +21,12 @@ pub struct GroupCommit {
     requests: Mutex<mpsc::Sender<Answer>>,
 }
 
+impl std::fmt::Debug for GroupCommit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GroupCommit").finish_non_exhaustive()
+    }
+}
+
 impl GroupCommit {
     /// Starts the writer thread; `flush` makes everything written so far durable.
     pub fn start<F>(name: &str, flush: F) -> Self

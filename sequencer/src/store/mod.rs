@@ -106,6 +106,7 @@ pub struct StoredReceipt {
 }
 
 /// Everything written when a batch commits.
+#[derive(Debug)]
 pub struct BatchCommit<'a> {
     /// State after the batch.
     pub state: &'a State,
@@ -130,6 +131,7 @@ pub struct BatchCommit<'a> {
 }
 
 /// What a restart loads.
+#[derive(Debug)]
 pub struct Loaded {
     /// The committed state (order slots included).
     pub state: State,

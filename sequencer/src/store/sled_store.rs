@@ -61,6 +61,12 @@ pub struct SledStore {
     writer: std::sync::Arc<GroupCommit>,
 }
 
+impl std::fmt::Debug for SledStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SledStore").finish_non_exhaustive()
+    }
+}
+
 fn key(prefix: &str, parts: &[&[u8]]) -> Vec<u8> {
     let mut k = prefix.as_bytes().to_vec();
     for p in parts {

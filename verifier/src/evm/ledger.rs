@@ -62,6 +62,12 @@ pub struct EvmLedger {
     inner: Mutex<Inner>,
 }
 
+impl std::fmt::Debug for EvmLedger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EvmLedger").finish_non_exhaustive()
+    }
+}
+
 struct Inner {
     evm: Evm,
     settlement: Settlement,

@@ -13,7 +13,7 @@ use crate::state::State;
 /// condition of PROTOCOL §6.2, the slot rule last) and returns what the order's
 /// slot holds after the fill. `signed = None` replays a fill whose order was
 /// proven (posted data under an accepted proof): only the slot moves.
-pub fn authorise_fill(
+pub(super) fn authorise_fill(
     state: &State,
     signed: Option<&SignedOrder>,
     terms: &FillTerms,

@@ -26,7 +26,7 @@ const CLOSES: [TxKind; 2] = [TxKind::Liquidate, TxKind::Deleverage];
 
 /// Bits bounding the band and cap comparisons (products of a 63-bit amount, a
 /// 64-bit price and ≤ 2^46 factors).
-pub const COMPARISON_BITS: usize = 150;
+pub(crate) const COMPARISON_BITS: usize = 150;
 
 /// The fill's inputs and results, zero outside fills.
 #[derive(Clone)]

@@ -65,7 +65,7 @@ pub(crate) struct OracleCarry {
 
 impl OracleCarry {
     /// Nothing carried (a chunk's first slot).
-    pub fn none(ctx: &mut Ctx) -> Self {
+    pub(crate) fn none(ctx: &mut Ctx) -> Self {
         let zero = ctx.load_zero();
         let observed = Observed { present: zero, key: [zero, zero], value: zero, ts: zero };
         Self {

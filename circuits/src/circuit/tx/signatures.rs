@@ -35,7 +35,7 @@ use clearproof_protocol::tx::{Authority, TxKind};
 
 /// The key a slot side with nothing to sign checks a signature of. Its secret
 /// is public on purpose (`[0x5a; 32]`).
-pub fn padding_key() -> &'static SecretKey {
+pub(crate) fn padding_key() -> &'static SecretKey {
     static KEY: std::sync::OnceLock<SecretKey> = std::sync::OnceLock::new();
     KEY.get_or_init(|| SecretKey::from_bytes([0x5a; 32]).expect("a valid seed"))
 }
