@@ -59,6 +59,12 @@ pub struct Node {
     jobs: Option<JobBoard>,
 }
 
+impl std::fmt::Debug for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Node").finish_non_exhaustive()
+    }
+}
+
 impl Node {
     /// Opens the sled store in `data_dir` (initialising it from `genesis` if
     /// empty) and replays pending entries.
@@ -170,6 +176,56 @@ fn unix_now() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
+}
+
+/// The API's own refusals (not a submission's rule): each with its stable code
+/// and HTTP status (`docs/API.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiError {
+    /// The server failed (a panicked worker, a store error).
+    Internal,
+    /// A path id that is not a canonical number.
+    MalformedId,
+    /// No transaction with that id.
+    UnknownTransaction,
+    /// No account with that id.
+    UnknownAccount,
+    /// No batch with that number.
+    UnknownBatch,
+    /// This sequencer serves no proving jobs.
+    JobsDisabled,
+    /// A prover with another verifying key.
+    WrongVerifyingKey,
+}
+
+impl ApiError {
+    /// The stable code.
+    pub fn code(self) -> &'static str {
+        match self {
+            ApiError::Internal => "INTERNAL",
+            ApiError::MalformedId => "MALFORMED_ID",
+            ApiError::UnknownTransaction => "UNKNOWN_TRANSACTION",
+            ApiError::UnknownAccount => "UNKNOWN_ACCOUNT",
+            ApiError::UnknownBatch => "UNKNOWN_BATCH",
+            ApiError::JobsDisabled => "JOBS_DISABLED",
+            ApiError::WrongVerifyingKey => "WRONG_VERIFYING_KEY",
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(self) -> u16 {
+        match self {
+            ApiError::Internal => 500,
+            ApiError::MalformedId => 400,
+            ApiError::UnknownTransaction | ApiError::UnknownAccount | ApiError::UnknownBatch => 404,
+            ApiError::JobsDisabled => 503,
+            ApiError::WrongVerifyingKey => 409,
+        }
+    }
+
+    fn respond(self, message: String) -> Response {
+        error_response(self.status(), self.code(), message, None)
+    }
 }
 
 fn error_response(status: u16, code: &str, message: String, id: Option<u64>) -> Response {
@@ -295,7 +351,7 @@ async fn post_transaction(
         Ok(Err(e)) => return SubmitError::Signature(e).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "signature check task failed");
-            return error_response(500, "INTERNAL", "signature check failed".into(), None);
+            return ApiError::Internal.respond("signature check failed".into());
         }
     };
     let result = match run_and_commit_if_due(&node, |seq| {
@@ -360,13 +416,11 @@ async fn post_deposit() -> Response {
 
 async fn get_transaction(State(node): State<Arc<Node>>, UrlPath(id): UrlPath<String>) -> Response {
     let Ok(seq) = id.parse::<u64>() else {
-        return error_response(400, "MALFORMED_ID", format!("not a transaction id: {id:?}"), None);
+        return ApiError::MalformedId.respond(format!("not a transaction id: {id:?}"));
     };
     match node.lock().receipt(seq) {
         Ok(Some(r)) => Json(r).into_response(),
-        Ok(None) => {
-            error_response(404, "UNKNOWN_TRANSACTION", format!("no transaction {seq}"), None)
-        }
+        Ok(None) => ApiError::UnknownTransaction.respond(format!("no transaction {seq}")),
         Err(e) => store_error(e),
     }
 }
@@ -377,20 +431,18 @@ async fn get_state(State(node): State<Arc<Node>>) -> Response {
 
 async fn get_account(State(node): State<Arc<Node>>, UrlPath(id): UrlPath<String>) -> Response {
     let Some(account_id) = id.parse::<i128>().ok().and_then(|i| AccountId::new(i).ok()) else {
-        return error_response(400, "MALFORMED_ID", format!("not an account id: {id:?}"), None);
+        return ApiError::MalformedId.respond(format!("not an account id: {id:?}"));
     };
     match node.store.account(account_id) {
         Ok(Some(account)) => Json(AccountView { id: account_id, account }).into_response(),
-        Ok(None) => {
-            error_response(404, "UNKNOWN_ACCOUNT", format!("account {id} does not exist"), None)
-        }
+        Ok(None) => ApiError::UnknownAccount.respond(format!("account {id} does not exist")),
         Err(e) => store_error(e),
     }
 }
 
 async fn get_batch(State(node): State<Arc<Node>>, UrlPath(n): UrlPath<String>) -> Response {
     let Ok(number) = n.parse::<u64>() else {
-        return error_response(400, "MALFORMED_ID", format!("not a batch number: {n:?}"), None);
+        return ApiError::MalformedId.respond(format!("not a batch number: {n:?}"));
     };
     // Building a witness is seconds of hashing: off the async runtime.
     let built = tokio::task::spawn_blocking(move || {
@@ -402,19 +454,15 @@ async fn get_batch(State(node): State<Arc<Node>>, UrlPath(n): UrlPath<String>) -
             ([(header::CONTENT_TYPE, "application/json")], bytes).into_response()
         }
         Ok(Ok(Some(Err(e)))) => store_error(StoreError::Corrupt(e.to_string())),
-        Ok(Ok(None)) => error_response(404, "UNKNOWN_BATCH", format!("no batch {number}"), None),
+        Ok(Ok(None)) => ApiError::UnknownBatch.respond(format!("no batch {number}")),
         Ok(Err(e)) => store_error(e),
         Err(e) => store_error(StoreError::Corrupt(format!("witness builder failed: {e}"))),
     }
 }
 
 fn jobs_disabled() -> Response {
-    error_response(
-        503,
-        "JOBS_DISABLED",
-        "this sequencer serves no proving jobs (start it with --keys)".into(),
-        None,
-    )
+    ApiError::JobsDisabled
+        .respond("this sequencer serves no proving jobs (start it with --keys)".into())
 }
 
 /// Runs job-board work (sled reads, witness decoding, proof checks) off the async
@@ -428,7 +476,7 @@ async fn with_jobs(
     }
     tokio::task::spawn_blocking(move || f(&node, node.jobs.as_ref().expect("checked")))
         .await
-        .unwrap_or_else(|e| error_response(500, "INTERNAL", e.to_string(), None))
+        .unwrap_or_else(|e| ApiError::Internal.respond(e.to_string()))
 }
 
 async fn post_lease(State(node): State<Arc<Node>>, body: Bytes) -> Response {
@@ -446,7 +494,7 @@ fn lease_job(node: &Node, jobs: &JobBoard, request: LeaseRequest) -> Response {
     if let (Some(mine), Some(theirs)) = (jobs.vk_digest(), vk_digest.as_deref()) {
         if mine != theirs {
             let message = format!("this sequencer takes proofs for verifying key {mine}");
-            return error_response(409, "WRONG_VERIFYING_KEY", message, None);
+            return ApiError::WrongVerifyingKey.respond(message);
         }
     }
     let committed = node.committed_batches();
@@ -466,7 +514,7 @@ async fn post_proof(
     body: Bytes,
 ) -> Response {
     let (Ok(batch), Ok(chunk)) = (batch.parse::<u64>(), chunk.parse::<usize>()) else {
-        return error_response(400, "MALFORMED_ID", "not a batch and chunk number".into(), None);
+        return ApiError::MalformedId.respond("not a batch and chunk number".into());
     };
     if let Err(e) = parse_json(&body) {
         return e.into_response();
@@ -503,7 +551,7 @@ async fn get_jobs(State(node): State<Arc<Node>>) -> Response {
 
 async fn get_batch_proofs(State(node): State<Arc<Node>>, UrlPath(n): UrlPath<String>) -> Response {
     let Ok(number) = n.parse::<u64>() else {
-        return error_response(400, "MALFORMED_ID", format!("not a batch number: {n:?}"), None);
+        return ApiError::MalformedId.respond(format!("not a batch number: {n:?}"));
     };
     with_jobs(node, move |node, jobs| batch_proofs(node, jobs, number)).await
 }
@@ -517,7 +565,7 @@ fn batch_proofs(node: &Node, jobs: &JobBoard, number: u64) -> Response {
             proofs,
         })
         .into_response(),
-        Ok(None) => error_response(404, "UNKNOWN_BATCH", format!("no batch {number}"), None),
+        Ok(None) => ApiError::UnknownBatch.respond(format!("no batch {number}")),
         Err(e) => store_error(e),
     }
 }
@@ -606,6 +654,16 @@ pub struct ServeOptions {
     pub deposits: Option<(Arc<dyn DepositQueue>, Duration)>,
     /// Bounds on connections.
     pub connections: ConnectionLimits,
+}
+
+impl std::fmt::Debug for ServeOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServeOptions")
+            .field("batch_interval", &self.batch_interval)
+            .field("deposits_every", &self.deposits.as_ref().map(|(_, every)| every))
+            .field("connections", &self.connections)
+            .finish()
+    }
 }
 
 impl ServeOptions {
