@@ -6,8 +6,9 @@
 use std::cell::Cell;
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, ensure, Context, Result};
 use clearproof_api::records::BatchRecord;
+use clearproof_protocol::batch::BatchOutput;
 use clearproof_protocol::serde_fr::to_hex;
 use clearproof_prover::aggregate::Aggregator;
 use clearproof_prover::{prove_batch, ProverKeys};
@@ -38,12 +39,13 @@ pub(super) struct Pipeline<'a> {
     pub(super) batches: &'a Batches,
 }
 
-/// The aggregation job as the relay calls it: the batch's witness from the
-/// sequencer's batches, the aggregate written for auditors
+/// The aggregation job as the relay calls it, over the witness of the batch
+/// being posted (already in hand); the aggregate written for auditors
 /// (`clearproof evm verify DATA_DIR/aggregates/batch-N.json`), its time kept.
 struct AggregationJob<'a> {
     pipeline: &'a Pipeline<'a>,
     aggregator: &'a Aggregator,
+    witness: &'a BatchOutput,
     seconds: Cell<f64>,
 }
 
@@ -51,10 +53,14 @@ impl Aggregate for AggregationJob<'_> {
     fn aggregate(&self, batch: &PostedBatch) -> Result<PostedAggregate, String> {
         let run = || -> Result<PostedAggregate> {
             let started = Instant::now();
-            let record =
-                self.pipeline.batches.record(batch.number)?.context("the batch is stored")?;
+            ensure!(
+                self.witness.batch_number == batch.number,
+                "the relay posts batch {}, the witness is batch {}",
+                batch.number,
+                self.witness.batch_number
+            );
             let keys = self.pipeline.keys;
-            let aggregate = self.aggregator.prove(keys, &record.witness, &batch.proofs)?;
+            let aggregate = self.aggregator.prove(keys, self.witness, &batch.proofs)?;
             self.seconds.set(started.elapsed().as_secs_f64());
             let dir = self.pipeline.options.data_dir.join("aggregates");
             std::fs::create_dir_all(&dir)?;
@@ -107,7 +113,12 @@ impl Pipeline<'_> {
             None => (post_next(&self.source, self.ledger, self.verifier)?, None),
             Some(aggregator) => {
                 writeln!(out, "batch {}: aggregating its chunk proofs…", batch.batch_number)?;
-                let job = AggregationJob { pipeline: self, aggregator, seconds: Cell::new(0.0) };
+                let job = AggregationJob {
+                    pipeline: self,
+                    aggregator,
+                    witness: batch,
+                    seconds: Cell::new(0.0),
+                };
                 let step = post_next_aggregated(&self.source, self.ledger, self.verifier, &job)?;
                 (step, Some(job.seconds.get()))
             }
