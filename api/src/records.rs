@@ -1,7 +1,7 @@
 //! What the sequencer serves: the committed view (`GET /v1/state`) and
 //! batches with their witness ([`BatchRecord`], `GET /v1/batches/{n}`).
 
-use clearproof_protocol::batch::BatchOutput;
+use clearproof_protocol::batch::{BatchHeader, BatchOutput};
 use clearproof_protocol::serde_fr;
 use clearproof_protocol::state::{Globals, Market};
 use clearproof_protocol::tx::Transaction;
@@ -37,27 +37,21 @@ pub struct CommittedView {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BatchRecord {
     /// Header.
-    pub header: BatchHeader,
+    pub header: CommittedHeader,
     /// The applied transactions with their field encodings: the batch's public data.
     pub public_data: Vec<PublicTx>,
     /// Everything the prover needs.
     pub witness: BatchOutput,
 }
 
-/// A batch header.
+/// A committed batch's header as served: the protocol's [`BatchHeader`] (its
+/// fields flattened: `number`, the roots, `data_hash`) and what the sequencer
+/// adds to it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct BatchHeader {
-    /// Batch number.
-    pub number: u64,
-    /// Root before.
-    #[serde(with = "serde_fr")]
-    pub prev_state_root: Fr,
-    /// Root after.
-    #[serde(with = "serde_fr")]
-    pub next_state_root: Fr,
-    /// Data hash of the public data (chain from `prev_state_root`, PROTOCOL §7).
-    #[serde(with = "serde_fr")]
-    pub data_hash: Fr,
+pub struct CommittedHeader {
+    /// What the batch claims.
+    #[serde(flatten)]
+    pub batch: BatchHeader,
     /// Number of transactions.
     pub transactions: usize,
     /// Unix milliseconds of the commit.

@@ -7,7 +7,7 @@
 use clearproof_protocol::oracle::{self, aggregate, Observation};
 use clearproof_protocol::signature::{PublicKey, SecretKey, Signature};
 use clearproof_protocol::state::Account;
-use clearproof_protocol::tx::{Transaction, Withdraw};
+use clearproof_protocol::tx::{Transaction, TxKind, Withdraw};
 use clearproof_protocol::types::{
     AccountId, Amount, FundingIndex, MarketId, Nonce, OracleIndex, Price, Quote, Timestamp,
 };
@@ -189,16 +189,17 @@ impl Submission {
         hex::encode(Sha256::digest(canonical))
     }
 
-    /// The JSON `type`.
-    pub fn kind(&self) -> &'static str {
+    /// The type of transaction it submits (its JSON `type` is the kind's
+    /// name).
+    pub fn kind(&self) -> TxKind {
         match self {
-            Submission::Withdraw { .. } => "withdraw",
-            Submission::Trade { .. } => "trade",
-            Submission::Liquidate { .. } => "liquidate",
-            Submission::CoverDeficit { .. } => "cover_deficit",
-            Submission::Deleverage { .. } => "deleverage",
-            Submission::PriceUpdate { .. } => "price_update",
-            Submission::FundingTick { .. } => "funding_tick",
+            Submission::Withdraw { .. } => TxKind::Withdraw,
+            Submission::Trade { .. } => TxKind::Trade,
+            Submission::Liquidate { .. } => TxKind::Liquidate,
+            Submission::CoverDeficit { .. } => TxKind::CoverDeficit,
+            Submission::Deleverage { .. } => TxKind::Deleverage,
+            Submission::PriceUpdate { .. } => TxKind::PriceUpdate,
+            Submission::FundingTick { .. } => TxKind::FundingTick,
         }
     }
 }

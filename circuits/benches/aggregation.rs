@@ -18,9 +18,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
 
-use clearproof_circuits::circuit::aggregation::{
-    AggregationKey, AggregationParams, BatchInstance, RootOpening,
-};
+use clearproof_circuits::circuit::aggregation::{AggregationKey, AggregationParams, RootOpening};
 use clearproof_circuits::circuit::{CircuitParams, ProvingKey, Srs};
 use clearproof_protocol::tx::Transaction;
 use clearproof_protocol::witness::chunk_witnesses_padded;
@@ -78,7 +76,7 @@ fn rung(chunks: usize, k: u32) {
     let (proof, instance) =
         key.prove(&srs, &chunk_srs, &proofs, &opening).expect("aggregation proof");
     let prove_s = t.elapsed().as_secs_f64();
-    assert_eq!(instance, BatchInstance::of(&batch));
+    assert_eq!(instance, batch.header());
     let t = Instant::now();
     key.vk().verify(&srs, &proof, &instance).expect("the aggregation proof verifies");
     let verify_ms = t.elapsed().as_secs_f64() * 1e3;

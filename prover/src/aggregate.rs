@@ -13,7 +13,7 @@ use clearproof_circuits::circuit::aggregation::{
 use clearproof_circuits::circuit::{Instance, Proof, Srs};
 use clearproof_protocol::batch::BatchOutput;
 use clearproof_protocol::witness::chunk_witnesses_padded;
-use clearproof_verifier::rules::PostedAggregate;
+use clearproof_verifier::base_layer::rules::PostedAggregate;
 
 use crate::ProverKeys;
 

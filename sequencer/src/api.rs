@@ -145,15 +145,17 @@ impl Node {
     /// reading `queue` outside the sequencer lock. Returns how many were taken.
     pub fn follow(&self, queue: &dyn DepositQueue) -> Result<usize, SubmitError> {
         let from = self.lock().next_deposit();
-        let entries =
-            queue.entries(from, 1_000).map_err(|e| SubmitError::BaseLayer(e.to_string()))?;
+        let entries = queue
+            .entries(from, 1_000)
+            .map_err(|e| SubmitError::BaseLayerUnreadable(e.to_string()))?;
         let mut taken = 0;
         if !entries.is_empty() {
             taken += self.lock().take_deposits(from, &entries, unix_now())?;
         }
         let from = self.lock().next_forced();
-        let forced =
-            queue.forced_entries(from, 1_000).map_err(|e| SubmitError::BaseLayer(e.to_string()))?;
+        let forced = queue
+            .forced_entries(from, 1_000)
+            .map_err(|e| SubmitError::BaseLayerUnreadable(e.to_string()))?;
         if !forced.is_empty() {
             taken += self.lock().take_forced(from, &forced, unix_now())?;
         }
@@ -616,9 +618,10 @@ pub async fn run_follower(
     loop {
         tokio::time::sleep(every).await;
         let (n, q) = (node.clone(), queue.clone());
-        let followed = tokio::task::spawn_blocking(move || n.follow(q.as_ref()))
-            .await
-            .unwrap_or_else(|e| Err(SubmitError::BaseLayer(format!("reader panicked: {e}"))));
+        let followed =
+            tokio::task::spawn_blocking(move || n.follow(q.as_ref())).await.unwrap_or_else(|e| {
+                Err(SubmitError::BaseLayerUnreadable(format!("reader panicked: {e}")))
+            });
         match followed {
             Ok(taken) => {
                 if taken > 0 {
@@ -626,14 +629,16 @@ pub async fn run_follower(
                 }
                 unreadable_since = None;
             }
-            Err(SubmitError::BaseLayer(e)) => {
+            Err(
+                e @ (SubmitError::BaseLayerUnreadable(_) | SubmitError::ForcedUnservable { .. }),
+            ) => {
                 // Warn once it has lasted a while; a brief lock is normal.
                 let since = *unreadable_since.get_or_insert_with(std::time::Instant::now);
                 if since.elapsed() > Duration::from_secs(10) {
-                    tracing::warn!(error = %e, "base layer unreadable; retrying");
+                    tracing::warn!(error = %e, "the base layer's queues cannot be taken; retrying");
                     unreadable_since = Some(std::time::Instant::now());
                 } else {
-                    tracing::debug!(error = %e, "base layer unreadable; retrying");
+                    tracing::debug!(error = %e, "the base layer's queues cannot be taken; retrying");
                 }
             }
             Err(e) => {

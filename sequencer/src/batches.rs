@@ -73,7 +73,7 @@ impl Batches {
     /// Batch `number` with its witness, if it is committed.
     pub fn record(&self, number: u64) -> Result<Option<Arc<BatchRecord>>, StoreError> {
         let mut builder = self.builder.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(record) = builder.kept.iter().find(|r| r.header.number == number) {
+        if let Some(record) = builder.kept.iter().find(|r| r.header.batch.number == number) {
             return Ok(Some(record.clone()));
         }
         let Some(batch) = self.stored(number)? else { return Ok(None) };
@@ -111,13 +111,13 @@ impl Builder {
         store: &dyn Store,
         batch: StoredBatch,
     ) -> Result<BatchRecord, StoreError> {
-        let number = batch.header.number;
+        let number = batch.header.batch.number;
         while self.at() >= number {
             let last = Self::load(store, self.at())?;
             self.state.undo(&last.undo);
             self.state.sync();
-            if self.state.root() != last.header.prev_state_root {
-                let n = last.header.number;
+            if self.state.root() != last.header.batch.prev_state_root {
+                let n = last.header.batch.number;
                 return Err(corrupt(format!("batch {n}: its undo record misses its root")));
             }
         }
@@ -130,7 +130,7 @@ impl Builder {
             let closed = open.close(&mut self.state);
             check(&next, closed.next_state_root, closed.data_hash)?;
         }
-        if self.state.root() != batch.header.prev_state_root {
+        if self.state.root() != batch.header.batch.prev_state_root {
             return Err(corrupt(format!("batch {number} does not start at the stored state")));
         }
         let mut open = self.state.begin_batch();
@@ -151,7 +151,7 @@ fn replay_error(
 ) -> StoreError {
     corrupt(format!(
         "batch {}: stored transaction {index} no longer applies: {}: {e}",
-        batch.header.number,
+        batch.header.batch.number,
         e.code()
     ))
 }
@@ -161,14 +161,14 @@ fn check(
     root: clearproof_protocol::Fr,
     data_hash: clearproof_protocol::Fr,
 ) -> Result<(), StoreError> {
-    if root != batch.header.next_state_root || data_hash != batch.header.data_hash {
+    if root != batch.header.batch.next_state_root || data_hash != batch.header.batch.data_hash {
         return Err(corrupt(format!(
             "batch {}: its transactions reach root {} and data hash {}, its header says {} and {}",
-            batch.header.number,
+            batch.header.batch.number,
             to_hex(&root),
             to_hex(&data_hash),
-            to_hex(&batch.header.next_state_root),
-            to_hex(&batch.header.data_hash)
+            to_hex(&batch.header.batch.next_state_root),
+            to_hex(&batch.header.batch.data_hash)
         )));
     }
     Ok(())

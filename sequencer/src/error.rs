@@ -2,8 +2,8 @@
 //! (`docs/API.md`) and the HTTP status that carries it.
 
 use clearproof_protocol::signature::SignatureError;
-use clearproof_protocol::tx::TxError;
-use clearproof_protocol::types::range_code;
+use clearproof_protocol::tx::{TxError, TxKind};
+use clearproof_protocol::types::{range_code, AccountId};
 
 use crate::store::StoreError;
 
@@ -68,9 +68,49 @@ pub enum SubmitError {
     /// An `Idempotency-Key` header that is not 1–64 of `[A-Za-z0-9_-]`.
     #[error("malformed Idempotency-Key header: {0}")]
     MalformedIdempotencyKey(String),
-    /// The base layer could not be read (its deposit queue).
+    /// The base layer's queues could not be read (the follower retries).
     #[error("base layer unreadable: {0}")]
-    BaseLayer(String),
+    BaseLayerUnreadable(String),
+    /// A forced-withdrawal queue entry no outcome can be given for: this store
+    /// is behind the base layer (which queues requests only for accounts its
+    /// accepted deposits created), or settling the account's funding leaves
+    /// its range. The queue waits at this entry (the follower retries).
+    #[error("forced withdrawal {index} (account {account}) cannot be served: {reason}")]
+    ForcedUnservable {
+        /// Its queue index.
+        index: u64,
+        /// The account it names.
+        account: AccountId,
+        /// Why the rules give no outcome.
+        reason: TxError,
+    },
+    /// `clearproof restore`: an accepted batch cannot be imported while the
+    /// open batch holds transactions.
+    #[error(
+        "the open batch holds {0} transactions: an accepted batch cannot be imported before them"
+    )]
+    ImportOverPending(usize),
+    /// `clearproof restore`: a transaction of an accepted batch does not apply
+    /// to the stored state (the sequencer halts: its memory is ahead of its
+    /// store).
+    #[error("transaction {position} ({kind}) does not apply: {}: {error}", error.code())]
+    ImportDoesNotApply {
+        /// Its position in the batch's data.
+        position: usize,
+        /// Its type.
+        kind: TxKind,
+        /// The rule that refuses it.
+        error: TxError,
+    },
+    /// `clearproof restore`: an accepted batch's data, replayed, reaches
+    /// another root than the base layer accepted (the sequencer halts).
+    #[error("the replay reaches root {replayed}, the base layer accepted {accepted}")]
+    ImportRootMismatch {
+        /// The root the replay reaches (hex).
+        replayed: String,
+        /// The root the base layer accepted (hex).
+        accepted: String,
+    },
     /// Storage failed; the sequencer stops accepting until restarted.
     #[error("storage failure: {0}")]
     Store(#[from] StoreError),
@@ -101,7 +141,11 @@ impl SubmitError {
             SubmitError::NotAMember => "ORACLE_NOT_A_MEMBER",
             SubmitError::StaleObservation { .. } => "ORACLE_OBSERVATION_STALE",
             SubmitError::Store(_) => "INTERNAL_STORAGE",
-            SubmitError::BaseLayer(_) => "BASE_LAYER_UNREADABLE",
+            SubmitError::BaseLayerUnreadable(_) => "BASE_LAYER_UNREADABLE",
+            SubmitError::ForcedUnservable { .. } => "FORCED_WITHDRAWAL_UNSERVABLE",
+            SubmitError::ImportOverPending(_) => "RESTORE_OVER_PENDING",
+            SubmitError::ImportDoesNotApply { .. } => "RESTORE_TX_DOES_NOT_APPLY",
+            SubmitError::ImportRootMismatch { .. } => "RESTORE_ROOT_MISMATCH",
             SubmitError::IdempotencyKeyReused(_) => "IDEMPOTENCY_KEY_REUSED",
             SubmitError::MalformedIdempotencyKey(_) => "MALFORMED_IDEMPOTENCY_KEY",
             SubmitError::Halted => "SEQUENCER_HALTED",
@@ -121,7 +165,10 @@ impl SubmitError {
             SubmitError::StaleObservation { .. } => 409,
             SubmitError::Rule { .. } | SubmitError::NoCounterparty => 422,
             SubmitError::Store(_) => 500,
-            SubmitError::BaseLayer(_) => 502,
+            SubmitError::BaseLayerUnreadable(_) => 502,
+            SubmitError::ForcedUnservable { .. } => 503,
+            SubmitError::ImportOverPending(_) => 409,
+            SubmitError::ImportDoesNotApply { .. } | SubmitError::ImportRootMismatch { .. } => 500,
             SubmitError::IdempotencyKeyReused(_) => 422,
             SubmitError::MalformedIdempotencyKey(_) => 400,
             SubmitError::Halted => 503,

@@ -11,8 +11,8 @@
 //! binary's `LedgerDir`), and an EVM base layer reads its contract's queue.
 
 use clearproof_protocol::tx::Deposit;
+use clearproof_verifier::base_layer::hatch::ForcedEntry;
 use clearproof_verifier::base_layer::{BaseLayer, Ledger, LedgerError, LedgerStore};
-use clearproof_verifier::hatch::ForcedEntry;
 
 /// Where the sequencer reads the base layer's queues: deposits, and forced
 /// withdrawals (PROTOCOL §6.4), which it serves by itself in queue order.

@@ -26,6 +26,7 @@ pub mod follow;
 pub mod genesis;
 pub mod jobs;
 pub mod oracle;
+mod pending;
 pub mod records;
 pub mod relay;
 pub mod restore;

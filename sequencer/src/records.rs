@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use clearproof_api::records::{BatchHeader, PublicTx};
+use clearproof_api::records::{CommittedHeader, PublicTx};
 use clearproof_protocol::batch::BatchUndo;
 use clearproof_protocol::tx::SignedTx;
 use clearproof_protocol::Fr;
@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct StoredBatch {
     /// Header.
-    pub header: BatchHeader,
+    pub header: CommittedHeader,
     /// The applied transactions with what authorised them, in order.
     pub txs: Vec<StoredTx>,
     /// The values before the batch of everything it changed (to rebuild the

@@ -12,9 +12,11 @@
 //! [`post_next_aggregated`] asks an [`Aggregate`] (the prover's aggregation job,
 //! `clearproof_prover::aggregate`) for that proof before posting.
 
+use clearproof_verifier::base_layer::rules::{
+    next_batch_number, AcceptedBatch, PostedAggregate, PostedBatch,
+};
 use clearproof_verifier::base_layer::{BaseLayer, LedgerError};
 use clearproof_verifier::key::VerifierKey;
-use clearproof_verifier::rules::{next_batch_number, AcceptedBatch, PostedAggregate, PostedBatch};
 use clearproof_verifier::Rejection;
 
 use crate::jobs::JobBoard;
@@ -68,7 +70,7 @@ pub trait ProvenBatches {
 
 fn posted(record: &BatchRecord, proofs: Vec<clearproof_api::artifact::ChunkProof>) -> PostedBatch {
     PostedBatch {
-        number: record.header.number,
+        number: record.header.batch.number,
         data: record.public_data.iter().map(|p| p.tx.clone()).collect(),
         proofs,
         aggregate: None,

@@ -16,8 +16,8 @@ use clearproof_protocol::serde_fr::to_hex;
 use clearproof_protocol::state::State;
 use clearproof_protocol::tx::Transaction;
 use clearproof_protocol::Fr;
+use clearproof_verifier::base_layer::rules::{AcceptedBatch, PostedBatch};
 use clearproof_verifier::base_layer::{BaseLayer, LedgerError};
-use clearproof_verifier::rules::{AcceptedBatch, PostedBatch};
 
 use crate::batcher::{Config, Sequencer};
 use crate::error::SubmitError;
@@ -120,7 +120,7 @@ pub fn restore(
         0 => State::genesis_with_depth(&genesis, depth)
             .map_err(|e| RestoreError::Replay { batch: 0, message: e.to_string() })?
             .root(),
-        n => base.batch(n)?.ok_or(RestoreError::Missing(n))?.next_state_root,
+        n => base.batch(n)?.ok_or(RestoreError::Missing(n))?.header.next_state_root,
     };
     let root = sequencer.committed().state_root;
     if root != expected || sequencer.committed().pending != 0 {
@@ -147,12 +147,12 @@ pub fn restore(
     for number in start + 1..=ledger.batches {
         let accepted = base.batch(number)?.ok_or(RestoreError::Missing(number))?;
         let posted = base.posted(number)?.ok_or(RestoreError::Missing(number))?;
-        let posted_hash = data_hash(accepted.prev_state_root, &posted.data);
-        if posted_hash != accepted.data_hash {
+        let posted_hash = data_hash(accepted.header.prev_state_root, &posted.data);
+        if posted_hash != accepted.header.data_hash {
             return Err(RestoreError::DataHash {
                 batch: number,
                 posted: to_hex(&posted_hash),
-                accepted: to_hex(&accepted.data_hash),
+                accepted: to_hex(&accepted.header.data_hash),
             });
         }
         next_deposit += (accepted.deposits + accepted.refunds.len()) as u64;
@@ -161,11 +161,11 @@ pub fn restore(
             posted.data.iter().filter(|t| matches!(t, Transaction::ForcedWithdraw(_))).count();
         next_forced += forced as u64;
         sequencer
-            .import_batch(&posted.data, accepted.next_state_root, next_deposit, next_forced)
+            .import_batch(&posted.data, accepted.header.next_state_root, next_deposit, next_forced)
             .map_err(|e| match e {
-            SubmitError::Store(e) => RestoreError::Store(e),
-            other => RestoreError::Replay { batch: number, message: other.to_string() },
-        })?;
+                SubmitError::Store(e) => RestoreError::Store(e),
+                other => RestoreError::Replay { batch: number, message: other.to_string() },
+            })?;
         store_proofs(store.as_ref(), &posted)?;
         progress(&accepted);
     }

@@ -85,7 +85,7 @@ fn rebuilt_witnesses_equal_the_witnessed_application_in_any_order() {
         for n in [1u64, 3, 2, 2] {
             let record = batches.record(n).unwrap().unwrap();
             assert_eq!(record.witness, expected[n as usize - 1], "batch {n}");
-            assert_eq!(record.header.next_state_root, record.witness.next_state_root);
+            assert_eq!(record.header.batch.next_state_root, record.witness.next_state_root);
             assert_eq!(record.public_data.len(), record.witness.witnesses.len());
         }
         assert!(batches.record(4).unwrap().is_none(), "no batch 4");

@@ -125,7 +125,7 @@ impl RawClient {
 #[derive(Default)]
 pub(crate) struct Queue {
     entries: std::sync::Mutex<Vec<Deposit>>,
-    forced: std::sync::Mutex<Vec<clearproof_verifier::hatch::ForcedEntry>>,
+    forced: std::sync::Mutex<Vec<clearproof_verifier::base_layer::hatch::ForcedEntry>>,
 }
 
 impl Queue {
@@ -138,7 +138,7 @@ impl Queue {
 
     /// Queues a forced withdrawal (the base layer checked its signature).
     #[allow(dead_code)]
-    pub(crate) fn force(&self, e: clearproof_verifier::hatch::ForcedEntry) -> u64 {
+    pub(crate) fn force(&self, e: clearproof_verifier::base_layer::hatch::ForcedEntry) -> u64 {
         let mut forced = self.forced.lock().unwrap();
         forced.push(e);
         forced.len() as u64 - 1
@@ -155,7 +155,7 @@ impl DepositQueue for Queue {
         &self,
         from: u64,
         max: usize,
-    ) -> Result<Vec<clearproof_verifier::hatch::ForcedEntry>, LedgerError> {
+    ) -> Result<Vec<clearproof_verifier::base_layer::hatch::ForcedEntry>, LedgerError> {
         let forced = self.forced.lock().unwrap();
         Ok(forced.iter().skip(from as usize).take(max).cloned().collect())
     }
@@ -393,7 +393,11 @@ impl Server {
         for b in 1..=last {
             let answer = self.client.get(&format!("/v1/batches/{b}")).await.unwrap();
             let record: BatchRecord = serde_json::from_value(answer.body).unwrap();
-            assert_eq!(record.header.prev_state_root, state.root(), "batch {b} does not chain");
+            assert_eq!(
+                record.header.batch.prev_state_root,
+                state.root(),
+                "batch {b} does not chain"
+            );
             let txs: Vec<_> =
                 record.public_data.iter().map(|p| SignedTx::proven(p.tx.clone())).collect();
             let out = state.apply_batch(&txs);
@@ -401,7 +405,7 @@ impl Server {
                 .receipts
                 .iter()
                 .all(|r| matches!(r, clearproof_protocol::batch::Receipt::Applied { .. })));
-            assert_eq!(out.next_state_root, record.header.next_state_root, "batch {b} root");
+            assert_eq!(out.next_state_root, record.header.batch.next_state_root, "batch {b} root");
         }
         assert_eq!(
             clearproof_protocol::serde_fr::to_hex(&state.root()),

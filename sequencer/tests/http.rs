@@ -326,7 +326,7 @@ async fn the_typed_client_speaks_the_whole_api() {
     let account = api.account(acct(1)).await.unwrap();
     assert_eq!(account.account.collateral.get(), 10_000 - 5);
     let record = api.batch(1).await.unwrap();
-    assert_eq!(record.header.next_state_root, state.state_root);
+    assert_eq!(record.header.batch.next_state_root, state.state_root);
     assert_eq!(record.public_data.len(), 2);
     let missing = api.batch(9).await.unwrap_err();
     assert_eq!(

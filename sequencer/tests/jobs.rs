@@ -26,7 +26,7 @@ fn artifact(record: &BatchRecord, chunk: usize) -> ChunkProof {
         circuit: CircuitParams { depth: DEPTH, slots: SLOTS, k: 17 },
         vk_digest: "00".repeat(32),
         srs: "none".into(),
-        batch: record.header.number,
+        batch: record.header.batch.number,
         chunk,
         chunks: chunks.len(),
         public_inputs: chunks[chunk].instance,

@@ -129,7 +129,7 @@ fn idempotency_keys_are_remembered_then_forgotten() {
 /// the pending ones to the same outcomes, and taken entries are not taken again.
 #[test]
 fn forced_withdrawals_are_served_in_order_and_survive_a_restart() {
-    use clearproof_verifier::hatch::{ForcedEntry, MAX_FORCED_PER_BATCH};
+    use clearproof_verifier::base_layer::hatch::{ForcedEntry, MAX_FORCED_PER_BATCH};
     let entry = |account: u32, amount: i128| ForcedEntry {
         account: acct(account),
         amount: n(amount),

@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use clap::Subcommand;
 use clearproof_protocol::serde_fr::to_hex;
-use clearproof_verifier::evm::ledger::{fixture_aggregates, VERIFIER_BIN};
-use clearproof_verifier::evm::Evm;
-use clearproof_verifier::rules::PostedAggregate;
+use clearproof_verifier::base_layer::evm::ledger::{fixture_aggregates, VERIFIER_BIN};
+use clearproof_verifier::base_layer::evm::Evm;
+use clearproof_verifier::base_layer::rules::PostedAggregate;
 
 #[derive(Subcommand)]
 pub(crate) enum EvmCommand {
@@ -32,7 +32,7 @@ fn verify(files: &[PathBuf]) -> Result<()> {
     let aggregates: Vec<(String, PostedAggregate)> = if files.is_empty() {
         fixture_aggregates()
             .into_iter()
-            .map(|a| (format!("fixture batch {}", a.instance.batch_number), a))
+            .map(|a| (format!("fixture batch {}", a.instance.number), a))
             .collect()
     } else {
         files
@@ -59,7 +59,7 @@ fn verify(files: &[PathBuf]) -> Result<()> {
         match evm.view(verifier, &calldata) {
             Ok(outcome) => println!(
                 "{name}: batch {} from {} to {}: proof accepted, {} gas ({} calldata bytes)",
-                a.instance.batch_number,
+                a.instance.number,
                 &to_hex(&a.instance.prev_state_root)[..10],
                 &to_hex(&a.instance.next_state_root)[..10],
                 outcome.gas_used,

@@ -15,7 +15,7 @@ use clearproof_protocol::state::State;
 use clearproof_protocol::types::AccountId;
 use clearproof_sequencer::restore::{restore, Restored};
 use clearproof_sequencer::store::{MemoryStore, SledStore, Store};
-use clearproof_verifier::ledger::{BaseLayer, EscapeHatch, Ledger, SledLedger};
+use clearproof_verifier::base_layer::sled_store::{BaseLayer, EscapeHatch, Ledger, SledLedger};
 
 use super::tx::account;
 use super::{count, print_json};
@@ -89,9 +89,9 @@ pub(crate) fn restore_cmd(args: &RestoreArgs) -> Result<()> {
     let Restored { replayed, batch, root, .. } = restore(&ledger, store.clone(), |b| {
         println!(
             "batch {}: {}, root {} (matches the base layer)",
-            b.number,
+            b.header.number,
             count(b.transactions, "transaction"),
-            to_hex(&b.next_state_root)
+            to_hex(&b.header.next_state_root)
         );
     })?;
     println!(

@@ -12,9 +12,9 @@ use clearproof_protocol::tx::Deposit;
 use clearproof_protocol::types::{AccountId, Amount};
 use clearproof_sequencer::genesis;
 use clearproof_sequencer::relay::{post_all, HttpSource, RelayError};
-use clearproof_verifier::hatch::ForcedRequest;
+use clearproof_verifier::base_layer::hatch::ForcedRequest;
+use clearproof_verifier::base_layer::sled_store::{BaseLayer, EscapeHatch, Ledger, SledLedger};
 use clearproof_verifier::key::VerifierKey;
-use clearproof_verifier::ledger::{BaseLayer, EscapeHatch, Ledger, SledLedger};
 use serde::Serialize;
 
 use super::hatch::{open_ledger, unix_now};
@@ -175,10 +175,10 @@ pub(crate) fn run(command: LedgerCommand) -> Result<()> {
             let relayed = post_all(&HttpSource(&client), &ledger, &key, |a| {
                 println!(
                     "batch {}: accepted, {}, {}, root {}, {} released, {} refunded",
-                    a.number,
+                    a.header.number,
                     count(a.transactions, "transaction"),
                     count(a.chunks, "chunk"),
-                    to_hex(&a.next_state_root),
+                    to_hex(&a.header.next_state_root),
                     count(a.withdrawals.len(), "withdrawal"),
                     count(a.refunds.len(), "deposit")
                 );

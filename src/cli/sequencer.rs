@@ -13,9 +13,9 @@ use clearproof_sequencer::api::{self, Node, ServeOptions};
 use clearproof_sequencer::conn::ConnectionLimits;
 use clearproof_sequencer::follow::{read_forced, read_queue, DepositQueue};
 use clearproof_sequencer::{genesis, Config};
-use clearproof_verifier::hatch::ForcedEntry;
+use clearproof_verifier::base_layer::hatch::ForcedEntry;
+use clearproof_verifier::base_layer::sled_store::{Ledger, LedgerError};
 use clearproof_verifier::key::VerifierKey;
-use clearproof_verifier::ledger::{Ledger, LedgerError};
 
 #[derive(Subcommand)]
 pub(crate) enum SequencerCommand {

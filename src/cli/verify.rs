@@ -7,8 +7,8 @@ use anyhow::{Context, Result};
 use clap::Args;
 use clearproof_api::artifact::{read_artifacts, read_public_data};
 use clearproof_protocol::serde_fr::{from_hex, to_hex};
+use clearproof_verifier::base_layer::sled_store::{BaseLayer, Ledger};
 use clearproof_verifier::check::verify_batch;
-use clearproof_verifier::ledger::{BaseLayer, Ledger};
 
 use super::{count, invalid, load_verifier_key};
 
@@ -42,7 +42,7 @@ pub(crate) fn run(args: &VerifyArgs) -> Result<()> {
             let record =
                 ledger.batch(n)?.with_context(|| format!("the ledger has no batch {n}"))?;
             let posted = ledger.posted(n)?.context("the ledger lost the posted data")?;
-            (record.prev_state_root, posted.data, posted.proofs)
+            (record.header.prev_state_root, posted.data, posted.proofs)
         }
         _ => {
             let prev = args.prev_root.as_deref().context("--prev-root is required")?;
@@ -60,12 +60,12 @@ pub(crate) fn run(args: &VerifyArgs) -> Result<()> {
         Ok(v) => {
             println!(
                 "valid: batch {}, {} in {}, {} → {}, data hash {}, {} proof bytes, verified in {:.1} ms{}",
-                v.batch,
+                v.header.number,
                 count(data.len(), "transaction"),
                 count(v.chunks, "chunk"),
-                to_hex(&v.prev_state_root),
-                to_hex(&v.next_state_root),
-                to_hex(&v.data_hash),
+                to_hex(&v.header.prev_state_root),
+                to_hex(&v.header.next_state_root),
+                to_hex(&v.header.data_hash),
                 v.proof_bytes,
                 started.elapsed().as_secs_f64() * 1e3,
                 if key.manifest.insecure() { " (INSECURE development SRS)" } else { "" }

@@ -16,8 +16,8 @@ use clearproof_protocol::types::{AccountId, Amount};
 use clearproof_protocol::{funding, margin};
 use clearproof_sequencer::restore::restore;
 use clearproof_sequencer::store::{SledStore, Store};
-use clearproof_verifier::hatch::ForcedRequest;
-use clearproof_verifier::ledger::EscapeHatch;
+use clearproof_verifier::base_layer::hatch::ForcedRequest;
+use clearproof_verifier::base_layer::sled_store::EscapeHatch;
 
 use super::report::short;
 use super::workload::{micro, unix_now, Workload};

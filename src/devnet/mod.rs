@@ -50,9 +50,11 @@ use clearproof_sequencer::jobs::JobBoard;
 use clearproof_sequencer::relay::StoreSource;
 use clearproof_sequencer::store::{SledStore, Store};
 use clearproof_sequencer::{Config, Sequencer};
-use clearproof_verifier::evm::ledger::EvmLedger;
+use clearproof_verifier::base_layer::evm::ledger::EvmLedger;
+use clearproof_verifier::base_layer::sled_store::{
+    BaseLayer, EscapeHatch, Ledger, SledLedger, SledLedgerStore,
+};
 use clearproof_verifier::key::VerifierKey;
-use clearproof_verifier::ledger::{BaseLayer, EscapeHatch, Ledger, SledLedger, SledLedgerStore};
 
 use pipeline::Pipeline;
 pub use report::{AggregateReport, BatchReport, Report};

@@ -16,11 +16,11 @@ use clearproof_sequencer::batches::Batches;
 use clearproof_sequencer::relay::{
     post_next, post_next_aggregated, Aggregate, ProvenBatches, Step as RelayStep, StoreSource,
 };
+use clearproof_verifier::base_layer::evm::ledger::{EvmLedger, PostGas};
+use clearproof_verifier::base_layer::rules::{PostedAggregate, PostedBatch};
+use clearproof_verifier::base_layer::sled_store::BaseLayer;
 use clearproof_verifier::check::verify_batch;
-use clearproof_verifier::evm::ledger::{EvmLedger, PostGas};
 use clearproof_verifier::key::VerifierKey;
-use clearproof_verifier::ledger::BaseLayer;
-use clearproof_verifier::rules::{PostedAggregate, PostedBatch};
 
 use super::report::{AggregateReport, BatchReport};
 use super::Options;
@@ -130,7 +130,7 @@ impl Pipeline<'_> {
         let aggregate = match aggregate {
             None => None,
             Some(prove_seconds) => {
-                let gas = self.ledger_gas(accepted.number)?;
+                let gas = self.ledger_gas(accepted.header.number)?;
                 Some(AggregateReport {
                     prove_seconds,
                     proof_bytes: accepted.proof_bytes,
@@ -140,9 +140,12 @@ impl Pipeline<'_> {
             }
         };
         Ok(BatchReport {
-            number: accepted.number,
+            number: accepted.header.number,
             transactions: accepted.transactions,
-            roots: (to_hex(&accepted.prev_state_root), to_hex(&accepted.next_state_root)),
+            roots: (
+                to_hex(&accepted.header.prev_state_root),
+                to_hex(&accepted.header.next_state_root),
+            ),
             chunks: accepted.chunks,
             proof_bytes: chunk_bytes,
             prove_seconds,

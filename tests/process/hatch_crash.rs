@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use clearproof_sequencer::store::{SledStore, Store};
 use clearproof_tests::{small_keys, unproven_chain};
+use clearproof_verifier::base_layer::sled_store::{EscapeHatch, Ledger, SledLedgerStore};
 use clearproof_verifier::base_layer::LedgerStore;
-use clearproof_verifier::ledger::{EscapeHatch, Ledger, SledLedgerStore};
 use rand::{Rng, SeedableRng};
 
 const BATCHES: usize = 300;

@@ -22,7 +22,7 @@ use clearproof_protocol::serde_fr::to_hex;
 use clearproof_protocol::tx::Transaction;
 use clearproof_protocol::types::*;
 use clearproof_tests::{deposit, genesis, key, oracle, small_keys, SMALL, T0};
-use clearproof_verifier::ledger::{BaseLayer, Ledger, PostedBatch};
+use clearproof_verifier::base_layer::sled_store::{BaseLayer, Ledger, PostedBatch};
 
 struct Process(Child);
 
@@ -206,11 +206,11 @@ async fn sequencer_two_provers_one_killed_ledger_and_verify() {
     for n in 1..=2u64 {
         let record = client.batch(n).await.unwrap();
         let accepted = ledger.batch(n).unwrap().expect("accepted");
-        assert_eq!(accepted.next_state_root, record.header.next_state_root);
+        assert_eq!(accepted.header.next_state_root, record.header.batch.next_state_root);
         let posted: PostedBatch = ledger.posted(n).unwrap().unwrap();
         let data: Vec<Transaction> = record.public_data.iter().map(|p| p.tx.clone()).collect();
         assert_eq!(posted.data, data);
-        files.push((record.header.prev_state_root, posted));
+        files.push((record.header.batch.prev_state_root, posted));
     }
     let state = ledger.state().unwrap();
     assert_eq!(state.root, client.state().await.unwrap().state_root);

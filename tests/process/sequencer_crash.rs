@@ -40,7 +40,7 @@ use clearproof_protocol::tx::Deposit;
 use clearproof_protocol::tx::{SignedTx, Transaction};
 use clearproof_protocol::types::*;
 use clearproof_tests::small_keys;
-use clearproof_verifier::ledger::{BaseLayer, Ledger};
+use clearproof_verifier::base_layer::sled_store::{BaseLayer, Ledger};
 use rand::{Rng, SeedableRng};
 
 const T0: u64 = 1_700_000_000;
@@ -344,7 +344,7 @@ async fn crash_run(items: u64, kills_wanted: usize, order_size: i64) -> Report {
     let mut trades = 0i64;
     for b in 1..=committed.globals.batch_number {
         let record = client.batch(b).await.unwrap();
-        assert_eq!(record.header.prev_state_root, state.root(), "batch {b} does not chain");
+        assert_eq!(record.header.batch.prev_state_root, state.root(), "batch {b} does not chain");
         for p in &record.public_data {
             assert!(ids.insert(p.id), "transaction {} applied twice", p.id);
             match &p.tx {
@@ -358,7 +358,7 @@ async fn crash_run(items: u64, kills_wanted: usize, order_size: i64) -> Report {
             record.public_data.iter().map(|p| SignedTx::proven(p.tx.clone())).collect();
         let out = state.apply_batch(&txs);
         assert!(out.receipts.iter().all(|r| matches!(r, Receipt::Applied { .. })));
-        assert_eq!(out.next_state_root, record.header.next_state_root, "batch {b} root");
+        assert_eq!(out.next_state_root, record.header.batch.next_state_root, "batch {b} root");
     }
     assert_eq!(
         state.root(),

@@ -119,18 +119,20 @@ pub fn two_batches() -> (Fr, Vec<Deposit>, BatchOutput, BatchOutput) {
 /// running state, advanced here.
 pub fn record_unproven(
     store: &dyn clearproof_verifier::base_layer::LedgerStore,
-    ledger: &mut clearproof_verifier::rules::LedgerState,
+    ledger: &mut clearproof_verifier::base_layer::state::LedgerState,
     prev_root: Fr,
     out: &BatchOutput,
 ) {
-    use clearproof_verifier::rules::{AcceptedBatch, PostedBatch, Settlement};
+    use clearproof_verifier::base_layer::rules::{AcceptedBatch, PostedBatch, Settlement};
     let data: Vec<Transaction> = out.applied().cloned().collect();
     let count = |f: fn(&Transaction) -> bool| data.iter().filter(|t| f(t)).count();
     let accepted = AcceptedBatch {
-        number: out.batch_number,
-        prev_state_root: prev_root,
-        next_state_root: out.next_state_root,
-        data_hash: clearproof_protocol::batch::data_hash(prev_root, &data),
+        header: clearproof_protocol::batch::BatchHeader {
+            number: out.batch_number,
+            prev_state_root: prev_root,
+            next_state_root: out.next_state_root,
+            data_hash: clearproof_protocol::batch::data_hash(prev_root, &data),
+        },
         transactions: data.len(),
         deposits: count(|t| matches!(t, Transaction::Deposit(_))),
         refunds: Vec::new(),
@@ -165,9 +167,10 @@ pub fn unproven_chain(
     store: &dyn clearproof_verifier::base_layer::LedgerStore,
     key: &clearproof_verifier::key::VerifierKey,
     batches: usize,
-) -> (State, clearproof_verifier::rules::LedgerState) {
+) -> (State, clearproof_verifier::base_layer::state::LedgerState) {
     let mut state = genesis_state();
-    let mut ledger = clearproof_verifier::rules::LedgerState::genesis(state.root(), key, 1_000);
+    let mut ledger =
+        clearproof_verifier::base_layer::state::LedgerState::genesis(state.root(), key, 1_000);
     store.init(&ledger, &genesis()).expect("creating the ledger");
     for i in 0..batches {
         let prev = state.root();
@@ -230,10 +233,10 @@ impl Backend {
     pub fn base_layer(
         self,
         key: &clearproof_verifier::key::VerifierKey,
-        configure: impl FnOnce(&mut clearproof_verifier::rules::LedgerState),
+        configure: impl FnOnce(&mut clearproof_verifier::base_layer::state::LedgerState),
     ) -> Held {
+        use clearproof_verifier::base_layer::sled_store::SledLedgerStore;
         use clearproof_verifier::base_layer::{Ledger, MemoryLedgerStore};
-        use clearproof_verifier::ledger::SledLedgerStore;
         match self {
             Backend::Sled => {
                 let dir = tempfile::tempdir().expect("temporary directory");
@@ -273,9 +276,12 @@ macro_rules! on_every_backend {
 }
 
 /// `batch` as a relay posts it, with real chunk proofs made with `keys`.
-pub fn proven(keys: &ProverKeys, batch: &BatchOutput) -> clearproof_verifier::rules::PostedBatch {
+pub fn proven(
+    keys: &ProverKeys,
+    batch: &BatchOutput,
+) -> clearproof_verifier::base_layer::rules::PostedBatch {
     let proofs = clearproof_prover::prove_batch(keys, batch, 0, false).expect("proving");
-    clearproof_verifier::rules::PostedBatch {
+    clearproof_verifier::base_layer::rules::PostedBatch {
         number: batch.batch_number,
         data: batch.applied().cloned().collect(),
         proofs: proofs.into_iter().map(|c| c.proof).collect(),

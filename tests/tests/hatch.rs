@@ -20,10 +20,10 @@ use clearproof_tests::{
     deposit, genesis, genesis_state, key, keys, on_every_backend, proven, small_keys, Backend,
     Held, SMALL,
 };
+use clearproof_verifier::base_layer::hatch::ForcedRequest;
+use clearproof_verifier::base_layer::sled_store::PostedBatch;
 use clearproof_verifier::base_layer::{Ledger, LedgerError, MemoryLedgerStore};
-use clearproof_verifier::hatch::ForcedRequest;
 use clearproof_verifier::key::VerifierKey;
-use clearproof_verifier::ledger::PostedBatch;
 
 const GRACE: u64 = 100;
 const WINDOW: u64 = 50;
@@ -352,7 +352,7 @@ fn a_restored_store_resumes_the_chain() {
     );
     let record = batches.record(3).unwrap().unwrap();
     let accepted = ledger.post(&f.key, &proven(&f.keys, &record.witness)).unwrap();
-    assert_eq!(accepted.next_state_root, summary.root);
+    assert_eq!(accepted.header.next_state_root, summary.root);
 }
 
 mod random_workloads {
@@ -365,8 +365,8 @@ mod random_workloads {
     use clearproof_protocol::tx::{PriceUpdate, SignedTx, Trade, Withdraw};
     use clearproof_protocol::types::{MarketId, Nonce, Price, Quote, Timestamp};
     use clearproof_tests::T0;
+    use clearproof_verifier::base_layer::state::LedgerState;
     use clearproof_verifier::base_layer::LedgerStore;
-    use clearproof_verifier::rules::LedgerState;
     use proptest::prelude::*;
 
     #[derive(Debug, Clone)]

@@ -9,7 +9,7 @@ use clearproof_sequencer::relay::{
     post_next_aggregated, Aggregate, ProvenBatches, RelayError, Step,
 };
 use clearproof_tests::{small_keys, Backend};
-use clearproof_verifier::rules::{PostedAggregate, PostedBatch};
+use clearproof_verifier::base_layer::rules::{PostedAggregate, PostedBatch};
 
 /// A source that has proven `batch` (or nothing).
 struct Source(Option<PostedBatch>);

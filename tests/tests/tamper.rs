@@ -12,9 +12,9 @@ use clearproof_api::artifact::{ArtifactError, ChunkProof};
 use clearproof_circuits::circuit::Proof;
 use clearproof_protocol::Fr;
 use clearproof_tests::{on_every_backend, proven, small_keys, two_batches, Backend, Held};
+use clearproof_verifier::base_layer::sled_store::PostedBatch;
 use clearproof_verifier::base_layer::{BaseLayer, LedgerError};
 use clearproof_verifier::key::VerifierKey;
-use clearproof_verifier::ledger::PostedBatch;
 use clearproof_verifier::Rejection;
 
 struct Fixture {
@@ -84,14 +84,14 @@ fn honest_batches_are_accepted_and_release_withdrawals(b: Backend) {
     let first = ledger.post(&f.key, &f.b1).unwrap();
     assert_eq!(first.deposits, 3);
     let second = ledger.post(&f.key, &f.b2).unwrap();
-    assert_eq!(second.prev_state_root, first.next_state_root);
+    assert_eq!(second.header.prev_state_root, first.header.next_state_root);
     assert_eq!(second.withdrawals.len(), 1);
     let w = &second.withdrawals[0];
     assert_eq!((w.account.get(), w.amount.get()), (3, 5_000));
     assert_eq!(w.owner, f.deposits[2].owner, "released to the depositing owner");
     let state = ledger.state().unwrap();
     assert_eq!((state.batches, state.deposits_consumed), (2, 3));
-    assert_eq!(state.root, second.next_state_root);
+    assert_eq!(state.root, second.header.next_state_root);
 }
 
 /// PROTOCOL §7 (v2): anyone can rebuild the state from the base layer's posted
@@ -110,14 +110,14 @@ fn posted_data_alone_rebuilds_every_accepted_root(b: Backend) {
     for number in 1..=ledger.state().unwrap().batches {
         let posted = ledger.posted(number).unwrap().expect("posted data is kept");
         let accepted = ledger.batch(number).unwrap().expect("accepted");
-        assert_eq!(accepted.prev_state_root, state.root(), "batch {number} chains");
+        assert_eq!(accepted.header.prev_state_root, state.root(), "batch {number} chains");
         let replay: Vec<SignedTx> = posted.data.iter().cloned().map(SignedTx::proven).collect();
         let out = state.apply_batch(&replay);
         assert!(out
             .receipts
             .iter()
             .all(|r| matches!(r, clearproof_protocol::batch::Receipt::Applied { .. })));
-        assert_eq!(out.next_state_root, accepted.next_state_root, "batch {number}'s root");
+        assert_eq!(out.next_state_root, accepted.header.next_state_root, "batch {number}'s root");
     }
     let traded = state.order_slots(clearproof_protocol::types::AccountId::new(1).unwrap());
     assert_eq!(traded.slots().count(), 1, "the buyer's order slot was rebuilt");

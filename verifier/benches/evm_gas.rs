@@ -9,12 +9,14 @@
 
 use std::path::PathBuf;
 
-use clearproof_circuits::circuit::aggregation::{AggregateProof, BatchInstance, ACCUMULATOR_LIMBS};
+use clearproof_circuits::circuit::aggregation::{AggregateProof, ACCUMULATOR_LIMBS};
 use clearproof_protocol::tx::{Deposit, Transaction};
 use clearproof_protocol::Fr;
-use clearproof_verifier::evm::abi::fr_to_word;
-use clearproof_verifier::evm::settlement::{encode_data, post_batch_calldata, Settlement};
-use clearproof_verifier::evm::Evm;
+use clearproof_verifier::base_layer::evm::abi::fr_to_word;
+use clearproof_verifier::base_layer::evm::settlement::{
+    encode_data, post_batch_calldata, Settlement,
+};
+use clearproof_verifier::base_layer::evm::Evm;
 use serde::Deserialize;
 
 /// StarkEx's published gas per perpetual trade (recursive proofs, fully
@@ -28,7 +30,7 @@ struct Rung {
     trades: usize,
     deposits: Vec<Deposit>,
     data: Vec<Transaction>,
-    instance: BatchInstance,
+    instance: clearproof_protocol::batch::BatchHeader,
     proof: AggregateProof,
 }
 
@@ -83,7 +85,7 @@ fn main() {
             rung.proof.accumulator.clone().try_into().expect("12 limbs");
         let calldata = post_batch_calldata(
             fr_to_word(&rung.instance.next_state_root),
-            rung.instance.batch_number,
+            rung.instance.number,
             &encode_data(&rung.data),
             &accumulator.map(|f| fr_to_word(&f)),
             &rung.proof.bytes,

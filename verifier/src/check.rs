@@ -4,7 +4,7 @@
 //! batched KZG check.
 
 use clearproof_circuits::circuit::{chunk_ranges, slots_taken, Instance, Proof, ProofError};
-use clearproof_protocol::batch::data_hash;
+use clearproof_protocol::batch::{data_hash, BatchHeader};
 use clearproof_protocol::serde_fr::to_hex;
 use clearproof_protocol::tx::Transaction;
 use clearproof_protocol::Fr;
@@ -16,15 +16,10 @@ use clearproof_api::artifact::{ChunkProof, FORMAT, VERSION};
 /// What a valid batch proves.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verified {
-    /// The batch number the artifacts claim (metadata: the proofs bind roots and
-    /// data, not this label; the ledger checks it against its own count).
-    pub batch: u64,
-    /// The root the batch extends.
-    pub prev_state_root: Fr,
-    /// The root it reaches.
-    pub next_state_root: Fr,
-    /// Its data hash.
-    pub data_hash: Fr,
+    /// The batch's roots and data hash, as its proofs bind them, and the number
+    /// its artifacts claim (metadata: the proofs bind roots and data, not this
+    /// label; the ledger checks it against its own count).
+    pub header: BatchHeader,
     /// Number of chunk proofs.
     pub chunks: usize,
     /// Total proof bytes.
@@ -117,10 +112,12 @@ pub fn verify_batch(
         return Err(Rejection::BadProof { chunk: 0 });
     }
     Ok(Verified {
-        batch: first.batch,
-        prev_state_root,
-        next_state_root: last.next_state_root,
-        data_hash: posted,
+        header: BatchHeader {
+            number: first.batch,
+            prev_state_root,
+            next_state_root: last.next_state_root,
+            data_hash: posted,
+        },
         chunks: proofs.len(),
         proof_bytes: proofs.iter().map(|p| p.proof.len()).sum(),
     })

@@ -14,13 +14,7 @@
 
 pub mod base_layer;
 pub mod check;
-#[cfg(feature = "evm")]
-pub mod evm;
-pub mod hatch;
 pub mod key;
-#[cfg(feature = "ledger")]
-pub mod ledger;
-pub mod rules;
 pub mod sled_dir;
 
 /// Why a batch, an artifact or a post was refused. Each variant has a stable
@@ -142,7 +136,7 @@ pub enum Rejection {
     /// More forced withdrawals than a batch may carry.
     #[error("a batch carries at most {max} forced withdrawals")]
     TooManyForced {
-        /// [`crate::hatch::MAX_FORCED_PER_BATCH`].
+        /// [`crate::base_layer::hatch::MAX_FORCED_PER_BATCH`].
         max: usize,
     },
     /// The base layer is frozen (escape hatch): no batch is accepted again.

@@ -16,12 +16,14 @@ use clearproof_protocol::tx::{
 };
 use clearproof_protocol::types::{AccountId, Amount, MarketId, Nonce, Quote};
 use clearproof_protocol::Fr;
-use clearproof_verifier::evm::abi::{self, encode_call, fr_to_word, word, word_to_fr, Token};
-use clearproof_verifier::evm::poseidon_sol::{self, field_modulus};
-use clearproof_verifier::evm::settlement::{
+use clearproof_verifier::base_layer::evm::abi::{
+    self, encode_call, fr_to_word, word, word_to_fr, Token,
+};
+use clearproof_verifier::base_layer::evm::poseidon_sol::{self, field_modulus};
+use clearproof_verifier::base_layer::evm::settlement::{
     encode_data, post_batch_calldata, Settlement, SettlementState, ACCUMULATOR_WORDS,
 };
-use clearproof_verifier::evm::{Address, Evm, EvmError, U256};
+use clearproof_verifier::base_layer::evm::{Address, Evm, EvmError, U256};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use sha2::{Digest, Sha256};

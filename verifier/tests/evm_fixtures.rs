@@ -8,19 +8,19 @@
 
 use clearproof_api::artifact::{ChunkProof, FORMAT, VERSION};
 use clearproof_circuits::circuit::aggregation::{
-    AggregateProof, AggregationParams, BatchInstance, ACCUMULATOR_LIMBS, PINNED_AGGREGATION,
+    AggregateProof, AggregationParams, ACCUMULATOR_LIMBS, PINNED_AGGREGATION,
 };
 use clearproof_circuits::circuit::{CircuitParams, Instance, Proof, ProvingKey, Srs, PINNED};
 use clearproof_protocol::state::Genesis;
 use clearproof_protocol::tx::{Deposit, Transaction};
 use clearproof_protocol::Fr;
+use clearproof_verifier::base_layer::evm::ledger::{EvmLedger, VERIFIER_BIN};
+use clearproof_verifier::base_layer::evm::settlement::{Settlement, SettlementState};
+use clearproof_verifier::base_layer::evm::{Address, Evm, EvmError};
+use clearproof_verifier::base_layer::rules::{PostedAggregate, PostedBatch};
+use clearproof_verifier::base_layer::sled_store::SledLedgerStore;
 use clearproof_verifier::base_layer::{BaseLayer, Ledger, LedgerError, MemoryLedgerStore};
-use clearproof_verifier::evm::ledger::{EvmLedger, VERIFIER_BIN};
-use clearproof_verifier::evm::settlement::{Settlement, SettlementState};
-use clearproof_verifier::evm::{Address, Evm, EvmError};
 use clearproof_verifier::key::{KeyManifest, VerifierKey, INSECURE_DEV_SRS};
-use clearproof_verifier::ledger::SledLedgerStore;
-use clearproof_verifier::rules::{PostedAggregate, PostedBatch};
 use serde::Deserialize;
 
 const FIXTURE: &str = include_str!("../evm/fixtures/settlement.json");
@@ -42,7 +42,7 @@ struct Fixture {
 #[derive(Deserialize, Clone)]
 struct FixtureBatch {
     data: Vec<Transaction>,
-    instance: BatchInstance,
+    instance: clearproof_protocol::batch::BatchHeader,
     proof: AggregateProof,
     /// The verifier contract's calldata, hex (committed with the proof).
     calldata: String,
@@ -80,12 +80,12 @@ fn post(
     evm: &mut Evm,
     settlement: &Settlement,
     b: &FixtureBatch,
-) -> Result<clearproof_verifier::evm::CallOutcome, EvmError> {
+) -> Result<clearproof_verifier::base_layer::evm::CallOutcome, EvmError> {
     let accumulator: [Fr; ACCUMULATOR_LIMBS] = b.proof.accumulator.clone().try_into().unwrap();
     settlement.post_batch(
         evm,
         b.instance.next_state_root,
-        b.instance.batch_number,
+        b.instance.number,
         &b.data,
         &accumulator,
         &b.proof.bytes,
@@ -106,7 +106,7 @@ fn real_batches_are_accepted_and_the_root_advances() {
         let outcome = post(&mut evm, &settlement, b).expect("the batch is accepted");
         let after = state(&mut evm, &settlement);
         assert_eq!(after.root, b.instance.next_state_root);
-        assert_eq!(after.batches, b.instance.batch_number);
+        assert_eq!(after.batches, b.instance.number);
         let calldata = hex::decode(&b.calldata).expect("hex");
         assert_eq!(calldata, b.proof.calldata(&b.instance), "the committed calldata");
         let verification =
@@ -114,7 +114,7 @@ fn real_batches_are_accepted_and_the_root_advances() {
         println!(
             "batch {}: {} transactions, postBatch {} gas (verification {}, settlement {}), \
              calldata {} bytes",
-            b.instance.batch_number,
+            b.instance.number,
             b.data.len(),
             outcome.gas_used,
             verification,
@@ -129,7 +129,7 @@ fn real_batches_are_accepted_and_the_root_advances() {
     let owner = f.deposits[2].owner;
     assert_eq!(
         settlement.withdrawable(&mut evm, &owner).unwrap(),
-        clearproof_verifier::evm::U256::from(5_000u64)
+        clearproof_verifier::base_layer::evm::U256::from(5_000u64)
     );
 }
 
@@ -218,7 +218,7 @@ fn posted(f: &Fixture, key: &VerifierKey, b: &FixtureBatch) -> PostedBatch {
             circuit: f.aggregation.chunk,
             vk_digest: key.digest().into(),
             srs: INSECURE_DEV_SRS.into(),
-            batch: b.instance.batch_number,
+            batch: b.instance.number,
             chunk: i,
             chunks: b.chunk_proofs.len(),
             public_inputs: *instance,
@@ -226,7 +226,7 @@ fn posted(f: &Fixture, key: &VerifierKey, b: &FixtureBatch) -> PostedBatch {
         })
         .collect();
     PostedBatch {
-        number: b.instance.batch_number,
+        number: b.instance.number,
         data: b.data.clone(),
         proofs,
         aggregate: Some(PostedAggregate { instance: b.instance, proof: b.proof.clone() }),
@@ -273,7 +273,7 @@ fn the_evm_base_layer_and_the_rust_ledger_agree() {
         p.batch = 2;
     }
     if let Some(a) = number.aggregate.as_mut() {
-        a.instance.batch_number = 2;
+        a.instance.number = 2;
     }
     cases.push(("wrong batch number", number));
     for (case, post) in &cases {
@@ -286,8 +286,8 @@ fn the_evm_base_layer_and_the_rust_ledger_agree() {
         let r = rust.post(key, post).expect("rust accepts");
         let e = evm.post(key, post).expect("EVM accepts");
         assert_eq!(
-            (r.prev_state_root, r.next_state_root, r.data_hash, &r.refunds, &r.withdrawals),
-            (e.prev_state_root, e.next_state_root, e.data_hash, &e.refunds, &e.withdrawals),
+            (r.header, &r.refunds, &r.withdrawals),
+            (e.header, &e.refunds, &e.withdrawals),
             "the same record"
         );
         let gas = evm.gas(post.number).expect("gas recorded");

@@ -89,6 +89,27 @@ pub struct TxWitness {
     pub state_root_after: Fr,
 }
 
+/// What a batch claims: its number, the root it extends, the root it reaches
+/// and its data hash (PROTOCOL §7). The one shape of a batch header: the
+/// aggregation proof's public inputs, the sequencer's batch records, the base
+/// layer's accepted batches and the verifier's result each carry it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchHeader {
+    /// The batch's number (`batch_number` in aggregation artifacts written
+    /// before v3, still read).
+    #[serde(alias = "batch_number")]
+    pub number: u64,
+    /// The state root the batch extends.
+    #[serde(with = "crate::serde_fr")]
+    pub prev_state_root: Fr,
+    /// The state root it reaches.
+    #[serde(with = "crate::serde_fr")]
+    pub next_state_root: Fr,
+    /// Its data hash (the chain from `prev_state_root` over its public data).
+    #[serde(with = "crate::serde_fr")]
+    pub data_hash: Fr,
+}
+
 /// The result of applying a batch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BatchOutput {
@@ -135,6 +156,16 @@ pub struct BatchOutput {
 }
 
 impl BatchOutput {
+    /// The batch's header.
+    pub fn header(&self) -> BatchHeader {
+        BatchHeader {
+            number: self.batch_number,
+            prev_state_root: self.prev_state_root,
+            next_state_root: self.next_state_root,
+            data_hash: self.data_hash,
+        }
+    }
+
     /// The applied transactions, in order: the batch's public data.
     pub fn applied(&self) -> impl Iterator<Item = &Transaction> {
         self.witnesses.iter().map(|w| &w.tx)
@@ -174,46 +205,13 @@ impl State {
         let accounts_root_before = self.accounts_root();
         let markets_before = market_states(self);
         let globals_before = *self.globals();
-        let mut order_fills = Vec::with_capacity(effect.order_fills.len());
-        let mut effect_accounts = effect.accounts;
-        for (id, slot) in effect.order_fills {
-            let update = self.fill_slot(id, slot);
-            let after = effect_accounts
-                .iter_mut()
-                .find(|(a, _)| *a == id)
-                .expect("an order fill names an account of the effect");
-            after.1.orders_root = update.root_after;
-            order_fills.push((id, update));
-        }
-        let mut accounts = Vec::with_capacity(effect_accounts.len());
-        for (id, after) in effect_accounts {
-            let before = self.account(id).copied();
-            let path = self.tree().path(id.index());
-            let root_before = self.accounts_root();
-            debug_assert_eq!(path.root(id.index(), leaf_of(before.as_ref())), root_before);
-            self.write_account(id, after);
-            self.sync();
-            accounts.push(AccountUpdate {
-                id,
-                before,
-                after,
-                path,
-                root_before,
-                root_after: self.accounts_root(),
-            });
-        }
-        if let Some((id, market)) = effect.market {
-            self.set_market_state(id, market);
-        }
-        if let Some(globals) = effect.globals {
-            self.set_globals(globals);
-        }
-        self.sync();
+        let mut journal = WitnessJournal::default();
+        self.write_effect(effect, &mut journal);
         TxWitness {
             tx: tx.tx,
             auth: tx.auth,
-            accounts,
-            order_fills,
+            accounts: journal.accounts,
+            order_fills: journal.order_fills,
             markets_before,
             markets_after: market_states(self),
             globals_before,
@@ -221,6 +219,49 @@ impl State {
             accounts_root_before,
             state_root_before,
             state_root_after: self.root(),
+        }
+    }
+
+    /// The one writer of an [`Effect`] into the state, for the witnessed path
+    /// ([`OpenBatch`]) and the accept path ([`DeferredBatch`]) alike: the order
+    /// slots the fills moved, then the accounts in the listed order, then the
+    /// market, then the globals. `journal` sees every value before it is
+    /// overwritten; a hashing journal ([`Journal::HASHES`]) gets each write's
+    /// Merkle path and roots, the state hashed after every write.
+    fn write_effect<J: Journal>(&mut self, effect: Effect, journal: &mut J) {
+        let mut accounts = effect.accounts;
+        for (id, slot) in effect.order_fills {
+            let index = slot_of(slot.order_id);
+            journal.slot_before(id, index, self.order_slots(id).at(index));
+            if J::HASHES {
+                let update = self.fill_slot(id, slot);
+                let after = accounts
+                    .iter_mut()
+                    .find(|(a, _)| *a == id)
+                    .expect("an order fill names an account of the effect");
+                after.1.orders_root = update.root_after;
+                journal.slot_filled(id, update);
+            } else {
+                // The account's `orders_root` follows at the next sync.
+                self.write_slot(id, index, Some(slot));
+            }
+        }
+        for (id, after) in accounts {
+            journal.account_before(self, id);
+            self.write_account(id, after);
+            if J::HASHES {
+                self.sync();
+                journal.account_written(self, id, after);
+            }
+        }
+        if let Some((id, market)) = effect.market {
+            self.set_market_state(id, market);
+        }
+        if let Some(globals) = effect.globals {
+            self.set_globals(globals);
+        }
+        if J::HASHES {
+            self.sync();
         }
     }
 
@@ -389,23 +430,22 @@ impl State {
         self.set_globals(undo.globals);
     }
 
-    /// Opens a batch applied without witnesses (the sequencer's accept path):
-    /// sets `batch_number += 1` without hashing. The state must be in sync.
-    pub fn begin_deferred(&mut self) -> DeferredBatch {
+    /// Opens a batch applied without witnesses (the sequencer's accept path).
+    /// Reads the state only (it must be in sync): the batch-number increment
+    /// is written when the batch closes, which reaches the root
+    /// [`State::begin_batch`] does, since no rule reads the batch number and
+    /// nothing is hashed in between.
+    pub fn begin_deferred(&self) -> DeferredBatch {
         let prev_state_root = self.root();
         let globals_before = *self.globals();
-        let mut globals = globals_before;
-        globals.batch_number += 1;
-        self.set_globals(globals);
         DeferredBatch {
-            batch_number: globals.batch_number,
+            batch_number: globals_before.batch_number + 1,
             prev_state_root,
             chain: DataHashChain::start(prev_state_root),
             markets_before: market_states(self),
             globals_before,
             applied: Vec::new(),
-            accounts: BTreeMap::new(),
-            slots: BTreeMap::new(),
+            undo: UndoJournal::default(),
             withdrawals: Vec::new(),
         }
     }
@@ -423,8 +463,7 @@ pub struct DeferredBatch {
     markets_before: [MarketState; MARKETS],
     globals_before: Globals,
     applied: Vec<SignedTx>,
-    accounts: BTreeMap<AccountId, Option<Account>>,
-    slots: BTreeMap<(AccountId, u64), Option<Slot>>,
+    undo: UndoJournal,
     withdrawals: Vec<Withdrawal>,
 }
 
@@ -453,6 +492,85 @@ impl DataHashChain {
     fn finish(self) -> Fr {
         drop(self.sender);
         self.worker.join().expect("the data-hash thread does not panic")
+    }
+}
+
+/// What [`State::write_effect`] reports as it writes: one journal keeps a
+/// transaction's witness ([`WitnessJournal`]), the other what a batch must
+/// undo ([`UndoJournal`]).
+trait Journal {
+    /// Whether the writer hashes after each write (a witness needs each
+    /// write's roots; the accept path hashes once, when the batch closes).
+    const HASHES: bool;
+    /// Order slot `index` of `id` holds `before` and is about to be filled.
+    fn slot_before(&mut self, id: AccountId, index: u64, before: Option<Slot>);
+    /// The fill of a slot, with its path and roots (hashing journals only).
+    fn slot_filled(&mut self, id: AccountId, update: SlotUpdate);
+    /// Account `id` is about to be written: `state` still holds it as before.
+    fn account_before(&mut self, state: &State, id: AccountId);
+    /// Account `id` was written as `after` and the state hashed (hashing
+    /// journals only).
+    fn account_written(&mut self, state: &State, id: AccountId, after: Account);
+}
+
+/// A transaction's witness as it is written: each account update with its
+/// path and roots, each order-slot update.
+#[derive(Debug, Default)]
+struct WitnessJournal {
+    accounts: Vec<AccountUpdate>,
+    order_fills: Vec<(AccountId, SlotUpdate)>,
+    /// The account being written: its value, path and the root before.
+    writing: Option<(Option<Account>, MerklePath, Fr)>,
+}
+
+impl Journal for WitnessJournal {
+    const HASHES: bool = true;
+
+    fn slot_before(&mut self, _: AccountId, _: u64, _: Option<Slot>) {}
+
+    fn slot_filled(&mut self, id: AccountId, update: SlotUpdate) {
+        self.order_fills.push((id, update));
+    }
+
+    fn account_before(&mut self, state: &State, id: AccountId) {
+        let before = state.account(id).copied();
+        let path = state.tree().path(id.index());
+        let root_before = state.accounts_root();
+        debug_assert_eq!(path.root(id.index(), leaf_of(before.as_ref())), root_before);
+        self.writing = Some((before, path, root_before));
+    }
+
+    fn account_written(&mut self, state: &State, id: AccountId, after: Account) {
+        let (before, path, root_before) = self.writing.take().expect("account_before came first");
+        let root_after = state.accounts_root();
+        self.accounts.push(AccountUpdate { id, before, after, path, root_before, root_after });
+    }
+}
+
+/// What a batch changed, as each value's first value before the batch.
+#[derive(Debug, Default)]
+struct UndoJournal {
+    accounts: BTreeMap<AccountId, Option<Account>>,
+    slots: BTreeMap<(AccountId, u64), Option<Slot>>,
+}
+
+impl Journal for UndoJournal {
+    const HASHES: bool = false;
+
+    fn slot_before(&mut self, id: AccountId, index: u64, before: Option<Slot>) {
+        self.slots.entry((id, index)).or_insert(before);
+    }
+
+    fn slot_filled(&mut self, _: AccountId, _: SlotUpdate) {
+        unreachable!("an undo journal does not hash")
+    }
+
+    fn account_before(&mut self, state: &State, id: AccountId) {
+        self.accounts.entry(id).or_insert_with(|| state.account(id).copied());
+    }
+
+    fn account_written(&mut self, _: &State, _: AccountId, _: Account) {
+        unreachable!("an undo journal does not hash")
     }
 }
 
@@ -497,52 +615,42 @@ impl DeferredBatch {
     /// Applies `tx` to `state` (the state this batch was opened on) without
     /// hashing; on rejection nothing is recorded or changed.
     pub fn apply(&mut self, state: &mut State, tx: &SignedTx) -> Result<(), TxError> {
-        let effect = tx.tx.apply(state, &tx.auth)?;
-        for (id, slot) in &effect.order_fills {
-            let index = slot_of(slot.order_id);
-            self.slots
-                .entry((*id, index))
-                .or_insert_with(|| state.order_slots(*id).slot(slot.order_id));
-            state.write_slot(*id, index, Some(*slot));
-        }
-        for (id, after) in effect.accounts {
-            self.accounts.entry(id).or_insert_with(|| state.account(id).copied());
-            state.write_account(id, after);
-        }
-        if let Some((id, market)) = effect.market {
-            state.set_market_state(id, market);
-        }
-        if let Some(globals) = effect.globals {
-            state.set_globals(globals);
-        }
-        self.withdrawals.extend(effect.withdrawal);
+        let mut effect = tx.tx.apply(state, &tx.auth)?;
+        let withdrawal = effect.withdrawal.take();
+        state.write_effect(effect, &mut self.undo);
+        self.withdrawals.extend(withdrawal);
         self.chain.push(&tx.tx);
         self.applied.push(tx.clone());
         Ok(())
     }
 
-    /// Closes the batch: hashes the state once, and takes the data hash from
-    /// its thread.
-    pub fn close(self, state: &mut State) -> SequencedBatch {
+    /// Closes the batch and opens the next one in its place: writes the
+    /// batch-number increment, hashes the state once, and takes the data hash
+    /// from its thread.
+    pub fn close(&mut self, state: &mut State) -> SequencedBatch {
+        let mut globals = *state.globals();
+        globals.batch_number = self.batch_number;
+        state.set_globals(globals);
         state.sync();
-        let data_hash = self.chain.finish();
+        let closed = std::mem::replace(self, state.begin_deferred());
+        let data_hash = closed.chain.finish();
         debug_assert_eq!(
             data_hash,
-            crate::batch::data_hash(self.prev_state_root, self.applied.iter().map(|t| &t.tx))
+            crate::batch::data_hash(closed.prev_state_root, closed.applied.iter().map(|t| &t.tx))
         );
         SequencedBatch {
-            batch_number: self.batch_number,
-            prev_state_root: self.prev_state_root,
+            batch_number: closed.batch_number,
+            prev_state_root: closed.prev_state_root,
             next_state_root: state.root(),
             data_hash,
-            applied: self.applied,
+            applied: closed.applied,
             undo: BatchUndo {
-                accounts: self.accounts.into_iter().collect(),
-                slots: self.slots.into_iter().map(|((id, slot), v)| (id, slot, v)).collect(),
-                markets: self.markets_before,
-                globals: self.globals_before,
+                accounts: closed.undo.accounts.into_iter().collect(),
+                slots: closed.undo.slots.into_iter().map(|((id, slot), v)| (id, slot, v)).collect(),
+                markets: closed.markets_before,
+                globals: closed.globals_before,
             },
-            withdrawals: self.withdrawals,
+            withdrawals: closed.withdrawals,
         }
     }
 }

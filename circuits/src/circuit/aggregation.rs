@@ -14,7 +14,7 @@
 //! - the final root opens to `(accounts_root, markets_hash, globals)` and the
 //!   batch number is the one in those globals (64 bits).
 //!
-//! Its public inputs ([`BatchInstance`]) are the KZG accumulator's 12 limbs
+//! Its public inputs (a [`BatchHeader`]) are the KZG accumulator's 12 limbs
 //! (the pairing the verifier finishes), then `prev_state_root`,
 //! `next_state_root`, `data_hash` and `batch_number`. The final proof uses the
 //! Keccak transcript the generated Solidity verifier reads
@@ -56,7 +56,7 @@ use super::proof::{
 };
 use super::{Cell, Ctx};
 use crate::Fr;
-use clearproof_protocol::batch::BatchOutput;
+use clearproof_protocol::batch::{BatchHeader, BatchOutput};
 use clearproof_protocol::state::{markets_hash, Globals, Market};
 
 /// Limbs of the KZG accumulator at the head of the public inputs (two G1
@@ -116,41 +116,15 @@ pub const PINNED_AGGREGATION: PinnedAggregation = PinnedAggregation {
     vk_digest_insecure_dev: "4cb9120801afa0fe1c734556d28a937cb2332497d7b6f08cc176de1e526c7c96",
 };
 
-/// The aggregation proof's public inputs after the accumulator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BatchInstance {
-    /// The root the batch extends.
-    #[serde(with = "clearproof_protocol::serde_fr")]
-    pub prev_state_root: Fr,
-    /// The root it reaches.
-    #[serde(with = "clearproof_protocol::serde_fr")]
-    pub next_state_root: Fr,
-    /// Its data hash.
-    #[serde(with = "clearproof_protocol::serde_fr")]
-    pub data_hash: Fr,
-    /// Its number.
-    pub batch_number: u64,
-}
-
-impl BatchInstance {
-    /// The batch's public inputs as the native applier states them.
-    pub fn of(batch: &BatchOutput) -> Self {
-        Self {
-            prev_state_root: batch.prev_state_root,
-            next_state_root: batch.next_state_root,
-            data_hash: batch.data_hash,
-            batch_number: batch.batch_number,
-        }
-    }
-
-    fn to_vec(self) -> Vec<Fr> {
-        vec![
-            self.prev_state_root,
-            self.next_state_root,
-            self.data_hash,
-            Fr::from(self.batch_number),
-        ]
-    }
+/// The batch's public inputs after the accumulator, at their named offsets
+/// (`BATCH_PREV_STATE_ROOT` and on, less the accumulator's limbs).
+fn header_inputs(header: &BatchHeader) -> Vec<Fr> {
+    let mut v = vec![Fr::zero(); AGGREGATION_PUBLIC_INPUTS - ACCUMULATOR_LIMBS];
+    v[BATCH_PREV_STATE_ROOT - ACCUMULATOR_LIMBS] = header.prev_state_root;
+    v[BATCH_NEXT_STATE_ROOT - ACCUMULATOR_LIMBS] = header.next_state_root;
+    v[BATCH_DATA_HASH - ACCUMULATOR_LIMBS] = header.data_hash;
+    v[BATCH_NUMBER - ACCUMULATOR_LIMBS] = Fr::from(header.number);
+    v
 }
 
 /// The preimage of a state root (PROTOCOL §3): `H(accounts_root, markets_hash,
@@ -373,7 +347,7 @@ impl AggregationKey {
         chunk_srs: &Srs,
         chunks: &[(Proof, Instance)],
         opening: &RootOpening,
-    ) -> Result<(AggregateProof, BatchInstance), AggregationError> {
+    ) -> Result<(AggregateProof, BatchHeader), AggregationError> {
         let expected = self.layout.params.chunks;
         if chunks.len() != expected {
             return Err(AggregationError::WrongChunkCount { expected, got: chunks.len() });
@@ -384,7 +358,7 @@ impl AggregationKey {
                 .verify(chunk_srs, proof, instance)
                 .map_err(|_| AggregationError::BadChunk(i))?;
         }
-        let instance = batch_instance(chunks, opening)?;
+        let instance = batch_header(chunks, opening)?;
         let snarks = chunks
             .iter()
             .map(|(proof, instance)| {
@@ -400,7 +374,7 @@ impl AggregationKey {
                 .use_break_points(self.layout.break_points.clone());
         let public: Vec<Fr> =
             circuit.builder.assigned_instances[0].iter().map(|v| *v.value()).collect();
-        debug_assert_eq!(public[ACCUMULATOR_LIMBS..], instance.to_vec()[..]);
+        debug_assert_eq!(public[ACCUMULATOR_LIMBS..], header_inputs(&instance)[..]);
         let mut transcript =
             <EvmTranscript<G1Affine, NativeLoader, Vec<u8>, Vec<u8>> as TranscriptWriterBuffer<
                 _,
@@ -481,10 +455,10 @@ fn same_secret(
 }
 
 /// The batch the chunks prove, checked natively as [`constrain_batch`] does.
-fn batch_instance(
+fn batch_header(
     chunks: &[(Proof, Instance)],
     opening: &RootOpening,
-) -> Result<BatchInstance, AggregationError> {
+) -> Result<BatchHeader, AggregationError> {
     let first = chunks[0].1;
     if first.prev_data_hash != first.prev_state_root {
         return Err(AggregationError::NotABatch(
@@ -510,11 +484,11 @@ fn batch_instance(
     let number = opening.globals[2];
     let batch_number = u64::try_from(ethnum::U256::from_le_bytes(number.to_repr()))
         .map_err(|_| AggregationError::NotABatch("the batch number exceeds 64 bits".into()))?;
-    Ok(BatchInstance {
+    Ok(BatchHeader {
+        number: batch_number,
         prev_state_root: first.prev_state_root,
         next_state_root: last.next_state_root,
         data_hash: last.next_data_hash,
-        batch_number,
     })
 }
 
@@ -554,7 +528,7 @@ impl AggregationVerifyingKey {
         &self,
         srs: &Srs,
         proof: &AggregateProof,
-        instance: &BatchInstance,
+        instance: &BatchHeader,
     ) -> Result<(), ProofError> {
         if proof.accumulator.len() != ACCUMULATOR_LIMBS {
             return Err(ProofError::Invalid);
@@ -616,14 +590,14 @@ pub struct AggregateProof {
 
 impl AggregateProof {
     /// Every public input, in order.
-    pub fn public_inputs(&self, instance: &BatchInstance) -> Vec<Fr> {
+    pub fn public_inputs(&self, instance: &BatchHeader) -> Vec<Fr> {
         let mut v = self.accumulator.clone();
-        v.extend(instance.to_vec());
+        v.extend(header_inputs(instance));
         v
     }
     /// The EVM verifier's calldata: each public input as a 32-byte big-endian
     /// word, then the proof's bytes.
-    pub fn calldata(&self, instance: &BatchInstance) -> Vec<u8> {
+    pub fn calldata(&self, instance: &BatchHeader) -> Vec<u8> {
         encode_calldata(&[self.public_inputs(instance)], &self.bytes)
     }
 }
@@ -686,11 +660,11 @@ mod tests {
             accumulator: (0..ACCUMULATOR_LIMBS as u64).map(Fr::from).collect(),
             bytes: vec![],
         };
-        let instance = BatchInstance {
+        let instance = BatchHeader {
+            number: 104,
             prev_state_root: Fr::from(101u64),
             next_state_root: Fr::from(102u64),
             data_hash: Fr::from(103u64),
-            batch_number: 104,
         };
         let v = proof.public_inputs(&instance);
         assert_eq!(v.len(), AGGREGATION_PUBLIC_INPUTS);
@@ -717,8 +691,8 @@ mod tests {
                 (Proof::from_bytes(vec![]), instance)
             })
             .collect();
-        let instance = batch_instance(&native, &opening).unwrap();
-        assert_eq!(instance.batch_number, 7);
+        let instance = batch_header(&native, &opening).unwrap();
+        assert_eq!(instance.number, 7);
         assert_eq!(instance.data_hash, Fr::from(201u64));
     }
 
@@ -819,12 +793,12 @@ mod tests {
             chunks.iter().map(|w| (chunk_pk.prove(&chunk_srs, w).unwrap(), w.instance)).collect();
         let (proof, instance) =
             key.prove(&srs, &chunk_srs, &proofs, &RootOpening::after(&batch)).unwrap();
-        assert_eq!(instance, BatchInstance::of(&batch));
+        assert_eq!(instance, batch.header());
         key.vk().verify(&srs, &proof, &instance).expect("verifies");
         let mut tampered = proof.clone();
         tampered.bytes[64] ^= 1;
         assert!(key.vk().verify(&srs, &tampered, &instance).is_err());
-        let wrong = BatchInstance { batch_number: 2, ..instance };
+        let wrong = BatchHeader { number: 2, ..instance };
         assert!(key.vk().verify(&srs, &proof, &wrong).is_err());
         let mut accumulator = proof.clone();
         accumulator.accumulator.swap(0, 1);

@@ -12,105 +12,25 @@
 //!   skips (the sequencer refused them) are consumed and refunded to their
 //!   depositor ([`match_deposits`]);
 //! - its forced withdrawals are the forced queue's next entries, in order, none
-//!   skipped, at most [`crate::hatch::MAX_FORCED_PER_BATCH`]
-//!   ([`crate::hatch::match_forced`]); their outcomes are proven;
+//!   skipped, at most [`crate::base_layer::hatch::MAX_FORCED_PER_BATCH`]
+//!   ([`crate::base_layer::hatch::match_forced`]); their outcomes are proven;
 //! - its withdrawals (and applied forced withdrawals) come from accounts a
 //!   deposit created; each is released to the owner that account's first
 //!   deposit named ([`release_withdrawals`]);
-//! - the base layer is not frozen ([`crate::hatch`]).
+//! - the base layer is not frozen ([`crate::base_layer::hatch`]).
 
-use clearproof_circuits::circuit::CircuitParams;
-use clearproof_protocol::serde_fr;
+use clearproof_protocol::batch::BatchHeader;
 use clearproof_protocol::signature::PublicKey;
 use clearproof_protocol::tx::{Deposit, Transaction, Withdrawal};
 use clearproof_protocol::types::AccountId;
-use clearproof_protocol::Fr;
 use serde::{Deserialize, Serialize};
 
+use super::state::LedgerState;
+use crate::base_layer::hatch::{match_forced, ForcedEntry};
 use crate::check::{verify_batch, Verified};
-use crate::hatch::{match_forced, ForcedEntry};
 use crate::key::VerifierKey;
 use crate::Rejection;
 use clearproof_api::artifact::ChunkProof;
-
-/// The base layer's running state.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct LedgerState {
-    /// The last accepted root (the genesis root before any batch).
-    #[serde(with = "serde_fr")]
-    pub root: Fr,
-    /// The root the chain started at: forced requests are signed for it.
-    /// (Ledgers made before the escape hatch lack it and are refused on open.)
-    #[serde(with = "serde_fr", default)]
-    pub genesis_root: Fr,
-    /// Number of accepted batches (= the last accepted batch number).
-    pub batches: u64,
-    /// Deposits ever queued.
-    pub deposits_queued: u64,
-    /// Deposits consumed by accepted batches (the queue head).
-    pub deposits_consumed: u64,
-    /// The verifying key the ledger accepts proofs for.
-    pub vk_digest: String,
-    /// The SRS it verifies them with (`Srs::digest`).
-    pub srs_digest: String,
-    /// Its circuit.
-    pub circuit: CircuitParams,
-    /// Forced withdrawals ever queued.
-    #[serde(default)]
-    pub forced_queued: u64,
-    /// Forced withdrawals consumed by accepted batches (the queue head).
-    #[serde(default)]
-    pub forced_consumed: u64,
-    /// Seconds an unserved forced withdrawal waits before anyone may freeze.
-    #[serde(default = "default_grace")]
-    pub forced_grace: u64,
-    /// Seconds after a freeze during which accounts escape.
-    #[serde(default = "default_window")]
-    pub escape_window: u64,
-    /// When the base layer was frozen (unix seconds), if it was.
-    #[serde(default)]
-    pub frozen_at: Option<u64>,
-    /// Whether the escapes were settled (after the claim window).
-    #[serde(default)]
-    pub escapes_settled: bool,
-    /// Quote micro-units the base layer holds: the genesis insurance fund and
-    /// deposits received, less refunds, released withdrawals and escape payouts.
-    #[serde(default)]
-    pub held: u128,
-}
-
-fn default_grace() -> u64 {
-    crate::hatch::FORCED_GRACE
-}
-
-fn default_window() -> u64 {
-    crate::hatch::ESCAPE_WINDOW
-}
-
-impl LedgerState {
-    /// A new chain at `genesis_root` for `key`'s verifying key and SRS, holding
-    /// the genesis insurance fund (`insurance_fund` micro-units), with the
-    /// production grace and claim window.
-    pub fn genesis(genesis_root: Fr, key: &VerifierKey, insurance_fund: u64) -> Self {
-        Self {
-            root: genesis_root,
-            genesis_root,
-            batches: 0,
-            deposits_queued: 0,
-            deposits_consumed: 0,
-            vk_digest: key.digest().to_string(),
-            srs_digest: key.srs_digest().to_string(),
-            circuit: key.manifest.circuit,
-            forced_queued: 0,
-            forced_consumed: 0,
-            forced_grace: crate::hatch::FORCED_GRACE,
-            escape_window: crate::hatch::ESCAPE_WINDOW,
-            frozen_at: None,
-            escapes_settled: false,
-            held: u128::from(insurance_fund),
-        }
-    }
-}
 
 /// A batch as posted: its number, its public data and its chunk proofs.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -122,7 +42,7 @@ pub struct PostedBatch {
     /// One proof per chunk, in order.
     pub proofs: Vec<ChunkProof>,
     /// The chunk proofs aggregated into one (PROTOCOL §7, v2): what the EVM
-    /// base layer checks ([`crate::evm`]); the Rust ledger checks the chunk
+    /// base layer checks ([`crate::base_layer::evm`]); the Rust ledger checks the chunk
     /// proofs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aggregate: Option<PostedAggregate>,
@@ -133,7 +53,7 @@ pub struct PostedBatch {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct PostedAggregate {
     /// The batch's roots, data hash and number, as the proof states them.
-    pub instance: clearproof_circuits::circuit::aggregation::BatchInstance,
+    pub instance: clearproof_protocol::batch::BatchHeader,
     /// The proof (accumulator limbs and bytes).
     pub proof: clearproof_circuits::circuit::aggregation::AggregateProof,
 }
@@ -141,17 +61,10 @@ pub struct PostedAggregate {
 /// An accepted batch's record.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct AcceptedBatch {
-    /// The batch number.
-    pub number: u64,
-    /// The root it extended.
-    #[serde(with = "serde_fr")]
-    pub prev_state_root: Fr,
-    /// The root it reached.
-    #[serde(with = "serde_fr")]
-    pub next_state_root: Fr,
-    /// Its data hash.
-    #[serde(with = "serde_fr")]
-    pub data_hash: Fr,
+    /// Its number, the root it extended, the root it reached and its data hash
+    /// (stored flattened).
+    #[serde(flatten)]
+    pub header: BatchHeader,
     /// Transactions in its public data.
     pub transactions: usize,
     /// Deposits it applied from the queue.
@@ -295,7 +208,7 @@ pub fn settle<V: ChainView>(
     }
     check_key(state, key)?;
     check_number(state, posted)?;
-    let Verified { next_state_root, data_hash, chunks, proof_bytes, .. } =
+    let Verified { header, chunks, proof_bytes } =
         verify_batch(key, state.root, &posted.data, &posted.proofs)?;
     let deposits = match_deposits(state.deposits_consumed, &posted.data, view)?;
     let forced = match_forced(state.forced_consumed, &posted.data, |i| view.forced(i))?;
@@ -307,10 +220,7 @@ pub fn settle<V: ChainView>(
         .chain(withdrawals.iter().map(|w| u128::from(w.amount.get())))
         .sum();
     let accepted = AcceptedBatch {
-        number: posted.number,
-        prev_state_root: state.root,
-        next_state_root,
-        data_hash,
+        header: BatchHeader { number: posted.number, ..header },
         transactions: posted.data.len(),
         deposits: (deposits.consumed - state.deposits_consumed) as usize - deposits.refunds.len(),
         refunds: deposits.refunds,
@@ -320,7 +230,7 @@ pub fn settle<V: ChainView>(
         forced: (forced.consumed - state.forced_consumed) as usize,
     };
     let state = LedgerState {
-        root: next_state_root,
+        root: header.next_state_root,
         batches: posted.number,
         deposits_consumed: deposits.consumed,
         forced_consumed: forced.consumed,

@@ -10,7 +10,7 @@ use super::abi::{self, encode_call, fr_to_word, word, word_to_fr, Token};
 use super::{Address, CallOutcome, Evm, EvmError, U256};
 
 /// `Settlement`'s deployment bytecode (hex), compiled by `evm/build.sh`.
-pub const SETTLEMENT_BIN: &str = include_str!("../../evm/build/Settlement.bin");
+pub const SETTLEMENT_BIN: &str = include_str!("../../../evm/build/Settlement.bin");
 
 /// Words of the aggregation accumulator ahead of the public inputs.
 pub const ACCUMULATOR_WORDS: usize = 12;

@@ -1,5 +1,5 @@
 //! The escape hatch's base-layer rules (PROTOCOL §6.4, §7), pure like
-//! [`crate::rules`]: every implementation of the base layer applies them.
+//! [`crate::base_layer::rules`]: every implementation of the base layer applies them.
 //!
 //! - **Forced withdrawals.** An account's owner queues `ForcedWithdraw{account,
 //!   amount}` on the base layer with a signature over
@@ -30,14 +30,8 @@ use clearproof_protocol::tx::{forced_request_message, Deposit, ForcedOutcome, Tr
 use clearproof_protocol::types::{AccountId, Amount};
 use serde::{Deserialize, Serialize};
 
-use crate::rules::LedgerState;
+use crate::base_layer::state::LedgerState;
 use crate::Rejection;
-
-/// Production grace before an unserved forced withdrawal allows a freeze: 7 days.
-pub const FORCED_GRACE: u64 = 7 * 24 * 3_600;
-
-/// Production claim window after a freeze: 14 days.
-pub const ESCAPE_WINDOW: u64 = 14 * 24 * 3_600;
 
 /// Forced withdrawals one batch may consume. A flood of requests that forces a
 /// freeze would need more than `64 × batches posted per grace` funded

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
 
 use clearproof_circuits::circuit::aggregation::ACCUMULATOR_LIMBS;
+use clearproof_protocol::batch::BatchHeader;
 use clearproof_protocol::signature::PublicKey;
 use clearproof_protocol::state::{Genesis, State};
 use clearproof_protocol::tx::{Deposit, Transaction, Withdrawal};
@@ -23,26 +24,27 @@ use revm::primitives::keccak256;
 use super::abi::{encode_call, word, word_to_fr, Token};
 use super::settlement::Settlement;
 use super::{Address, Evm, EvmError, Log, U256};
+use crate::base_layer::hatch::ForcedEntry;
+use crate::base_layer::rules::{check_key, AcceptedBatch, PostedBatch};
+use crate::base_layer::state::LedgerState;
 use crate::base_layer::{BaseLayer, LedgerError};
-use crate::hatch::ForcedEntry;
 use crate::key::VerifierKey;
-use crate::rules::{check_key, AcceptedBatch, LedgerState, PostedBatch};
 use crate::Rejection;
 
 /// The aggregation verifier's deployment bytecode (hex) for the production
 /// aggregation key with the development SRS, compiled by `evm/build.sh`.
-pub const VERIFIER_BIN: &str = include_str!("../../evm/build/Halo2Verifier.bin");
+pub const VERIFIER_BIN: &str = include_str!("../../../evm/build/Halo2Verifier.bin");
 
 /// The committed fixture (`evm/fixtures/settlement.json`): two batches
 /// aggregated with the production key, for the tests and `clearproof evm
 /// verify`.
-pub const FIXTURE_JSON: &str = include_str!("../../evm/fixtures/settlement.json");
+pub const FIXTURE_JSON: &str = include_str!("../../../evm/fixtures/settlement.json");
 
 /// The fixture's aggregated batch proofs, in order.
-pub fn fixture_aggregates() -> Vec<crate::rules::PostedAggregate> {
+pub fn fixture_aggregates() -> Vec<crate::base_layer::rules::PostedAggregate> {
     #[derive(serde::Deserialize)]
     struct Fixture {
-        batches: Vec<crate::rules::PostedAggregate>,
+        batches: Vec<crate::base_layer::rules::PostedAggregate>,
     }
     serde_json::from_str::<Fixture>(FIXTURE_JSON).expect("the committed fixture parses").batches
 }
@@ -288,10 +290,7 @@ impl BaseLayer for EvmLedger {
             )
             .map_err(refused)?;
         // The verifier alone on the proof the contract accepted.
-        let instance = clearproof_circuits::circuit::aggregation::BatchInstance {
-            prev_state_root: state.root,
-            ..aggregate.instance
-        };
+        let instance = BatchHeader { prev_state_root: state.root, ..aggregate.instance };
         let verification = evm
             .view(*verifier, &aggregate.proof.calldata(&instance))
             .map(|o| o.gas_used)
@@ -301,10 +300,12 @@ impl BaseLayer for EvmLedger {
             events.accepted.ok_or_else(|| LedgerError::Storage("no BatchAccepted event".into()))?;
         let deposits = posted.data.iter().filter(|t| matches!(t, Transaction::Deposit(_))).count();
         let accepted = AcceptedBatch {
-            number: posted.number,
-            prev_state_root,
-            next_state_root,
-            data_hash,
+            header: BatchHeader {
+                number: posted.number,
+                prev_state_root,
+                next_state_root,
+                data_hash,
+            },
             transactions: posted.data.len(),
             deposits,
             refunds: events.refunds,

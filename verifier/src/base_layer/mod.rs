@@ -3,15 +3,23 @@
 //! - [`BaseLayer`]: what the sequencer side talks to — the queues, posting
 //!   proven batches, the accepted chain, the genesis. [`Ledger`] implements it
 //!   in Rust; an EVM settlement contract is the second implementation of the
-//!   same interface and of the same [`crate::rules`]. [`EscapeHatch`]: forced
+//!   same interface and of the same [`crate::base_layer::rules`]. [`EscapeHatch`]: forced
 //!   withdrawals, the freeze and escapes, on a base layer that has them
 //!   ([`Ledger`] does; the EVM contract does not yet, so it does not implement
 //!   it).
 //! - [`LedgerStore`]: where [`Ledger`] keeps its records. [`MemoryLedgerStore`]
-//!   here, and the sled store in [`crate::ledger`] (feature `ledger`).
+//!   here, and the sled store in [`crate::base_layer::sled_store`] (feature `ledger`).
 //!
-//! [`Ledger`] applies [`crate::rules::settle`] under one writer lock and hands the
+//! [`Ledger`] applies [`crate::base_layer::rules::settle`] under one writer lock and hands the
 //! settlement to its store in one atomic write; a refused post writes nothing.
+
+#[cfg(feature = "evm")]
+pub mod evm;
+pub mod hatch;
+pub mod rules;
+#[cfg(feature = "ledger")]
+pub mod sled_store;
+pub mod state;
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
@@ -22,13 +30,14 @@ use clearproof_protocol::state::{Genesis, State};
 use clearproof_protocol::tx::Deposit;
 use clearproof_protocol::types::AccountId;
 
-use crate::hatch::{
+use crate::base_layer::hatch::{
     check_escape, check_freeze, check_not_frozen, check_request, check_settle, escape_payouts,
     unconsumed_deposits, EscapeClaim, ForcedAccount, ForcedEntry, ForcedRequest, HatchError,
     Payout,
 };
+use crate::base_layer::rules::{settle, AcceptedBatch, ChainView, PostedBatch, Settlement};
+use crate::base_layer::state::LedgerState;
 use crate::key::VerifierKey;
-use crate::rules::{settle, AcceptedBatch, ChainView, LedgerState, PostedBatch, Settlement};
 use crate::Rejection;
 
 /// Why the base layer refused a request.
@@ -43,7 +52,7 @@ pub enum LedgerError {
     /// The store has not been created.
     #[error("no ledger at this path (create one first)")]
     Missing,
-    /// An escape-hatch request was refused ([`crate::hatch`]); nothing changed.
+    /// An escape-hatch request was refused ([`crate::base_layer::hatch`]); nothing changed.
     #[error(transparent)]
     Hatch(#[from] HatchError),
     /// The genesis does not give a valid state.
@@ -69,7 +78,7 @@ pub trait BaseLayer {
     /// Deposit queue entry `index`.
     fn queued(&self, index: u64) -> Result<Option<Deposit>, LedgerError>;
     /// Posts a batch proven for `key`: accepted and recorded only if every rule of
-    /// [`crate::rules`] holds; otherwise the reason, and nothing changes.
+    /// [`crate::base_layer::rules`] holds; otherwise the reason, and nothing changes.
     fn post(&self, key: &VerifierKey, posted: &PostedBatch) -> Result<AcceptedBatch, LedgerError>;
     /// Accepted batch `number`.
     fn batch(&self, number: u64) -> Result<Option<AcceptedBatch>, LedgerError>;
@@ -206,7 +215,7 @@ impl<S: LedgerStore> Ledger<S> {
             Some(_) if ledger.store.genesis()?.is_none() => return Err(LedgerError::Outdated),
             Some(state) => {
                 let genesis = match ledger.store.batch(1)? {
-                    Some(b) => b.prev_state_root,
+                    Some(b) => b.header.prev_state_root,
                     None => state.root,
                 };
                 if genesis != genesis_root
@@ -478,9 +487,10 @@ impl LedgerStore for MemoryLedgerStore {
     fn accept(&self, settlement: &Settlement, posted: &PostedBatch) -> Result<(), LedgerError> {
         let mut records = self.lock();
         records.owners.extend(settlement.new_owners.iter().copied());
-        records
-            .batches
-            .insert(settlement.accepted.number, (settlement.accepted.clone(), posted.clone()));
+        records.batches.insert(
+            settlement.accepted.header.number,
+            (settlement.accepted.clone(), posted.clone()),
+        );
         records.state = Some(settlement.state.clone());
         Ok(())
     }

@@ -1,7 +1,7 @@
 //! The base-layer ledger's sled store ([`SledLedgerStore`]): the chain of
 //! accepted roots, the deposit queue, the owners deposits created, and every
 //! accepted batch with what was posted for it. The rules are
-//! [`crate::rules`], applied by [`Ledger`]; each write here is one atomic sled
+//! [`crate::base_layer::rules`], applied by [`Ledger`]; each write here is one atomic sled
 //! batch, flushed before it returns.
 
 use std::path::Path;
@@ -12,12 +12,13 @@ use clearproof_protocol::tx::Deposit;
 use clearproof_protocol::types::AccountId;
 use serde::{Deserialize, Serialize};
 
+use crate::base_layer::hatch::{EscapeClaim, ForcedAccount, ForcedEntry, Payout};
+use crate::base_layer::rules::Settlement;
+pub use crate::base_layer::rules::{AcceptedBatch, PostedBatch};
+pub use crate::base_layer::state::LedgerState;
 use crate::base_layer::LedgerStore;
 pub use crate::base_layer::{BaseLayer, EscapeHatch, Ledger, LedgerError};
-use crate::hatch::{EscapeClaim, ForcedAccount, ForcedEntry, Payout};
 use crate::key::VerifierKey;
-use crate::rules::Settlement;
-pub use crate::rules::{AcceptedBatch, LedgerState, PostedBatch};
 
 const META: &[u8] = b"meta";
 const DEPOSIT: &str = "deposit/";
@@ -196,7 +197,7 @@ impl LedgerStore for SledLedgerStore {
         for (account, owner) in &settlement.new_owners {
             batch.insert(key(OWNER, u64::from(account.get())), json(owner));
         }
-        let number = settlement.accepted.number;
+        let number = settlement.accepted.header.number;
         batch.insert(key(BATCH, number), json(&settlement.accepted));
         batch.insert(key(POSTED, number), json(posted));
         batch.insert(META, json(&settlement.state));
