@@ -69,3 +69,45 @@ pub struct PublicTx {
     #[serde(with = "serde_fr::vec")]
     pub encoding: Vec<Fr>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The header is stored (sequencer store) and served (`GET /v1/batches/{n}`)
+    /// with the protocol's fields flattened: the same JSON keys as before the
+    /// one `BatchHeader`, and a batch header written before v3 (or an
+    /// aggregation file's `batch_number`) still reads.
+    #[test]
+    fn the_committed_header_keeps_its_json_keys() {
+        let header = CommittedHeader {
+            batch: BatchHeader {
+                number: 7,
+                prev_state_root: Fr::from(1u64),
+                next_state_root: Fr::from(2u64),
+                data_hash: Fr::from(3u64),
+            },
+            transactions: 4,
+            committed_at_ms: 5,
+        };
+        let json = serde_json::to_value(&header).unwrap();
+        let mut keys: Vec<_> = json.as_object().unwrap().keys().cloned().collect();
+        keys.sort();
+        let expected = [
+            "committed_at_ms",
+            "data_hash",
+            "next_state_root",
+            "number",
+            "prev_state_root",
+            "transactions",
+        ];
+        assert_eq!(keys, expected);
+        let back: CommittedHeader = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(back.batch, header.batch);
+        let mut old = json;
+        let number = old.as_object_mut().unwrap().remove("number").unwrap();
+        old.as_object_mut().unwrap().insert("batch_number".into(), number);
+        let back: CommittedHeader = serde_json::from_value(old).unwrap();
+        assert_eq!(back.batch.number, 7);
+    }
+}

@@ -239,3 +239,49 @@ pub fn settle<V: ChainView>(
     };
     Ok(Settlement { state, accepted, new_owners: deposits.new_owners })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clearproof_protocol::Fr;
+
+    /// An accepted batch is stored by the ledger as JSON with its header's
+    /// fields flattened: the keys ledgers written before the one `BatchHeader`
+    /// hold, so they still open.
+    #[test]
+    fn an_accepted_batch_keeps_its_stored_json_keys() {
+        let accepted = AcceptedBatch {
+            header: BatchHeader {
+                number: 3,
+                prev_state_root: Fr::from(1u64),
+                next_state_root: Fr::from(2u64),
+                data_hash: Fr::from(5u64),
+            },
+            transactions: 0,
+            deposits: 0,
+            refunds: vec![],
+            chunks: 1,
+            proof_bytes: 0,
+            withdrawals: vec![],
+            forced: 0,
+        };
+        let json = serde_json::to_value(&accepted).unwrap();
+        let mut keys: Vec<_> = json.as_object().unwrap().keys().cloned().collect();
+        keys.sort();
+        let expected = [
+            "chunks",
+            "data_hash",
+            "deposits",
+            "forced",
+            "next_state_root",
+            "number",
+            "prev_state_root",
+            "proof_bytes",
+            "refunds",
+            "transactions",
+            "withdrawals",
+        ];
+        assert_eq!(keys, expected);
+        assert_eq!(serde_json::from_value::<AcceptedBatch>(json).unwrap(), accepted);
+    }
+}
