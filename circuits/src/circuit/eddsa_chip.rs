@@ -769,12 +769,9 @@ mod tests {
 
     use super::*;
     use clearproof_protocol::signature::SecretKey;
+    use clearproof_protocol::testing::key;
 
     const K: u32 = 10;
-
-    fn key(i: u8) -> SecretKey {
-        SecretKey::from_bytes([i; 32]).unwrap()
-    }
 
     /// A valid signature's witness and its message.
     fn signed(i: u8, msg: u64) -> (SignatureWitness, Fr) {

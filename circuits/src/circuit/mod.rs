@@ -39,6 +39,8 @@ mod public;
 mod slot;
 mod tx;
 
+#[cfg(any(test, feature = "test-utils"))]
+pub(crate) use arith::violations_of;
 pub use clearproof_protocol::witness::{chunk_ranges, slots_taken};
 pub use proof::{
     CircuitParams, Instance, KeyError, Layout, Pinned, Proof, ProofError, ProvingKey, Srs,
