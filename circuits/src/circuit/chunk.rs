@@ -17,12 +17,13 @@ use super::arith::require_zero;
 use super::cost::{metered, Part};
 use super::hash::{CircuitHasher, HashedCircuit};
 use super::market::{markets_hash, AssignedMarket};
-use super::proof::NUM_PUBLIC_INPUTS;
 use super::public::data_hash_step_in_circuit;
-use super::slot::{self, GlobalCells};
+use super::slot;
 use super::tx::oracle::OracleCarry;
+use super::tx::GlobalCells;
 use super::{Cell, Ctx};
 use crate::Fr;
+use clearproof_protocol::instance::NUM_PUBLIC_INPUTS;
 use clearproof_protocol::params::MARKETS;
 use clearproof_protocol::witness::ChunkWitness;
 

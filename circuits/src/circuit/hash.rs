@@ -33,6 +33,7 @@ use super::poseidon_chip::{
 };
 use super::{Cell, Ctx};
 use crate::Fr;
+use clearproof_protocol::instance::NUM_PUBLIC_INPUTS;
 use clearproof_protocol::poseidon::{spec, RATE, T};
 use halo2_base::halo2_proofs::halo2curves::ff::Field;
 
@@ -405,12 +406,12 @@ impl Circuit<Fr> for HashedCircuit {
 }
 
 /// The SDK's view of the chunk circuit (snark-verifier-sdk's `CircuitExt`): one
-/// instance column of [`super::proof::NUM_PUBLIC_INPUTS`] values, no accumulator. It is
+/// instance column of [`NUM_PUBLIC_INPUTS`] values, no accumulator. It is
 /// what lets a chunk proof be compiled into a snark-verifier protocol and
 /// verified inside [`crate::aggregation`].
 impl snark_verifier_sdk::CircuitExt<Fr> for HashedCircuit {
     fn num_instance(&self) -> Vec<usize> {
-        vec![super::proof::NUM_PUBLIC_INPUTS]
+        vec![NUM_PUBLIC_INPUTS]
     }
 
     fn instances(&self) -> Vec<Vec<Fr>> {

@@ -20,6 +20,13 @@
 //!   protocol numbers), `arith` (sound comparisons), `merkle` (membership
 //!   and update along one path), `account` and `market` (cells and hashes),
 //!   `funding` (§5 settlement), `margin` (§4 health and solvency).
+//!
+//! Modules from the bottom up (each imports only modules before it in this
+//! list; a child may use its parent's items): gadgets `cost`, `arith`, `num`;
+//! the chips [`poseidon_chip`], [`eddsa_chip`] and [`hash`] over them; `merkle`,
+//! `public`, `account`, `market`, `funding`, `margin`; `tx` (the gadgets and the
+//! `Slot` they read); `slot`; [`chunk`]; [`proof`]; [`aggregation`].
+//! Only `poseidon_chip`'s tests look up, into [`hash`]'s circuit.
 
 mod account;
 pub mod aggregation;

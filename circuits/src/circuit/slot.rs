@@ -12,8 +12,6 @@
 //! fields, and the market id and the two account indices are selected from the
 //! fields each type's spec names ([`clearproof_protocol::tx::TxSpec`]).
 
-use std::collections::BTreeMap;
-
 use halo2_base::gates::{GateInstructions, RangeChip, RangeInstructions};
 use halo2_base::QuantumCell::Constant;
 
@@ -23,186 +21,14 @@ use super::cost::{metered, Part};
 use super::hash::CircuitHasher;
 use super::market::AssignedMarket;
 use super::num::{check_bits, check_signed63};
-use super::tx::fill::Fill;
 use super::tx::oracle::OracleCarry;
-use super::tx::order::OrderCheck;
-use super::tx::withdraw::Debit;
-use super::tx::{lay_out, Sides};
+use super::tx::{lay_out, select_field, GlobalCells, Shared, Sides, Slot};
 use super::{funding, merkle, Cell, Ctx};
 use crate::Fr;
 use clearproof_protocol::params::{MARKETS, TX_ENCODING_LEN};
 use clearproof_protocol::tags;
 use clearproof_protocol::tx::{Transaction, TxKind, TxSpec};
 use clearproof_protocol::witness::SlotWitness;
-
-/// Global cells carried through a chunk.
-pub(super) struct GlobalCells {
-    /// `insurance_fund`.
-    pub insurance_fund: Cell,
-    /// `fee_pool`.
-    pub fee_pool: Cell,
-    /// `batch_number`.
-    pub batch_number: Cell,
-}
-
-impl GlobalCells {
-    /// The fields in `globals_hash` order.
-    pub(super) fn fields(&self) -> [Cell; 3] {
-        [self.insurance_fund, self.fee_pool, self.batch_number]
-    }
-}
-
-/// What a gadget reads and changes in its slot: the encoding and type bits, the
-/// named market's one-hot, the running markets and globals (updated in place,
-/// gated), and the two touched accounts (A: side A as loaded, and both sides
-/// after funding settlement).
-pub(crate) struct Slot<'a> {
-    /// The transaction's encoding cells (tag first).
-    pub enc: [Cell; TX_ENCODING_LEN],
-    kinds: Vec<(TxKind, Cell)>,
-    /// One-hot of the named market (market 0 for types that name none).
-    pub m_is: Vec<Cell>,
-    /// The named market's id (0 for types that name none).
-    pub market_id: Cell,
-    /// The accounts of sides A and B (0 for a side the type does not touch).
-    pub account_index: [Cell; 2],
-    /// The markets as of this slot.
-    pub markets: &'a mut [AssignedMarket; MARKETS],
-    /// The globals as of this slot.
-    pub globals: &'a mut GlobalCells,
-    /// A as loaded (its leaf under the running root).
-    pub a_before: AssignedAccount,
-    /// A after funding settlement.
-    pub a: AssignedAccount,
-    /// B after funding settlement.
-    pub b: AssignedAccount,
-    /// The hasher every hash of the slot goes through.
-    pub hasher: &'a CircuitHasher,
-    /// The slot's witness (authority and order-slot updates).
-    pub witness: &'a SlotWitness,
-    /// The fill shared by the fill types, laid out once by the first that asks.
-    fill: Option<Fill>,
-    /// Both sides' order checks, laid out once by the first type that asks.
-    orders: Option<[OrderCheck; 2]>,
-    /// Side A's debit, laid out once by the first debit type that asks.
-    debit: Option<Debit>,
-}
-
-impl Slot<'_> {
-    /// The constrained bit "this slot holds a `kind`".
-    pub(super) fn is(&self, kind: TxKind) -> Cell {
-        self.kinds.iter().find(|(k, _)| *k == kind).expect("every kind has a bit").1
-    }
-
-    /// The bit "this slot holds one of `kinds`" (the bits are a one-hot).
-    pub(super) fn is_any(
-        &self,
-        ctx: &mut Ctx,
-        gate: &impl GateInstructions<Fr>,
-        kinds: &[TxKind],
-    ) -> Cell {
-        let bits: Vec<Cell> = kinds.iter().map(|k| self.is(*k)).collect();
-        gate.sum(ctx, bits)
-    }
-
-    /// `kind`'s field `name` as it stands in the encoding (not gated).
-    pub(super) fn field(&self, kind: TxKind, name: &str) -> Cell {
-        self.enc[kind.spec().position(name)]
-    }
-
-    /// The field `name` of whichever of `kinds` the slot holds, and 0 for any
-    /// other type: the way a gadget takes an input, so its arithmetic stays
-    /// bounded in every slot.
-    pub(super) fn input(
-        &self,
-        ctx: &mut Ctx,
-        gate: &impl GateInstructions<Fr>,
-        name: &str,
-        kinds: &[TxKind],
-    ) -> Cell {
-        let named = kinds.iter().map(|k| (*k, Some(k.spec().position(name))));
-        select_field(ctx, gate, &self.enc, &self.kinds, named)
-    }
-
-    /// The order id side `side` fills (the field [`clearproof_protocol::tx::TxSpec::order_ids`]
-    /// names for the slot's type), 0 for types that fill none there.
-    pub(super) fn order_id(
-        &self,
-        ctx: &mut Ctx,
-        gate: &impl GateInstructions<Fr>,
-        side: usize,
-    ) -> Cell {
-        let named = self
-            .kinds
-            .iter()
-            .map(|(k, _)| (*k, k.spec().order_ids[side].map(|f| k.spec().position(f))));
-        select_field(ctx, gate, &self.enc, &self.kinds, named)
-    }
-
-    /// One field of the market the slot names.
-    pub(super) fn pick(
-        &self,
-        ctx: &mut Ctx,
-        gate: &impl GateInstructions<Fr>,
-        field: impl Fn(&AssignedMarket) -> Cell,
-    ) -> Cell {
-        let values: Vec<Cell> = self.markets.iter().map(field).collect();
-        gate.select_by_indicator(ctx, values, self.m_is.iter().copied())
-    }
-
-    /// The fill shared by `Trade`, `Liquidate` and `Deleverage`
-    /// ([`super::tx::fill`]), laid out on first use.
-    pub(super) fn fill(&mut self, ctx: &mut Ctx, range: &RangeChip<Fr>) -> Fill {
-        if self.fill.is_none() {
-            self.fill = Some(super::tx::fill::constrain(ctx, range, self));
-        }
-        self.fill.clone().expect("just laid out")
-    }
-
-    /// Side A's debit by the slot's `amount` (`Withdraw`, `ForcedWithdraw`;
-    /// [`super::tx::withdraw::Debit`]), laid out on first use.
-    pub(super) fn debit(&mut self, ctx: &mut Ctx, range: &RangeChip<Fr>) -> Debit {
-        if self.debit.is_none() {
-            self.debit = Some(super::tx::withdraw::constrain(ctx, range, self));
-        }
-        self.debit.clone().expect("just laid out")
-    }
-
-    /// Both sides' order checks (`Trade`, `Liquidate`; [`super::tx::order`]),
-    /// laid out on first use.
-    pub(super) fn orders(&mut self, ctx: &mut Ctx, range: &RangeChip<Fr>) -> [OrderCheck; 2] {
-        if self.orders.is_none() {
-            let fill = self.fill(ctx, range);
-            self.orders = Some(super::tx::order::constrain(ctx, range, self, &fill));
-        }
-        self.orders.clone().expect("just laid out")
-    }
-}
-
-/// `Σ_t is_t · enc[position_t]` over the types that have a position: the value
-/// of the field each type names, 0 for the others. Types are grouped by
-/// position, so each distinct position costs one multiplication.
-fn select_field(
-    ctx: &mut Ctx,
-    gate: &impl GateInstructions<Fr>,
-    enc: &[Cell; TX_ENCODING_LEN],
-    kinds: &[(TxKind, Cell)],
-    positions: impl Iterator<Item = (TxKind, Option<usize>)>,
-) -> Cell {
-    let mut by_position: BTreeMap<usize, Vec<Cell>> = BTreeMap::new();
-    for (kind, position) in positions {
-        if let Some(p) = position {
-            let bit = kinds.iter().find(|(k, _)| *k == kind).expect("every kind has a bit").1;
-            by_position.entry(p).or_default().push(bit);
-        }
-    }
-    let mut value = ctx.load_zero();
-    for (position, bits) in by_position {
-        let selected = gate.sum(ctx, bits);
-        value = gate.mul_add(ctx, enc[position], selected, value);
-    }
-    value
-}
 
 /// The bit "the slot holds a type whose spec satisfies `pred`".
 fn any_kind(
@@ -306,9 +132,7 @@ pub(super) fn synthesize(
         b: b.clone(),
         hasher,
         witness: slot,
-        fill: None,
-        orders: None,
-        debit: None,
+        shared: Shared::default(),
     };
     // The new accounts: by type, or unchanged when not touched.
     let (mut a_after, mut b_after) = (a_before.clone(), b_before.clone());

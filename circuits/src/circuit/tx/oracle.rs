@@ -31,9 +31,9 @@
 use halo2_base::gates::{GateInstructions, RangeChip, RangeInstructions};
 use halo2_base::QuantumCell::Constant;
 
+use super::Slot;
 use crate::circuit::arith::{assert_nonneg_if, require_zero};
 use crate::circuit::num::check_signed63;
-use crate::circuit::slot::Slot;
 use crate::circuit::{Cell, Ctx};
 use crate::Fr;
 use clearproof_protocol::params::ORACLE_N;
