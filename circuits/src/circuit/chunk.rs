@@ -23,18 +23,20 @@ use super::tx::oracle::OracleCarry;
 use super::tx::GlobalCells;
 use super::{Cell, Ctx};
 use crate::Fr;
-use clearproof_protocol::instance::NUM_PUBLIC_INPUTS;
+use clearproof_protocol::instance::{
+    NEXT_DATA_HASH, NEXT_STATE_ROOT, NUM_PUBLIC_INPUTS, PREV_DATA_HASH, PREV_STATE_ROOT,
+};
 use clearproof_protocol::params::MARKETS;
 use clearproof_protocol::witness::ChunkWitness;
 
-/// Lays out the chunk, hashing with `hasher`; returns the public-input cells in
-/// [`Instance`] order.
+/// Lays out the chunk, hashing with `hasher`; returns the public-input cells,
+/// each at its named offset of [`clearproof_protocol::instance`].
 pub fn synthesize(
     ctx: &mut Ctx,
     range: &RangeChip<Fr>,
     hasher: &CircuitHasher,
     w: &ChunkWitness,
-) -> Vec<Cell> {
+) -> [Cell; NUM_PUBLIC_INPUTS] {
     let gate = range.gate();
     let mut accounts_root = ctx.load_witness(w.accounts_root);
     let (mut markets, g) = metered(Part::StateHashes, ctx, range, |ctx| {
@@ -86,7 +88,13 @@ pub fn synthesize(
     // "an oracle update's continuation is in its chunk".
     require_zero(ctx, gate, carry.is_oracle, "an oracle update is not a chunk's last slot");
     let next_root = root(ctx, accounts_root, &markets, &globals);
-    vec![prev_root, next_root, prev_data_hash, data_hash]
+    std::array::from_fn(|offset| match offset {
+        PREV_STATE_ROOT => prev_root,
+        NEXT_STATE_ROOT => next_root,
+        PREV_DATA_HASH => prev_data_hash,
+        NEXT_DATA_HASH => data_hash,
+        _ => unreachable!("public input {offset} has no name"),
+    })
 }
 
 /// How the chunk circuit proves its hashes.
@@ -127,7 +135,6 @@ pub fn builder_with(
     let ctx = builder.main(0);
     let hasher = hasher(ctx, &range, hashing);
     let public = synthesize(ctx, &range, &hasher, w);
-    assert_eq!(public.len(), NUM_PUBLIC_INPUTS);
     let values = public.iter().map(|c| *c.value()).collect();
     builder.assigned_instances[0].extend(public);
     super::fit_columns(&mut builder);
