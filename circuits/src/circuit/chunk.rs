@@ -18,7 +18,7 @@ use super::cost::{metered, Part};
 use super::hash::{CircuitHasher, HashedCircuit};
 use super::market::{markets_hash, AssignedMarket};
 use super::public::data_hash_step_in_circuit;
-use super::slot;
+use super::slot::{self, Running};
 use super::tx::oracle::OracleCarry;
 use super::tx::GlobalCells;
 use super::{Cell, Ctx};
@@ -38,8 +38,8 @@ pub fn synthesize(
     w: &ChunkWitness,
 ) -> [Cell; NUM_PUBLIC_INPUTS] {
     let gate = range.gate();
-    let mut accounts_root = ctx.load_witness(w.accounts_root);
-    let (mut markets, g) = metered(Part::StateHashes, ctx, range, |ctx| {
+    let accounts_root = ctx.load_witness(w.accounts_root);
+    let (markets, g) = metered(Part::StateHashes, ctx, range, |ctx| {
         let markets = w.markets.map(|m| AssignedMarket::load(ctx, range, &m));
         let g = ctx.assign_witnesses(w.globals.fields());
         range.range_check(ctx, g[0], 63);
@@ -65,29 +65,18 @@ pub fn synthesize(
     range.range_check(ctx, globals.batch_number, 64);
 
     let mut data_hash = prev_data_hash;
-    let mut carry = OracleCarry::none(ctx);
+    let mut running = Running { accounts_root, markets, globals, carry: OracleCarry::none(ctx) };
     for slot in &w.slots {
-        let (root, enc, is_noop, next) = slot::synthesize(
-            ctx,
-            range,
-            hasher,
-            w.depth,
-            slot,
-            &mut markets,
-            &mut globals,
-            accounts_root,
-            &carry,
-        );
-        accounts_root = root;
-        carry = next;
+        let (enc, is_noop) = slot::synthesize(ctx, range, hasher, w.depth, slot, &mut running);
         data_hash = metered(Part::DataHash, ctx, range, |ctx| {
             data_hash_step_in_circuit(ctx, gate, hasher, data_hash, &enc, is_noop)
         });
     }
 
     // "an oracle update's continuation is in its chunk".
-    require_zero(ctx, gate, carry.is_oracle, "an oracle update is not a chunk's last slot");
-    let next_root = root(ctx, accounts_root, &markets, &globals);
+    let unfinished = running.carry.is_oracle;
+    require_zero(ctx, gate, unfinished, "an oracle update is not a chunk's last slot");
+    let next_root = root(ctx, running.accounts_root, &running.markets, &running.globals);
     std::array::from_fn(|offset| match offset {
         PREV_STATE_ROOT => prev_root,
         NEXT_STATE_ROOT => next_root,
