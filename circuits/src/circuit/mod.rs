@@ -26,7 +26,6 @@
 //! the chips [`poseidon_chip`], [`eddsa_chip`] and [`hash`] over them; `merkle`,
 //! `public`, `account`, `market`, `funding`, `margin`; `tx` (the gadgets and the
 //! `Slot` they read); `slot`; [`chunk`]; [`proof`]; [`aggregation`].
-//! Only `poseidon_chip`'s tests look up, into [`hash`]'s circuit.
 
 mod account;
 pub mod aggregation;
