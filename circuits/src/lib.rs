@@ -7,5 +7,8 @@
 
 pub mod circuit;
 
+#[cfg(any(test, feature = "test-utils"))]
+pub mod testing;
+
 /// The protocol's field: the BN254 scalar field.
 pub use clearproof_protocol::Fr;

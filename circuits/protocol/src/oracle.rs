@@ -401,10 +401,7 @@ pub fn sign_all<V: Observed>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn key(i: u8) -> SecretKey {
-        SecretKey::from_bytes([i; 32]).unwrap()
-    }
+    use crate::testing::key;
 
     fn committee(q: u8) -> Committee {
         let members: Vec<_> = (1..=4).map(|i| key(i).public_key()).collect();

@@ -34,7 +34,7 @@ fn violated(rule: &'static str) {
 
 /// Lays a circuit out with `f` and returns the named rules its witness
 /// violates, in layout order: how a negative test asserts which rule failed.
-#[cfg(test)]
+#[cfg(any(test, feature = "test-utils"))]
 pub(crate) fn violations_of(f: impl FnOnce()) -> Vec<&'static str> {
     VIOLATIONS.with(|v| *v.borrow_mut() = Some(Vec::new()));
     f();

@@ -405,26 +405,65 @@ impl EddsaChip {
             q_fixed_start: meta.selector(),
             q_scalar_end: meta.selector(),
         };
-        let (a, d) = (a(), d());
-        let one = || Expression::Constant(Fr::ONE);
-        let cur = move |m: &mut Cells<'_>, i: usize| m.query_advice(w[i], Rotation::cur());
-        let next = move |m: &mut Cells<'_>, i: usize| m.query_advice(w[i], Rotation::next());
-        let fixed = move |m: &mut Cells<'_>, i: usize| m.query_fixed(k[i], Rotation::cur());
-        let on_curve = move |x: Expression<Fr>, y: Expression<Fr>| {
-            let (x2, y2) = (x.clone() * x, y.clone() * y);
-            x2.clone() * a + y2.clone() - one() - x2 * y2 * d
-        };
-        // eq(b, m) = 1 if the bits are equal (both boolean).
-        let eq = |b: Expression<Fr>, m: Expression<Fr>| {
-            one() - b.clone() - m.clone() + b * m * Fr::from(2)
-        };
+        let g = Queries { w, k, a: a(), d: d() };
+        config.variable_base_gates(meta, &g);
+        config.fixed_base_gates(meta, &g);
+        config
+    }
+}
 
+/// The expressions the chip's gates are written in: its columns at a row and
+/// the curve's coefficients.
+struct Queries {
+    w: [Column<Advice>; ADVICE_COLUMNS],
+    k: [Column<Fixed>; FIXED_COLUMNS],
+    a: Fr,
+    d: Fr,
+}
+
+impl Queries {
+    /// Advice column `i` at the gate's row.
+    fn cur(&self, m: &mut Cells<'_>, i: usize) -> Expression<Fr> {
+        m.query_advice(self.w[i], Rotation::cur())
+    }
+
+    /// Advice column `i` at the next row.
+    fn next(&self, m: &mut Cells<'_>, i: usize) -> Expression<Fr> {
+        m.query_advice(self.w[i], Rotation::next())
+    }
+
+    /// Fixed column `i` at the gate's row.
+    fn fixed(&self, m: &mut Cells<'_>, i: usize) -> Expression<Fr> {
+        m.query_fixed(self.k[i], Rotation::cur())
+    }
+
+    /// Zero exactly when `(x, y)` is on the curve.
+    fn on_curve(&self, x: Expression<Fr>, y: Expression<Fr>) -> Expression<Fr> {
+        let (x2, y2) = (x.clone() * x, y.clone() * y);
+        x2.clone() * self.a + y2.clone() - one() - x2 * y2 * self.d
+    }
+}
+
+/// The constant 1.
+fn one() -> Expression<Fr> {
+    Expression::Constant(Fr::ONE)
+}
+
+/// eq(b, m) = 1 if the bits are equal (both boolean).
+fn eq(b: Expression<Fr>, m: Expression<Fr>) -> Expression<Fr> {
+    one() - b.clone() - m.clone() + b * m * Fr::from(2)
+}
+
+impl EddsaConfig {
+    /// The subgroup and variable-base rows (`R'` and `A` on the curve,
+    /// `acc ← 2·acc + b·A`) and the comparison of `c`'s bits with `p`'s.
+    fn variable_base_gates(&self, meta: &mut ConstraintSystem<Fr>, g: &Queries) {
         meta.create_gate("eddsa: variable-base step", |m| {
-            let q = m.query_selector(config.q_variable);
-            let (x, y, b) = (cur(m, 0), cur(m, 1), cur(m, 2));
-            let (ax, ay, axy) = (cur(m, 3), cur(m, 4), cur(m, 5));
-            let (dx, dy, tau) = (cur(m, 6), cur(m, 7), cur(m, 8));
-            let (nx, ny) = (next(m, 0), next(m, 1));
+            let q = m.query_selector(self.q_variable);
+            let (x, y, b) = (g.cur(m, 0), g.cur(m, 1), g.cur(m, 2));
+            let (ax, ay, axy) = (g.cur(m, 3), g.cur(m, 4), g.cur(m, 5));
+            let (dx, dy, tau) = (g.cur(m, 6), g.cur(m, 7), g.cur(m, 8));
+            let (nx, ny) = (g.next(m, 0), g.next(m, 1));
             let (x2, y2) = (x.clone() * x.clone(), y.clone() * y.clone());
             // Q = b ? A : identity, so Q.x = b·A.x and Q.y = 1 − b + b·A.y.
             let qy = one() - b.clone() + b.clone() * ay.clone();
@@ -435,75 +474,83 @@ impl EddsaChip {
                     ("bit is boolean", b.clone() * (one() - b.clone())),
                     (
                         "double x",
-                        dx.clone() * (x2.clone() * a + y2.clone())
+                        dx.clone() * (x2.clone() * g.a + y2.clone())
                             - x.clone() * y.clone() * Fr::from(2),
                     ),
                     (
                         "double y",
                         dy.clone()
-                            * (Expression::Constant(Fr::from(2)) - x2.clone() * a - y2.clone())
-                            - (y2 - x2 * a),
+                            * (Expression::Constant(Fr::from(2)) - x2.clone() * g.a - y2.clone())
+                            - (y2 - x2 * g.a),
                     ),
                     ("tau", tau.clone() - b * dx.clone() * dy.clone() * axy.clone()),
                     (
                         "add x",
-                        nx * (one() + tau.clone() * d)
+                        nx * (one() + tau.clone() * g.d)
                             - (dx.clone() * qy.clone() + dy.clone() * qx.clone()),
                     ),
-                    ("add y", ny * (one() - tau * d) - (dy * qy - dx * qx * a)),
-                    ("base x kept", next(m, 3) - ax),
-                    ("base y kept", next(m, 4) - ay),
-                    ("base product kept", next(m, 5) - axy),
+                    ("add y", ny * (one() - tau * g.d) - (dy * qy - dx * qx * g.a)),
+                    ("base x kept", g.next(m, 3) - ax),
+                    ("base y kept", g.next(m, 4) - ay),
+                    ("base product kept", g.next(m, 5) - axy),
                 ],
             )
         });
         meta.create_gate("eddsa: doubling only", |m| {
-            let q = m.query_selector(config.q_double_only);
-            Constraints::with_selector(q, [("bit is zero", cur(m, 2))])
+            let q = m.query_selector(self.q_double_only);
+            Constraints::with_selector(q, [("bit is zero", g.cur(m, 2))])
         });
         meta.create_gate("eddsa: point on curve", |m| {
-            let q = m.query_selector(config.q_point_on_curve);
-            let (x, y) = (cur(m, 0), cur(m, 1));
-            Constraints::with_selector(q, [("R' on curve", on_curve(x, y))])
+            let q = m.query_selector(self.q_point_on_curve);
+            let (x, y) = (g.cur(m, 0), g.cur(m, 1));
+            Constraints::with_selector(q, [("R' on curve", g.on_curve(x, y))])
         });
         meta.create_gate("eddsa: base on curve", |m| {
-            let q = m.query_selector(config.q_base_on_curve);
-            let (ax, ay, axy) = (cur(m, 3), cur(m, 4), cur(m, 5));
-            Constraints::with_selector(
-                q,
-                [("A on curve", on_curve(ax.clone(), ay.clone())), ("base product", axy - ax * ay)],
-            )
-        });
-        meta.create_gate("eddsa: variable-base start", |m| {
-            let q = m.query_selector(config.q_variable_start);
+            let q = m.query_selector(self.q_base_on_curve);
+            let (ax, ay, axy) = (g.cur(m, 3), g.cur(m, 4), g.cur(m, 5));
             Constraints::with_selector(
                 q,
                 [
-                    ("starts at the identity (x)", cur(m, 0)),
-                    ("starts at the identity (y)", cur(m, 1) - one()),
-                    ("sum starts at 0", cur(m, 9)),
-                    ("prefix starts equal", cur(m, 10) - one()),
+                    ("A on curve", g.on_curve(ax.clone(), ay.clone())),
+                    ("base product", axy - ax * ay),
+                ],
+            )
+        });
+        meta.create_gate("eddsa: variable-base start", |m| {
+            let q = m.query_selector(self.q_variable_start);
+            Constraints::with_selector(
+                q,
+                [
+                    ("starts at the identity (x)", g.cur(m, 0)),
+                    ("starts at the identity (y)", g.cur(m, 1) - one()),
+                    ("sum starts at 0", g.cur(m, 9)),
+                    ("prefix starts equal", g.cur(m, 10) - one()),
                 ],
             )
         });
         meta.create_gate("eddsa: c below p", |m| {
-            let q = m.query_selector(config.q_scalar_p);
-            let (b, sum, equal, pb) = (cur(m, 2), cur(m, 9), cur(m, 10), fixed(m, 8));
+            let q = m.query_selector(self.q_scalar_p);
+            let (b, sum, equal, pb) = (g.cur(m, 2), g.cur(m, 9), g.cur(m, 10), g.fixed(m, 8));
             Constraints::with_selector(
                 q,
                 [
-                    ("running sum", next(m, 9) - (sum * Fr::from(2) + b.clone())),
+                    ("running sum", g.next(m, 9) - (sum * Fr::from(2) + b.clone())),
                     ("not above p", equal.clone() * (one() - pb.clone()) * b.clone()),
-                    ("prefix equal", next(m, 10) - equal * eq(b, pb)),
+                    ("prefix equal", g.next(m, 10) - equal * eq(b, pb)),
                 ],
             )
         });
+    }
+
+    /// The fixed-base rows (`acc ← acc + k·4ⁱ·B` from `−R`) with the comparison
+    /// of `s`'s bits with `l`'s, and the end-of-scalar check both halves share.
+    fn fixed_base_gates(&self, meta: &mut ConstraintSystem<Fr>, g: &Queries) {
         meta.create_gate("eddsa: fixed-base window", |m| {
-            let q = m.query_selector(config.q_fixed);
-            let (x, y, hi, lo) = (cur(m, 0), cur(m, 1), cur(m, 2), cur(m, 3));
-            let (px, py, t) = (cur(m, 4), cur(m, 5), cur(m, 6));
-            let (mid, sum, equal) = (cur(m, 8), cur(m, 9), cur(m, 10));
-            let (lh, ll) = (fixed(m, 8), fixed(m, 9));
+            let q = m.query_selector(self.q_fixed);
+            let (x, y, hi, lo) = (g.cur(m, 0), g.cur(m, 1), g.cur(m, 2), g.cur(m, 3));
+            let (px, py, t) = (g.cur(m, 4), g.cur(m, 5), g.cur(m, 6));
+            let (mid, sum, equal) = (g.cur(m, 8), g.cur(m, 9), g.cur(m, 10));
+            let (lh, ll) = (g.fixed(m, 8), g.fixed(m, 9));
             // The Lagrange basis over the window value k = 2·hi + lo.
             let basis = [
                 (one() - hi.clone()) * (one() - lo.clone()),
@@ -513,7 +560,7 @@ impl EddsaChip {
             ];
             let pick = |m: &mut Cells<'_>, from: usize| {
                 basis.iter().enumerate().fold(Expression::Constant(Fr::ZERO), |acc, (j, l)| {
-                    acc + l.clone() * fixed(m, from + j)
+                    acc + l.clone() * g.fixed(m, from + j)
                 })
             };
             let (wx, wy) = (pick(m, 0), pick(m, 4));
@@ -527,42 +574,41 @@ impl EddsaChip {
                     ("product", t.clone() - x.clone() * y.clone()),
                     (
                         "add x",
-                        next(m, 0) * (one() + t.clone() * px.clone() * py.clone() * d)
+                        g.next(m, 0) * (one() + t.clone() * px.clone() * py.clone() * g.d)
                             - (x.clone() * py.clone() + y.clone() * px.clone()),
                     ),
                     (
                         "add y",
-                        next(m, 1) * (one() - t * px.clone() * py.clone() * d)
-                            - (y * py - x * px * a),
+                        g.next(m, 1) * (one() - t * px.clone() * py.clone() * g.d)
+                            - (y * py - x * px * g.a),
                     ),
                     (
                         "running sum",
-                        next(m, 9) - (sum * Fr::from(4) + hi.clone() * Fr::from(2) + lo.clone()),
+                        g.next(m, 9) - (sum * Fr::from(4) + hi.clone() * Fr::from(2) + lo.clone()),
                     ),
                     ("not above l (high bit)", equal.clone() * (one() - lh.clone()) * hi.clone()),
                     ("prefix equal (high bit)", mid.clone() - equal * eq(hi, lh)),
                     ("not above l (low bit)", mid.clone() * (one() - ll.clone()) * lo.clone()),
-                    ("prefix equal (low bit)", next(m, 10) - mid * eq(lo, ll)),
+                    ("prefix equal (low bit)", g.next(m, 10) - mid * eq(lo, ll)),
                 ],
             )
         });
         meta.create_gate("eddsa: fixed-base start", |m| {
-            let q = m.query_selector(config.q_fixed_start);
+            let q = m.query_selector(self.q_fixed_start);
             Constraints::with_selector(
                 q,
                 [
-                    ("starts at -R", cur(m, 0) + cur(m, 7)),
-                    ("sum starts at 0", cur(m, 9)),
-                    ("prefix starts equal", cur(m, 10) - one()),
+                    ("starts at -R", g.cur(m, 0) + g.cur(m, 7)),
+                    ("sum starts at 0", g.cur(m, 9)),
+                    ("prefix starts equal", g.cur(m, 10) - one()),
                 ],
             )
         });
         meta.create_gate("eddsa: scalar end", |m| {
-            let q = m.query_selector(config.q_scalar_end);
+            let q = m.query_selector(self.q_scalar_end);
             // Still equal after the last bit: the scalar is the modulus or above.
-            Constraints::with_selector(q, [("scalar below its modulus", cur(m, 10))])
+            Constraints::with_selector(q, [("scalar below its modulus", g.cur(m, 10))])
         });
-        config
     }
 }
 
@@ -769,12 +815,9 @@ mod tests {
 
     use super::*;
     use clearproof_protocol::signature::SecretKey;
+    use clearproof_protocol::testing::key;
 
     const K: u32 = 10;
-
-    fn key(i: u8) -> SecretKey {
-        SecretKey::from_bytes([i; 32]).unwrap()
-    }
 
     /// A valid signature's witness and its message.
     fn signed(i: u8, msg: u64) -> (SignatureWitness, Fr) {

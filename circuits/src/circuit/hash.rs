@@ -33,6 +33,7 @@ use super::poseidon_chip::{
 };
 use super::{Cell, Ctx};
 use crate::Fr;
+use clearproof_protocol::instance::NUM_PUBLIC_INPUTS;
 use clearproof_protocol::poseidon::{spec, RATE, T};
 use halo2_base::halo2_proofs::halo2curves::ff::Field;
 
@@ -405,12 +406,12 @@ impl Circuit<Fr> for HashedCircuit {
 }
 
 /// The SDK's view of the chunk circuit (snark-verifier-sdk's `CircuitExt`): one
-/// instance column of [`super::proof::NUM_PUBLIC_INPUTS`] values, no accumulator. It is
+/// instance column of [`NUM_PUBLIC_INPUTS`] values, no accumulator. It is
 /// what lets a chunk proof be compiled into a snark-verifier protocol and
 /// verified inside [`crate::aggregation`].
 impl snark_verifier_sdk::CircuitExt<Fr> for HashedCircuit {
     fn num_instance(&self) -> Vec<usize> {
-        vec![super::proof::NUM_PUBLIC_INPUTS]
+        vec![NUM_PUBLIC_INPUTS]
     }
 
     fn instances(&self) -> Vec<Vec<Fr>> {
@@ -419,5 +420,235 @@ impl snark_verifier_sdk::CircuitExt<Fr> for HashedCircuit {
             .iter()
             .map(|column| column.iter().map(|v| *v.value()).collect())
             .collect()
+    }
+}
+
+/// The Poseidon chip as the hasher lays it out: MockProver tests that tamper
+/// one cell of the chip's layout (through [`Tamper`]) and expect the named
+/// constraint to fail.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::circuit::poseidon_chip::{rows_for_hash, ROWS_PER_PERMUTATION};
+    use crate::circuit::testing::hashed;
+    use halo2_base::gates::RangeInstructions;
+    use halo2_base::halo2_proofs::dev::MockProver;
+    use halo2_base::poseidon::hasher::PoseidonHasher;
+    use rand::{Rng, SeedableRng};
+
+    const K: u32 = 12;
+
+    fn ok(circuit: &HashedCircuit) -> bool {
+        MockProver::run(K, circuit, vec![]).expect("fits").verify().is_ok()
+    }
+
+    /// One hash of `inputs` through the chip, its output tied to `claimed`.
+    fn one_hash(inputs: Vec<Fr>, claimed: Fr) -> HashedCircuit {
+        hashed(K, |ctx, range, hasher| {
+            let cells = ctx.assign_witnesses(inputs);
+            let out = hasher.hash(ctx, range.gate(), &cells);
+            let claimed = ctx.load_witness(claimed);
+            ctx.constrain_equal(&out, &claimed);
+        })
+    }
+
+    #[test]
+    fn layout_sizes() {
+        assert_eq!(ROWS_PER_PERMUTATION, 19);
+        // A 2-to-1 hash: two permutations (the second on the padding block) and
+        // the output row.
+        assert_eq!(rows_for_hash(2), 39);
+        // 3 inputs: [a, b], absorb [c, 1].
+        assert_eq!(rows_for_hash(3), 2 * 19 + 1 + 1);
+    }
+
+    #[test]
+    fn chip_equals_native_and_halo2_base_hashes_on_random_inputs() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(0xC41F);
+        let lengths = [0usize, 1, 2, 3, 4, 5, 8, 9, 12, 13];
+        let payloads: Vec<Vec<Fr>> =
+            lengths.iter().map(|&n| (0..n).map(|_| Fr::random(&mut rng)).collect()).collect();
+        let circuit = hashed(K + 4, |ctx, range, hasher| {
+            let mut reference = PoseidonHasher::new(clearproof_protocol::poseidon::spec().clone());
+            reference.initialize_consts(ctx, range.gate());
+            for payload in &payloads {
+                let cells = ctx.assign_witnesses(payload.iter().copied());
+                let chip = hasher.hash(ctx, range.gate(), &cells);
+                let theirs = reference.hash_fix_len_array(ctx, range.gate(), &cells);
+                assert_eq!(
+                    *chip.value(),
+                    clearproof_protocol::poseidon::hash(payload),
+                    "length {}",
+                    payload.len()
+                );
+                ctx.constrain_equal(&chip, &theirs);
+            }
+        });
+        assert_eq!(circuit.hash_count(), lengths.len());
+        let prover = MockProver::run(K + 4, &circuit, vec![]).expect("fits");
+        assert_eq!(prover.verify(), Ok(()));
+        // A random 2-to-1 hash, claimed right and wrong.
+        let (a, b) = (Fr::random(&mut rng), Fr::random(&mut rng));
+        assert!(ok(&one_hash(vec![a, b], clearproof_protocol::poseidon::hash2(a, b))));
+        assert!(!ok(&one_hash(vec![a, b], clearproof_protocol::poseidon::hash2(b, a))));
+    }
+
+    #[test]
+    fn the_chip_computes_the_textbook_sponge_natively() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        for n in [0usize, 1, 2, 3, 12, 48] {
+            let inputs: Vec<Fr> = (0..n).map(|_| Fr::from(rng.gen::<u64>())).collect();
+            let circuit = one_hash(inputs.clone(), clearproof_protocol::poseidon::hash(&inputs));
+            assert!(ok(&circuit), "length {n}");
+        }
+    }
+
+    /// What MockProver reports: each failed constraint as `Constraint i ('name')
+    /// in gate j ('gate name')`, and "copy constraint" for a failed equality.
+    fn failures(circuit: &HashedCircuit) -> Vec<String> {
+        use halo2_base::halo2_proofs::dev::VerifyFailure;
+        match MockProver::run(K, circuit, vec![]).expect("fits").verify() {
+            Ok(()) => Vec::new(),
+            Err(errors) => errors
+                .iter()
+                .map(|e| match e {
+                    VerifyFailure::ConstraintNotSatisfied { constraint, .. } => {
+                        constraint.to_string()
+                    }
+                    VerifyFailure::Permutation { .. } => "copy constraint".into(),
+                    other => other.to_string(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Whether `failures` names constraint `constraint` of gate `gate`.
+    fn names(failures: &[String], gate: &str, constraint: &str) -> bool {
+        let (gate, constraint) = (format!("('poseidon: {gate}')"), format!("('{constraint}')"));
+        failures.iter().any(|f| f.contains(&gate) && f.contains(&constraint))
+    }
+
+    /// A 3-input hash (rows: permutation 0..=18, absorb 19, permutation 20..=38,
+    /// output 39), tampered after layout; what fails.
+    fn tampered(tamper: impl FnOnce(&mut HashedCircuit)) -> Vec<String> {
+        let inputs = vec![Fr::from(3u64), Fr::from(4u64), Fr::from(5u64)];
+        let mut circuit = one_hash(inputs.clone(), clearproof_protocol::poseidon::hash(&inputs));
+        tamper(&mut circuit);
+        failures(&circuit)
+    }
+
+    #[test]
+    fn untampered_layout_is_accepted() {
+        assert_eq!(tampered(|_| {}), Vec::<String>::new());
+    }
+
+    #[test]
+    fn tampering_any_intermediate_round_value_is_rejected() {
+        // Each named constraint of each gate, seen failing when one of its cells
+        // is changed (rows: 0-1 full pairs, 2-15 partial quads, 16 the single
+        // partial round, 17-18 full pairs, 19 absorb, then permutation 2).
+        let cases = [
+            (0, 3, "two full rounds", "round 1: b = x^4"),
+            (38, 5, "two full rounds", "round 1: b = x^4"),
+            (1, 8, "two full rounds", "round 2: a = x^2"),
+            (18, 6, "two full rounds", "round 2: a = x^2"),
+            (2, 1, "two full rounds", "next state"),
+            (22, 2, "two full rounds", "next state"),
+            (2, 3, "four partial rounds", "round 1: x^4"),
+            (5, 4, "four partial rounds", "round 2: x^2"),
+            (5, 5, "four partial rounds", "round 2: x^5"),
+            (9, 6, "four partial rounds", "round 3: x^2"),
+            (9, 7, "four partial rounds", "round 3: x^5"),
+            (15, 8, "four partial rounds", "round 4: x^2"),
+            (10, 0, "four partial rounds", "next state"),
+            (16, 3, "one partial round", "x^4"),
+            (17, 2, "one partial round", "next state"),
+            (19, 3, "absorb", "word 1 absorbed"),
+            (19, 4, "absorb", "word 2 absorbed"),
+            (20, 0, "absorb", "capacity kept"),
+        ];
+        for (row, col, gate, constraint) in cases {
+            let failed = tampered(|c| c.tamper.advice = Some((row, col, Fr::from(12_345u64))));
+            assert!(names(&failed, gate, constraint), "row {row} column {col}: {failed:?}");
+        }
+    }
+
+    #[test]
+    fn tampering_a_round_constant_is_rejected() {
+        let cases = [
+            (0, 0, "two full rounds"),
+            (1, 4, "two full rounds"),
+            (37, 3, "two full rounds"),
+            (20, 1, "two full rounds"),
+            (3, 1, "four partial rounds"),
+            (7, 5, "four partial rounds"),
+            (16, 2, "one partial round"),
+        ];
+        for (row, col, gate) in cases {
+            let failed = tampered(|c| c.tamper.fixed = Some((row, col, Fr::from(9u64))));
+            let gate = format!("('poseidon: {gate}')");
+            assert!(failed.iter().any(|f| f.contains(&gate)), "row {row} column {col}: {failed:?}");
+        }
+    }
+
+    #[test]
+    fn tampering_the_output_is_rejected() {
+        let failed = tampered(|c| c.tamper.advice = Some((39, 1, Fr::from(1u64))));
+        assert!(names(&failed, "two full rounds", "next state"), "{failed:?}");
+        assert!(failed.iter().any(|f| f == "copy constraint"), "tied to the caller's output");
+    }
+
+    /// The chip laid out with input `i` changed (a consistent layout, its output
+    /// claimed by the caller) while the caller's input cell keeps the old value.
+    fn input_swapped(i: usize, untied: bool) -> Vec<String> {
+        let inputs = [Fr::from(10u64), Fr::from(20u64), Fr::from(30u64)];
+        let mut forged = inputs;
+        forged[i] += Fr::ONE;
+        let mut circuit = hashed(K, |ctx, _, hasher| {
+            let inputs = ctx.assign_witnesses(inputs);
+            let output = ctx.load_witness(clearproof_protocol::poseidon::hash(&forged));
+            hasher.record(HashCall { inputs, output });
+        });
+        circuit.tamper.input = Some((0, i, forged[i]));
+        circuit.tamper.untied_inputs = untied;
+        failures(&circuit)
+    }
+
+    #[test]
+    fn an_input_that_differs_from_the_callers_cell_is_rejected() {
+        // Input 0 sits in the first row, input 2 in the absorb row.
+        for i in [0, 1, 2] {
+            let failed = input_swapped(i, false);
+            assert!(!failed.is_empty(), "input {i}");
+            assert!(failed.iter().all(|f| f == "copy constraint"), "input {i}: {failed:?}");
+            // Control: without the input copy constraints the forgery passes, so
+            // the rejection above is the copy constraint's doing.
+            assert_eq!(input_swapped(i, true), Vec::<String>::new(), "input {i}");
+        }
+    }
+
+    #[test]
+    fn a_chip_that_does_not_fit_is_an_error_not_a_panic() {
+        // 30 2-to-1 hashes need 1 170 rows; 2^10 has 1 014 usable.
+        let circuit = hashed(10, |ctx, range, hasher| {
+            let x = ctx.load_witness(Fr::ONE);
+            (0..30).fold(x, |acc, _| hasher.hash(ctx, range.gate(), &[acc, x]));
+        });
+        assert_eq!(circuit.chip_rows(), 30 * 39);
+        assert!(MockProver::run(10, &circuit, vec![]).is_err());
+    }
+
+    #[test]
+    #[should_panic(expected = "never laid out")]
+    fn hashes_never_laid_out_by_the_chip_are_caught() {
+        let mut builder = halo2_base::gates::circuit::builder::RangeCircuitBuilder::<Fr>::default()
+            .use_k(K as usize)
+            .use_lookup_bits(8);
+        let range = builder.range_chip();
+        let ctx = builder.main(0);
+        let hasher = CircuitHasher::new(ctx, range.gate());
+        let x = ctx.load_witness(Fr::ONE);
+        hasher.hash(ctx, range.gate(), &[x, x]);
+        // Dropped without HashedCircuit::new: the output would be unconstrained.
     }
 }

@@ -20,6 +20,12 @@
 //!   protocol numbers), `arith` (sound comparisons), `merkle` (membership
 //!   and update along one path), `account` and `market` (cells and hashes),
 //!   `funding` (§5 settlement), `margin` (§4 health and solvency).
+//!
+//! Modules from the bottom up (each imports only modules before it in this
+//! list; a child may use its parent's items): gadgets `cost`, `arith`, `num`;
+//! the chips [`poseidon_chip`], [`eddsa_chip`] and [`hash`] over them; `merkle`,
+//! `public`, `account`, `market`, `funding`, `margin`; `tx` (the gadgets and the
+//! `Slot` they read); `slot`; [`chunk`]; [`proof`]; [`aggregation`].
 
 mod account;
 pub mod aggregation;
@@ -39,6 +45,8 @@ mod public;
 mod slot;
 mod tx;
 
+#[cfg(any(test, feature = "test-utils"))]
+pub(crate) use arith::violations_of;
 pub use clearproof_protocol::witness::{chunk_ranges, slots_taken};
 pub use proof::{
     CircuitParams, Instance, KeyError, Layout, Pinned, Proof, ProofError, ProvingKey, Srs,

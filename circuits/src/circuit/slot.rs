@@ -12,8 +12,6 @@
 //! fields, and the market id and the two account indices are selected from the
 //! fields each type's spec names ([`clearproof_protocol::tx::TxSpec`]).
 
-use std::collections::BTreeMap;
-
 use halo2_base::gates::{GateInstructions, RangeChip, RangeInstructions};
 use halo2_base::QuantumCell::Constant;
 
@@ -23,186 +21,14 @@ use super::cost::{metered, Part};
 use super::hash::CircuitHasher;
 use super::market::AssignedMarket;
 use super::num::{check_bits, check_signed63};
-use super::tx::fill::Fill;
 use super::tx::oracle::OracleCarry;
-use super::tx::order::OrderCheck;
-use super::tx::withdraw::Debit;
-use super::tx::{lay_out, Sides};
+use super::tx::{lay_out, select_field, GlobalCells, Shared, Sides, Slot};
 use super::{funding, merkle, Cell, Ctx};
 use crate::Fr;
 use clearproof_protocol::params::{MARKETS, TX_ENCODING_LEN};
 use clearproof_protocol::tags;
 use clearproof_protocol::tx::{Transaction, TxKind, TxSpec};
 use clearproof_protocol::witness::SlotWitness;
-
-/// Global cells carried through a chunk.
-pub(super) struct GlobalCells {
-    /// `insurance_fund`.
-    pub insurance_fund: Cell,
-    /// `fee_pool`.
-    pub fee_pool: Cell,
-    /// `batch_number`.
-    pub batch_number: Cell,
-}
-
-impl GlobalCells {
-    /// The fields in `globals_hash` order.
-    pub(super) fn fields(&self) -> [Cell; 3] {
-        [self.insurance_fund, self.fee_pool, self.batch_number]
-    }
-}
-
-/// What a gadget reads and changes in its slot: the encoding and type bits, the
-/// named market's one-hot, the running markets and globals (updated in place,
-/// gated), and the two touched accounts (A: side A as loaded, and both sides
-/// after funding settlement).
-pub(crate) struct Slot<'a> {
-    /// The transaction's encoding cells (tag first).
-    pub enc: [Cell; TX_ENCODING_LEN],
-    kinds: Vec<(TxKind, Cell)>,
-    /// One-hot of the named market (market 0 for types that name none).
-    pub m_is: Vec<Cell>,
-    /// The named market's id (0 for types that name none).
-    pub market_id: Cell,
-    /// The accounts of sides A and B (0 for a side the type does not touch).
-    pub account_index: [Cell; 2],
-    /// The markets as of this slot.
-    pub markets: &'a mut [AssignedMarket; MARKETS],
-    /// The globals as of this slot.
-    pub globals: &'a mut GlobalCells,
-    /// A as loaded (its leaf under the running root).
-    pub a_before: AssignedAccount,
-    /// A after funding settlement.
-    pub a: AssignedAccount,
-    /// B after funding settlement.
-    pub b: AssignedAccount,
-    /// The hasher every hash of the slot goes through.
-    pub hasher: &'a CircuitHasher,
-    /// The slot's witness (authority and order-slot updates).
-    pub witness: &'a SlotWitness,
-    /// The fill shared by the fill types, laid out once by the first that asks.
-    fill: Option<Fill>,
-    /// Both sides' order checks, laid out once by the first type that asks.
-    orders: Option<[OrderCheck; 2]>,
-    /// Side A's debit, laid out once by the first debit type that asks.
-    debit: Option<Debit>,
-}
-
-impl Slot<'_> {
-    /// The constrained bit "this slot holds a `kind`".
-    pub(super) fn is(&self, kind: TxKind) -> Cell {
-        self.kinds.iter().find(|(k, _)| *k == kind).expect("every kind has a bit").1
-    }
-
-    /// The bit "this slot holds one of `kinds`" (the bits are a one-hot).
-    pub(super) fn is_any(
-        &self,
-        ctx: &mut Ctx,
-        gate: &impl GateInstructions<Fr>,
-        kinds: &[TxKind],
-    ) -> Cell {
-        let bits: Vec<Cell> = kinds.iter().map(|k| self.is(*k)).collect();
-        gate.sum(ctx, bits)
-    }
-
-    /// `kind`'s field `name` as it stands in the encoding (not gated).
-    pub(super) fn field(&self, kind: TxKind, name: &str) -> Cell {
-        self.enc[kind.spec().position(name)]
-    }
-
-    /// The field `name` of whichever of `kinds` the slot holds, and 0 for any
-    /// other type: the way a gadget takes an input, so its arithmetic stays
-    /// bounded in every slot.
-    pub(super) fn input(
-        &self,
-        ctx: &mut Ctx,
-        gate: &impl GateInstructions<Fr>,
-        name: &str,
-        kinds: &[TxKind],
-    ) -> Cell {
-        let named = kinds.iter().map(|k| (*k, Some(k.spec().position(name))));
-        select_field(ctx, gate, &self.enc, &self.kinds, named)
-    }
-
-    /// The order id side `side` fills (the field [`clearproof_protocol::tx::TxSpec::order_ids`]
-    /// names for the slot's type), 0 for types that fill none there.
-    pub(super) fn order_id(
-        &self,
-        ctx: &mut Ctx,
-        gate: &impl GateInstructions<Fr>,
-        side: usize,
-    ) -> Cell {
-        let named = self
-            .kinds
-            .iter()
-            .map(|(k, _)| (*k, k.spec().order_ids[side].map(|f| k.spec().position(f))));
-        select_field(ctx, gate, &self.enc, &self.kinds, named)
-    }
-
-    /// One field of the market the slot names.
-    pub(super) fn pick(
-        &self,
-        ctx: &mut Ctx,
-        gate: &impl GateInstructions<Fr>,
-        field: impl Fn(&AssignedMarket) -> Cell,
-    ) -> Cell {
-        let values: Vec<Cell> = self.markets.iter().map(field).collect();
-        gate.select_by_indicator(ctx, values, self.m_is.iter().copied())
-    }
-
-    /// The fill shared by `Trade`, `Liquidate` and `Deleverage`
-    /// ([`super::tx::fill`]), laid out on first use.
-    pub(super) fn fill(&mut self, ctx: &mut Ctx, range: &RangeChip<Fr>) -> Fill {
-        if self.fill.is_none() {
-            self.fill = Some(super::tx::fill::constrain(ctx, range, self));
-        }
-        self.fill.clone().expect("just laid out")
-    }
-
-    /// Side A's debit by the slot's `amount` (`Withdraw`, `ForcedWithdraw`;
-    /// [`super::tx::withdraw::Debit`]), laid out on first use.
-    pub(super) fn debit(&mut self, ctx: &mut Ctx, range: &RangeChip<Fr>) -> Debit {
-        if self.debit.is_none() {
-            self.debit = Some(super::tx::withdraw::constrain(ctx, range, self));
-        }
-        self.debit.clone().expect("just laid out")
-    }
-
-    /// Both sides' order checks (`Trade`, `Liquidate`; [`super::tx::order`]),
-    /// laid out on first use.
-    pub(super) fn orders(&mut self, ctx: &mut Ctx, range: &RangeChip<Fr>) -> [OrderCheck; 2] {
-        if self.orders.is_none() {
-            let fill = self.fill(ctx, range);
-            self.orders = Some(super::tx::order::constrain(ctx, range, self, &fill));
-        }
-        self.orders.clone().expect("just laid out")
-    }
-}
-
-/// `Σ_t is_t · enc[position_t]` over the types that have a position: the value
-/// of the field each type names, 0 for the others. Types are grouped by
-/// position, so each distinct position costs one multiplication.
-fn select_field(
-    ctx: &mut Ctx,
-    gate: &impl GateInstructions<Fr>,
-    enc: &[Cell; TX_ENCODING_LEN],
-    kinds: &[(TxKind, Cell)],
-    positions: impl Iterator<Item = (TxKind, Option<usize>)>,
-) -> Cell {
-    let mut by_position: BTreeMap<usize, Vec<Cell>> = BTreeMap::new();
-    for (kind, position) in positions {
-        if let Some(p) = position {
-            let bit = kinds.iter().find(|(k, _)| *k == kind).expect("every kind has a bit").1;
-            by_position.entry(p).or_default().push(bit);
-        }
-    }
-    let mut value = ctx.load_zero();
-    for (position, bits) in by_position {
-        let selected = gate.sum(ctx, bits);
-        value = gate.mul_add(ctx, enc[position], selected, value);
-    }
-    value
-}
 
 /// The bit "the slot holds a type whose spec satisfies `pred`".
 fn any_kind(
@@ -221,97 +47,53 @@ pub(super) fn encoding(slot: &SlotWitness) -> [Fr; TX_ENCODING_LEN] {
     slot.tx.as_ref().map_or([Fr::zero(); TX_ENCODING_LEN], Transaction::encode)
 }
 
-/// Lays out one slot against the running state: `markets` and `globals` are
-/// updated in place; returns the accounts root after the slot, the encoding
-/// cells, the no-op bit (for the data-hash chain) and what the next slot
-/// continues of an oracle update (`carry`: what this slot continues).
-#[allow(clippy::too_many_arguments)]
+/// The chunk's state as its slots carry it: each slot reads it and moves it on.
+pub(super) struct Running {
+    /// The accounts root after the previous slot.
+    pub accounts_root: Cell,
+    /// The markets after the previous slot.
+    pub markets: [AssignedMarket; MARKETS],
+    /// The globals after the previous slot.
+    pub globals: GlobalCells,
+    /// What the next slot continues of an oracle update
+    /// ([`OracleCarry::none`] before a chunk's first slot).
+    pub carry: OracleCarry,
+}
+
+/// Lays out one slot against `running` and moves `running` past it (accounts
+/// root, markets and globals, oracle carry); returns the encoding cells and
+/// the no-op bit (for the data-hash chain).
 pub(super) fn synthesize(
     ctx: &mut Ctx,
     range: &RangeChip<Fr>,
     hasher: &CircuitHasher,
     depth: usize,
     slot: &SlotWitness,
-    markets: &mut [AssignedMarket; MARKETS],
-    globals: &mut GlobalCells,
-    accounts_root: Cell,
-    carry: &OracleCarry,
-) -> (Cell, [Cell; TX_ENCODING_LEN], Cell, OracleCarry) {
+    running: &mut Running,
+) -> ([Cell; TX_ENCODING_LEN], Cell) {
     let gate = range.gate();
-    let enc: [Cell; TX_ENCODING_LEN] =
-        ctx.assign_witnesses(encoding(slot)).try_into().expect("8 cells");
-    // "slot type is a registered tag or the no-op": one bit per tag (distinct,
-    // checked when the registry compiles), exactly one of them set.
-    let noop = gate.is_equal(ctx, enc[0], Constant(Fr::from(tags::NOOP)));
-    let kinds: Vec<(TxKind, Cell)> = TxKind::ALL
-        .iter()
-        .map(|k| (*k, gate.is_equal(ctx, enc[0], Constant(Fr::from(k.tag())))))
-        .collect();
-    let total = gate.sum(ctx, kinds.iter().map(|(_, bit)| *bit).chain([noop]));
-    gate.assert_is_const(ctx, &total, &Fr::one());
-    constrain_unused_fields(ctx, gate, &enc, &kinds);
-    // "market id < 4" for the types that name a market: a one-hot summing to 1
-    // (other types read market 0).
-    let market = kinds.iter().map(|(k, _)| (*k, k.spec().market.map(|f| k.spec().position(f))));
-    let market_id = select_field(ctx, gate, &enc, &kinds, market);
-    let m_is = gate.idx_to_indicator(ctx, market_id, MARKETS);
-    let m_total = gate.sum(ctx, m_is.iter().copied());
-    gate.assert_is_const(ctx, &m_total, &Fr::one());
-
-    // The accounts each type names, side A then side B.
-    let side = |i: usize| {
-        kinds.iter().map(move |(k, _)| (*k, k.spec().accounts.get(i).map(|f| k.spec().position(f))))
-    };
-    let a_index = select_field(ctx, gate, &enc, &kinds, side(0));
-    let b_index = select_field(ctx, gate, &enc, &kinds, side(1));
-    let a_active = any_kind(ctx, gate, &kinds, |s| !s.accounts.is_empty());
-    let b_active = any_kind(ctx, gate, &kinds, |s| s.accounts.len() == 2);
-    // "account id < 2^depth" (the index bits are the Merkle path's directions).
-    let (a_bits, b_bits) = metered(Part::MerklePaths, ctx, range, |ctx| {
-        let a = merkle::index_bits(ctx, range, a_index, depth);
-        (a, merkle::index_bits(ctx, range, b_index, depth))
-    });
-    let ((a_siblings, a_before), (b_siblings, b_before)) =
-        metered(Part::AccountFields, ctx, range, |ctx| {
-            let a = load_update(ctx, range, depth, slot, 0);
-            (a, load_update(ctx, range, depth, slot, 1))
-        });
-    // §5: funding first (an empty account settles to snapshots = indices).
-    let (a, b) = metered(Part::Funding, ctx, range, |ctx| {
-        let a = funding::settle(ctx, range, &a_before, markets);
-        (a, funding::settle(ctx, range, &b_before, markets))
-    });
-    // "named account exists" (all but an account a type may open).
-    let a_missing = gate.not(ctx, a_before.exists);
-    let needs_a = any_kind(ctx, gate, &kinds, |s| !s.accounts.is_empty() && !s.opens_account);
-    let bad = gate.mul(ctx, a_missing, needs_a);
-    require_zero(ctx, gate, bad, "named account exists");
-    let b_missing = gate.not(ctx, b_before.exists);
-    let bad = gate.mul(ctx, b_missing, b_active);
-    require_zero(ctx, gate, bad, "second account exists");
-    let same = gate.is_equal(ctx, a_index, b_index);
-    let bad = gate.mul(ctx, same, b_active);
-    require_zero(ctx, gate, bad, "the two accounts differ");
+    let (enc, noop, kinds) = type_bits(ctx, gate, slot);
+    let (market_id, m_is) = named_market(ctx, gate, &enc, &kinds);
+    let [a_side, b_side] = touched(ctx, range, depth, slot, &enc, &kinds, &running.markets);
+    require_accounts(ctx, gate, &kinds, &a_side, &b_side);
 
     let mut s = Slot {
         enc,
         kinds: kinds.clone(),
         m_is,
         market_id,
-        account_index: [a_index, b_index],
-        markets,
-        globals,
-        a_before: a_before.clone(),
-        a,
-        b: b.clone(),
+        account_index: [a_side.index, b_side.index],
+        markets: &mut running.markets,
+        globals: &mut running.globals,
+        a_before: a_side.before.clone(),
+        a: a_side.settled.clone(),
+        b: b_side.settled.clone(),
         hasher,
         witness: slot,
-        fill: None,
-        orders: None,
-        debit: None,
+        shared: Shared::default(),
     };
     // The new accounts: by type, or unchanged when not touched.
-    let (mut a_after, mut b_after) = (a_before.clone(), b_before.clone());
+    let (mut a_after, mut b_after) = (a_side.before.clone(), b_side.before.clone());
     for (kind, bit) in &kinds {
         match lay_out(*kind, ctx, range, &mut s) {
             Sides::None => {}
@@ -327,26 +109,147 @@ pub(super) fn synthesize(
     // committee's included (§6.3).
     let orders = s.orders(ctx, range);
     let (oracle, next) = metered(Part::Oracle, ctx, range, |ctx| {
-        super::tx::oracle::constrain(ctx, range, &s, noop, carry)
+        super::tx::oracle::constrain(ctx, range, &s, noop, &running.carry)
     });
     metered(Part::Signatures, ctx, range, |ctx| {
         super::tx::signatures::constrain(ctx, range, &s, &orders, &oracle)
     });
 
-    let root = gated_update(
-        ctx,
-        range,
-        hasher,
-        &a_bits,
-        &a_siblings,
-        &a_before,
-        &a_after,
-        accounts_root,
-        a_active,
-    );
-    let root =
-        gated_update(ctx, range, hasher, &b_bits, &b_siblings, &b_before, &b_after, root, b_active);
-    (root, enc, noop, next)
+    let root = gated_update(ctx, range, hasher, &a_side, &a_after, running.accounts_root);
+    running.accounts_root = gated_update(ctx, range, hasher, &b_side, &b_after, root);
+    running.carry = next;
+    (enc, noop)
+}
+
+/// The encoding cells, the no-op bit and one bit per registered type, under
+/// "slot type is a registered tag or the no-op" and "unused encoding fields
+/// are zero".
+fn type_bits(
+    ctx: &mut Ctx,
+    gate: &impl GateInstructions<Fr>,
+    slot: &SlotWitness,
+) -> ([Cell; TX_ENCODING_LEN], Cell, Vec<(TxKind, Cell)>) {
+    let enc: [Cell; TX_ENCODING_LEN] =
+        ctx.assign_witnesses(encoding(slot)).try_into().expect("8 cells");
+    // "slot type is a registered tag or the no-op": one bit per tag (distinct,
+    // checked when the registry compiles), exactly one of them set.
+    let noop = gate.is_equal(ctx, enc[0], Constant(Fr::from(tags::NOOP)));
+    let kinds: Vec<(TxKind, Cell)> = TxKind::ALL
+        .iter()
+        .map(|k| (*k, gate.is_equal(ctx, enc[0], Constant(Fr::from(k.tag())))))
+        .collect();
+    let total = gate.sum(ctx, kinds.iter().map(|(_, bit)| *bit).chain([noop]));
+    gate.assert_is_const(ctx, &total, &Fr::one());
+    constrain_unused_fields(ctx, gate, &enc, &kinds);
+    (enc, noop, kinds)
+}
+
+/// The id of the market the slot's type names and its one-hot, under "market
+/// id < 4" for the types that name a market (other types read market 0).
+fn named_market(
+    ctx: &mut Ctx,
+    gate: &impl GateInstructions<Fr>,
+    enc: &[Cell; TX_ENCODING_LEN],
+    kinds: &[(TxKind, Cell)],
+) -> (Cell, Vec<Cell>) {
+    let market = kinds.iter().map(|(k, _)| (*k, k.spec().market.map(|f| k.spec().position(f))));
+    let market_id = select_field(ctx, gate, enc, kinds, market);
+    let m_is = gate.idx_to_indicator(ctx, market_id, MARKETS);
+    let m_total = gate.sum(ctx, m_is.iter().copied());
+    gate.assert_is_const(ctx, &m_total, &Fr::one());
+    (market_id, m_is)
+}
+
+/// One account a slot touches (side A or B): where it is, whether the type
+/// touches it, and its leaf as loaded and after funding settlement.
+struct Touched {
+    /// The account index.
+    index: Cell,
+    /// The slot's type touches this side.
+    active: Cell,
+    /// The index bits (the Merkle path's directions).
+    bits: Vec<Cell>,
+    /// The Merkle path's siblings.
+    siblings: Vec<Cell>,
+    /// The leaf as loaded.
+    before: AssignedAccount,
+    /// After funding settlement (§5).
+    settled: AssignedAccount,
+}
+
+/// Sides A and B: the accounts each type names (A then B), loaded and settled
+/// against `markets`, under "account id < 2^depth".
+fn touched(
+    ctx: &mut Ctx,
+    range: &RangeChip<Fr>,
+    depth: usize,
+    slot: &SlotWitness,
+    enc: &[Cell; TX_ENCODING_LEN],
+    kinds: &[(TxKind, Cell)],
+    markets: &[AssignedMarket; MARKETS],
+) -> [Touched; 2] {
+    let gate = range.gate();
+    let side = |i: usize| {
+        kinds.iter().map(move |(k, _)| (*k, k.spec().accounts.get(i).map(|f| k.spec().position(f))))
+    };
+    let a_index = select_field(ctx, gate, enc, kinds, side(0));
+    let b_index = select_field(ctx, gate, enc, kinds, side(1));
+    let a_active = any_kind(ctx, gate, kinds, |s| !s.accounts.is_empty());
+    let b_active = any_kind(ctx, gate, kinds, |s| s.accounts.len() == 2);
+    // "account id < 2^depth" (the index bits are the Merkle path's directions).
+    let (a_bits, b_bits) = metered(Part::MerklePaths, ctx, range, |ctx| {
+        let a = merkle::index_bits(ctx, range, a_index, depth);
+        (a, merkle::index_bits(ctx, range, b_index, depth))
+    });
+    let ((a_siblings, a_before), (b_siblings, b_before)) =
+        metered(Part::AccountFields, ctx, range, |ctx| {
+            let a = load_update(ctx, range, depth, slot, 0);
+            (a, load_update(ctx, range, depth, slot, 1))
+        });
+    // §5: funding first (an empty account settles to snapshots = indices).
+    let (a, b) = metered(Part::Funding, ctx, range, |ctx| {
+        let a = funding::settle(ctx, range, &a_before, markets);
+        (a, funding::settle(ctx, range, &b_before, markets))
+    });
+    [
+        Touched {
+            index: a_index,
+            active: a_active,
+            bits: a_bits,
+            siblings: a_siblings,
+            before: a_before,
+            settled: a,
+        },
+        Touched {
+            index: b_index,
+            active: b_active,
+            bits: b_bits,
+            siblings: b_siblings,
+            before: b_before,
+            settled: b,
+        },
+    ]
+}
+
+/// "named account exists" (all but an account a type may open), "second
+/// account exists" and "the two accounts differ".
+fn require_accounts(
+    ctx: &mut Ctx,
+    gate: &impl GateInstructions<Fr>,
+    kinds: &[(TxKind, Cell)],
+    a: &Touched,
+    b: &Touched,
+) {
+    let a_missing = gate.not(ctx, a.before.exists);
+    let needs_a = any_kind(ctx, gate, kinds, |s| !s.accounts.is_empty() && !s.opens_account);
+    let bad = gate.mul(ctx, a_missing, needs_a);
+    require_zero(ctx, gate, bad, "named account exists");
+    let b_missing = gate.not(ctx, b.before.exists);
+    let bad = gate.mul(ctx, b_missing, b.active);
+    require_zero(ctx, gate, bad, "second account exists");
+    let same = gate.is_equal(ctx, a.index, b.index);
+    let bad = gate.mul(ctx, same, b.active);
+    require_zero(ctx, gate, bad, "the two accounts differ");
 }
 
 /// "unused encoding fields are zero": a type uses the positions its spec declares.
@@ -379,21 +282,19 @@ fn load_update(
     (siblings, before)
 }
 
-/// A gated Merkle update: when `active`, `before` must be at `bits` under `root`
-/// and the result is the root with `after` there; otherwise `root` unchanged.
-#[allow(clippy::too_many_arguments)]
+/// A gated Merkle update of `side`: when it is active, its leaf before must be
+/// at its index under `root` and the result is the root with `after` there;
+/// otherwise `root` unchanged.
 fn gated_update(
     ctx: &mut Ctx,
     range: &RangeChip<Fr>,
     hasher: &CircuitHasher,
-    bits: &[Cell],
-    siblings: &[Cell],
-    before: &AssignedAccount,
+    side: &Touched,
     after: &AssignedAccount,
     root: Cell,
-    active: Cell,
 ) -> Cell {
     let gate = range.gate();
+    let (bits, siblings, before, active) = (&side.bits, &side.siblings, &side.before, side.active);
     // "results stay in range": collateral and positions |x| < 2^63, nonce < 2^40.
     metered(Part::AccountFields, ctx, range, |ctx| {
         check_signed63(ctx, range, after.collateral);

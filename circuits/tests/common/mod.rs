@@ -17,15 +17,14 @@ pub(crate) const T0: u64 = 1_700_000_000;
 /// ≈ 0.1 % of the price per second, in units of 2^-32.
 pub(crate) const MAX_FUNDING_RATE: u64 = 4_294_967;
 
+/// Owner `i`'s key: test key `i + 1` ([`clearproof_protocol::testing::key`]),
+/// so that owner 0 has one too.
 pub(crate) fn key(i: u8) -> SecretKey {
-    SecretKey::from_bytes([i.wrapping_add(1); 32]).unwrap()
+    clearproof_protocol::testing::key(i.wrapping_add(1))
 }
 
-/// The test keys ([`SignedTx::exact`] signs with them).
-pub(crate) fn keys() -> &'static KeyRing {
-    static KEYS: std::sync::OnceLock<KeyRing> = std::sync::OnceLock::new();
-    KEYS.get_or_init(|| KeyRing::new((0..=254).map(key)))
-}
+/// The test keys, `key(0)` to `key(254)` ([`SignedTx::exact`] signs with them).
+pub(crate) use clearproof_protocol::testing::keys;
 
 /// `tx` signed against `state` with the test keys.
 pub(crate) fn signed(state: &State, tx: &Transaction) -> SignedTx {

@@ -4,10 +4,9 @@
 use halo2_base::gates::{GateInstructions, RangeChip, RangeInstructions};
 use halo2_base::QuantumCell::Constant;
 
-use super::{Gadget, Sides};
+use super::{Gadget, Sides, Slot};
 use crate::circuit::account::AssignedAccount;
 use crate::circuit::arith::require_zero;
-use crate::circuit::slot::Slot;
 use crate::circuit::Ctx;
 use crate::Fr;
 use clearproof_protocol::tx::TxKind;

@@ -6,11 +6,10 @@ use halo2_base::gates::{GateInstructions, RangeChip, RangeInstructions};
 use halo2_base::QuantumCell::Constant;
 
 use super::fill::COMPARISON_BITS;
-use super::{Gadget, Sides};
+use super::{Gadget, Sides, Slot};
 use crate::circuit::account::AssignedAccount;
 use crate::circuit::arith::{assert_nonneg_if, require_zero};
 use crate::circuit::cost::{metered, Part};
-use crate::circuit::slot::Slot;
 use crate::circuit::Ctx;
 use crate::Fr;
 use clearproof_protocol::margin::MarginLevel;

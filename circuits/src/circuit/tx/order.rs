@@ -30,11 +30,11 @@ use halo2_base::utils::ScalarField;
 use halo2_base::QuantumCell::Constant;
 
 use super::fill::Fill;
+use super::Slot;
 use crate::circuit::arith::{assert_nonneg_if, require_zero};
 use crate::circuit::cost::{metered, Part};
 use crate::circuit::merkle;
 use crate::circuit::num::{check_bits, check_bps};
-use crate::circuit::slot::Slot;
 use crate::circuit::{Cell, Ctx};
 use crate::Fr;
 use clearproof_protocol::orders::{Slot as OrderSlot, SlotUpdate, ORDER_TREE_DEPTH};

@@ -3,9 +3,8 @@
 use halo2_base::gates::{GateInstructions, RangeChip, RangeInstructions};
 use halo2_base::QuantumCell::Constant;
 
-use super::{Gadget, Sides};
+use super::{Gadget, Sides, Slot};
 use crate::circuit::arith::{assert_nonneg_if, require_zero};
-use crate::circuit::slot::Slot;
 use crate::circuit::Ctx;
 use crate::Fr;
 use clearproof_protocol::tx::TxKind;

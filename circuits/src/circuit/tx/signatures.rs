@@ -25,8 +25,8 @@ use halo2_base::gates::{GateInstructions, RangeChip, RangeInstructions};
 
 use super::oracle::OracleSide;
 use super::order::OrderCheck;
+use super::Slot;
 use crate::circuit::eddsa_chip::SignatureWitness;
-use crate::circuit::slot::Slot;
 use crate::circuit::{Cell, Ctx};
 use crate::Fr;
 use clearproof_protocol::signature::{PublicKey, SecretKey, Signature};

@@ -5,13 +5,12 @@
 use halo2_base::gates::{GateInstructions, RangeChip, RangeInstructions};
 use halo2_base::QuantumCell::Constant;
 
-use super::{Gadget, Sides};
+use super::{Gadget, Sides, Slot};
 use crate::circuit::account::AssignedAccount;
 use crate::circuit::arith::{assert_nonneg_if, nonneg_flag, require_zero};
 use crate::circuit::cost::{metered, Part};
 use crate::circuit::margin::Margin;
 use crate::circuit::market::AssignedMarket;
-use crate::circuit::slot::Slot;
 use crate::circuit::{Cell, Ctx};
 use crate::Fr;
 use clearproof_protocol::margin::MarginLevel;
