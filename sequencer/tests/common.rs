@@ -11,6 +11,7 @@ use clearproof_protocol::oracle::Committee;
 use clearproof_protocol::orders::{Order, OrderId, Side, SignedOrder};
 use clearproof_protocol::signature::SecretKey;
 use clearproof_protocol::state::{Genesis, Market, MarketParams, MarketState, State};
+pub(crate) use clearproof_protocol::testing::key;
 use clearproof_protocol::tx::{Deposit, SignedTx};
 use clearproof_protocol::types::*;
 use clearproof_sequencer::api::{self, Node, ServeOptions};
@@ -23,10 +24,6 @@ use serde_json::Value;
 
 pub(crate) const T0: u64 = 1_700_000_000;
 pub(crate) const DEPTH: usize = 24;
-
-pub(crate) fn key(i: u8) -> SecretKey {
-    SecretKey::from_bytes([i; 32]).unwrap()
-}
 
 pub(crate) fn oracle() -> SecretKey {
     key(200)

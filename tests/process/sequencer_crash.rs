@@ -34,21 +34,16 @@ use clearproof_protocol::batch::Receipt;
 use clearproof_protocol::oracle::Committee;
 use clearproof_protocol::orders::{Order, OrderId, Side};
 use clearproof_protocol::params::MARKETS;
-use clearproof_protocol::signature::SecretKey;
 use clearproof_protocol::state::{Genesis, Market, MarketParams, MarketState, State};
 use clearproof_protocol::tx::Deposit;
 use clearproof_protocol::tx::{SignedTx, Transaction};
 use clearproof_protocol::types::*;
-use clearproof_tests::small_keys;
+use clearproof_tests::{key, small_keys};
 use clearproof_verifier::base_layer::sled_store::{BaseLayer, Ledger};
 use rand::{Rng, SeedableRng};
 
 const T0: u64 = 1_700_000_000;
 const DEPTH: usize = 16;
-
-fn key(i: u8) -> SecretKey {
-    SecretKey::from_bytes([i; 32]).unwrap()
-}
 
 fn genesis() -> Genesis {
     let market = Market {

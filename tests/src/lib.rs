@@ -13,7 +13,9 @@ use clearproof_protocol::orders::OrderId;
 use clearproof_protocol::params::MARKETS;
 use clearproof_protocol::signature::SecretKey;
 use clearproof_protocol::state::{Genesis, Market, MarketParams, MarketState, State};
-use clearproof_protocol::tx::{Deposit, KeyRing, PriceUpdate, Trade, Transaction, Withdraw};
+/// The test keys (`key(i)` signs with the seed `[i; 32]`) and their ring.
+pub use clearproof_protocol::testing::{key, keys};
+use clearproof_protocol::tx::{Deposit, PriceUpdate, Trade, Transaction, Withdraw};
 use clearproof_protocol::types::*;
 use clearproof_protocol::Fr;
 use clearproof_prover::keys::{setup_with, Regenerate};
@@ -24,17 +26,6 @@ pub const SMALL: CircuitParams = CircuitParams { depth: 8, slots: 2, k: 14 };
 
 /// Genesis timestamp.
 pub const T0: u64 = 1_700_000_000;
-
-/// A deterministic key.
-pub fn key(i: u8) -> SecretKey {
-    SecretKey::from_bytes([i; 32]).expect("valid seed")
-}
-
-/// The keys `key(1..=255)` the fixtures sign with.
-pub fn keys() -> &'static KeyRing {
-    static KEYS: std::sync::OnceLock<KeyRing> = std::sync::OnceLock::new();
-    KEYS.get_or_init(|| KeyRing::new((1..=255).map(key)))
-}
 
 /// The test oracle.
 pub fn oracle() -> SecretKey {
