@@ -2,12 +2,8 @@
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::Subcommand;
-use clearproof_protocol::serde_fr::to_hex;
-use clearproof_verifier::base_layer::evm::ledger::{fixture_aggregates, VERIFIER_BIN};
-use clearproof_verifier::base_layer::evm::Evm;
-use clearproof_verifier::base_layer::rules::PostedAggregate;
 
 #[derive(Subcommand)]
 pub(crate) enum EvmCommand {
@@ -28,7 +24,21 @@ pub(crate) fn run(command: EvmCommand) -> Result<()> {
     }
 }
 
+/// Without the `evm` feature (the quick start's lean build) the command is
+/// there, and says how to get it.
+#[cfg(not(feature = "evm"))]
+fn verify(_: &[PathBuf]) -> Result<()> {
+    bail!(clearproof::devnet::NO_EVM)
+}
+
+#[cfg(feature = "evm")]
 fn verify(files: &[PathBuf]) -> Result<()> {
+    use anyhow::Context;
+    use clearproof_protocol::serde_fr::to_hex;
+    use clearproof_verifier::base_layer::evm::ledger::{fixture_aggregates, VERIFIER_BIN};
+    use clearproof_verifier::base_layer::evm::Evm;
+    use clearproof_verifier::base_layer::rules::PostedAggregate;
+
     let aggregates: Vec<(String, PostedAggregate)> = if files.is_empty() {
         fixture_aggregates()
             .into_iter()

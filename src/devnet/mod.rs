@@ -27,6 +27,7 @@
 //! scenario), `report` (the table).
 
 mod escape;
+mod evm;
 mod pipeline;
 mod report;
 mod workload;
@@ -50,12 +51,18 @@ use clearproof_sequencer::jobs::JobBoard;
 use clearproof_sequencer::relay::StoreSource;
 use clearproof_sequencer::store::{SledStore, Store};
 use clearproof_sequencer::{Config, Sequencer};
-use clearproof_verifier::base_layer::evm::ledger::EvmLedger;
 use clearproof_verifier::base_layer::sled_store::{
     BaseLayer, EscapeHatch, Ledger, SledLedger, SledLedgerStore,
 };
 use clearproof_verifier::key::VerifierKey;
 
+use evm::EvmLedger;
+
+/// What a build without the EVM base layer (feature `evm`) answers where the
+/// EVM is asked for.
+pub const NO_EVM: &str = "this clearproof was built without the EVM base layer (feature `evm`, \
+     on by default; the README's quick start leaves it out): build it with the default \
+     features, e.g. `cargo run --locked -- devnet --aggregate`";
 use pipeline::Pipeline;
 pub use report::{AggregateReport, BatchReport, Report};
 use workload::{batches, micro, observe, unix_now, Step, Workload};
@@ -234,6 +241,7 @@ fn aggregator(keys: &ProverKeys, out: &mut dyn std::io::Write) -> Result<Aggrega
 /// The base layer the devnet posts to: the settlement contract in revm
 /// (`--aggregate`) or the Rust ledger over sled.
 enum BaseLayers {
+    #[cfg(feature = "evm")]
     Evm(Box<EvmLedger>),
     Sled(SledLedger),
 }
@@ -251,14 +259,11 @@ impl BaseLayers {
                 "--aggregate runs the normal scenario only: the settlement contract has no \
                  escape hatch yet"
             );
-            let ledger = EvmLedger::deploy_production(genesis, verifier)
-                .context("deploying the settlement contract")?;
-            writeln!(
-                out,
-                "base layer: Settlement.sol and the generated aggregation verifier in revm \
-                 (an in-memory EVM)"
-            )?;
+            let ledger = evm::deploy(genesis, verifier, out)?;
+            #[cfg(feature = "evm")]
             return Ok(Self::Evm(Box::new(ledger)));
+            #[cfg(not(feature = "evm"))]
+            match ledger {}
         }
         let ledger_store = SledLedgerStore::open(&options.data_dir.join("ledger"))?;
         let ledger = Ledger::create_with(ledger_store, genesis, verifier, |state| {
@@ -273,6 +278,7 @@ impl BaseLayers {
 
     fn as_dyn(&self) -> &dyn BaseLayer {
         match self {
+            #[cfg(feature = "evm")]
             Self::Evm(l) => l.as_ref(),
             Self::Sled(l) => l,
         }
@@ -280,6 +286,7 @@ impl BaseLayers {
 
     fn hatch(&self) -> Result<&dyn EscapeHatch> {
         match self {
+            #[cfg(feature = "evm")]
             Self::Evm(_) => anyhow::bail!("the EVM settlement contract has no escape hatch yet"),
             Self::Sled(l) => Ok(l),
         }
@@ -287,6 +294,7 @@ impl BaseLayers {
 
     fn evm(&self) -> Option<&EvmLedger> {
         match self {
+            #[cfg(feature = "evm")]
             Self::Evm(l) => Some(l.as_ref()),
             Self::Sled(_) => None,
         }

@@ -16,12 +16,12 @@ use clearproof_sequencer::batches::Batches;
 use clearproof_sequencer::relay::{
     post_next, post_next_aggregated, Aggregate, ProvenBatches, Step as RelayStep, StoreSource,
 };
-use clearproof_verifier::base_layer::evm::ledger::{EvmLedger, PostGas};
 use clearproof_verifier::base_layer::rules::{PostedAggregate, PostedBatch};
 use clearproof_verifier::base_layer::sled_store::BaseLayer;
 use clearproof_verifier::check::verify_batch;
 use clearproof_verifier::key::VerifierKey;
 
+use super::evm::{EvmLedger, PostGas};
 use super::report::{AggregateReport, BatchReport};
 use super::Options;
 
