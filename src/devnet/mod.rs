@@ -130,6 +130,8 @@ impl Options {
 /// Runs the devnet: the workload through the sequencer, each batch proven and
 /// posted, then the scenario; writes its lines to `out`.
 pub fn run(options: &Options, out: &mut dyn std::io::Write) -> Result<Report> {
+    // Refused before minutes of key generation, not after.
+    ensure!(!options.aggregate || cfg!(feature = "evm"), NO_EVM);
     writeln!(out, "clearproof devnet — data in {}", options.data_dir.display())?;
     writeln!(out, "keys: {} ({INSECURE})", options.key_cache.display())?;
     let started = Instant::now();
