@@ -810,7 +810,7 @@ impl Circuit<Fr> for SignatureCircuit {
 
 #[cfg(test)]
 mod tests {
-    use halo2_base::halo2_proofs::dev::{MockProver, VerifyFailure};
+    use halo2_base::halo2_proofs::dev::MockProver;
     use rand::SeedableRng;
 
     use super::*;
@@ -830,19 +830,9 @@ mod tests {
     /// What MockProver reports for the checks (challenges hashed in circuit).
     fn failures(circuit: &SignatureCircuit) -> Vec<String> {
         let public = vec![vec![circuit.signatures[0].1]];
-        match MockProver::run(K, circuit, public).expect("fits").verify() {
-            Ok(()) => Vec::new(),
-            Err(errors) => errors
-                .iter()
-                .map(|e| match e {
-                    VerifyFailure::ConstraintNotSatisfied { constraint, .. } => {
-                        constraint.to_string()
-                    }
-                    VerifyFailure::Permutation { .. } => "copy constraint".into(),
-                    other => other.to_string(),
-                })
-                .collect(),
-        }
+        crate::circuit::testing::failure_names(
+            MockProver::run(K, circuit, public).expect("fits").verify(),
+        )
     }
 
     fn one(w: &SignatureWitness, msg: Fr) -> SignatureCircuit {

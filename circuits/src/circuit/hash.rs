@@ -506,20 +506,9 @@ mod tests {
     /// What MockProver reports: each failed constraint as `Constraint i ('name')
     /// in gate j ('gate name')`, and "copy constraint" for a failed equality.
     fn failures(circuit: &HashedCircuit) -> Vec<String> {
-        use halo2_base::halo2_proofs::dev::VerifyFailure;
-        match MockProver::run(K, circuit, vec![]).expect("fits").verify() {
-            Ok(()) => Vec::new(),
-            Err(errors) => errors
-                .iter()
-                .map(|e| match e {
-                    VerifyFailure::ConstraintNotSatisfied { constraint, .. } => {
-                        constraint.to_string()
-                    }
-                    VerifyFailure::Permutation { .. } => "copy constraint".into(),
-                    other => other.to_string(),
-                })
-                .collect(),
-        }
+        crate::circuit::testing::failure_names(
+            MockProver::run(K, circuit, vec![]).expect("fits").verify(),
+        )
     }
 
     /// Whether `failures` names constraint `constraint` of gate `gate`.

@@ -112,6 +112,27 @@ pub(crate) mod testing {
         MockProver::run(k, &hashed(k, f), vec![]).expect("circuit fits").verify().is_ok()
     }
 
+    /// What MockProver reports: each failed constraint as `Constraint i ('name')
+    /// in gate j ('gate name')`, and "copy constraint" for a failed equality.
+    pub(crate) fn failure_names(
+        result: Result<(), Vec<halo2_base::halo2_proofs::dev::VerifyFailure>>,
+    ) -> Vec<String> {
+        use halo2_base::halo2_proofs::dev::VerifyFailure;
+        match result {
+            Ok(()) => Vec::new(),
+            Err(errors) => errors
+                .iter()
+                .map(|e| match e {
+                    VerifyFailure::ConstraintNotSatisfied { constraint, .. } => {
+                        constraint.to_string()
+                    }
+                    VerifyFailure::Permutation { .. } => "copy constraint".into(),
+                    other => other.to_string(),
+                })
+                .collect(),
+        }
+    }
+
     /// The circuit [`satisfied_hashing`] checks.
     pub(crate) fn hashed(
         k: u32,
